@@ -1,0 +1,47 @@
+"""The project's base exception and the closed list of error codes clients see.
+
+Owns: `Code` (every `code` member an HTTP problem may carry; the add-on turns each into a sentence, so
+the list is closed and exported to `addon/` by a test-checked file) and `AppError`, the base of every
+exception the service raises on purpose. Web handlers render an AppError as application/problem+json.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    BAD_REQUEST = "bad_request"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    INTERNAL = "internal_error"
+    UNAVAILABLE = "unavailable"
+    HTTP_ERROR = "http_error"  # any other HTTP status werkzeug raises
+
+
+class AppError(Exception):
+    """A failure we expected and can explain. `detail` is shown to people: no secrets, no internals."""
+
+    status = 500
+    code: Code = Code.INTERNAL
+
+    def __init__(self, detail: str, *, code: Code | None = None, status: int | None = None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.extra = extra
+
+
+class BadRequest(AppError):
+    status = 400
+    code = Code.BAD_REQUEST
+
+
+class NotFound(AppError):
+    status = 404
+    code = Code.NOT_FOUND

@@ -1,0 +1,32 @@
+"""Queue names and how jobs are put on them — the one place that knows RQ's queue layout.
+
+Queues, highest priority first (a worker listens to all of them in this order):
+- `edits`    rows sent by the add-on's onEdit trigger; a person is waiting to see them in amoCRM
+- `webhooks` drains of amoCRM changes collected by the webhook intake
+- `sync`     full syncs, previews and reconciles (long, progress in job.meta)
+- `default`  maintenance: token keep-alive, webhook health, heartbeats
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from rq import Queue
+
+EDITS = "edits"
+WEBHOOKS = "webhooks"
+SYNC = "sync"
+DEFAULT = "default"
+ALL = (EDITS, WEBHOOKS, SYNC, DEFAULT)
+
+
+def queue(name: str, connection: redis.Redis) -> Queue:
+    if name not in ALL:
+        raise ValueError(f"unknown queue {name!r}; queues are {', '.join(ALL)}")
+    return Queue(name, connection=connection)
+
+
+def enqueue(connection: redis.Redis, name: str, func: Any, *args: Any, **options: Any):
+    """Enqueue `func(*args)` on queue `name`. `options` are RQ's (job_id, retry, meta, …)."""
+    return queue(name, connection).enqueue_call(func, args=args, **options)

@@ -1,0 +1,51 @@
+"""The queue worker process: `python -m backend worker [--burst] [--queues edits,sync]`.
+
+Owns the worker bootstrap (settings, logging, Redis — built once before RQ forks a work horse per job,
+so every job finds them in `backend.services.current()`) and the maintenance jobs that belong to no
+single connection (`heartbeat`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Sequence
+
+from rq import Worker, get_current_job
+
+from backend import queues, services
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_KEY = "worker:heartbeat"
+
+
+def heartbeat(note: str = "") -> dict:
+    """A no-op job that proves a worker picks up work: records who ran it and when."""
+    job = get_current_job()
+    record = {
+        "job_id": job.id if job else "",
+        "note": note,
+        "pid": str(os.getpid()),
+        "host": socket.gethostname(),
+        "at": f"{time.time():.3f}",
+    }
+    services.current().redis.hset(HEARTBEAT_KEY, mapping=record)
+    log.info("worker: heartbeat %s", note)
+    return record
+
+
+def run(queue_names: Sequence[str] = queues.ALL, *, burst: bool = False, name: str | None = None) -> bool:
+    svc = services.bootstrap()
+    unknown = [q for q in queue_names if q not in queues.ALL]
+    if unknown:
+        raise SystemExit(f"unknown queue(s) {', '.join(unknown)}; queues are {', '.join(queues.ALL)}")
+    worker = Worker(
+        [queues.queue(q, svc.redis) for q in queue_names],
+        connection=svc.redis,
+        name=name,
+    )
+    log.info("worker: listening on %s%s", ", ".join(queue_names), " (burst)" if burst else "")
+    return worker.work(burst=burst, logging_level=svc.settings.log_level, with_scheduler=True)
