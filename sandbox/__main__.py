@@ -1,13 +1,23 @@
 """`python -m sandbox <service>`: the local stand-ins for amoCRM, Google Sheets and Redis.
 
-- `redis`   a real redis-server on a loopback port (prints its URL; Ctrl-C stops it)
+- `amocrm`  the amoCRM (Kommo) API v4 emulator        (sandbox/amocrm/README.md), default port 8801
+- `sheets`  the Google Sheets API v4 emulator + ID-token issuer (sandbox/sheets/README.md), port 8802
+- `all`     both emulators in one process
+- `redis`   a real redis-server on a loopback port
+
+Each emulator package has `cli.py` with `add_arguments(parser)` and `build(args) -> sandbox.serve.Service`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
+
+from sandbox.serve import ServerThread
+
+EMULATORS = {"amocrm": 8801, "sheets": 8802}
 
 
 def wait_for_stop() -> None:
@@ -24,9 +34,20 @@ def wait_for_stop() -> None:
         pass
 
 
+def _cli(name: str):
+    return importlib.import_module(f"sandbox.{name}.cli")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="service", required=True)
+    for name, port in EMULATORS.items():
+        p = sub.add_parser(name, help=f"run the {name} emulator")
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=port)
+        _cli(name).add_arguments(p)
+    a = sub.add_parser("all", help="run every emulator with its defaults")
+    a.add_argument("--host", default="127.0.0.1")
     r = sub.add_parser("redis", help="run a real redis-server on a loopback port")
     r.add_argument("--port", type=int, default=None)
     r.add_argument("--appendonly", action="store_true")
@@ -39,7 +60,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"redis-server ({srv.binary}) listening: REDIS_URL={srv.url}", flush=True)
             wait_for_stop()
         return 0
-    return 1
+
+    names = list(EMULATORS) if args.service == "all" else [args.service]
+    running = []
+    try:
+        for name in names:
+            sub_args = args
+            if args.service == "all":
+                p = argparse.ArgumentParser()
+                _cli(name).add_arguments(p)
+                sub_args = p.parse_args([])
+                sub_args.host, sub_args.port = args.host, EMULATORS[name]
+            service = _cli(name).build(sub_args)
+            server = ServerThread(service.app, sub_args.host, sub_args.port).start()
+            running.append((service, server))
+            print(service.banner(server.url), flush=True)
+        wait_for_stop()
+    finally:
+        for service, server in reversed(running):
+            server.stop()
+            service.close()
+    return 0
 
 
 if __name__ == "__main__":

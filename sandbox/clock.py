@@ -1,0 +1,33 @@
+"""A virtual clock for the emulators: real time plus an offset that tests move forward.
+
+`advance(86400 * 90)` makes a 3-month token lapse testable in milliseconds. Each emulator owns one
+clock; everything time-dependent in it (token expiry, rate-limit windows that should follow virtual
+time, webhook retry schedules, `updated_at`) reads `clock.now()`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class Clock:
+    def __init__(self, offset_s: float = 0.0):
+        self._offset = offset_s
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+            return self._offset
+
+    @property
+    def offset(self) -> float:
+        with self._lock:
+            return self._offset
