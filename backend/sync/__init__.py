@@ -1,0 +1,1 @@
+"""The sync engine (see sync/README.md): vocabulary, normalizers, mapping, the pure planner, execution."""

@@ -1,0 +1,197 @@
+"""A connection's mapping: which sheet column holds which amoCRM field, in which direction, with which
+conflict policy; plus the pipeline and default status. Validation with sentences a person can act on,
+and a suggester that proposes a mapping from header names (ru/en) and the account's custom fields.
+
+Columns are identified by a stable column id (the value of the column's developer metadata, see
+`sheets/layout.py`), so renaming or moving a header does not break the mapping; `header` is kept for
+display and as a fallback. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+from backend.sync.catalog import Catalog
+from backend.sync.model import STANDARD_TARGETS, Direction, FieldRule, Policy, entity_of
+from backend.sync.normalize import fold
+
+# The columns the sync itself owns, by role -> default header. Found by column metadata, created when missing.
+SPECIAL_COLUMNS = {
+    "key": "amo_sync_id",
+    "lead_id": "amo_lead_id",
+    "link": "amo_link",
+    "sync": "amo_sync_status",
+}
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "contact.name": ("имя", "фио", "контакт", "клиент", "имя клиента", "name", "full name", "contact",
+                     "contact name", "client", "customer"),
+    "contact.phone": ("телефон", "тел", "мобильный", "номер телефона", "phone", "mobile", "tel",
+                      "telephone", "phone number"),
+    "contact.email": ("email", "e mail", "почта", "эл почта", "электронная почта", "mail", "email address"),
+    "lead.price": ("бюджет", "сумма", "стоимость", "цена", "budget", "amount", "price", "deal value",
+                   "value", "revenue"),
+    "lead.status": ("статус", "этап", "стадия", "статус сделки", "status", "stage", "deal stage"),
+    "lead.name": ("сделка", "название сделки", "название", "deal", "lead", "deal name", "lead name", "title"),
+    "lead.responsible": ("ответственный", "менеджер", "responsible", "owner", "manager", "assigned to"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    column: str  # stable column id
+    header: str
+    target: str
+    direction: Direction = Direction.BOTH
+    policy: Policy = Policy.NEWEST
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    columns: tuple[ColumnRule, ...]
+    pipeline_id: int
+    default_status_id: int | None = None
+    unmapped: tuple[str, ...] = field(default_factory=tuple)  # headers seen but not mapped (for the UI)
+
+    def rules(self) -> tuple[FieldRule, ...]:
+        return tuple(FieldRule(c.target, c.direction, c.policy, c.header) for c in self.columns)
+
+    def column_of(self, target: str) -> ColumnRule | None:
+        return next((c for c in self.columns if c.target == target), None)
+
+    def to_json(self) -> dict:
+        return {
+            "columns": [
+                asdict(c) | {"direction": str(c.direction), "policy": str(c.policy)} for c in self.columns
+            ],
+            "pipeline_id": self.pipeline_id,
+            "default_status_id": self.default_status_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> ColumnMapping:
+        """Parse a mapping sent by the sidebar; raises MappingError listing every problem."""
+        problems: list[str] = []
+        columns: list[ColumnRule] = []
+        raw_columns = data.get("columns")
+        if not isinstance(raw_columns, list):
+            raise MappingError(["columns must be a list"])
+        for i, c in enumerate(raw_columns, 1):
+            if not isinstance(c, Mapping):
+                problems.append(f"column #{i} must be an object")
+                continue
+            try:
+                columns.append(
+                    ColumnRule(
+                        column=str(c["column"]),
+                        header=str(c.get("header", "")),
+                        target=str(c["target"]),
+                        direction=Direction(c.get("direction", "both")),
+                        policy=Policy(c.get("policy", "newest")),
+                    )
+                )
+            except KeyError as exc:
+                problems.append(f"column #{i} has no {exc.args[0]}")
+            except ValueError as exc:
+                problems.append(f"column #{i}: {exc}")
+        try:
+            pipeline_id = int(data["pipeline_id"])
+            default = data.get("default_status_id")
+            default_status_id = int(default) if default not in (None, "") else None
+        except (KeyError, TypeError, ValueError):
+            problems.append("pipeline_id must be a pipeline id (and default_status_id a status id)")
+            pipeline_id, default_status_id = 0, None
+        if problems:
+            raise MappingError(problems)
+        return cls(tuple(columns), pipeline_id, default_status_id)
+
+
+class MappingError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _target_label(target: str, catalog: Catalog) -> str | None:
+    """A human name for a target, or None when the account has no such field."""
+    if target in STANDARD_TARGETS:
+        return target
+    m = re.fullmatch(r"(lead|contact)\.cf:(\d+)", target)
+    if not m:
+        return None
+    cf = catalog.fields_of(m.group(1)).get(int(m.group(2)))
+    if cf is None or cf.code in ("PHONE", "EMAIL"):
+        return None  # phone and e-mail are mapped as contact.phone / contact.email
+    return f"{m.group(1)} field “{cf.name}”"
+
+
+def validate(mapping: ColumnMapping, catalog: Catalog, headers: Mapping[str, str]) -> list[str]:
+    """Every problem with a mapping, as sentences; empty when usable. `headers`: column id -> header."""
+    problems: list[str] = []
+    if not mapping.columns:
+        problems.append("Map at least one column.")
+    seen_targets: dict[str, str] = {}
+    seen_columns: set[str] = set()
+    for c in mapping.columns:
+        name = c.header or c.column
+        if _target_label(c.target, catalog) is None:
+            problems.append(f"Column “{name}”: amoCRM has no field {c.target}.")
+        if c.target in seen_targets:
+            problems.append(
+                f"Columns “{seen_targets[c.target]}” and “{name}” both map to {c.target}; keep one."
+            )
+        seen_targets.setdefault(c.target, name)
+        if c.column in seen_columns:
+            problems.append(f"Column “{name}” is mapped twice.")
+        seen_columns.add(c.column)
+        if c.column not in headers:
+            problems.append(f"Column “{name}” is not in the sheet any more.")
+        if c.header in SPECIAL_COLUMNS.values():
+            problems.append(f"Column “{name}” belongs to the sync itself and cannot be mapped.")
+    pipeline = catalog.pipeline(mapping.pipeline_id)
+    if pipeline is None:
+        problems.append("Pick a pipeline: the chosen one does not exist in this amoCRM account.")
+    elif mapping.default_status_id is not None and mapping.default_status_id not in {
+        s.status_id for s in pipeline.statuses
+    }:
+        problems.append(f"The default status is not a stage of pipeline “{pipeline.name}”.")
+    if "key" not in headers:  # special columns carry their role as column id (sheets/layout.py)
+        problems.append(f"The sheet has no key column “{SPECIAL_COLUMNS['key']}”.")
+    return problems
+
+
+def _header_key(header: str) -> str:
+    value = re.sub(r"\(.*?\)|[*:#№.,;₽$€]|\b(руб|rub|usd|eur)\b", " ", header, flags=re.IGNORECASE)
+    return fold(value).replace("-", " ")
+
+
+def suggest(headers: Iterable[tuple[str, str]], catalog: Catalog) -> ColumnMapping:
+    """Propose a mapping from (column id, header) pairs: standard fields by synonyms, custom by name."""
+    by_synonym = {_header_key(s): t for t, names in SYNONYMS.items() for s in names}
+    by_cf: dict[str, str] = {}
+    for entity in ("lead", "contact"):
+        for cf in catalog.fields_of(entity).values():
+            if cf.code not in ("PHONE", "EMAIL"):
+                by_cf.setdefault(_header_key(cf.name), f"{entity}.cf:{cf.id}")
+    columns: list[ColumnRule] = []
+    unmapped: list[str] = []
+    used: set[str] = set()
+    for column, header in headers:
+        if not header.strip() or header.strip() in SPECIAL_COLUMNS.values():
+            continue
+        key = _header_key(header)
+        target = by_synonym.get(key) or by_cf.get(key)
+        if target is None or target in used:
+            unmapped.append(header)
+            continue
+        used.add(target)
+        columns.append(ColumnRule(column, header, target))
+    pipeline = catalog.main_pipeline()
+    first = catalog.first_status(pipeline.id)
+    return ColumnMapping(tuple(columns), pipeline.id, first.status_id if first else None, tuple(unmapped))
+
+
+def entity_targets(mapping: ColumnMapping, entity: str) -> list[str]:
+    return [c.target for c in mapping.columns if entity_of(c.target) == entity]

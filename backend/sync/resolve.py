@@ -1,0 +1,114 @@
+"""Per-field three-way resolution — the decision table of docs/sync.md, in one pure function.
+
+One field of one amoCRM record (a lead, or a contact shared by several rows) has the amoCRM value `a`
+and, for each sheet row showing it, the row's value `s` and the last agreed value `b`:
+
+| s vs a | base | rule (BOTH)                      | outcome                          |
+|--------|------|----------------------------------|----------------------------------|
+| s == a | any  |                                  | in sync (refresh the base)       |
+| s != a | none | s empty                          | fill the sheet with a            |
+| s != a | none | a empty                          | fill amoCRM with s               |
+| s != a | none | both set                         | conflict → policy                |
+| s != a | b    | s == b                           | amoCRM changed → write a to sheet|
+| s != a | b    | a == b                           | sheet changed → push s           |
+| s != a | b    | s != b != a                      | conflict → policy                |
+
+TO_AMO pushes s whenever s != a; TO_SHEET writes a whenever s != a. When several rows want to push
+different values into one shared record, the newest edit wins (then the smallest row key), and the other
+rows are rewritten to the winner — every row showing a record ends equal to it.
+
+Imports only `sync/model.py` and the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.sync.model import Change, Conflict, Direction, FieldRule, Policy, Side, Value
+
+
+@dataclass(frozen=True)
+class Member:
+    """One row's view of the field."""
+
+    key: str
+    s: Value
+    b: Value
+    has_base: bool
+    edited_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    final: Value  # the value both sides hold afterwards
+    conflicts: dict[str, Conflict]  # row key -> conflict that row took part in
+
+
+def classify(s: Value, a: Value, b: Value, has_base: bool) -> Change:
+    if s == a:
+        return Change.NONE
+    if not has_base:
+        if s is None:
+            return Change.AMO
+        if a is None:
+            return Change.SHEET
+        return Change.CONFLICT
+    if s == b:
+        return Change.AMO
+    if a == b:
+        return Change.SHEET
+    return Change.CONFLICT
+
+
+def _sheet_wins_conflict(rule: FieldRule, m: Member, amo_time: float) -> tuple[bool, str]:
+    if rule.policy is Policy.SHEET_WINS:
+        return True, "policy sheet_wins"
+    if rule.policy is Policy.AMO_WINS:
+        return False, "policy amo_wins"
+    if m.edited_at is None:
+        return False, "policy newest: the sheet edit time is unknown, amoCRM kept"
+    if m.edited_at > amo_time:
+        return True, "policy newest: the sheet edit is newer"
+    return False, "policy newest: the amoCRM change is newer"
+
+
+def resolve(rule: FieldRule, a: Value, members: list[Member], amo_time: float) -> Resolution:
+    """Decide the final value of one field of one record, given every row that shows it."""
+    wants: list[tuple[Member, str]] = []  # rows that push their value, with why
+    lost: dict[str, tuple[Member, str]] = {}  # rows in conflict whose value lost to amoCRM
+    for m in members:
+        if rule.direction is Direction.TO_SHEET or m.s == a:
+            continue
+        if rule.direction is Direction.TO_AMO:
+            wants.append((m, "direction to_amo"))
+            continue
+        change = classify(m.s, a, m.b, m.has_base)
+        if change is Change.SHEET:
+            wants.append((m, "sheet changed"))
+        elif change is Change.CONFLICT:
+            wins, why = _sheet_wins_conflict(rule, m, amo_time)
+            if wins:
+                wants.append((m, why))
+            else:
+                lost[m.key] = (m, why)
+
+    conflicts: dict[str, Conflict] = {}
+    if not wants:
+        final = a
+    else:
+        # Newest edit first (unknown edit times last), then the smallest key: deterministic.
+        winner, _ = min(wants, key=lambda w: (-(w[0].edited_at or float("-inf")), w[0].key))
+        final = winner.s
+        for m, why in wants:
+            if m.s != final:
+                conflicts[m.key] = Conflict(
+                    rule.target, m.s, a, m.b, Side.AMO, f"row {winner.key} set it later ({why} lost)"
+                )
+            elif why.startswith("policy"):
+                conflicts[m.key] = Conflict(rule.target, m.s, a, m.b, Side.SHEET, why)
+    for key, (m, why) in lost.items():
+        if final == a:
+            conflicts[key] = Conflict(rule.target, m.s, a, m.b, Side.AMO, why)
+        else:  # another row's push won over amoCRM; this row is rewritten to it
+            conflicts[key] = Conflict(rule.target, m.s, a, m.b, Side.SHEET, f"another row set it ({why})")
+    return Resolution(final, conflicts)
