@@ -19,6 +19,9 @@ class Code(StrEnum):
     INTERNAL = "internal_error"
     UNAVAILABLE = "unavailable"
     HTTP_ERROR = "http_error"  # any other HTTP status werkzeug raises
+    SIGNATURE_INVALID = "signature_invalid"
+    ID_TOKEN_INVALID = "id_token_invalid"  # noqa: S105  (an error code, not a password)
+    FORBIDDEN = "forbidden"
 
 
 class AppError(Exception):

@@ -1,0 +1,105 @@
+"""The ledger (last agreed state per row key) and each row's change history, in Redis.
+
+Per connection:
+- `ledger:{conn}`        hash  row key -> JSON {lead_id, contact_id, values, synced_at}
+- `ledger-lead:{conn}`   hash  lead id -> row key   (which row shows a lead: webhook drains use it)
+- `history:{conn}:{key}` list  newest first, capped: {at, source, direction, field, old, new, ...}
+
+The ledger is the base of the three-way comparison and is only written for what succeeded (the
+executor decides). It is rebuildable: lead ids live in the sheet and in amoCRM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+
+from backend.sync.model import LedgerEntry
+
+HISTORY_LIMIT = 50
+
+
+def _encode(le: LedgerEntry) -> str:
+    return json.dumps(
+        {
+            "lead_id": le.lead_id,
+            "contact_id": le.contact_id,
+            "values": dict(le.values),
+            "synced_at": le.synced_at,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _decode(raw: bytes | str) -> LedgerEntry:
+    d = json.loads(raw)
+    return LedgerEntry(d["lead_id"], d.get("contact_id"), d.get("values") or {}, d.get("synced_at", 0.0))
+
+
+class Ledger:
+    def __init__(self, client: redis.Redis, connection_id: str):
+        self.client = client
+        self.conn = connection_id
+        self.key = f"ledger:{connection_id}"
+        self.lead_key = f"ledger-lead:{connection_id}"
+
+    def all(self) -> dict[str, LedgerEntry]:
+        return {k.decode(): _decode(v) for k, v in self.client.hgetall(self.key).items()}
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, LedgerEntry]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        return {k: _decode(v) for k, v in zip(keys, self.client.hmget(self.key, keys), strict=True) if v}
+
+    def keys_for_leads(self, lead_ids: Iterable[int]) -> dict[int, str]:
+        ids = [int(i) for i in lead_ids]
+        if not ids:
+            return {}
+        found = self.client.hmget(self.lead_key, [str(i) for i in ids])
+        return {i: k.decode() for i, k in zip(ids, found, strict=True) if k}
+
+    def put_many(self, entries: Mapping[str, LedgerEntry]) -> None:
+        if not entries:
+            return
+        old = self.get_many(entries.keys())
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self.key, mapping={k: _encode(le) for k, le in entries.items()})
+        for key, le in entries.items():
+            if key in old and old[key].lead_id != le.lead_id:
+                pipe.hdel(self.lead_key, str(old[key].lead_id))
+            pipe.hset(self.lead_key, str(le.lead_id), key)
+        pipe.execute()
+
+    def count(self) -> int:
+        return int(self.client.hlen(self.key))
+
+    def clear(self) -> None:
+        self.client.delete(self.key, self.lead_key)
+
+
+class History:
+    def __init__(self, client: redis.Redis, connection_id: str):
+        self.client = client
+        self.conn = connection_id
+
+    def _key(self, row_key: str) -> str:
+        return f"history:{self.conn}:{row_key}"
+
+    def record_many(self, events: Mapping[str, list[dict[str, Any]]]) -> None:
+        if not events:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for row_key, items in events.items():
+            if not items:
+                continue
+            pipe.lpush(self._key(row_key), *[json.dumps(e, ensure_ascii=False) for e in items])
+            pipe.ltrim(self._key(row_key), 0, HISTORY_LIMIT - 1)
+        pipe.execute()
+
+    def of(self, row_key: str, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.client.lrange(self._key(row_key), 0, limit - 1)]

@@ -1,0 +1,88 @@
+"""A sliding-window rate limiter shared by every process through Redis (one Lua script, atomic).
+
+amoCRM counts requests in a sliding one-second window (7 per second per account), and the Sheets API
+counts per minute; a token bucket that allows a burst and then a steady rate can still put 8 requests
+into one amoCRM window. So each caller *reserves* a send time: the script keeps the scheduled send times
+of the last window in a sorted set and returns how long to wait so that no window of `window_s + margin_s`
+ever holds more than `limit` of them — across every web and worker process. A 429's Retry-After is
+shared too: `block(seconds)` pushes every later reservation past it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis
+
+# KEYS[1] the sorted set of scheduled times, KEYS[2] the "blocked until" key.
+# ARGV: limit, window (s), member id. Returns the scheduled time minus now, in microseconds.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local at = now
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > at then at = blocked end
+local count = redis.call('ZCARD', KEYS[1])
+if count >= limit then
+  -- the (count - limit + 1)-th most recent reservation must have left the window before we go
+  local edge = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  local free = tonumber(edge[2]) + window
+  if free > at then at = free end
+end
+-- never schedule before the latest reservation: keeps send order equal to reservation order
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] and tonumber(last[2]) > at then at = tonumber(last[2]) end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.floor((at - now + window) / 1000) + 1000)
+return at - now
+"""
+
+_BLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_ = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > current then
+  redis.call('SET', KEYS[1], until_, 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 1000)
+end
+return until_ - now
+"""
+
+
+@dataclass
+class SlidingWindowLimiter:
+    client: redis.Redis
+    name: str  # e.g. "amo:31234567" or "sheets:read"
+    limit: int
+    window_s: float = 1.0
+    margin_s: float = 0.0  # widen the window a little: requests do not arrive exactly when sent
+
+    def __post_init__(self) -> None:
+        self._reserve = self.client.register_script(_RESERVE)
+        self._block = self.client.register_script(_BLOCK)
+
+    @property
+    def _keys(self) -> list[str]:
+        return [f"ratelimit:{self.name}", f"ratelimit:{self.name}:blocked"]
+
+    def reserve(self) -> float:
+        """Reserve one request slot; return the seconds to wait before sending it."""
+        window_us = int((self.window_s + self.margin_s) * 1_000_000)
+        wait_us = self._reserve(keys=self._keys, args=[self.limit, window_us, uuid.uuid4().hex])
+        return max(0.0, int(wait_us) / 1_000_000)
+
+    def acquire(self) -> float:
+        """Reserve a slot and sleep until it comes; return the time waited."""
+        wait = self.reserve()
+        if wait > 0:
+            time.sleep(wait)
+        return wait
+
+    def block(self, seconds: float) -> None:
+        """Hold every process's next request for `seconds` (the server said Retry-After)."""
+        self._block(keys=[self._keys[1]], args=[int(seconds * 1_000_000)])
