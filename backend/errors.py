@@ -22,6 +22,13 @@ class Code(StrEnum):
     SIGNATURE_INVALID = "signature_invalid"
     ID_TOKEN_INVALID = "id_token_invalid"  # noqa: S105  (an error code, not a password)
     FORBIDDEN = "forbidden"
+    PROOF_FAILED = "proof_failed"
+    NOT_CONNECTED = "not_connected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    AMO_BLOCKED = "amo_blocked"
+    MAPPING_INVALID = "mapping_invalid"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
 
 
 class AppError(Exception):

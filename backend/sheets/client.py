@@ -1,0 +1,203 @@
+"""The Sheets API v4 client: google-api-python-client with the service account's credentials (ADC on
+Cloud Run), or anonymous credentials against the sandbox emulator when SHEETS_API_ENDPOINT is set.
+
+It owns quotas and retries for every Sheets call: reads and writes each take a slot from a shared
+per-minute sliding window in Redis (the service account is one "user" for Google's 60/min quota, shared
+by every process), and 429/500/503 are retried with exponential backoff and jitter, honouring
+Retry-After. Everything else raises `SheetsError` with Google's message. Calls are counted per method.
+
+googleapiclient objects are not thread-safe (httplib2), so build one client per job or thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import google.auth
+import redis
+from google.auth.credentials import AnonymousCredentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from backend.errors import AppError, Code
+from backend.store.ratelimit import SlidingWindowLimiter
+
+log = logging.getLogger(__name__)
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class SheetsError(AppError):
+    status = 502
+    code = Code.HTTP_ERROR
+
+    def __init__(self, detail: str, http_status: int = 0):
+        super().__init__(detail)
+        self.http_status = http_status
+
+
+class SheetsAccessDenied(SheetsError):
+    """403: the spreadsheet is not shared with the service account (the add-on's Set up shares it)."""
+
+    status = 403
+    code = Code.FORBIDDEN
+
+
+@dataclass
+class SheetsClient:
+    service: Any
+    read_limiter: SlidingWindowLimiter
+    write_limiter: SlidingWindowLimiter
+    max_attempts: int = 6
+    sleep: Callable[[float], None] = time.sleep
+    calls: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, *, endpoint: str, client: redis.Redis, reads_per_minute: int, writes_per_minute: int
+    ) -> SheetsClient:
+        if endpoint:
+            service = build(
+                "sheets",
+                "v4",
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": endpoint},
+                static_discovery=True,
+                cache_discovery=False,
+            )
+        else:  # production: the Cloud Run service account through Application Default Credentials
+            credentials, _ = google.auth.default(scopes=SCOPES)
+            service = build(
+                "sheets", "v4", credentials=credentials, static_discovery=True, cache_discovery=False
+            )
+        return cls(
+            service,
+            SlidingWindowLimiter(client, "sheets:read", reads_per_minute, window_s=60.0, margin_s=1.0),
+            SlidingWindowLimiter(client, "sheets:write", writes_per_minute, window_s=60.0, margin_s=1.0),
+        )
+
+    # --- one call ------------------------------------------------------------------------------------
+
+    def _execute(self, name: str, request: Any, *, write: bool) -> Any:
+        limiter = self.write_limiter if write else self.read_limiter
+        for attempt in range(1, self.max_attempts + 1):
+            limiter.acquire()
+            self.calls[name] = self.calls.get(name, 0) + 1
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                status = int(exc.resp.status)
+                if status not in RETRY_STATUSES or attempt == self.max_attempts:
+                    raise _error(exc, name) from None
+                wait = _retry_after(exc) or min(2**attempt, 32) + random.random()  # noqa: S311 (jitter)
+                if status == 429:
+                    limiter.block(wait)
+                log.warning("sheets %s: %s, retrying in %.1f s (attempt %d)", name, status, wait, attempt)
+                self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    # --- reads ---------------------------------------------------------------------------------------
+
+    def get(self, spreadsheet_id: str, fields: str) -> dict:
+        req = self.service.spreadsheets().get(spreadsheetId=spreadsheet_id, fields=fields)
+        return self._execute("spreadsheets.get", req, write=False)
+
+    def batch_get(self, spreadsheet_id: str, ranges: Sequence[str]) -> list[list[list[Any]]]:
+        req = (
+            self.service.spreadsheets()
+            .values()
+            .batchGet(
+                spreadsheetId=spreadsheet_id,
+                ranges=list(ranges),
+                valueRenderOption="UNFORMATTED_VALUE",
+                dateTimeRenderOption="SERIAL_NUMBER",
+                majorDimension="ROWS",
+            )
+        )
+        data = self._execute("spreadsheets.values.batchGet", req, write=False)
+        return [vr.get("values", []) for vr in data.get("valueRanges", [])]
+
+    def batch_get_by_filter(
+        self, spreadsheet_id: str, data_filters: list[dict], major: str = "COLUMNS"
+    ) -> list[dict]:
+        req = (
+            self.service.spreadsheets()
+            .values()
+            .batchGetByDataFilter(
+                spreadsheetId=spreadsheet_id,
+                body={
+                    "dataFilters": data_filters,
+                    "majorDimension": major,
+                    "valueRenderOption": "UNFORMATTED_VALUE",
+                    "dateTimeRenderOption": "SERIAL_NUMBER",
+                },
+            )
+        )
+        data = self._execute("spreadsheets.values.batchGetByDataFilter", req, write=False)
+        return data.get("valueRanges", [])
+
+    def search_metadata(self, spreadsheet_id: str, lookups: list[dict]) -> list[dict]:
+        req = (
+            self.service.spreadsheets()
+            .developerMetadata()
+            .search(
+                spreadsheetId=spreadsheet_id,
+                body={"dataFilters": [{"developerMetadataLookup": lk} for lk in lookups]},
+            )
+        )
+        data = self._execute("spreadsheets.developerMetadata.search", req, write=False)
+        return [m["developerMetadata"] for m in data.get("matchedDeveloperMetadata", [])]
+
+    # --- writes --------------------------------------------------------------------------------------
+
+    def update_values(self, spreadsheet_id: str, data: list[dict], *, input_option: str = "RAW") -> dict:
+        if not data:
+            return {}
+        req = (
+            self.service.spreadsheets()
+            .values()
+            .batchUpdate(spreadsheetId=spreadsheet_id, body={"valueInputOption": input_option, "data": data})
+        )
+        return self._execute("spreadsheets.values.batchUpdate", req, write=True)
+
+    def batch_update(self, spreadsheet_id: str, requests: list[dict]) -> list[dict]:
+        if not requests:
+            return []
+        req = self.service.spreadsheets().batchUpdate(
+            spreadsheetId=spreadsheet_id, body={"requests": requests}
+        )
+        return self._execute("spreadsheets.batchUpdate", req, write=True).get("replies", [])
+
+
+def _retry_after(exc: HttpError) -> float | None:
+    value = exc.resp.get("retry-after") if hasattr(exc.resp, "get") else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _error(exc: HttpError, name: str) -> SheetsError:
+    status = int(exc.resp.status)
+    try:
+        message = exc.error_details if isinstance(exc.error_details, str) else exc._get_reason()  # noqa: SLF001
+    except Exception:  # noqa: BLE001  (googleapiclient's reason parsing is best-effort)
+        message = str(exc)
+    if status == 403:
+        return SheetsAccessDenied(
+            "The spreadsheet is not shared with the sync's service account. Open the add-on and press Set up.",
+            status,
+        )
+    if status == 404:
+        return SheetsError("The spreadsheet was not found (deleted, or the link is wrong).", status)
+    return SheetsError(f"Google Sheets refused {name}: {message}", status)

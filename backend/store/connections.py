@@ -1,0 +1,204 @@
+"""Tenants: connections (one sheet tab bound to one amoCRM account) and amoCRM accounts, in Redis.
+
+- `conn:{id}`                      hash: spreadsheet_id, sheet_id, sheet_title, account_id, mapping (JSON),
+                                   secret (encrypted), created_by_sub, created_by_email, created_at, last_sync
+- `conn-by-sheet:{spreadsheet}:{gid}` -> connection id (one connection per tab)
+- `amo:account:{id}`               hash: host, name, current_user_id, webhook (active|disabled|missing),
+                                   webhook_token (encrypted), blocked (reason), connected_at
+- `amo:account-conns:{id}`         set of connection ids using the account
+- `amo:webhook:{sha256(token)}`    -> account id (the webhook path token is looked up by hash only)
+
+Every read takes an id the caller already proved it owns (a verified signature's keyid, a webhook
+token); nothing here lists tenants to a client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from backend.security.crypto import Cipher
+
+
+def new_connection_id() -> str:
+    return "c_" + secrets.token_urlsafe(12)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Connection:
+    id: str
+    spreadsheet_id: str
+    sheet_id: int
+    sheet_title: str = ""
+    account_id: int | None = None
+    mapping: dict | None = None
+    created_by_sub: str = ""
+    created_by_email: str = ""
+    created_at: float = 0.0
+    last_sync: dict | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Account:
+    id: int
+    host: str
+    name: str = ""
+    current_user_id: int | None = None
+    webhook: str = "missing"  # active | disabled | missing
+    blocked: str = ""
+    connected_at: float = 0.0
+
+
+class Tenants:
+    def __init__(self, client: redis.Redis, cipher: Cipher):
+        self.client = client
+        self.cipher = cipher
+
+    # --- connections ---------------------------------------------------------------------------------
+
+    def find_by_sheet(self, spreadsheet_id: str, sheet_id: int) -> str | None:
+        raw = self.client.get(f"conn-by-sheet:{spreadsheet_id}:{sheet_id}")
+        return raw.decode() if raw else None
+
+    def create(
+        self, spreadsheet_id: str, sheet_id: int, sheet_title: str, sub: str, email: str
+    ) -> tuple[Connection, bytes]:
+        """A new connection and its signing secret (returned once, stored encrypted)."""
+        conn = Connection(
+            new_connection_id(), spreadsheet_id, sheet_id, sheet_title, None, None, sub, email, time.time()
+        )
+        secret = secrets.token_bytes(32)
+        if not self.client.set(f"conn-by-sheet:{spreadsheet_id}:{sheet_id}", conn.id, nx=True):
+            raise ValueError("this sheet already has a connection")
+        self.client.hset(
+            f"conn:{conn.id}",
+            mapping={
+                "spreadsheet_id": spreadsheet_id,
+                "sheet_id": sheet_id,
+                "sheet_title": sheet_title,
+                "secret": self.cipher.encrypt(secret.hex()),
+                "created_by_sub": sub,
+                "created_by_email": email,
+                "created_at": conn.created_at,
+            },
+        )
+        return conn, secret
+
+    def get(self, connection_id: str) -> Connection | None:
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(f"conn:{connection_id}").items()}
+        if not raw:
+            return None
+        return Connection(
+            id=connection_id,
+            spreadsheet_id=raw["spreadsheet_id"],
+            sheet_id=int(raw["sheet_id"]),
+            sheet_title=raw.get("sheet_title", ""),
+            account_id=int(raw["account_id"]) if raw.get("account_id") else None,
+            mapping=json.loads(raw["mapping"]) if raw.get("mapping") else None,
+            created_by_sub=raw.get("created_by_sub", ""),
+            created_by_email=raw.get("created_by_email", ""),
+            created_at=float(raw.get("created_at", 0)),
+            last_sync=json.loads(raw["last_sync"]) if raw.get("last_sync") else None,
+        )
+
+    def secret(self, connection_id: str) -> bytes | None:
+        raw = self.client.hget(f"conn:{connection_id}", "secret")
+        return bytes.fromhex(self.cipher.decrypt(raw.decode())) if raw else None
+
+    def set_fields(self, connection_id: str, **fields: Any) -> None:
+        encoded = {
+            k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+            for k, v in fields.items()
+        }
+        self.client.hset(
+            f"conn:{connection_id}", mapping={k: ("" if v is None else v) for k, v in encoded.items()}
+        )
+
+    def bind_account(self, connection_id: str, account_id: int) -> None:
+        old = self.get(connection_id)
+        pipe = self.client.pipeline()
+        if old and old.account_id and old.account_id != account_id:
+            pipe.srem(f"amo:account-conns:{old.account_id}", connection_id)
+            pipe.hdel(f"conn:{connection_id}", "mapping")  # fields of another account do not carry over
+        pipe.hset(f"conn:{connection_id}", "account_id", account_id)
+        pipe.sadd(f"amo:account-conns:{account_id}", connection_id)
+        pipe.execute()
+
+    def unbind_account(self, connection_id: str) -> int | None:
+        conn = self.get(connection_id)
+        if not conn or not conn.account_id:
+            return None
+        pipe = self.client.pipeline()
+        pipe.srem(f"amo:account-conns:{conn.account_id}", connection_id)
+        pipe.hdel(f"conn:{connection_id}", "account_id")
+        pipe.execute()
+        return conn.account_id
+
+    def delete(self, connection_id: str) -> None:
+        conn = self.get(connection_id)
+        if conn is None:
+            return
+        self.unbind_account(connection_id)
+        self.client.delete(f"conn:{connection_id}", f"conn-by-sheet:{conn.spreadsheet_id}:{conn.sheet_id}")
+
+    def connections_of(self, account_id: int) -> list[str]:
+        return sorted(m.decode() for m in self.client.smembers(f"amo:account-conns:{account_id}"))
+
+    # --- accounts ------------------------------------------------------------------------------------
+
+    def put_account(self, account: Account) -> None:
+        self.client.hset(
+            f"amo:account:{account.id}",
+            mapping={
+                "host": account.host,
+                "name": account.name,
+                "current_user_id": account.current_user_id or "",
+                "webhook": account.webhook,
+                "blocked": account.blocked,
+                "connected_at": account.connected_at,
+            },
+        )
+
+    def account(self, account_id: int) -> Account | None:
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(f"amo:account:{account_id}").items()}
+        if not raw.get("host"):
+            return None
+        return Account(
+            id=account_id,
+            host=raw["host"],
+            name=raw.get("name", ""),
+            current_user_id=int(raw["current_user_id"]) if raw.get("current_user_id") else None,
+            webhook=raw.get("webhook", "missing"),
+            blocked=raw.get("blocked", ""),
+            connected_at=float(raw.get("connected_at", 0)),
+        )
+
+    def set_account_fields(self, account_id: int, **fields: Any) -> None:
+        self.client.hset(
+            f"amo:account:{account_id}", mapping={k: ("" if v is None else v) for k, v in fields.items()}
+        )
+
+    def webhook_token(self, account_id: int) -> str:
+        """The account's webhook path token, created on first use (stored encrypted, looked up by hash)."""
+        raw = self.client.hget(f"amo:account:{account_id}", "webhook_token")
+        if raw:
+            return self.cipher.decrypt(raw.decode())
+        token = secrets.token_urlsafe(24)
+        self.client.hset(f"amo:account:{account_id}", "webhook_token", self.cipher.encrypt(token))
+        self.client.set(f"amo:webhook:{token_hash(token)}", account_id)
+        return token
+
+    def account_for_webhook(self, token: str) -> int | None:
+        raw = self.client.get(f"amo:webhook:{token_hash(token)}")
+        return int(raw) if raw else None
