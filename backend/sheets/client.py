@@ -190,12 +190,12 @@ def _retry_after(exc: HttpError) -> float | None:
 def _error(exc: HttpError, name: str) -> SheetsError:
     status = int(exc.resp.status)
     try:
-        message = exc.error_details if isinstance(exc.error_details, str) else exc._get_reason()  # noqa: SLF001
-    except Exception:  # noqa: BLE001  (googleapiclient's reason parsing is best-effort)
+        message = exc.error_details if isinstance(exc.error_details, str) else exc._get_reason()
+    except Exception:
         message = str(exc)
     if status == 403:
         return SheetsAccessDenied(
-            "The spreadsheet is not shared with the sync's service account. Open the add-on and press Set up.",
+            "The spreadsheet is not shared with the sync's service account; open the add-on, press Set up.",
             status,
         )
     if status == 404:
