@@ -1,0 +1,95 @@
+"""Build the amoCRM client for one connected account: tokens, shared rate limit, block state, catalog.
+
+The one place that wires `AmoClient` to the process's services, so a job asks for `client_for(account)`
+and never sees tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from cachetools import TTLCache
+
+from backend.amocrm.client import AmoClient
+from backend.amocrm.models import catalog_from_json, catalog_json, load_catalog
+from backend.amocrm.oauth import OAuthClient, TokenManager
+from backend.security.crypto import Cipher
+from backend.services import Services
+from backend.store.connections import Account, Tenants
+from backend.store.ratelimit import SlidingWindowLimiter
+from backend.store.tokens import TokenStore
+from backend.sync.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+CATALOG_TTL_S = 600
+_catalogs: TTLCache = TTLCache(maxsize=256, ttl=60)  # per process, in front of Redis
+
+
+def oauth_client(svc: Services) -> OAuthClient:
+    s = svc.settings
+    return OAuthClient(
+        s.amo_client_id,
+        s.amo_client_secret,
+        s.amo_redirect_uri,
+        s.amo_base_url_template,
+        s.amo_http_timeout_s,
+    )
+
+
+def tenants(svc: Services) -> Tenants:
+    return Tenants(svc.redis, Cipher(svc.settings.token_encryption_keys))
+
+
+def token_manager(svc: Services, account: Account) -> TokenManager:
+    store = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys))
+    return TokenManager(svc.redis, store, oauth_client(svc), account.id, account.host)
+
+
+def limiter(svc: Services, account_id: int) -> SlidingWindowLimiter:
+    rps = svc.settings.amo_rate_limit_rps
+    limit = max(1, round(rps))
+    # a small margin: requests do not reach amoCRM exactly when they leave
+    return SlidingWindowLimiter(svc.redis, f"amo:{account_id}", limit, window_s=limit / rps, margin_s=0.08)
+
+
+def client_for(svc: Services, account: Account) -> AmoClient:
+    tm = token_manager(svc, account)
+    t = tenants(svc)
+
+    def on_blocked(reason: str) -> None:
+        t.set_account_fields(account.id, blocked=reason)
+        log.error("amo account %s: API access blocked: %s", account.id, reason)
+
+    def is_blocked() -> str | None:
+        raw = svc.redis.hget(f"amo:account:{account.id}", "blocked")
+        return raw.decode() if raw else None
+
+    return AmoClient(
+        base_url=svc.settings.amo_base_url_template.format(host=account.host),
+        token=tm.access_token,
+        refresh=tm.refresh,
+        limiter=limiter(svc, account.id),
+        on_blocked=on_blocked,
+        is_blocked=is_blocked,
+        timeout_s=svc.settings.amo_http_timeout_s,
+    )
+
+
+def catalog(
+    svc: Services, account: Account, client: AmoClient | None = None, *, fresh: bool = False
+) -> Catalog:
+    """The account's pipelines, users and fields: process cache, then Redis (10 min), then the API."""
+    key = f"amo:catalog:{account.id}"
+    if not fresh:
+        if account.id in _catalogs:
+            return _catalogs[account.id]
+        raw = svc.redis.get(key)
+        if raw:
+            _catalogs[account.id] = catalog_from_json(json.loads(raw))
+            return _catalogs[account.id]
+    cat = load_catalog(client or client_for(svc, account), account.host)
+    svc.redis.set(key, json.dumps(catalog_json(cat), ensure_ascii=False), ex=CATALOG_TTL_S)
+    _catalogs[account.id] = cat
+    return cat

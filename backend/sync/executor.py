@@ -1,0 +1,267 @@
+"""Execute a Plan against amoCRM in batches, then hand the sheet side to `writeback`.
+
+Order: new contacts -> contact updates -> new leads -> lead updates -> links -> ledger -> sheet.
+- Writes go 250 per call (`request_id` = row key); a batch amoCRM refuses for some items is resent
+  without them, and those rows get amoCRM's reason in their status cell.
+- Creates are recorded as intents first and the ledger is written right after each create batch, so a
+  crash or an ambiguous timeout never creates the same lead twice (see `sync/intents.py`).
+- The ledger moves only for rows whose amoCRM writes all succeeded; other rows stay as they were and the
+  next run plans them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.amocrm.client import MAX_PAGE, AmbiguousWrite, AmoClient
+from backend.amocrm.errors import AmoValidationError
+from backend.store.contact_directory import ContactDirectory
+from backend.store.ledger import Ledger
+from backend.sync import fields as fx
+from backend.sync.intents import Intents, contact_sig, lead_sig
+from backend.sync.mapping import ColumnMapping
+from backend.sync.model import LEAD_STATUS, LedgerEntry, Plan, RowPlan
+from backend.sync.snapshot import AmoSide
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Outcome:
+    """What actually happened, per row key."""
+
+    lead_ids: dict[str, int] = field(default_factory=dict)  # created or adopted leads
+    contact_ids: dict[str, int] = field(default_factory=dict)  # NewContact ref -> id
+    failed: dict[str, str] = field(default_factory=dict)  # row key -> human reason
+    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, name: str, by: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + by
+
+
+def _chunks(items: list, size: int = MAX_PAGE):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _refused(exc: AmoValidationError) -> dict[str, str]:
+    """request_id -> amoCRM's reason, from a validation-errors body."""
+    out: dict[str, str] = {}
+    for problem in exc.problems:
+        rid = str(problem.get("request_id", ""))
+        reason = f"{problem.get('path', '')}: {problem.get('detail') or problem.get('code', '')}".strip(": ")
+        if rid:
+            out[rid] = out.get(rid, "") + ("; " if rid in out else "") + reason
+    return out
+
+
+@dataclass
+class Executor:
+    amo: AmoClient
+    ctx: fx.Context
+    mapping: ColumnMapping
+    ledger: Ledger
+    intents: Intents
+    directory: ContactDirectory | None
+    side: AmoSide
+    progress: Progress = lambda phase, done, total: None
+    clock: Callable[[], float] = time.time
+
+    def run(self, plan: Plan) -> Outcome:
+        out = Outcome()
+        rows = {rp.key: rp for rp in plan.rows}
+        self._create_contacts(plan, out)
+        self._update_contacts(plan, out, rows)
+        self._create_leads(plan, out)
+        self._update_leads(plan, out)
+        self._link(plan, out)
+        self._settle_ledger(plan, out)
+        return out
+
+    # --- batched writes with per-item refusals ---------------------------------------------------------
+
+    def _send(self, method: str, entity: str, items: list[dict], out: Outcome) -> list[dict]:
+        """POST/PATCH items (each with request_id); refused items are marked failed, the rest resent."""
+        results: list[dict] = []
+        for batch in _chunks(items):
+            while batch:
+                try:
+                    sent = self.amo.request(
+                        method, f"/api/v4/{entity}", json=batch, idempotent=method == "PATCH"
+                    )
+                    results.extend((sent or {}).get("_embedded", {}).get(entity, []))
+                    break
+                except AmoValidationError as exc:
+                    refused = _refused(exc)
+                    by_index = {str(i): it["request_id"] for i, it in enumerate(batch)}
+                    bad = {by_index.get(rid, rid) for rid in refused}
+                    if not bad & {it["request_id"] for it in batch}:
+                        bad = {it["request_id"] for it in batch}  # amoCRM did not say which: fail them all
+                        refused = {rid: exc.detail for rid in bad}
+                    for rid in bad:
+                        reason = refused.get(rid) or next(
+                            (v for k, v in refused.items() if by_index.get(k) == rid), exc.detail
+                        )
+                        out.failed[rid] = f"amoCRM refused it: {reason}"
+                    batch = [it for it in batch if it["request_id"] not in bad]
+        return results
+
+    # --- contacts ------------------------------------------------------------------------------------
+
+    def _create_contacts(self, plan: Plan, out: Outcome) -> None:
+        if not plan.new_contacts:
+            return
+        payloads = []
+        for nc in plan.new_contacts:
+            p = fx.contact_payload(nc.values, self.ctx)
+            p.setdefault("name", "")
+            payloads.append({**p, "request_id": nc.ref})
+        t0 = self.clock()  # a crash after creating them finds them again by signature
+        self.intents.put("contact", {p["request_id"]: contact_sig(p, self.ctx.region) for p in payloads}, t0)
+        self.progress("creating contacts", 0, len(payloads))
+        created: list[dict] = []
+        for i, batch in enumerate(_chunks(payloads)):
+            try:
+                created += self._send("POST", "contacts", batch, out)
+            except AmbiguousWrite:
+                found = self.intents.recover(self.amo, "contact", self.ctx.region)
+                created += [{"id": c["id"], "request_id": ref} for ref, c in found.items()]
+                missing = [p for p in batch if p["request_id"] not in found]
+                created += self._send("POST", "contacts", missing, out) if missing else []
+            self.progress("creating contacts", min((i + 1) * MAX_PAGE, len(payloads)), len(payloads))
+        for c in created:
+            out.contact_ids[str(c["request_id"])] = int(c["id"])
+        out.bump("contacts_created", len(created))
+        self.intents.done([p["request_id"] for p in payloads])
+        if self.directory is not None:
+            by_ref = {p["request_id"]: p for p in payloads}
+            self.directory.add({**by_ref[r], "id": cid} for r, cid in out.contact_ids.items() if r in by_ref)
+        for ref in {p["request_id"] for p in payloads} - set(out.contact_ids):
+            reason = out.failed.pop(ref, "amoCRM did not create the contact")
+            for rp in plan.rows:
+                if rp.contact == ref:
+                    out.failed[rp.key] = reason
+
+    def _contact_id(self, rp: RowPlan, out: Outcome) -> int | None:
+        if isinstance(rp.contact, str):
+            return out.contact_ids.get(rp.contact)
+        return rp.contact
+
+    def _update_contacts(self, plan: Plan, out: Outcome, rows: dict[str, RowPlan]) -> None:
+        items = []
+        for cu in plan.contact_updates:
+            existing = self.side.raw_contacts.get(cu.contact_id)
+            items.append(
+                {
+                    "id": cu.contact_id,
+                    **fx.contact_payload(cu.values, self.ctx, existing),
+                    "request_id": f"c{cu.contact_id}",
+                }
+            )
+        if not items:
+            return
+        self.progress("updating contacts", 0, len(items))
+        self._send("PATCH", "contacts", items, out)
+        for cu in plan.contact_updates:
+            reason = out.failed.pop(f"c{cu.contact_id}", None)
+            if reason:  # every row showing that contact failed
+                for rp in plan.rows:
+                    if rp.contact == cu.contact_id:
+                        out.failed[rp.key] = reason
+        out.bump("contacts_updated", len(items))
+
+    # --- leads ---------------------------------------------------------------------------------------
+
+    def _lead_create_payload(self, rp: RowPlan, contact_id: int | None) -> dict[str, Any]:
+        values = dict(rp.create_lead or {})
+        p = fx.lead_payload(values, self.ctx)
+        if LEAD_STATUS not in values or values[LEAD_STATUS] is None:
+            p["pipeline_id"] = self.mapping.pipeline_id
+            if self.mapping.default_status_id:
+                p["status_id"] = self.mapping.default_status_id
+        p.setdefault("name", "")
+        if contact_id:
+            p["_embedded"] = {"contacts": [{"id": contact_id, "is_main": True}]}
+        p["request_id"] = rp.key
+        return p
+
+    def _create_leads(self, plan: Plan, out: Outcome) -> None:
+        creates = [rp for rp in plan.rows if rp.create_lead is not None and rp.key not in out.failed]
+        if not creates:
+            return
+        by_key = {rp.key: rp for rp in creates}
+        payloads = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in creates]
+        self.progress("creating leads", 0, len(payloads))
+        done = 0
+        for batch in _chunks(payloads):
+            t0 = self.clock()
+            self.intents.put("lead", {p["request_id"]: lead_sig(p) for p in batch}, t0)
+            try:
+                created = self._send("POST", "leads", batch, out)
+            except AmbiguousWrite:
+                found = self.intents.recover(self.amo, "lead")
+                created = [{"id": lead["id"], "request_id": key} for key, lead in found.items()]
+                missing = [p for p in batch if p["request_id"] not in found]
+                if missing:
+                    created += self._send("POST", "leads", missing, out)
+            entries = {}
+            for item in created:
+                key = str(item["request_id"])
+                rp = by_key[key]
+                out.lead_ids[key] = int(item["id"])
+                entries[key] = LedgerEntry(
+                    int(item["id"]), self._contact_id(rp, out), dict(rp.base), self.clock()
+                )
+            self.ledger.put_many(entries)  # before anything else can fail: the lead exists now
+            out.ledger.update(entries)
+            self.intents.done([p["request_id"] for p in batch])
+            done += len(batch)
+            out.bump("leads_created", len(created))
+            self.progress("creating leads", done, len(payloads))
+
+    def _update_leads(self, plan: Plan, out: Outcome) -> None:
+        items = [
+            {"id": rp.lead_id, **fx.lead_payload(rp.lead_update, self.ctx), "request_id": rp.key}
+            for rp in plan.rows
+            if rp.lead_update and rp.lead_id and rp.key not in out.failed
+        ]
+        if items:
+            self.progress("updating leads", 0, len(items))
+            self._send("PATCH", "leads", items, out)
+            out.bump("leads_updated", len(items))
+
+    def _link(self, plan: Plan, out: Outcome) -> None:
+        links = []
+        for rp in plan.rows:
+            cid = self._contact_id(rp, out)
+            if rp.link_contact and rp.lead_id and cid and rp.key not in out.failed:
+                links.append(
+                    {
+                        "entity_id": rp.lead_id,
+                        "to_entity_id": cid,
+                        "to_entity_type": "contacts",
+                        "metadata": {"is_main": True},
+                    }
+                )
+        if links:
+            self.amo.link("leads", links)
+            out.bump("links", len(links))
+
+    def _settle_ledger(self, plan: Plan, out: Outcome) -> None:
+        entries = {}
+        for rp in plan.rows:
+            if rp.create_lead is not None or rp.key in out.failed or not rp.lead_id:
+                continue
+            if rp.has_actions or rp.ledger_dirty:
+                entries[rp.key] = LedgerEntry(
+                    rp.lead_id, self._contact_id(rp, out), dict(rp.base), self.clock()
+                )
+        self.ledger.put_many(entries)
+        out.ledger.update(entries)

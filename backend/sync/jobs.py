@@ -1,0 +1,221 @@
+"""RQ jobs: thin functions that take ids, build services, and call `run_sync` (or the token upkeep).
+
+Entry points put work in Redis first and enqueue a job only if none is pending (a flag per connection
+or account), so a burst of 100 edits or webhooks becomes one job that drains them all:
+- `request_edits(conn, rows)`       rows from the onEdit trigger  -> `apply_sheet_edits`
+- `request_amo_drain(acct, …)`      ids from the webhook intake   -> `apply_amo_changes`
+The job clears the flag before draining, so anything arriving meanwhile gets a new job.
+Transient failures (amoCRM/Sheets unavailable, rate limited, a busy lock) raise and RQ retries the job
+with backoff; permanent ones (blocked account, lost grant, sheet not shared) are recorded on the
+connection for the sidebar and the job ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+
+import redis
+from rq import Retry, get_current_job
+
+from backend import queues, services
+from backend.amocrm import account as amo_account
+from backend.amocrm.errors import AmoAuthError, AmoBlocked
+from backend.logs import log_context
+from backend.sheets.client import SheetsAccessDenied
+from backend.sync.run import NotReady, Report, run_sync
+
+log = logging.getLogger(__name__)
+
+RETRY = Retry(max=5, interval=[5, 15, 60, 180, 600])
+PERMANENT = (AmoBlocked, AmoAuthError, SheetsAccessDenied, NotReady)
+
+# Keep the newest edit time per row key (a late, older edit never moves it back).
+_MAX_HSET = """
+for i = 1, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if tonumber(ARGV[i + 1]) > cur then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
+end
+return 1
+"""
+
+
+def _progress(phase: str, done: int, total: int) -> None:
+    job = get_current_job()
+    if job is None:
+        return
+    job.meta["progress"] = {
+        "phase": phase,
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total, 1) if total else 0.0,
+    }
+    job.save_meta()
+
+
+def _finish(connection_id: str, report: Report) -> dict:
+    job = get_current_job()
+    if job is not None:
+        job.meta["report"] = report.to_json()
+        job.save_meta()
+    log.info(
+        "connection %s: %s run %s: %s",
+        connection_id,
+        report.kind,
+        report.status,
+        report.result or report.preview,
+    )
+    return report.to_json()
+
+
+def _permanent(connection_id: str, exc: Exception) -> dict:
+    svc = services.current()
+    amo_account.tenants(svc).set_fields(connection_id, last_error=str(getattr(exc, "detail", exc)))
+    job = get_current_job()
+    problem = {"code": str(getattr(exc, "code", "error")), "detail": str(getattr(exc, "detail", exc))}
+    if job is not None:
+        job.meta["error"] = problem
+        job.save_meta()
+    log.warning("connection %s: run stopped: %s", connection_id, problem["detail"])
+    return {"status": "failed", "error": problem}
+
+
+def _run(connection_id: str, **kwargs) -> dict:
+    job = get_current_job()
+    with log_context(connection_id=connection_id, job_id=job.id if job else None):
+        try:
+            return _finish(
+                connection_id, run_sync(services.current(), connection_id, progress=_progress, **kwargs)
+            )
+        except PERMANENT as exc:
+            return _permanent(connection_id, exc)
+
+
+# --- jobs --------------------------------------------------------------------------------------------
+
+
+def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) -> dict:
+    return _run(connection_id, kind="full", preview=preview, confirm=confirm)
+
+
+def reconcile(connection_id: str) -> dict:
+    return _run(connection_id, kind="reconcile")
+
+
+def apply_sheet_edits(connection_id: str) -> dict:
+    r = services.current().redis
+    r.delete(f"edits-queued:{connection_id}")
+    pipe = r.pipeline(transaction=True)
+    pipe.hgetall(f"edits:{connection_id}")
+    pipe.delete(f"edits:{connection_id}")
+    pending, _ = pipe.execute()
+    keys = sorted(k.decode() for k in pending)
+    if not keys:
+        return {"status": "finished", "result": {}}
+    try:
+        return _run(connection_id, kind="edits", keys=keys)
+    except Exception:
+        _requeue_edits(r, connection_id, {k.decode(): float(v) for k, v in pending.items()})
+        raise
+
+
+def apply_amo_changes(account_id: int) -> dict:
+    r = services.current().redis
+    r.delete(f"amo:drain-queued:{account_id}")
+    pipe = r.pipeline(transaction=True)
+    for name in ("leads", "contacts"):
+        pipe.smembers(f"amo:changed-{name}:{account_id}")
+        pipe.delete(f"amo:changed-{name}:{account_id}")
+    leads, _, contacts, _ = pipe.execute()
+    lead_ids, contact_ids = {int(x) for x in leads}, {int(x) for x in contacts}
+    if not lead_ids and not contact_ids:
+        return {"status": "finished"}
+    svc = services.current()
+    results = {}
+    try:
+        for cid in amo_account.tenants(svc).connections_of(account_id):
+            results[cid] = _run(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
+    except Exception:
+        request_amo_drain(r, account_id, lead_ids, contact_ids, enqueue=False)
+        raise
+    return {"status": "finished", "connections": results}
+
+
+def reconcile_all() -> dict:
+    """Scheduled: a reconcile for every connection that has a mapping."""
+    svc = services.current()
+    count = 0
+    for raw in svc.redis.scan_iter("conn:*"):
+        cid = raw.decode().split(":", 1)[1]
+        if svc.redis.hget(raw, "mapping"):
+            queues.enqueue(
+                svc.redis,
+                queues.SYNC,
+                reconcile,
+                cid,
+                job_id=f"reconcile-{cid}-{int(time.time())}",
+                retry=RETRY,
+            )
+            count += 1
+    return {"enqueued": count}
+
+
+def refresh_tokens(now: float | None = None) -> dict:
+    """Scheduled: refresh grants idle for two weeks, long before amoCRM's 3-month lapse."""
+    svc = services.current()
+    refreshed, failed = [], []
+    t = amo_account.tenants(svc)
+    for account_id in amo_account.TokenStore(
+        svc.redis, amo_account.Cipher(svc.settings.token_encryption_keys)
+    ).accounts():
+        account = t.account(account_id)
+        if account is None:
+            continue
+        try:
+            if amo_account.token_manager(svc, account).refresh_if_idle(now):
+                refreshed.append(account_id)
+        except AmoAuthError:
+            failed.append(account_id)
+    return {"refreshed": refreshed, "needs_reconnect": failed}
+
+
+# --- entry points --------------------------------------------------------------------------------------
+
+
+def request_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> str | None:
+    """Record edited row keys with their edit times; enqueue one job unless one is pending."""
+    _requeue_edits(client, connection_id, edits)
+    if client.set(f"edits-queued:{connection_id}", 1, nx=True, ex=3600):
+        job = queues.enqueue(client, queues.EDITS, apply_sheet_edits, connection_id, retry=RETRY)
+        return job.id
+    return None
+
+
+def _requeue_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> None:
+    if not edits:
+        return
+    args = [x for k, t in edits.items() for x in (k, repr(float(t)))]
+    client.eval(_MAX_HSET, 2, f"edits:{connection_id}", f"edited-at:{connection_id}", *args)
+
+
+def request_amo_drain(
+    client: redis.Redis,
+    account_id: int,
+    lead_ids: Iterable[int],
+    contact_ids: Iterable[int],
+    *,
+    enqueue: bool = True,
+) -> str | None:
+    pipe = client.pipeline()
+    if lead_ids := list(lead_ids):
+        pipe.sadd(f"amo:changed-leads:{account_id}", *lead_ids)
+    if contact_ids := list(contact_ids):
+        pipe.sadd(f"amo:changed-contacts:{account_id}", *contact_ids)
+    pipe.execute()
+    if enqueue and client.set(f"amo:drain-queued:{account_id}", 1, nx=True, ex=3600):
+        return queues.enqueue(client, queues.WEBHOOKS, apply_amo_changes, account_id, retry=RETRY).id
+    return None

@@ -1,0 +1,282 @@
+"""One sync run for one connection: read both sides -> plan -> guards -> execute -> write back.
+
+Every job (full sync, preview, sheet edits, amoCRM changes, reconcile) is a `run_sync` with a different
+scope, under the connection's Redis lock, so two runs never interleave their writes to one sheet.
+
+Sheets calls per run: 1 read of every connection column; +1 write and +1 read when rows had no key yet
+(keys are written before any amoCRM write); 1 key re-read and 1 write at the end. amoCRM calls: leads
+and contacts by id (250 per call), then writes (250 per call).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.amocrm import account as amo_account
+from backend.amocrm.client import AmoClient
+from backend.errors import AppError, Code
+from backend.services import Services
+from backend.sheets.client import SheetsClient
+from backend.sheets.layout import Table, read_table
+from backend.store import locks
+from backend.store.connections import Account, Connection
+from backend.store.contact_directory import ContactDirectory
+from backend.store.ledger import History, Ledger
+from backend.sync import fields as fx
+from backend.sync.executor import Executor
+from backend.sync.intents import Intents
+from backend.sync.mapping import ColumnMapping
+from backend.sync.model import AmoLead, LedgerEntry, Plan
+from backend.sync.planner import PlanInput, plan
+from backend.sync.snapshot import amo_side, sheet_rows
+from backend.sync.writeback import ErrorList, Writeback
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+CONNECTION_COLUMNS_EXTRA = ("key", "lead_id", "link", "sync")
+
+
+class NotReady(AppError):
+    status = 409
+    code = Code.NOT_CONNECTED
+
+
+@dataclass
+class Report:
+    kind: str
+    status: str = "finished"  # finished | waiting_confirmation | preview
+    preview: dict[str, int] = field(default_factory=dict)
+    result: dict[str, int] = field(default_factory=dict)
+    guards: list[dict] = field(default_factory=list)
+    amo_calls: int = 0
+    sheets_calls: int = 0
+    duration_ms: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def sheets_client(svc: Services) -> SheetsClient:
+    s = svc.settings
+    return SheetsClient.build(
+        endpoint=s.sheets_api_endpoint,
+        client=svc.redis,
+        reads_per_minute=s.sheets_reads_per_minute,
+        writes_per_minute=s.sheets_writes_per_minute,
+    )
+
+
+@dataclass
+class Parts:
+    conn: Connection
+    account: Account
+    mapping: ColumnMapping
+    ctx: fx.Context
+    amo: AmoClient
+    sheets: SheetsClient
+
+
+def parts(svc: Services, connection_id: str) -> Parts:
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
+    if conn is None:
+        raise NotReady(f"connection {connection_id} does not exist")
+    if not conn.account_id or (account := tenants.account(conn.account_id)) is None:
+        raise NotReady("connect amoCRM first")
+    if not conn.mapping:
+        raise NotReady("save a column mapping first")
+    amo = amo_account.client_for(svc, account)
+    catalog = amo_account.catalog(svc, account, amo)
+    mapping = ColumnMapping.from_json(conn.mapping)
+    ctx = fx.Context(catalog, mapping.pipeline_id, svc.settings.default_phone_region)
+    return Parts(conn, account, mapping, ctx, amo, sheets_client(svc))
+
+
+def _columns(mapping: ColumnMapping) -> list[str]:
+    return [*CONNECTION_COLUMNS_EXTRA, *(c.column for c in mapping.columns)]
+
+
+def edited_times(svc: Services, connection_id: str) -> dict[str, float]:
+    return {k.decode(): float(v) for k, v in svc.redis.hgetall(f"edited-at:{connection_id}").items()}
+
+
+def _write_new_keys(p: Parts, table: Table, new_keys: dict[int, str]) -> None:
+    data = [{"range": table.a1("key", row), "values": [[key]]} for row, key in sorted(new_keys.items())]
+    p.sheets.update_values(p.conn.spreadsheet_id, data)
+
+
+def run_sync(
+    svc: Services,
+    connection_id: str,
+    *,
+    kind: str,
+    preview: bool = False,
+    confirm: bool = False,
+    keys: Iterable[str] | None = None,
+    lead_ids: Iterable[int] = (),
+    contact_ids: Iterable[int] = (),
+    progress: Progress = lambda phase, done, total: None,
+) -> Report:
+    started = time.monotonic()
+    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=3600, wait_s=600):
+        p = parts(svc, connection_id)
+        report = _run(svc, p, kind, preview, confirm, keys, set(lead_ids), set(contact_ids), progress)
+    report.amo_calls = p.amo.stats.calls
+    report.sheets_calls = p.sheets.total_calls
+    report.duration_ms = int((time.monotonic() - started) * 1000)
+    if report.status == "finished" and not preview:
+        amo_account.tenants(svc).set_fields(connection_id, last_sync={"at": time.time(), **report.to_json()})
+    return report
+
+
+def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, progress) -> Report:
+    cid = p.conn.id
+    ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
+    report = Report(kind)
+    if not preview:
+        _adopt_pending(p, ledger, intents)
+    progress("reading the sheet", 0, 1)
+    table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+    side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+    if side.new_keys and not preview:
+        _write_new_keys(p, table, side.new_keys)  # before any amoCRM write: a created lead is never orphaned
+        table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+        side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+    full_scan = kind in ("full", "reconcile")
+    scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
+    rows = side.rows if scope is None else [r for r in side.rows if r.key in scope]
+    base = ledger.all() if full_scan else ledger.get_many(r.key for r in rows)
+    if scope is not None:
+        base.update(ledger.get_many(k for k in scope if k not in base))
+    progress("reading amoCRM", 0, 1)
+    directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
+    known, synthesized = ({}, {}) if kind != "reconcile" else _reconcile_delta(svc, p, base)
+    amo = amo_side(
+        p.amo,
+        p.mapping,
+        p.ctx,
+        rows,
+        {k: le for k, le in base.items() if le.lead_id not in synthesized},
+        directory,
+        known,
+    )
+    amo.leads.update(synthesized)
+    the_plan = plan(
+        PlanInput(
+            rules=p.mapping.rules(),
+            rows=tuple(rows),
+            leads=amo.leads,
+            ledger=base,
+            contacts=amo.contacts,
+            create_defaults=_defaults(p),
+            full_scan=full_scan,
+            blast_radius=svc.settings.blast_radius_share,
+        )
+    )
+    report.preview = _counts(the_plan)
+    report.guards = [g.__dict__ for g in the_plan.guards]
+    if preview:
+        report.status = "preview"
+        return report
+    if the_plan.needs_confirmation and not confirm and kind != "edits":
+        report.status = "waiting_confirmation"
+        return report
+    out = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress).run(the_plan)
+    now = time.time()
+    history, errors = History(svc.redis, cid), ErrorList(svc.redis, cid)
+    wb = Writeback(
+        p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, table, p.mapping, p.ctx, history, errors, kind
+    )
+    progress("writing the sheet", 0, 1)
+    written = wb.write(the_plan, out, now)
+    wb.record(
+        the_plan, out, now, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()}
+    )
+    report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
+    if full_scan:
+        _advance_cursor(svc, p, amo.raw_leads)
+    if kind == "reconcile":
+        report.result["healed"] = sum(1 for rp in the_plan.actions)
+    progress("done", 1, 1)
+    return report
+
+
+def _scope(kind, keys, lead_ids, contact_ids, ledger: Ledger) -> set[str] | None:
+    if kind in ("full", "reconcile"):
+        return None
+    scope = set(keys or ())
+    if lead_ids:
+        scope.update(ledger.keys_for_leads(lead_ids).values())
+    if contact_ids:
+        scope.update(k for k, le in ledger.all().items() if le.contact_id in contact_ids)
+    return scope
+
+
+def _defaults(p: Parts) -> dict[str, str | None]:
+    status = p.mapping.default_status_id or (
+        s.status_id if (s := p.ctx.catalog.first_status(p.mapping.pipeline_id)) else None
+    )
+    out: dict[str, str | None] = {"lead.status": f"{p.mapping.pipeline_id}:{status}" if status else None}
+    if p.ctx.catalog.current_user_id:
+        out["lead.responsible"] = str(p.ctx.catalog.current_user_id)
+    return out
+
+
+def _counts(the_plan: Plan) -> dict[str, int]:
+    return dict(the_plan.counts.__dict__)
+
+
+def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
+    """Leads a crashed run created but never recorded: find them and put them in the ledger."""
+    found = intents.recover(p.amo, "lead")
+    if found:
+        entries = {}
+        for key, lead in found.items():
+            contacts = (lead.get("_embedded") or {}).get("contacts") or []
+            entries[key] = LedgerEntry(
+                int(lead["id"]), int(contacts[0]["id"]) if contacts else None, {}, time.time()
+            )
+        ledger.put_many(entries)
+        log.warning("connection %s: adopted %d leads created by an interrupted run", p.conn.id, len(entries))
+    intents.done(list(intents.pending("lead")))
+
+
+def _reconcile_delta(
+    svc: Services, p: Parts, base: dict[str, LedgerEntry]
+) -> tuple[dict[int, dict], dict[int, AmoLead]]:
+    """amoCRM's changes since the last complete run (an updated_at cursor); leads that did not change are
+    taken from the ledger instead of being read again — they still hold the last agreed values."""
+    raw = svc.redis.get(_cursor_key(p))
+    if not raw:
+        return {}, {}  # no cursor yet: read every lead, like a full sync
+    since = int(float(raw))
+    params = {"filter[updated_at][from]": since, "with": "contacts"}
+    changed = {int(lead["id"]): lead for lead in p.amo.pages("/api/v4/leads", "leads", params)}
+    changed_contacts = {
+        int(c["id"]) for c in p.amo.pages("/api/v4/contacts", "contacts", {"filter[updated_at][from]": since})
+    }
+    targets = {c.target for c in p.mapping.columns}
+    ours = {le.lead_id for le in base.values()}
+    synthesized: dict[int, AmoLead] = {}
+    for le in base.values():
+        if le.lead_id in changed or le.contact_id in changed_contacts or not targets <= set(le.values):
+            continue
+        synthesized[le.lead_id] = AmoLead(le.lead_id, dict(le.values), le.contact_id, le.synced_at)
+    return {i: lead for i, lead in changed.items() if i in ours}, synthesized
+
+
+def _cursor_key(p: Parts) -> str:
+    return f"reconcile-cursor:{p.conn.id}"
+
+
+def _advance_cursor(svc: Services, p: Parts, raw_leads: dict[int, dict]) -> None:
+    """After a complete read: the newest updated_at seen, minus a second (equal stamps may still arrive)."""
+    newest = max((int(lead.get("updated_at") or 0) for lead in raw_leads.values()), default=0) - 1
+    old = int(float(svc.redis.get(_cursor_key(p)) or 0))
+    if newest > old:
+        svc.redis.set(_cursor_key(p), newest)

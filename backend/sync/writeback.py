@@ -1,0 +1,185 @@
+"""The sheet side of executing a plan: cell writes in ONE values.batchUpdate, the row history, and the
+connection's list of rows with problems.
+
+Right before writing, the key column is read again and every cell goes to the row where its key sits
+*now* — a sort between the plan and the write moves nothing to the wrong row; a row deleted meanwhile
+is skipped. Vertical runs of cells in one column become one range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from backend.sheets.client import SheetsClient
+from backend.sheets.layout import Table, read_keys
+from backend.store.ledger import History
+from backend.sync import fields as fx
+from backend.sync.executor import Outcome
+from backend.sync.mapping import ColumnMapping
+from backend.sync.model import Outcome as RowOutcome
+from backend.sync.model import Plan, Side
+from backend.sync.planner import OK
+
+
+def lead_link(host: str, lead_id: int) -> str:
+    return f"https://{host}/leads/detail/{lead_id}"
+
+
+def stamp(now: float) -> str:
+    return dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Writeback:
+    sheets: SheetsClient
+    spreadsheet_id: str
+    sheet_id: int
+    table: Table
+    mapping: ColumnMapping
+    ctx: fx.Context
+    history: History
+    errors: ErrorList
+    kind: str  # the run's kind; history names it as its source
+
+    @property
+    def source(self) -> str:
+        return {"full": "full sync", "edits": "edit", "amo": "webhook"}.get(self.kind, self.kind)
+
+    def cells(
+        self, plan: Plan, out: Outcome, now: float, new_keys: Mapping[int, str]
+    ) -> dict[tuple[str, str], Any]:
+        """(row key, column id) -> value to write."""
+        cells: dict[tuple[str, str], Any] = {}
+        for rp in plan.rows:
+            if rp.row is None:
+                continue
+            failed = out.failed.get(rp.key)
+            if not failed:
+                for target, value in rp.sheet_update.items():
+                    col = self.mapping.column_of(target)
+                    if col is not None:
+                        cells[(rp.key, col.column)] = fx.render_cell(target, value, self.ctx)
+                lead_id = out.lead_ids.get(rp.key) or (rp.lead_id if rp.relink else None)
+                if lead_id:
+                    cells[(rp.key, "lead_id")] = lead_id
+                    cells[(rp.key, "link")] = lead_link(self.ctx.catalog.host, lead_id)
+            message = f"⚠ {failed}" if failed else rp.message
+            if failed or rp.mark or rp.has_actions:
+                cells[(rp.key, "sync")] = f"{OK} {stamp(now)}" if message == OK else message
+        return cells
+
+    def write(self, plan: Plan, out: Outcome, now: float) -> int:
+        """Write the plan's cells where their keys are now; return the number of cells written."""
+        cells = self.cells(plan, out, now)
+        if not cells:
+            return 0
+        where = read_keys(self.sheets, self.spreadsheet_id, self.sheet_id)
+        by_column: dict[str, dict[int, Any]] = {}
+        for (key, column), value in cells.items():
+            row = where.get(key)
+            if row is not None and column in self.table.positions:
+                by_column.setdefault(column, {})[row] = value
+        data = []
+        for column, values in by_column.items():
+            rows = sorted(values)
+            start = prev = rows[0]
+            run = [values[start]]
+            for r in [*rows[1:], None]:
+                if r is not None and r == prev + 1:
+                    run.append(values[r])
+                    prev = r
+                    continue
+                data.append({"range": self.table.a1(column, start, prev), "values": [[v] for v in run]})
+                if r is not None:
+                    start = prev = r
+                    run = [values[r]]
+        self.sheets.update_values(self.spreadsheet_id, data)
+        return sum(len(d["values"]) for d in data)
+
+    def record(
+        self,
+        plan: Plan,
+        out: Outcome,
+        now: float,
+        sheet_before: Mapping[str, Mapping[str, Any]],
+        amo_before: Mapping[int, Mapping[str, Any]],
+    ) -> None:
+        """Append each row's changes (old -> new, direction, source) to its history."""
+        labels = {c.target: c.header or c.target for c in self.mapping.columns}
+        events: dict[str, list[dict]] = {}
+        for rp in plan.rows:
+            if rp.key in out.failed:
+                events.setdefault(rp.key, []).append(
+                    {"at": now, "source": self.source, "error": out.failed[rp.key]}
+                )
+                continue
+            items = events.setdefault(rp.key, [])
+            if rp.create_lead is not None and rp.key in out.lead_ids:
+                items.append({"at": now, "source": self.source, "created_lead": out.lead_ids[rp.key]})
+            for target, value in {**rp.lead_update, **rp.contact_update}.items():
+                items.append(_change(now, self.source, labels.get(target, target), "to_amo", None, value))
+            for target, value in rp.sheet_update.items():
+                if rp.create_lead is None:
+                    items.append(
+                        _change(now, self.source, labels.get(target, target), "to_sheet", None, value)
+                    )
+            for c in rp.conflicts:
+                items.append(
+                    {
+                        "at": now,
+                        "source": self.source,
+                        "field": labels.get(c.target, c.target),
+                        "conflict": {
+                            "sheet": c.sheet,
+                            "amo": c.amo,
+                            "base": c.base,
+                            "kept": "sheet" if c.winner is Side.SHEET else "amo",
+                            "reason": c.reason,
+                        },
+                    }
+                )
+        self.history.record_many({k: v for k, v in events.items() if v})
+        self.errors.update(plan, out)
+
+
+def _change(now: float, source: str, label: str, direction: str, old: Any, new: Any) -> dict:
+    return {"at": now, "source": source, "field": label, "direction": direction, "old": old, "new": new}
+
+
+class ErrorList:
+    """`errors:{conn}` hash: row key -> {row, message}; what the sidebar's error list shows."""
+
+    def __init__(self, client: redis.Redis, connection_id: str):
+        self.client = client
+        self.key = f"errors:{connection_id}"
+
+    def update(self, plan: Plan, out: Outcome) -> None:
+        bad: dict[str, str] = {}
+        good: list[str] = []
+        for rp in plan.rows:
+            if rp.key in out.failed:
+                bad[rp.key] = json.dumps(
+                    {"row": rp.row, "message": "⚠ " + out.failed[rp.key]}, ensure_ascii=False
+                )
+            elif rp.outcome in (RowOutcome.ERROR, RowOutcome.DELETED_IN_AMO):
+                bad[rp.key] = json.dumps({"row": rp.row, "message": rp.message}, ensure_ascii=False)
+            else:
+                good.append(rp.key)
+        pipe = self.client.pipeline()
+        if bad:
+            pipe.hset(self.key, mapping=bad)
+        if good:
+            pipe.hdel(self.key, *good)
+        pipe.execute()
+
+    def all(self) -> dict[str, dict]:
+        return {k.decode(): json.loads(v) for k, v in self.client.hgetall(self.key).items()}
+
+    def count(self) -> int:
+        return int(self.client.hlen(self.key))

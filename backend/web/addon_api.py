@@ -1,0 +1,330 @@
+"""The add-on's API under /api/v1 (described in docs/openapi.yaml).
+
+Everything under /api/v1/connections/<id> is signed (RFC 9421, `web/auth.py` checks it before the view
+runs) and the signature's keyid must be that connection: connection A's secret opens nothing of B.
+Register, connect ticket and disconnect also need the user's Google ID token. Views are thin: they
+validate input, call the store or enqueue a job, and shape JSON.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from flask import Blueprint, current_app, g, jsonify, request
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from backend import queues
+from backend.amocrm import account as amo_account
+from backend.amocrm.models import catalog_json
+from backend.errors import AppError, BadRequest, Code, NotFound
+from backend.security.crypto import Cipher
+from backend.sheets.client import SheetsAccessDenied
+from backend.store.ledger import History
+from backend.store.tokens import TokenStore
+from backend.sync import jobs
+from backend.sync.run import sheets_client
+from backend.sync.writeback import ErrorList
+from backend.web import auth, mapping_api
+from backend.web.oauth import make_ticket
+
+bp = Blueprint("addon_api", __name__, url_prefix="/api/v1")
+bp.before_request(auth.check_signature)
+bp.register_blueprint(mapping_api.bp)
+
+CHALLENGE_KEY = "amo_sync_challenge"
+CHALLENGE_TTL_S = 600
+_SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{10,100}$")
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def _svc():
+    return current_app.extensions["services"]
+
+
+def _json() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("Send a JSON object.")
+    return data
+
+
+def _sheet_target(data: dict) -> tuple[str, int]:
+    spreadsheet_id = data.get("spreadsheet_id")
+    sheet_id = data.get("sheet_id")
+    if not isinstance(spreadsheet_id, str) or not _SPREADSHEET_ID.match(spreadsheet_id):
+        raise BadRequest("spreadsheet_id is not a Google spreadsheet id.")
+    if not isinstance(sheet_id, int) or isinstance(sheet_id, bool) or sheet_id < 0:
+        raise BadRequest("sheet_id must be the tab's numeric id (gid).")
+    return spreadsheet_id, sheet_id
+
+
+# --- registration: proof of control ---------------------------------------------------------------
+
+
+@bp.post("/register/challenge")
+def register_challenge():
+    user = auth.google_user()
+    data = _json()
+    spreadsheet_id, sheet_id = _sheet_target(data)
+    challenge_id = secrets.token_urlsafe(12)
+    value = secrets.token_urlsafe(24)
+    _svc().redis.hset(
+        f"register-challenge:{challenge_id}",
+        mapping={"spreadsheet_id": spreadsheet_id, "sheet_id": sheet_id, "value": value, "sub": user.sub},
+    )
+    _svc().redis.expire(f"register-challenge:{challenge_id}", CHALLENGE_TTL_S)
+    return jsonify(
+        challenge_id=challenge_id,
+        metadata_key=CHALLENGE_KEY,
+        metadata_value=value,
+        service_account_email=_svc().settings.sheets_service_account_email,
+        expires_in=CHALLENGE_TTL_S,
+    )
+
+
+@bp.post("/register")
+def register():
+    user = auth.google_user()
+    data = _json()
+    spreadsheet_id, sheet_id = _sheet_target(data)
+    svc = _svc()
+    key = f"register-challenge:{data.get('challenge_id', '')}"
+    challenge = {k.decode(): v.decode() for k, v in svc.redis.hgetall(key).items()}
+    if not challenge:
+        raise AppError("The set-up link expired; press Set up again.", code=Code.PROOF_FAILED, status=403)
+    if (challenge["spreadsheet_id"], int(challenge["sheet_id"]), challenge["sub"]) != (
+        spreadsheet_id,
+        sheet_id,
+        user.sub,
+    ):
+        raise AppError(
+            "This set-up was started for another sheet or user.", code=Code.PROOF_FAILED, status=403
+        )
+    try:
+        found = sheets_client(svc).search_metadata(
+            spreadsheet_id,
+            [
+                {
+                    "metadataKey": CHALLENGE_KEY,
+                    "metadataValue": challenge["value"],
+                    "locationType": "SPREADSHEET",
+                }
+            ],
+        )
+    except SheetsAccessDenied:
+        raise AppError(
+            "The spreadsheet is not shared with the sync's service account yet.",
+            code=Code.PROOF_FAILED,
+            status=403,
+        ) from None
+    if not found:
+        raise AppError("Could not confirm you can edit this spreadsheet.", code=Code.PROOF_FAILED, status=403)
+    svc.redis.delete(key)  # single use
+    t = amo_account.tenants(svc)
+    existing = t.find_by_sheet(spreadsheet_id, sheet_id)
+    if existing and (secret := t.secret(existing)):
+        return jsonify(connection_id=existing, secret=_b64(secret), created=False)
+    conn, secret = t.create(
+        spreadsheet_id, sheet_id, str(data.get("sheet_title", ""))[:200], user.sub, user.email
+    )
+    return jsonify(connection_id=conn.id, secret=_b64(secret), created=True)
+
+
+def _b64(secret: bytes) -> str:
+    import base64
+
+    return base64.b64encode(secret).decode()
+
+
+# --- connection state ---------------------------------------------------------------------------------
+
+
+@bp.get("/connections/<connection_id>")
+def state(connection_id: str):
+    svc = _svc()
+    t = amo_account.tenants(svc)
+    conn = t.get(connection_id)
+    amo = {"connected": False}
+    if conn.account_id and (account := t.account(conn.account_id)):
+        tokens = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).get(account.id)
+        status = "blocked" if account.blocked else (tokens.status if tokens else "disconnected")
+        amo = {
+            "connected": status == "ok",
+            "host": account.host,
+            "account_id": account.id,
+            "name": account.name,
+            "status": status,
+            "reason": account.blocked or (tokens.reason if tokens else ""),
+            "webhook": account.webhook,
+        }
+    raw_error = svc.redis.hget(f"conn:{connection_id}", "last_error")
+    return jsonify(
+        connection_id=conn.id,
+        spreadsheet_id=conn.spreadsheet_id,
+        sheet_id=conn.sheet_id,
+        sheet_title=conn.sheet_title,
+        amo=amo,
+        mapping=conn.mapping,
+        last_sync=conn.last_sync,
+        errors=ErrorList(svc.redis, conn.id).count(),
+        last_error=raw_error.decode() if raw_error else "",
+    )
+
+
+@bp.delete("/connections/<connection_id>")
+def disconnect(connection_id: str):
+    auth.google_user()
+    svc = _svc()
+    t = amo_account.tenants(svc)
+    account_id = t.unbind_account(connection_id)
+    if account_id and not t.connections_of(account_id) and (account := t.account(account_id)):
+        from backend.amocrm.connect import unregister_webhook
+        from backend.amocrm.errors import AmoError
+
+        try:
+            unregister_webhook(svc, account)
+        except AmoError:
+            pass  # the account may already be gone; the tokens are dropped anyway
+        TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).delete(account_id)
+    t.delete(connection_id)
+    for prefix in ("ledger", "ledger-lead", "errors", "edits", "edited-at", "intents", "reconcile-cursor"):
+        svc.redis.delete(f"{prefix}:{connection_id}")
+    return jsonify(status="disconnected")
+
+
+@bp.post("/connections/<connection_id>/connect-ticket")
+def connect_ticket(connection_id: str):
+    auth.google_user()
+    url = f"{_svc().settings.public_base_url}/oauth/amocrm/start?ticket={make_ticket(connection_id)}"
+    return jsonify(url=url, expires_in=600)
+
+
+@bp.get("/connections/<connection_id>/amo/metadata")
+def amo_metadata(connection_id: str):
+    svc = _svc()
+    account = auth.account_of(connection_id)
+    cat = amo_account.catalog(svc, account, fresh=request.args.get("refresh") == "1")
+    return jsonify(catalog_json(cat))
+
+
+# --- sync and jobs ------------------------------------------------------------------------------------
+
+
+def _enqueue(connection_id: str, kind: str, func, *args, queue: str = queues.SYNC) -> dict:
+    job_id = f"{kind}-{connection_id}-{secrets.token_hex(6)}"
+    meta = {"connection_id": connection_id, "kind": kind}
+    job = queues.enqueue(
+        _svc().redis, queue, func, connection_id, *args, job_id=job_id, retry=jobs.RETRY, meta=meta
+    )
+    return {"job_id": job.id, "kind": kind, "status": "queued"}
+
+
+@bp.post("/connections/<connection_id>/sync/preview")
+def sync_preview(connection_id: str):
+    auth.account_of(connection_id)
+    return jsonify(_enqueue(connection_id, "preview", jobs.full_sync, True, False)), 202
+
+
+@bp.post("/connections/<connection_id>/sync")
+def sync(connection_id: str):
+    auth.account_of(connection_id)
+    data = request.get_json(silent=True) or {}
+    confirm = bool(data.get("confirm")) if isinstance(data, dict) else False
+    return jsonify(_enqueue(connection_id, "sync", jobs.full_sync, False, confirm)), 202
+
+
+@bp.get("/connections/<connection_id>/jobs/<job_id>")
+def job(connection_id: str, job_id: str):
+    try:
+        j = Job.fetch(job_id, connection=_svc().redis)
+    except NoSuchJobError:
+        raise NotFound("That job is unknown or too old.") from None
+    if j.meta.get("connection_id") != connection_id:
+        raise NotFound("That job is unknown or too old.")  # another tenant's job id tells nothing
+    status = j.get_status(refresh=False)
+    report = j.meta.get("report") or {}
+    out = {
+        "job_id": j.id,
+        "kind": j.meta.get("kind", ""),
+        "status": {
+            "deferred": "queued",
+            "scheduled": "queued",
+            "canceled": "failed",
+            "stopped": "failed",
+        }.get(str(status), str(status)),
+        "progress": j.meta.get("progress") or {"phase": "queued", "done": 0, "total": 0, "percent": 0.0},
+    }
+    if report:
+        out.update(preview=report.get("preview"), result=report.get("result"), guards=report.get("guards"))
+        if report.get("status") == "waiting_confirmation":
+            out["status"] = "waiting_confirmation"
+    if j.meta.get("error"):
+        out["status"] = "failed"
+        out["error"] = {"status": 409, "code": j.meta["error"]["code"], "detail": j.meta["error"]["detail"]}
+    elif str(status) == "failed":
+        out["error"] = {
+            "status": 500,
+            "code": "internal_error",
+            "detail": "The sync failed; it will be retried.",
+        }
+    return jsonify(out)
+
+
+@bp.post("/connections/<connection_id>/edits")
+def edits(connection_id: str):
+    rows = _json().get("rows")
+    if not isinstance(rows, list) or not 1 <= len(rows) <= 5000:
+        raise BadRequest("rows must be a list of 1 to 5000 edited rows.")
+    edited: dict[str, float] = {}
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not _KEY.match(row["key"]):
+            raise BadRequest(f"row #{i} has no valid key.")
+        at = row.get("edited_at")
+        if not isinstance(at, (int, float)) or isinstance(at, bool) or at <= 0:
+            raise BadRequest(f"row #{i} has no edited_at (milliseconds since the epoch).")
+        edited[row["key"]] = max(edited.get(row["key"], 0.0), min(at / 1000.0, time.time() + 300))
+    job_id = jobs.request_edits(_svc().redis, connection_id, edited)
+    return jsonify(accepted=len(edited), job_id=job_id, queued=job_id is not None), 202
+
+
+@bp.post("/connections/<connection_id>/reconcile")
+def reconcile(connection_id: str):
+    auth.account_of(connection_id)
+    if not _svc().redis.set(f"reconcile-queued:{connection_id}", 1, nx=True, ex=60):
+        return jsonify(status="already queued"), 202
+    return jsonify(_enqueue(connection_id, "reconcile", jobs.reconcile)), 202
+
+
+@bp.get("/connections/<connection_id>/errors")
+def errors(connection_id: str):
+    items = ErrorList(_svc().redis, connection_id).all()
+    rows = sorted(({"key": k, **v} for k, v in items.items()), key=lambda x: (x.get("row") or 0, x["key"]))
+    return jsonify(errors=rows)
+
+
+@bp.get("/connections/<connection_id>/rows/<key>/history")
+def history(connection_id: str, key: str):
+    if not _KEY.match(key):
+        raise BadRequest("That is not a row key.")
+    return jsonify(key=key, history=History(_svc().redis, connection_id).of(key))
+
+
+@bp.post("/connections/<connection_id>/rows/<key>/retry")
+def retry_row(connection_id: str, key: str):
+    if not _KEY.match(key):
+        raise BadRequest("That is not a row key.")
+    job_id = jobs.request_edits(_svc().redis, connection_id, {key: time.time()})
+    return jsonify(job_id=job_id, queued=job_id is not None), 202
+
+
+@bp.errorhandler(SheetsAccessDenied)
+def _sheets_denied(exc: SheetsAccessDenied):
+    from backend.web.problem import problem
+
+    return problem(403, exc.detail, Code.FORBIDDEN)
+
+
+__all__ = ["bp", "g"]

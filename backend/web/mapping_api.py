@@ -1,0 +1,88 @@
+"""Mapping endpoints of the add-on API: read the headers, suggest, validate and save.
+
+Columns the sheet has not tagged yet are offered with a provisional id `new:<index>`; saving a mapping
+tags them with stable ids (column developer metadata) and adds the sync's own columns (key, lead id,
+link, sync status) where missing — all in one Sheets batchUpdate.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from backend.amocrm import account as amo_account
+from backend.errors import AppError, Code
+from backend.sheets.layout import ROLES, ensure_columns, letter, new_column_id, sheet_info
+from backend.sync.mapping import ColumnMapping, ColumnRule, MappingError, suggest, validate
+from backend.sync.run import sheets_client
+from backend.web import auth
+
+bp = Blueprint("mapping_api", __name__)
+
+
+def _headers(conn, info) -> list[dict]:
+    out = []
+    for index, header in enumerate(info.headers):
+        cid = info.ids_by_index.get(index)
+        if cid in ROLES:
+            continue
+        if header.strip() or cid:
+            out.append(
+                {"column": cid or f"new:{index}", "header": header, "index": index, "letter": letter(index)}
+            )
+    return out
+
+
+@bp.get("/connections/<connection_id>/mapping")
+def get_mapping(connection_id: str):
+    svc = current_app.extensions["services"]
+    conn = amo_account.tenants(svc).get(connection_id)
+    info = sheet_info(sheets_client(svc), conn.spreadsheet_id, conn.sheet_id)
+    return jsonify(mapping=conn.mapping, headers=_headers(conn, info), sheet_title=info.title)
+
+
+@bp.post("/connections/<connection_id>/mapping/suggest")
+def suggest_mapping(connection_id: str):
+    svc = current_app.extensions["services"]
+    account = auth.account_of(connection_id)
+    conn = amo_account.tenants(svc).get(connection_id)
+    info = sheet_info(sheets_client(svc), conn.spreadsheet_id, conn.sheet_id)
+    headers = _headers(conn, info)
+    proposal = suggest([(h["column"], h["header"]) for h in headers], amo_account.catalog(svc, account))
+    return jsonify(mapping=proposal.to_json(), unmapped=list(proposal.unmapped), headers=headers)
+
+
+@bp.put("/connections/<connection_id>/mapping")
+def put_mapping(connection_id: str):
+    svc = current_app.extensions["services"]
+    account = auth.account_of(connection_id)
+    t = amo_account.tenants(svc)
+    conn = t.get(connection_id)
+    try:
+        mapping = ColumnMapping.from_json(request.get_json(silent=True) or {})
+    except MappingError as exc:
+        raise AppError(
+            "The mapping could not be read.", code=Code.MAPPING_INVALID, status=422, problems=exc.problems
+        ) from None
+    sheets = sheets_client(svc)
+    info = sheet_info(sheets, conn.spreadsheet_id, conn.sheet_id)
+    present = {h["column"]: h["header"] for h in _headers(conn, info)} | {"key": "amo_sync_id"}
+    problems = validate(mapping, amo_account.catalog(svc, account), present)
+    if problems:
+        raise AppError("The mapping needs fixing.", code=Code.MAPPING_INVALID, status=422, problems=problems)
+    tag = {
+        int(c.column.split(":")[1]): new_column_id() for c in mapping.columns if c.column.startswith("new:")
+    }
+    ensure_columns(sheets, conn.spreadsheet_id, conn.sheet_id, info, tag)
+    columns = tuple(
+        ColumnRule(
+            tag[int(c.column.split(":")[1])] if c.column.startswith("new:") else c.column,
+            info.headers[int(c.column.split(":")[1])] if c.column.startswith("new:") else c.header,
+            c.target,
+            c.direction,
+            c.policy,
+        )
+        for c in mapping.columns
+    )
+    saved = ColumnMapping(columns, mapping.pipeline_id, mapping.default_status_id)
+    t.set_fields(connection_id, mapping=saved.to_json())
+    return jsonify(mapping=saved.to_json())
