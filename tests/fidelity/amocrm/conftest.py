@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,14 +113,18 @@ class Receiver:
         return list(self.calls)
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@pytest.fixture(scope="session")
+def _receivers() -> Iterator[tuple[str, dict[str, Receiver]]]:
+    """One receiving server for the session (stopping a werkzeug server costs 0.5 s); each test gets
+    its own path on it, so a late delivery from an earlier test cannot land in a later test's list."""
     app = Flask("receiver")
-    box: dict[str, Receiver] = {}
+    active: dict[str, Receiver] = {}
 
     @app.route("/<path:path>", methods=["GET", "POST"])
     def hook(path: str):
-        rec = box["r"]
+        rec = active.get("/" + path)
+        if rec is None:
+            return "", 404
         raw = request.get_data(as_text=True)
         with rec.lock:
             rec.calls.append(
@@ -137,8 +142,17 @@ def receiver() -> Iterator[Receiver]:
         return "", rec.status
 
     with ServerThread(app) as server:
-        box["r"] = Receiver(url=server.url + "/amo/hook")
-        yield box["r"]
+        yield server.url, active
+
+
+@pytest.fixture
+def receiver(_receivers: tuple[str, dict[str, Receiver]]) -> Iterator[Receiver]:
+    base, active = _receivers
+    path = f"/amo/hook/{uuid.uuid4().hex}"
+    rec = Receiver(url=base + path)
+    active[path] = rec
+    yield rec
+    del active[path]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
