@@ -47,7 +47,10 @@ _PUBLIC = (
 )
 
 
-def render(account: Account, contact: dict, with_: set[str] = frozenset()) -> dict:
+def render(
+    account: Account, contact: dict, with_: set[str] = frozenset(), links: dict[int, list[dict]] | None = None
+) -> dict:
+    """The API shape of a contact; `links` (Account.links_by("contact_id")) is for whole pages."""
     out: dict[str, Any] = {k: contact[k] for k in _PUBLIC}
     out["custom_fields_values"] = custom_fields.render_values(
         account, "contacts", contact["custom_fields_values"]
@@ -61,7 +64,11 @@ def render(account: Account, contact: dict, with_: set[str] = frozenset()) -> di
     if "leads" in with_:
         embedded["leads"] = [
             {"id": lid, "_links": responses.self_link(account.host, f"/api/v4/leads/{lid}")}
-            for lid in account.lead_ids_of(contact["id"])
+            for lid in (
+                [ln["lead_id"] for ln in links.get(contact["id"], [])]
+                if links is not None
+                else account.lead_ids_of(contact["id"])
+            )
             if lid in account.leads and not account.leads[lid]["is_deleted"]
         ]
     out["_embedded"] = embedded
@@ -97,8 +104,9 @@ def list_contacts(host: str):
     if query:
         contacts = [c for c in contacts if matches_query(c, query)]
     contacts = listing.apply_order(contacts, ("updated_at", "id"))
+    links = account.links_by("contact_id") if "leads" in with_ else None
     return listing.page_response(
-        "contacts", contacts, lambda c: render(account, c, with_), "/api/v4/contacts"
+        "contacts", contacts, lambda c: render(account, c, with_, links), "/api/v4/contacts"
     )
 
 

@@ -87,6 +87,13 @@ class Account:
     def lead_ids_of(self, contact_id: int) -> list[int]:
         return [ln["lead_id"] for ln in self.links if ln["contact_id"] == contact_id]
 
+    def links_by(self, key: str) -> dict[int, list[dict]]:
+        """Links grouped by "lead_id" or "contact_id": one pass, for rendering a whole page."""
+        index: dict[int, list[dict]] = {}
+        for ln in self.links:
+            index.setdefault(ln[key], []).append(ln)
+        return index
+
 
 @dataclass
 class Integration:

@@ -54,7 +54,9 @@ def test_admin_creates_kommo_accounts_users_and_fields(amo):
     base = amo.api("beta.kommo.com")
     assert api.get(f"{base}/users").json()["_total_items"] == 3
     assert api.get(f"{base}/users/{user['id']}").json()["name"] == "Third"
-    codes = [f["code"] for f in api.get(f"{base}/contacts/custom_fields").json()["_embedded"]["custom_fields"]]
+    codes = [
+        f["code"] for f in api.get(f"{base}/contacts/custom_fields").json()["_embedded"]["custom_fields"]
+    ]
     assert "TG" in codes and field["code"] == "TG"
     pipelines = api.get(f"{base}/leads/pipelines").json()["_embedded"]["pipelines"]
     names = {s["id"]: s["name"] for s in pipelines[0]["_embedded"]["statuses"]}
@@ -75,7 +77,9 @@ def test_state_persists_to_json_and_loads_back(tmp_path):
     state = State.load(path)  # saved on close
     assert state.accounts["acme.amocrm.ru"].leads[lead_id]["name"] == "kept" and state.clock_offset >= 100
     with running_amocrm(state=state, state_file=path) as amo:
-        lead = requests.get(f"{amo.api()}/leads/{lead_id}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        lead = requests.get(
+            f"{amo.api()}/leads/{lead_id}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
         assert lead.status_code == 200 and lead.json()["price"] == 5  # tokens survive a restart too
         assert amo.admin.save() == str(path)
 
@@ -85,7 +89,9 @@ def test_cli_builds_from_flags_and_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("AMO_CLIENT_ID", "env-client")
     monkeypatch.setenv("AMO_CLIENT_SECRET", "env-secret")
     cli.add_arguments(parser)
-    args = parser.parse_args(["--redirect-uri", "https://app.example.com/cb", "--state", str(tmp_path / "s.json")])
+    args = parser.parse_args(
+        ["--redirect-uri", "https://app.example.com/cb", "--state", str(tmp_path / "s.json")]
+    )
     service = cli.build(args)
     try:
         banner = service.banner("http://127.0.0.1:8801")

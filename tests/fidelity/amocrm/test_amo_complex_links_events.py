@@ -24,7 +24,9 @@ def complex_item(name: str, phone: str, **lead) -> dict:
 
 
 def test_complex_answers_a_top_level_array_with_merged(amo, api):
-    resp = api.post("/leads/complex", [complex_item("Row 18", "+79123456789", price=5000, request_id="row-18")])
+    resp = api.post(
+        "/leads/complex", [complex_item("Row 18", "+79123456789", price=5000, request_id="row-18")]
+    )
     assert resp.status_code == 200
     (item,) = resp.json()
     assert set(item) == {"id", "contact_id", "company_id", "request_id", "merged"}
@@ -35,7 +37,9 @@ def test_complex_answers_a_top_level_array_with_merged(amo, api):
     contact = api.get(f"/contacts/{item['contact_id']}").json()
     assert contact["custom_fields_values"][0]["values"][0]["enum_code"] == "MOB"
     plain = api.post("/leads/complex", [{"name": "no contact"}]).json()
-    assert plain[0]["contact_id"] is None and plain[0]["company_id"] is None and plain[0]["request_id"] == ["0"]
+    assert (
+        plain[0]["contact_id"] is None and plain[0]["company_id"] is None and plain[0]["request_id"] == ["0"]
+    )
 
 
 def test_more_than_50_complex_leads_is_an_error(amo, api):
@@ -49,7 +53,9 @@ def test_complex_validation_paths_point_into_the_embedded_contact(api):
     item["_embedded"]["contacts"][0]["responsible_user_id"] = 1
     resp = api.post("/leads/complex", [item])
     assert resp.status_code == 400
-    assert resp.json()["validation-errors"][0]["errors"][0]["path"] == "_embedded.contacts.0.responsible_user_id"
+    assert (
+        resp.json()["validation-errors"][0]["errors"][0]["path"] == "_embedded.contacts.0.responsible_user_id"
+    )
 
 
 def test_duplicate_control_merges_only_when_the_integration_enables_it(amo, api):
@@ -61,7 +67,9 @@ def test_duplicate_control_merges_only_when_the_integration_enables_it(amo, api)
     assert same["merged"] is True and same["id"] == first["id"] and same["contact_id"] == first["contact_id"]
     assert api.get(f"/leads/{first['id']}").json()["price"] == 700  # a merge fills in what was missing
     # Items of one request are not checked against each other.
-    pair = api.post("/leads/complex", [complex_item("A", "+10000000001"), complex_item("B", "+10000000001")]).json()
+    pair = api.post(
+        "/leads/complex", [complex_item("A", "+10000000001"), complex_item("B", "+10000000001")]
+    ).json()
     assert pair[0]["contact_id"] != pair[1]["contact_id"] and not pair[0]["merged"] and not pair[1]["merged"]
 
 
@@ -80,11 +88,15 @@ def test_link_unlink_and_links(api):
     assert api.get(f"/contacts/{c1}/links").json()["_embedded"]["links"][0]["to_entity_id"] == lead_id
     unlink = api.post(f"/leads/{lead_id}/unlink", [{"to_entity_id": c2, "to_entity_type": "contacts"}])
     assert unlink.status_code == 204 and unlink.content == b""
-    assert [x["to_entity_id"] for x in api.get(f"/leads/{lead_id}/links").json()["_embedded"]["links"]] == [c1]
+    assert [x["to_entity_id"] for x in api.get(f"/leads/{lead_id}/links").json()["_embedded"]["links"]] == [
+        c1
+    ]
     api.post(f"/contacts/{c1}/unlink", [{"to_entity_id": lead_id, "to_entity_type": "leads"}])
     assert api.get(f"/leads/{lead_id}/links").status_code == 204
     bad = api.post(f"/leads/{lead_id}/link", [{"to_entity_id": 1, "to_entity_type": "contacts"}])
-    assert bad.status_code == 400 and bad.json()["validation-errors"][0]["errors"][0]["path"] == "to_entity_id"
+    assert (
+        bad.status_code == 400 and bad.json()["validation-errors"][0]["errors"][0]["path"] == "to_entity_id"
+    )
     mass = api.post("/contacts/link", [{"entity_id": c2, "to_entity_id": lead_id, "to_entity_type": "leads"}])
     assert mass.status_code == 200
 
@@ -107,14 +119,20 @@ def test_status_changes_are_events_with_before_and_after(amo, api):
     (lead_id,) = api.create_leads([{"name": "l"}])
     before = api.get(f"/leads/{lead_id}").json()
     api.patch(f"/leads/{lead_id}", {"status_id": 143, "pipeline_id": before["pipeline_id"]})
-    (event,) = api.get("/events", params={"filter[type][]": "lead_status_changed"}).json()["_embedded"]["events"]
-    assert event["value_before"] == [{"lead_status": {"id": before["status_id"], "pipeline_id": before["pipeline_id"]}}]
+    (event,) = api.get("/events", params={"filter[type][]": "lead_status_changed"}).json()["_embedded"][
+        "events"
+    ]
+    assert event["value_before"] == [
+        {"lead_status": {"id": before["status_id"], "pipeline_id": before["pipeline_id"]}}
+    ]
     assert event["value_after"] == [{"lead_status": {"id": 143, "pipeline_id": before["pipeline_id"]}}]
 
 
 def test_manager_merge_moves_contacts_and_deletes_the_other_lead(amo, api):
     (cid,) = api.create_contacts([{"name": "c"}])
-    keep, gone = api.create_leads([{"name": "keep"}, {"name": "gone", "price": 90, "_embedded": {"contacts": [{"id": cid}]}}])
+    keep, gone = api.create_leads(
+        [{"name": "keep"}, {"name": "gone", "price": 90, "_embedded": {"contacts": [{"id": cid}]}}]
+    )
     amo.admin.manager_merge_leads("acme.amocrm.ru", keep, gone)
     lead = api.get(f"/leads/{keep}", params={"with": "contacts"}).json()
     assert lead["price"] == 90 and [c["id"] for c in lead["_embedded"]["contacts"]] == [cid]

@@ -33,26 +33,51 @@ def test_create_with_phone_and_email_by_field_code(api, account):
 
 
 def test_multitext_enum_defaults_to_work_and_unknown_codes_fail(api):
-    (cid,) = api.create_contacts([{"name": "a", "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "1"}]}]}])
+    (cid,) = api.create_contacts(
+        [{"name": "a", "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "1"}]}]}]
+    )
     assert api.get(f"/contacts/{cid}").json()["custom_fields_values"][0]["values"][0]["enum_code"] == "WORK"
-    bad = api.post("/contacts", [{"custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "1", "enum_code": "CELL"}]}]}])
+    bad = api.post(
+        "/contacts",
+        [
+            {
+                "custom_fields_values": [
+                    {"field_code": "PHONE", "values": [{"value": "1", "enum_code": "CELL"}]}
+                ]
+            }
+        ],
+    )
     assert bad.status_code == 400
-    assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "custom_fields_values.0.values.0.enum_code"
-    unknown = api.post("/contacts", [{"custom_fields_values": [{"field_code": "SKYPE", "values": [{"value": "x"}]}]}])
+    assert (
+        bad.json()["validation-errors"][0]["errors"][0]["path"] == "custom_fields_values.0.values.0.enum_code"
+    )
+    unknown = api.post(
+        "/contacts", [{"custom_fields_values": [{"field_code": "SKYPE", "values": [{"value": "x"}]}]}]
+    )
     assert unknown.json()["validation-errors"][0]["errors"][0]["path"] == "custom_fields_values.0.field_code"
 
 
 def test_query_finds_a_contact_by_part_of_its_phone(api):
     a, b = api.create_contacts(
         [
-            {"name": "Ivan", "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "+79995551122"}]}]},
-            {"name": "Olga", "custom_fields_values": [{"field_code": "EMAIL", "values": [{"value": "olga@example.com"}]}]},
+            {
+                "name": "Ivan",
+                "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "+79995551122"}]}],
+            },
+            {
+                "name": "Olga",
+                "custom_fields_values": [{"field_code": "EMAIL", "values": [{"value": "olga@example.com"}]}],
+            },
         ]
     )
     hits = api.get("/contacts", params={"query": "9995551122"}).json()["_embedded"]["contacts"]
     assert [c["id"] for c in hits] == [a]
-    assert [c["id"] for c in api.get("/contacts", params={"query": "5551"}).json()["_embedded"]["contacts"]] == [a]
-    assert [c["id"] for c in api.get("/contacts", params={"query": "OLGA@"}).json()["_embedded"]["contacts"]] == [b]
+    assert [
+        c["id"] for c in api.get("/contacts", params={"query": "5551"}).json()["_embedded"]["contacts"]
+    ] == [a]
+    assert [
+        c["id"] for c in api.get("/contacts", params={"query": "OLGA@"}).json()["_embedded"]["contacts"]
+    ] == [b]
     # Stored strings are matched as they are: the trunk-prefix form of the same number is another string.
     miss = api.get("/contacts", params={"query": "89995551122"})
     assert miss.status_code == 204 and miss.content == b""
@@ -62,11 +87,16 @@ def test_patch_array_object_and_405(amo, api):
     a, b = api.create_contacts([{"name": "a"}, {"name": "b"}])
     batch = api.patch("/contacts", [{"id": a, "first_name": "Anna"}, {"id": b, "name": "Boris"}])
     assert [c["name"] for c in batch.json()["_embedded"]["contacts"]] == ["Anna", "Boris"]
-    one = api.patch(f"/contacts/{a}", {"custom_fields_values": [{"field_code": "EMAIL", "values": [{"value": "a@x.io"}]}]})
+    one = api.patch(
+        f"/contacts/{a}", {"custom_fields_values": [{"field_code": "EMAIL", "values": [{"value": "a@x.io"}]}]}
+    )
     assert one.status_code == 200 and one.json()["id"] == a
     assert api.patch(f"/contacts/{a}", [{"name": "x"}]).status_code == 405
     missing = api.patch("/contacts", [{"id": 1, "name": "x"}])
-    assert missing.status_code == 400 and missing.json()["validation-errors"][0]["errors"][0]["code"] == "NotFound"
+    assert (
+        missing.status_code == 400
+        and missing.json()["validation-errors"][0]["errors"][0]["code"] == "NotFound"
+    )
     stored = {c["id"]: c for c in amo.admin.contacts("acme.amocrm.ru")}
     assert stored[a]["custom_fields_values"][0]["values"][0]["value"] == "a@x.io"
 

@@ -89,20 +89,25 @@ def test_filter_by_updated_at_range(amo, api):
 
 def test_filter_by_pipeline_and_status(api, account):
     p = pipeline(account)["id"]
-    a, b = api.create_leads([{"name": "a", "status_id": stage(account, 2)}, {"name": "b"}])
+    a, _b = api.create_leads([{"name": "a", "status_id": stage(account, 2)}, {"name": "b"}])
     params = {"filter[statuses][0][pipeline_id]": p, "filter[statuses][0][status_id]": stage(account, 2)}
     assert [x["id"] for x in api.get("/leads", params=params).json()["_embedded"]["leads"]] == [a]
 
 
 def test_unknown_filters_are_ignored_unless_strict_and_filters_can_be_switched_off(amo, api):
-    a, b = api.create_leads([{"name": "a"}, {"name": "b"}])
+    a, _b = api.create_leads([{"name": "a"}, {"name": "b"}])
     assert len(api.get("/leads", params={"filter[colour]": "red"}).json()["_embedded"]["leads"]) == 2
     amo.admin.set_faults(strict_filters=True)
     resp = api.get("/leads", params={"filter[colour]": "red"})
-    assert resp.status_code == 400 and resp.json()["validation-errors"][0]["errors"][0]["path"] == "filter.colour"
+    assert (
+        resp.status_code == 400
+        and resp.json()["validation-errors"][0]["errors"][0]["path"] == "filter.colour"
+    )
     amo.admin.set_faults(strict_filters=False, ignore_filters=True)  # an account without API filtering
     assert len(api.get("/leads", params={"filter[id]": a}).json()["_embedded"]["leads"]) == 2
-    assert api.get("/account", params={"with": "is_api_filter_enabled"}).json()["is_api_filter_enabled"] is False
+    assert (
+        api.get("/account", params={"with": "is_api_filter_enabled"}).json()["is_api_filter_enabled"] is False
+    )
 
 
 def test_order_by_updated_at_desc(amo, api):
@@ -118,11 +123,18 @@ def test_query_matches_name_and_field_values(api, account):
     a, b = api.create_leads(
         [
             {"name": "Ivan Petrov deal"},
-            {"name": "Other", "custom_fields_values": [{"field_id": row["id"], "values": [{"value": "sheet-17"}]}]},
+            {
+                "name": "Other",
+                "custom_fields_values": [{"field_id": row["id"], "values": [{"value": "sheet-17"}]}],
+            },
         ]
     )
-    assert [x["id"] for x in api.get("/leads", params={"query": "petrov"}).json()["_embedded"]["leads"]] == [a]
-    assert [x["id"] for x in api.get("/leads", params={"query": "sheet-1"}).json()["_embedded"]["leads"]] == [b]
+    assert [x["id"] for x in api.get("/leads", params={"query": "petrov"}).json()["_embedded"]["leads"]] == [
+        a
+    ]
+    assert [x["id"] for x in api.get("/leads", params={"query": "sheet-1"}).json()["_embedded"]["leads"]] == [
+        b
+    ]
 
 
 def test_with_contacts_embeds_id_and_is_main(api):
@@ -226,7 +238,9 @@ def test_custom_field_values_are_rendered_with_metadata(api, account):
     }
     assert values[1]["values"] == [{"value": 1726572752}]
     api.patch(f"/leads/{lead_id}", {"custom_fields_values": [{"field_id": source["id"], "values": None}]})
-    assert [v["field_id"] for v in api.get(f"/leads/{lead_id}").json()["custom_fields_values"]] == [date["id"]]
+    assert [v["field_id"] for v in api.get(f"/leads/{lead_id}").json()["custom_fields_values"]] == [
+        date["id"]
+    ]
 
 
 def test_updated_at_is_bumped_and_closed_at_set_on_won(amo, api, account):

@@ -90,7 +90,11 @@ def test_forced_5xx_responses_then_normal_service(amo, api):
     amo.admin.force(status=502, count=1)
     amo.admin.force(status=504, count=1)
     first = api.get("/leads")
-    assert first.status_code == 500 and first.json()["title"] == "ErrInternalServer" and "trace_id" in first.json()
+    assert (
+        first.status_code == 500
+        and first.json()["title"] == "ErrInternalServer"
+        and "trace_id" in first.json()
+    )
     assert [api.get("/leads").status_code for _ in range(3)] == [502, 504, 204]
     amo.admin.set_faults(html_errors=True)
     amo.admin.force(status=504)

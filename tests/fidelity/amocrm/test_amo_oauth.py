@@ -42,11 +42,15 @@ def refresh_grant(refresh_token: str) -> dict:
 
 
 def get_account(amo, access_token: str) -> requests.Response:
-    return requests.get(amo.api() + "/account", headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
+    return requests.get(
+        amo.api() + "/account", headers={"Authorization": f"Bearer {access_token}"}, timeout=10
+    )
 
 
 def test_authorize_page_redirects_with_code_state_referer_and_client_id(amo):
-    page = requests.get(f"{amo.url}/oauth", params={"client_id": CID, "state": "xyz", "mode": "post_message"})
+    page = requests.get(
+        f"{amo.url}/oauth", params={"client_id": CID, "state": "xyz", "mode": "post_message"}, timeout=10
+    )
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "acme.amocrm.ru" in page.text and "Allow" in page.text and "Deny" in page.text
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
@@ -115,7 +119,10 @@ def test_code_for_another_account_or_garbage_cannot_be_decrypted(amo):
     amo.admin.create_account("beta.kommo.com")
     code = amo.admin.authorize(CID, "beta.kommo.com")["code"]
     assert token_request(amo, code_grant(code)).json()["hint"] == "Cannot decrypt the authorization code"
-    assert token_request(amo, code_grant("def50200garbage")).json()["hint"] == "Cannot decrypt the authorization code"
+    assert (
+        token_request(amo, code_grant("def50200garbage")).json()["hint"]
+        == "Cannot decrypt the authorization code"
+    )
 
 
 def test_wrong_client_secret_is_refused(amo):
@@ -126,7 +133,9 @@ def test_wrong_client_secret_is_refused(amo):
 
 def test_access_token_is_a_jwt_with_amocrm_claims(amo, account):
     token = amo.tokens()["access_token"]
-    header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in token.split(".")[:2])
+    header, claims = (
+        json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in token.split(".")[:2]
+    )
     assert header["typ"] == "JWT" and header["jti"] == claims["jti"]
     assert claims["aud"] == CID and claims["account_id"] == account["id"]
     assert claims["exp"] - claims["iat"] == 86400 and claims["nbf"] == claims["iat"]
@@ -178,7 +187,9 @@ def test_missing_or_foreign_tokens_are_401(amo):
     assert get_account(amo, "not.a.jwt").status_code == 401
     amo.admin.create_account("beta.kommo.com")
     acme_token = amo.tokens()["access_token"]
-    resp = requests.get(amo.api("beta.kommo.com") + "/account", headers={"Authorization": f"Bearer {acme_token}"})
+    resp = requests.get(
+        amo.api("beta.kommo.com") + "/account", headers={"Authorization": f"Bearer {acme_token}"}, timeout=10
+    )
     assert resp.status_code == 401
 
 

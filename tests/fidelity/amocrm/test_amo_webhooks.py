@@ -37,7 +37,13 @@ def test_an_api_status_change_is_delivered_as_amocrm_form_keys(amo, api, receive
     subscribe(api, receiver.url, ["status_lead"])
     row = next(f for f in account["custom_fields"]["leads"] if f["name"] == "Sheet row")
     (lead_id,) = api.create_leads(
-        [{"name": "Row 17", "price": 1000, "custom_fields_values": [{"field_id": row["id"], "values": [{"value": "17"}]}]}]
+        [
+            {
+                "name": "Row 17",
+                "price": 1000,
+                "custom_fields_values": [{"field_id": row["id"], "values": [{"value": "17"}]}],
+            }
+        ]
     )
     before = api.get(f"/leads/{lead_id}").json()
     api.patch("/leads", [{"id": lead_id, "status_id": 142, "pipeline_id": before["pipeline_id"]}])
@@ -63,7 +69,16 @@ def test_an_api_status_change_is_delivered_as_amocrm_form_keys(amo, api, receive
 
 def test_contact_deliveries_carry_type_and_enum(amo, api, receiver, account):
     subscribe(api, receiver.url, ["add_contact"])
-    api.create_contacts([{"name": "Ivan", "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "+7999", "enum_code": "MOB"}]}]}])
+    api.create_contacts(
+        [
+            {
+                "name": "Ivan",
+                "custom_fields_values": [
+                    {"field_code": "PHONE", "values": [{"value": "+7999", "enum_code": "MOB"}]}
+                ],
+            }
+        ]
+    )
     (call,) = receiver.wait(1)
     phone = next(f for f in account["custom_fields"]["contacts"] if f["code"] == "PHONE")
     mob = next(e for e in phone["enums"] if e["value"] == "MOB")
