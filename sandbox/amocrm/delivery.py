@@ -140,21 +140,23 @@ class Dispatcher:
         if job:
             self._call(job)
             return True
-        for d in due:
+        for d, sent_at in due:
             codes = [self._post(d, timeout) for _ in range(d.copies)]
             d.copies = 1
             with self._emu.lock:
                 if generation == self.generation:
-                    self._record(d, codes[-1])
+                    self._record(d, codes[-1], sent_at)
         return bool(due)
 
-    def _take_due(self) -> list[Delivery]:
+    def _take_due(self) -> list[tuple[Delivery, float]]:
+        # An attempt is dated when it is sent: the next one is due a ladder step after that, however
+        # long the receiver took (and whatever the virtual clock did meanwhile).
         now = self._emu.clock.now()
         due = [d for d in self.deliveries if d.state == "pending" and not d.in_flight and d.due_at <= now]
         due.sort(key=lambda d: (d.due_at, d.id), reverse=self._emu.knobs.webhook_reorder)
         for d in due:
             d.in_flight = True
-        return due
+        return [(d, now) for d in due]
 
     def _post(self, d: Delivery, timeout: float) -> tuple[int, str | None]:
         headers = {"User-Agent": USER_AGENT, "X-Amocrm-Requestid": d.request_id, "Accept-Encoding": "gzip"}
@@ -164,9 +166,8 @@ class Dispatcher:
         except requests.RequestException as exc:
             return 0, type(exc).__name__
 
-    def _record(self, d: Delivery, result: tuple[int, str | None]) -> None:
+    def _record(self, d: Delivery, result: tuple[int, str | None], now: float) -> None:
         code, error = result
-        now = self._emu.clock.now()
         d.in_flight = False
         d.attempts.append({"at": now, "status": code, "error": error})
         if d.state != "pending":

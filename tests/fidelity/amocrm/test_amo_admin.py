@@ -4,6 +4,12 @@ accounts."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import requests
 
@@ -120,3 +126,34 @@ def _defaults(monkeypatch) -> argparse.Namespace:
 def test_admin_index_lists_its_endpoints(amo):
     endpoints = requests.get(f"{amo.url}/_sandbox/", timeout=10).json()["endpoints"]
     assert "POST /_sandbox/clock/advance" in endpoints and "POST /_sandbox/faults" in endpoints
+
+
+def test_long_lived_tokens_have_no_refresh_and_expire(amo):
+    token = amo.admin.long_lived_token(seed.DEFAULT_CLIENT_ID, "acme.amocrm.ru", ttl=2 * 86400)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert requests.get(amo.api() + "/account", headers=headers, timeout=10).status_code == 200
+    amo.admin.advance(2 * 86400)
+    assert requests.get(amo.api() + "/account", headers=headers, timeout=10).status_code == 401
+
+
+def test_the_command_line_serves_the_default_account(tmp_path):
+    """What a stranger does: start it, read the banner, open the authorize page; SIGTERM saves state.
+    (`python -m sandbox.amocrm`: `python -m sandbox amocrm` also needs every other emulator's package.)"""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMO_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3])
+    state = tmp_path / "state.json"
+    cmd = [sys.executable, "-m", "sandbox.amocrm", "--port", str(port), "--state", str(state)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        banner = [proc.stdout.readline() for _ in range(4)]
+        assert f"http://127.0.0.1:{port}" in banner[0]
+        assert f"http://127.0.0.1:{port}/acme.amocrm.ru/api/v4" in "".join(banner)
+        page = requests.get(f"http://127.0.0.1:{port}/oauth?client_id={seed.DEFAULT_CLIENT_ID}", timeout=10)
+        assert page.status_code == 200 and "acme.amocrm.ru" in page.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    assert proc.returncode == 0 and "acme.amocrm.ru" in State.load(state).accounts

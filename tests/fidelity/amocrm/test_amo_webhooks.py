@@ -128,6 +128,7 @@ def test_failures_are_retried_on_the_virtual_clock_5m_15m_15m_1h(amo, api, recei
     subscribe(api, receiver.url, ["add_lead"])
     api.create_leads([{"name": "a"}])
     receiver.wait(1)
+    assert amo.admin.drain_webhooks()  # the first attempt is recorded before the clock moves
     for delay, expected in ((299, 1), (1, 2), (900, 3), (900, 4), (3599, 4), (1, 5), (86400, 5)):
         amo.admin.advance(delay)
         assert amo.admin.drain_webhooks()
@@ -142,6 +143,7 @@ def test_client_errors_get_only_the_first_two_retries(amo, api, receiver):
     subscribe(api, receiver.url, ["add_lead"])
     api.create_leads([{"name": "a"}])
     receiver.wait(1)
+    assert amo.admin.drain_webhooks()  # the first attempt is recorded before the clock moves
     for delay in (300, 900, 900, 3600):
         amo.admin.advance(delay)
         amo.admin.drain_webhooks()
@@ -154,6 +156,7 @@ def test_a_retry_that_succeeds_stops_the_ladder(amo, api, receiver):
     subscribe(api, receiver.url, ["add_lead"])
     api.create_leads([{"name": "a"}])
     receiver.wait(1)
+    assert amo.admin.drain_webhooks()  # the first attempt is recorded before the clock moves
     receiver.status = 204
     amo.admin.advance(300)
     receiver.wait(2)
@@ -233,3 +236,19 @@ def test_delay_and_reorder_knobs(amo, api, receiver):
     amo.admin.advance(60)
     calls = receiver.wait(3)
     assert [c.get("leads[add][0][name]") for c in calls] == ["third", "second", "first"]
+
+
+def test_a_manager_editing_a_contact_fires_update_contact(amo, api, receiver, account):
+    subscribe(api, receiver.url, ["update_contact"])
+    (cid,) = api.create_contacts([{"name": "Ivan"}])
+    manager = next(u for u in account["users"] if not u["rights"]["is_admin"])
+    amo.admin.manager_update_contact(
+        HOST, cid, custom_fields_values=[{"field_code": "EMAIL", "values": [{"value": "ivan@example.com"}]}]
+    )
+    (call,) = receiver.wait(1)
+    assert (
+        call.get("contacts[update][0][id]") == str(cid) and call.get("contacts[update][0][type]") == "contact"
+    )
+    assert call.get("contacts[update][0][modified_user_id]") == str(manager["id"])
+    assert call.get("contacts[update][0][custom_fields][0][code]") == "EMAIL"
+    assert api.get(f"/contacts/{cid}").json()["updated_by"] == manager["id"]
