@@ -42,7 +42,7 @@ class Knobs:
         if unknown:
             raise ValueError(f"unknown knobs: {sorted(unknown)}")
         for name in names & set(data):
-            setattr(self, name, data[name])
+            setattr(self, name, _coerce(name, getattr(type(self)(), name), data[name]))
         force = data.get("force")
         if force:
             for item in force if isinstance(force, list) else [force]:
@@ -67,3 +67,21 @@ class Knobs:
         data = asdict(self)
         data["forced"] = [list(item) for item in self.forced]
         return data
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    """A knob value of its default's type, so a bad admin call fails there and not in a request."""
+    try:
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, list):
+            return [float(v) for v in value]
+        return None if value is None else int(value)  # retry_after: int | None
+    except (TypeError, ValueError):
+        raise ValueError(f"bad value for {name}: {value!r}") from None

@@ -76,8 +76,8 @@ def in_range(value: int | None, spec: Any) -> bool:
     if value is None:
         return False
     if isinstance(spec, dict):
-        lo, hi = spec.get("from"), spec.get("to")
-        return (lo is None or value >= int(as_list(lo)[0])) and (hi is None or value <= int(as_list(hi)[0]))
+        lo, hi = as_ints(spec.get("from", [])), as_ints(spec.get("to", []))
+        return (not lo or value >= min(lo)) and (not hi or value <= max(hi))
     return value in as_ints(spec)
 
 

@@ -32,14 +32,15 @@ def _lang(account: Account) -> str:
 
 
 def add_account(state: State, host: str, name: str, now: int, *, seed: bool = True) -> Account:
-    """A new account; with `seed`, two users, the main pipeline and the standard custom fields."""
+    """A new account: an admin user and the main pipeline; with `seed` also a manager user and the
+    standard custom fields (POSITION, PHONE, EMAIL for contacts; a few typed fields for leads)."""
     host = host.lower()
     account = Account(id=state.next_id("account"), host=host, name=name, created_at=now)
     state.accounts[host] = account
+    add_user(state, account, "Anna Admin", f"anna@{account.subdomain}.example", is_admin=True)
+    add_pipeline(state, account, "Воронка" if _lang(account) == "ru" else "Pipeline", is_main=True)
     if seed:
-        add_user(state, account, "Anna Admin", f"anna@{account.subdomain}.example", is_admin=True)
         add_user(state, account, "Maxim Manager", f"maxim@{account.subdomain}.example", is_admin=False)
-        add_pipeline(state, account, "Воронка" if _lang(account) == "ru" else "Pipeline", is_main=True)
         seed_custom_fields(state, account)
     return account
 

@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from sandbox.amocrm import cli, seed
+from sandbox.amocrm.client import SandboxError
 from sandbox.amocrm.state import State
 from sandbox.amocrm.testing import running_amocrm
 
@@ -157,3 +159,21 @@ def test_the_command_line_serves_the_default_account(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     assert proc.returncode == 0 and "acme.amocrm.ru" in State.load(state).accounts
+
+
+def test_bad_knobs_are_refused_by_the_admin_api(amo):
+    with pytest.raises(SandboxError, match="400"):
+        amo.admin.set_faults(rps="fast")
+    with pytest.raises(SandboxError, match="unknown knobs"):
+        amo.admin.set_faults(colour="red")
+    with pytest.raises(SandboxError, match="400"):
+        amo.admin.force(status=418)
+    assert amo.admin.faults()["rps"] == 1000.0
+
+
+def test_a_bare_account_still_takes_leads(amo):
+    amo.admin.create_account("bare.amocrm.ru", seed=False)
+    session = amo.session("bare.amocrm.ru")
+    resp = session.post(amo.api("bare.amocrm.ru") + "/leads", json=[{"name": "x"}], timeout=10)
+    assert resp.status_code == 200
+    assert session.get(amo.api("bare.amocrm.ru") + "/leads/custom_fields", timeout=10).status_code == 204
