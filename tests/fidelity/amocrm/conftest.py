@@ -1,6 +1,10 @@
 """Fixtures for the amoCRM emulator's fidelity suite: one emulator per session on a free loopback port,
 reset to the default seed before every test, and a real HTTP receiver for webhooks.
 
+Fixtures: `amo_server` (session), `amo` (reset per test; a `sandbox.amocrm.testing.RunningAmo`),
+`amo_api` (an `Api` with a Bearer token for acme.amocrm.ru), `amo_account` (the seeded account as the
+admin API shows it), `receiver` (a real HTTP endpoint recording webhook deliveries and hooks).
+
 Everything goes over real HTTP. Self-contained on purpose (only `sandbox.amocrm.testing` and
 `sandbox.serve`), so the fixtures can move to tests/conftest.py for other suites.
 """
@@ -74,13 +78,13 @@ class Api:
 
 
 @pytest.fixture
-def api(amo: RunningAmo) -> Api:
+def amo_api(amo: RunningAmo) -> Api:
     """`acme.amocrm.ru`'s API with a token obtained through the authorize page."""
     return Api(amo, amo.tokens()["access_token"], "acme.amocrm.ru")
 
 
 @pytest.fixture
-def account(amo: RunningAmo) -> dict:
+def amo_account(amo: RunningAmo) -> dict:
     """The seeded account as the admin API describes it (users, pipelines, custom fields)."""
     return amo.admin.account("acme.amocrm.ru")
 

@@ -20,12 +20,12 @@ from sandbox.amocrm.state import State
 from sandbox.amocrm.testing import running_amocrm
 
 
-def test_counters_count_api_and_token_calls_per_endpoint_and_account_but_not_admin_calls(amo, api):
+def test_counters_count_api_and_token_calls_per_endpoint_and_account_but_not_admin_calls(amo, amo_api):
     amo.admin.reset_counters()
-    (lead_id,) = api.create_leads([{"name": "a"}])
-    api.get("/leads")
-    api.get(f"/leads/{lead_id}")
-    api.get("/contacts/custom_fields")
+    (lead_id,) = amo_api.create_leads([{"name": "a"}])
+    amo_api.get("/leads")
+    amo_api.get(f"/leads/{lead_id}")
+    amo_api.get("/contacts/custom_fields")
     amo.admin.leads("acme.amocrm.ru")  # admin: not counted
     amo.tokens()  # one /oauth2 call; the authorize page is not an API call
     counters = amo.admin.counters()
@@ -42,11 +42,11 @@ def test_counters_count_api_and_token_calls_per_endpoint_and_account_but_not_adm
     assert amo.admin.counters()["total"] == 0
 
 
-def test_the_board_shows_pipelines_as_columns_and_leads_as_cards(amo, api, account):
-    (lead_id,) = api.create_leads([{"name": "Big deal", "price": 777}])
+def test_the_board_shows_pipelines_as_columns_and_leads_as_cards(amo, amo_api, amo_account):
+    (lead_id,) = amo_api.create_leads([{"name": "Big deal", "price": 777}])
     page = requests.get(f"{amo.url}/_sandbox/view/acme.amocrm.ru", timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
-    pipeline = account["pipelines"][0]
+    pipeline = amo_account["pipelines"][0]
     for status in pipeline["statuses"]:
         assert f'data-status-id="{status["id"]}"' in page.text
     assert f'data-lead-id="{lead_id}"' in page.text and "Big deal" in page.text and "777" in page.text
@@ -58,18 +58,18 @@ def test_admin_creates_kommo_accounts_users_and_fields(amo):
     assert created["subdomain"] == "beta" and len(created["users"]) == 2
     user = amo.admin.create_user("beta.kommo.com", "Third")
     field = amo.admin.create_custom_field("beta.kommo.com", "contacts", "Telegram", "text", code="TG")
-    api = amo.session("beta.kommo.com")
+    beta = amo.session("beta.kommo.com")
     base = amo.api("beta.kommo.com")
-    assert api.get(f"{base}/users").json()["_total_items"] == 3
-    assert api.get(f"{base}/users/{user['id']}").json()["name"] == "Third"
+    assert beta.get(f"{base}/users").json()["_total_items"] == 3
+    assert beta.get(f"{base}/users/{user['id']}").json()["name"] == "Third"
     codes = [
-        f["code"] for f in api.get(f"{base}/contacts/custom_fields").json()["_embedded"]["custom_fields"]
+        f["code"] for f in beta.get(f"{base}/contacts/custom_fields").json()["_embedded"]["custom_fields"]
     ]
     assert "TG" in codes and field["code"] == "TG"
-    pipelines = api.get(f"{base}/leads/pipelines").json()["_embedded"]["pipelines"]
+    pipelines = beta.get(f"{base}/leads/pipelines").json()["_embedded"]["pipelines"]
     names = {s["id"]: s["name"] for s in pipelines[0]["_embedded"]["statuses"]}
     assert names[142] == "Closed - won" and names[143] == "Closed - lost"
-    assert api.get(f"{base}/account").json()["subdomain"] == "beta"
+    assert beta.get(f"{base}/account").json()["subdomain"] == "beta"
 
 
 def test_state_persists_to_json_and_loads_back(tmp_path):

@@ -131,16 +131,16 @@ def test_wrong_client_secret_is_refused(amo):
     assert resp.status_code == 401 and resp.json()["hint"] == "Client authentication failed"
 
 
-def test_access_token_is_a_jwt_with_amocrm_claims(amo, account):
+def test_access_token_is_a_jwt_with_amocrm_claims(amo, amo_account):
     token = amo.tokens()["access_token"]
     header, claims = (
         json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in token.split(".")[:2]
     )
     assert header["typ"] == "JWT" and header["jti"] == claims["jti"]
-    assert claims["aud"] == CID and claims["account_id"] == account["id"]
+    assert claims["aud"] == CID and claims["account_id"] == amo_account["id"]
     assert claims["exp"] - claims["iat"] == 86400 and claims["nbf"] == claims["iat"]
     assert claims["api_domain"] == "api-b.amocrm.ru" and claims["base_domain"] == "amocrm.ru"
-    assert int(claims["sub"]) == next(u["id"] for u in account["users"] if u["rights"]["is_admin"])
+    assert int(claims["sub"]) == next(u["id"] for u in amo_account["users"] if u["rights"]["is_admin"])
     assert "crm" in claims["scopes"] and claims["version"] == 2
 
 
@@ -193,7 +193,7 @@ def test_missing_or_foreign_tokens_are_401(amo):
     assert resp.status_code == 401
 
 
-def test_revoking_a_grant_gives_401_and_sends_the_signed_hook(amo, receiver, account):
+def test_revoking_a_grant_gives_401_and_sends_the_signed_hook(amo, receiver, amo_account):
     amo.admin.update_integration(CID, revoke_hook_url=receiver.url)
     pair = amo.tokens()
     assert amo.admin.revoke(CID, "acme.amocrm.ru") == 1
@@ -202,8 +202,8 @@ def test_revoking_a_grant_gives_401_and_sends_the_signed_hook(amo, receiver, acc
     assert resp.status_code == 400 and resp.json()["hint"] == "Token has been revoked"
     (call,) = receiver.wait(1)
     assert call.method == "GET" and call.headers["User-Agent"] == "amoService-oAuth-Code-Sender/1.0"
-    assert call.args["client_uuid"] == CID and call.args["account_id"] == str(account["id"])
-    expected = hmac.new(SECRET.encode(), f"{CID}|{account['id']}".encode(), hashlib.sha256).hexdigest()
+    assert call.args["client_uuid"] == CID and call.args["account_id"] == str(amo_account["id"])
+    expected = hmac.new(SECRET.encode(), f"{CID}|{amo_account['id']}".encode(), hashlib.sha256).hexdigest()
     assert call.args["signature"] == expected
 
 

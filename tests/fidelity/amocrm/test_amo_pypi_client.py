@@ -61,7 +61,7 @@ def exp_of(token: str) -> int:
     return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["exp"]
 
 
-def test_library_authorises_creates_reads_and_updates_a_lead(amo, library, account):
+def test_library_authorises_creates_reads_and_updates_a_lead(amo, library, amo_account):
     authorise(amo, library)
     # (get_account_info() itself is broken in 2.6.1: its Manager.get() calls a get_all it lacks.)
     info = Account(data=AccountInteraction().get(include=["version"]))
@@ -69,7 +69,7 @@ def test_library_authorises_creates_reads_and_updates_a_lead(amo, library, accou
     created = Lead.objects.create(name="From the library", price=4200)
     lead = Lead.objects.get(created.id)
     assert (lead.name, lead.price) == ("From the library", 4200)
-    first_stage = sorted(account["pipelines"][0]["statuses"], key=lambda s: s["sort"])[1]
+    first_stage = sorted(amo_account["pipelines"][0]["statuses"], key=lambda s: s["sort"])[1]
     assert lead.status.name == first_stage["name"]  # via GET /leads/pipelines/{id}
     lead.name = "Renamed by the library"
     lead.save()  # PATCH /leads/{id} with an object

@@ -8,35 +8,35 @@ import time
 HOST = "acme.amocrm.ru"
 
 
-def subscribe(api, url: str, settings: list[str]) -> dict:
-    resp = api.post("/webhooks", {"destination": url, "settings": settings, "sort": 10})
+def subscribe(amo_api, url: str, settings: list[str]) -> dict:
+    resp = amo_api.post("/webhooks", {"destination": url, "settings": settings, "sort": 10})
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
-def test_subscriptions_are_kept_by_destination_and_capped_at_100(amo, api, receiver):
-    hook = subscribe(api, receiver.url, ["add_lead", "status_lead"])
+def test_subscriptions_are_kept_by_destination_and_capped_at_100(amo, amo_api, receiver):
+    hook = subscribe(amo_api, receiver.url, ["add_lead", "status_lead"])
     assert hook["destination"] == receiver.url and hook["disabled"] is False
     assert hook["settings"] == ["add_lead", "status_lead"]
-    again = subscribe(api, receiver.url, ["update_lead"])  # same destination: updated in place
+    again = subscribe(amo_api, receiver.url, ["update_lead"])  # same destination: updated in place
     assert again["id"] == hook["id"] and again["settings"] == ["update_lead"]
-    listed = api.get("/webhooks", params={"filter[destination]": receiver.url}).json()
+    listed = amo_api.get("/webhooks", params={"filter[destination]": receiver.url}).json()
     assert listed["_total_items"] == 1 and listed["_embedded"]["webhooks"][0]["id"] == hook["id"]
-    bad = api.post("/webhooks", {"destination": "ftp://x", "settings": ["nope"]})
+    bad = amo_api.post("/webhooks", {"destination": "ftp://x", "settings": ["nope"]})
     assert [e["path"] for e in bad.json()["validation-errors"][0]["errors"]] == ["destination", "settings.0"]
     for i in range(99):
-        subscribe(api, f"https://example.com/h{i}", ["add_lead"])
-    over = api.post("/webhooks", {"destination": "https://example.com/101", "settings": ["add_lead"]})
+        subscribe(amo_api, f"https://example.com/h{i}", ["add_lead"])
+    over = amo_api.post("/webhooks", {"destination": "https://example.com/101", "settings": ["add_lead"]})
     assert over.status_code == 400
-    deleted = api.delete("/webhooks", {"destination": receiver.url})
+    deleted = amo_api.delete("/webhooks", {"destination": receiver.url})
     assert deleted.status_code == 204 and deleted.content == b""
-    assert api.get("/webhooks", params={"filter[destination]": receiver.url}).status_code == 204
+    assert amo_api.get("/webhooks", params={"filter[destination]": receiver.url}).status_code == 204
 
 
-def test_an_api_status_change_is_delivered_as_amocrm_form_keys(amo, api, receiver, account):
-    subscribe(api, receiver.url, ["status_lead"])
-    row = next(f for f in account["custom_fields"]["leads"] if f["name"] == "Sheet row")
-    (lead_id,) = api.create_leads(
+def test_an_api_status_change_is_delivered_as_amocrm_form_keys(amo, amo_api, receiver, amo_account):
+    subscribe(amo_api, receiver.url, ["status_lead"])
+    row = next(f for f in amo_account["custom_fields"]["leads"] if f["name"] == "Sheet row")
+    (lead_id,) = amo_api.create_leads(
         [
             {
                 "name": "Row 17",
@@ -45,14 +45,14 @@ def test_an_api_status_change_is_delivered_as_amocrm_form_keys(amo, api, receive
             }
         ]
     )
-    before = api.get(f"/leads/{lead_id}").json()
-    api.patch("/leads", [{"id": lead_id, "status_id": 142, "pipeline_id": before["pipeline_id"]}])
+    before = amo_api.get(f"/leads/{lead_id}").json()
+    amo_api.patch("/leads", [{"id": lead_id, "status_id": 142, "pipeline_id": before["pipeline_id"]}])
     (call,) = receiver.wait(1)
     assert call.method == "POST"
     assert call.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert call.headers["User-Agent"] == "amoCRM-Webhooks/3.0"
     assert len(call.headers["X-Amocrm-Requestid"]) >= 16
-    assert call.get("account[subdomain]") == "acme" and call.get("account[id]") == str(account["id"])
+    assert call.get("account[subdomain]") == "acme" and call.get("account[id]") == str(amo_account["id"])
     assert call.get("account[_links][self]") == f"{amo.url}/acme.amocrm.ru"
     assert call.get("leads[status][0][id]") == str(lead_id)
     assert call.get("leads[status][0][name]") == "Row 17"
@@ -67,9 +67,9 @@ def test_an_api_status_change_is_delivered_as_amocrm_form_keys(amo, api, receive
     assert not any(k.startswith("leads[add]") for k, _ in call.form)  # add_lead was not subscribed
 
 
-def test_contact_deliveries_carry_type_and_enum(amo, api, receiver, account):
-    subscribe(api, receiver.url, ["add_contact"])
-    api.create_contacts(
+def test_contact_deliveries_carry_type_and_enum(amo, amo_api, receiver, amo_account):
+    subscribe(amo_api, receiver.url, ["add_contact"])
+    amo_api.create_contacts(
         [
             {
                 "name": "Ivan",
@@ -80,42 +80,44 @@ def test_contact_deliveries_carry_type_and_enum(amo, api, receiver, account):
         ]
     )
     (call,) = receiver.wait(1)
-    phone = next(f for f in account["custom_fields"]["contacts"] if f["code"] == "PHONE")
+    phone = next(f for f in amo_account["custom_fields"]["contacts"] if f["code"] == "PHONE")
     mob = next(e for e in phone["enums"] if e["value"] == "MOB")
     assert call.get("contacts[add][0][type]") == "contact" and call.get("contacts[add][0][name]") == "Ivan"
     assert call.get("contacts[add][0][custom_fields][0][code]") == "PHONE"
     assert call.get("contacts[add][0][custom_fields][0][values][0][enum]") == str(mob["id"])
 
 
-def test_one_delivery_per_request_carries_every_item(api, receiver):
-    subscribe(api, receiver.url, ["add_lead"])
-    api.create_leads([{"name": "a"}, {"name": "b"}])
+def test_one_delivery_per_request_carries_every_item(amo_api, receiver):
+    subscribe(amo_api, receiver.url, ["add_lead"])
+    amo_api.create_leads([{"name": "a"}, {"name": "b"}])
     (call,) = receiver.wait(1)
     assert call.get("leads[add][0][name]") == "a" and call.get("leads[add][1][name]") == "b"
 
 
-def test_a_rejected_request_fires_nothing(amo, api, receiver):
-    subscribe(api, receiver.url, ["add_lead"])
-    assert api.post("/leads", [{"name": "a"}, {"price": "x"}]).status_code == 400
+def test_a_rejected_request_fires_nothing(amo, amo_api, receiver):
+    subscribe(amo_api, receiver.url, ["add_lead"])
+    assert amo_api.post("/leads", [{"name": "a"}, {"price": "x"}]).status_code == 400
     assert amo.admin.drain_webhooks() and receiver.calls == []
 
 
-def test_a_manager_action_fires_a_webhook_with_the_manager_as_modifier(amo, api, receiver, account):
-    subscribe(api, receiver.url, ["status_lead", "update_lead", "delete_lead"])
-    (lead_id,) = api.create_leads([{"name": "a"}])
-    manager = next(u for u in account["users"] if not u["rights"]["is_admin"])
-    amo.admin.manager_set_status(HOST, lead_id, 143, pipeline_id=next(p["id"] for p in account["pipelines"]))
+def test_a_manager_action_fires_a_webhook_with_the_manager_as_modifier(amo, amo_api, receiver, amo_account):
+    subscribe(amo_api, receiver.url, ["status_lead", "update_lead", "delete_lead"])
+    (lead_id,) = amo_api.create_leads([{"name": "a"}])
+    manager = next(u for u in amo_account["users"] if not u["rights"]["is_admin"])
+    amo.admin.manager_set_status(
+        HOST, lead_id, 143, pipeline_id=next(p["id"] for p in amo_account["pipelines"])
+    )
     (call,) = receiver.wait(1)
     assert call.get("leads[status][0][status_id]") == "143"
     assert call.get("leads[update][0][id]") == str(lead_id)
     assert call.get("leads[status][0][modified_user_id]") == str(manager["id"])
-    lead = api.get(f"/leads/{lead_id}").json()
+    lead = amo_api.get(f"/leads/{lead_id}").json()
     assert lead["updated_by"] == manager["id"] and lead["closed_at"]
     amo.admin.manager_delete_lead(HOST, lead_id)
     calls = receiver.wait(2)
     assert dict(calls[1].form) == {
         "account[subdomain]": "acme",
-        "account[id]": str(account["id"]),
+        "account[id]": str(amo_account["id"]),
         "account[_links][self]": f"{amo.url}/acme.amocrm.ru",
         "leads[delete][0][id]": str(lead_id),
         "leads[delete][0][status_id]": "143",
@@ -123,10 +125,10 @@ def test_a_manager_action_fires_a_webhook_with_the_manager_as_modifier(amo, api,
     }
 
 
-def test_failures_are_retried_on_the_virtual_clock_5m_15m_15m_1h(amo, api, receiver):
+def test_failures_are_retried_on_the_virtual_clock_5m_15m_15m_1h(amo, amo_api, receiver):
     receiver.status = 500
-    subscribe(api, receiver.url, ["add_lead"])
-    api.create_leads([{"name": "a"}])
+    subscribe(amo_api, receiver.url, ["add_lead"])
+    amo_api.create_leads([{"name": "a"}])
     receiver.wait(1)
     assert amo.admin.drain_webhooks()  # the first attempt is recorded before the clock moves
     for delay, expected in ((299, 1), (1, 2), (900, 3), (900, 4), (3599, 4), (1, 5), (86400, 5)):
@@ -138,10 +140,10 @@ def test_failures_are_retried_on_the_virtual_clock_5m_15m_15m_1h(amo, api, recei
     assert len({c.headers["X-Amocrm-Requestid"] for c in receiver.calls}) == 1
 
 
-def test_client_errors_get_only_the_first_two_retries(amo, api, receiver):
+def test_client_errors_get_only_the_first_two_retries(amo, amo_api, receiver):
     receiver.status = 404
-    subscribe(api, receiver.url, ["add_lead"])
-    api.create_leads([{"name": "a"}])
+    subscribe(amo_api, receiver.url, ["add_lead"])
+    amo_api.create_leads([{"name": "a"}])
     receiver.wait(1)
     assert amo.admin.drain_webhooks()  # the first attempt is recorded before the clock moves
     for delay in (300, 900, 900, 3600):
@@ -151,10 +153,10 @@ def test_client_errors_get_only_the_first_two_retries(amo, api, receiver):
     receiver.status = 200
 
 
-def test_a_retry_that_succeeds_stops_the_ladder(amo, api, receiver):
+def test_a_retry_that_succeeds_stops_the_ladder(amo, amo_api, receiver):
     receiver.status = 503
-    subscribe(api, receiver.url, ["add_lead"])
-    api.create_leads([{"name": "a"}])
+    subscribe(amo_api, receiver.url, ["add_lead"])
+    amo_api.create_leads([{"name": "a"}])
     receiver.wait(1)
     assert amo.admin.drain_webhooks()  # the first attempt is recorded before the clock moves
     receiver.status = 204
@@ -165,12 +167,12 @@ def test_a_retry_that_succeeds_stops_the_ladder(amo, api, receiver):
     assert amo.admin.webhook_deliveries(HOST)[0]["state"] == "delivered"
 
 
-def test_a_receiver_slower_than_2_seconds_counts_as_a_failure(amo, api, receiver):
+def test_a_receiver_slower_than_2_seconds_counts_as_a_failure(amo, amo_api, receiver):
     assert amo.admin.faults()["webhook_timeout"] == 2.0
     receiver.delay = 2.3
-    subscribe(api, receiver.url, ["add_lead"])
+    subscribe(amo_api, receiver.url, ["add_lead"])
     started = time.monotonic()
-    api.create_leads([{"name": "a"}])
+    amo_api.create_leads([{"name": "a"}])
     receiver.wait(1)
     assert amo.admin.drain_webhooks(timeout=5)
     assert 1.9 <= time.monotonic() - started < 2.3 + 1
@@ -179,47 +181,47 @@ def test_a_receiver_slower_than_2_seconds_counts_as_a_failure(amo, api, receiver
     assert delivery["state"] == "pending"  # the ladder goes on
 
 
-def test_more_than_100_failures_in_2_hours_disable_the_webhook(amo, api, receiver):
+def test_more_than_100_failures_in_2_hours_disable_the_webhook(amo, amo_api, receiver):
     receiver.status = 500
-    subscribe(api, receiver.url, ["add_lead"])
+    subscribe(amo_api, receiver.url, ["add_lead"])
     for i in range(100):
-        api.create_leads([{"name": f"L{i}"}])
+        amo_api.create_leads([{"name": f"L{i}"}])
     assert amo.admin.drain_webhooks()
     assert len(receiver.calls) == 100
-    assert api.get("/webhooks").json()["_embedded"]["webhooks"][0]["disabled"] is False
-    api.create_leads([{"name": "the 101st"}])
+    assert amo_api.get("/webhooks").json()["_embedded"]["webhooks"][0]["disabled"] is False
+    amo_api.create_leads([{"name": "the 101st"}])
     receiver.wait(101)
     assert amo.admin.drain_webhooks()
-    assert api.get("/webhooks").json()["_embedded"]["webhooks"][0]["disabled"] is True
-    api.create_leads([{"name": "after"}])
+    assert amo_api.get("/webhooks").json()["_embedded"]["webhooks"][0]["disabled"] is True
+    amo_api.create_leads([{"name": "after"}])
     amo.admin.advance(300)  # the pending retries were dropped with the webhook
     assert amo.admin.drain_webhooks() and len(receiver.calls) == 101
     receiver.status = 200
-    subscribe(api, receiver.url, ["add_lead"])  # "press Save": enabled again
-    api.create_leads([{"name": "again"}])
+    subscribe(amo_api, receiver.url, ["add_lead"])  # "press Save": enabled again
+    amo_api.create_leads([{"name": "again"}])
     assert receiver.wait(102)[-1].get("leads[add][0][name]") == "again"
 
 
-def test_failures_older_than_2_hours_do_not_count(amo, api, receiver):
+def test_failures_older_than_2_hours_do_not_count(amo, amo_api, receiver):
     receiver.status = 500
     amo.admin.set_faults(webhook_retry_ladder=[])
-    subscribe(api, receiver.url, ["add_lead"])
+    subscribe(amo_api, receiver.url, ["add_lead"])
     for i in range(60):
-        api.create_leads([{"name": f"L{i}"}])
+        amo_api.create_leads([{"name": f"L{i}"}])
     assert amo.admin.drain_webhooks()
     amo.admin.advance(2 * 3600)
     for i in range(60):
-        api.create_leads([{"name": f"M{i}"}])
+        amo_api.create_leads([{"name": f"M{i}"}])
     assert amo.admin.drain_webhooks() and len(receiver.calls) == 120
-    assert api.get("/webhooks").json()["_embedded"]["webhooks"][0]["disabled"] is False
+    assert amo_api.get("/webhooks").json()["_embedded"]["webhooks"][0]["disabled"] is False
 
 
-def test_drop_and_duplicate_knobs(amo, api, receiver):
-    subscribe(api, receiver.url, ["add_lead"])
+def test_drop_and_duplicate_knobs(amo, amo_api, receiver):
+    subscribe(amo_api, receiver.url, ["add_lead"])
     amo.admin.set_faults(webhook_drop=1, webhook_duplicate=1)
-    api.create_leads([{"name": "dropped"}])
-    api.create_leads([{"name": "twice"}])
-    api.create_leads([{"name": "once"}])
+    amo_api.create_leads([{"name": "dropped"}])
+    amo_api.create_leads([{"name": "twice"}])
+    amo_api.create_leads([{"name": "once"}])
     calls = receiver.wait(3)
     assert amo.admin.drain_webhooks() and len(receiver.calls) == 3
     assert [c.get("leads[add][0][name]") for c in calls] == ["twice", "twice", "once"]
@@ -227,21 +229,21 @@ def test_drop_and_duplicate_knobs(amo, api, receiver):
     assert [d["state"] for d in amo.admin.webhook_deliveries(HOST)] == ["dropped", "delivered", "delivered"]
 
 
-def test_delay_and_reorder_knobs(amo, api, receiver):
-    subscribe(api, receiver.url, ["add_lead"])
+def test_delay_and_reorder_knobs(amo, amo_api, receiver):
+    subscribe(amo_api, receiver.url, ["add_lead"])
     amo.admin.set_faults(webhook_delay=60, webhook_reorder=True)
     for name in ("first", "second", "third"):
-        api.create_leads([{"name": name}])
+        amo_api.create_leads([{"name": name}])
     assert amo.admin.drain_webhooks() and receiver.calls == []
     amo.admin.advance(60)
     calls = receiver.wait(3)
     assert [c.get("leads[add][0][name]") for c in calls] == ["third", "second", "first"]
 
 
-def test_a_manager_editing_a_contact_fires_update_contact(amo, api, receiver, account):
-    subscribe(api, receiver.url, ["update_contact"])
-    (cid,) = api.create_contacts([{"name": "Ivan"}])
-    manager = next(u for u in account["users"] if not u["rights"]["is_admin"])
+def test_a_manager_editing_a_contact_fires_update_contact(amo, amo_api, receiver, amo_account):
+    subscribe(amo_api, receiver.url, ["update_contact"])
+    (cid,) = amo_api.create_contacts([{"name": "Ivan"}])
+    manager = next(u for u in amo_account["users"] if not u["rights"]["is_admin"])
     amo.admin.manager_update_contact(
         HOST, cid, custom_fields_values=[{"field_code": "EMAIL", "values": [{"value": "ivan@example.com"}]}]
     )
@@ -251,4 +253,4 @@ def test_a_manager_editing_a_contact_fires_update_contact(amo, api, receiver, ac
     )
     assert call.get("contacts[update][0][modified_user_id]") == str(manager["id"])
     assert call.get("contacts[update][0][custom_fields][0][code]") == "EMAIL"
-    assert api.get(f"/contacts/{cid}").json()["updated_by"] == manager["id"]
+    assert amo_api.get(f"/contacts/{cid}").json()["updated_by"] == manager["id"]
