@@ -39,7 +39,12 @@ def create_app(
     knobs: Knobs | None = None,
 ) -> Flask:
     """A ready app; its background webhook thread is running. Stop it with
-    `app.extensions["amocrm"].close()` (which also saves `state_file`)."""
+    `app.extensions["amocrm"].close()` (which also saves `state_file`).
+
+    `state` defaults to the seed; `integration` is the start-up integration (the seed's, and what
+    `/_sandbox/reset` restores); `knobs` are the defaults `reset` returns to. A `clock` passed in is used
+    until the first reset, which starts a fresh one at real time (move time with `/_sandbox/clock/advance`).
+    """
     from sandbox.amocrm import (
         account,
         admin,
