@@ -1,0 +1,316 @@
+"""`/api/v4/leads`: list (filters, `query`, `order`, `with=contacts`), get one, batch create, batch and
+single update, and the lead payload rules (reference §3).
+
+- POST takes an array (≤250; an object counts as one item and creates a lead even if it has an `id`).
+- PATCH `/leads` takes an array of objects with `id`; PATCH `/leads/{id}` takes one object, and an
+  array there answers 405. There is no DELETE in v4 (405); deletion is a manager action.
+- Without `status_id` a new lead lands in the first stage of its pipeline (not "unsorted"); a
+  `status_id` without `pipeline_id` is looked up in the lead's pipeline, then in the others (142/143 are
+  in every pipeline, so send `pipeline_id` with them).
+- `_embedded.contacts` is honoured on create only (reference §3.4, issue #353).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, request
+
+from sandbox.amocrm import custom_fields, entities, listing, responses
+from sandbox.amocrm.changes import outbox
+from sandbox.amocrm.runtime import current
+from sandbox.amocrm.state import Account
+from sandbox.amocrm.validation import (
+    Problems,
+    batch_items,
+    check_batch,
+    check_str,
+    check_timestamp,
+    check_user,
+    is_int,
+    request_id_of,
+    tag_names,
+)
+
+bp = Blueprint("amo_leads", __name__, url_prefix="/<host>/api/v4")
+
+_PUBLIC = (
+    "id",
+    "name",
+    "price",
+    "responsible_user_id",
+    "group_id",
+    "status_id",
+    "pipeline_id",
+    "loss_reason_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "closest_task_at",
+    "is_deleted",
+)
+
+
+def render(
+    account: Account, lead: dict, with_: set[str] = frozenset(), links: dict[int, list[dict]] | None = None
+) -> dict:
+    """The API shape of a lead; `links` (Account.links_by("lead_id")) saves a scan per lead on a page."""
+    out: dict[str, Any] = {k: lead[k] for k in _PUBLIC}
+    out["custom_fields_values"] = custom_fields.render_values(account, "leads", lead["custom_fields_values"])
+    out.update({"score": lead["score"], "account_id": account.id})
+    out["_links"] = responses.self_link(account.host, f"/api/v4/leads/{lead['id']}")
+    embedded: dict[str, Any] = {
+        "tags": [{"id": t["id"], "name": t["name"], "color": None} for t in lead["tags"]],
+        "companies": [
+            {"id": cid, "_links": responses.self_link(account.host, f"/api/v4/companies/{cid}")}
+            for cid, company in account.companies.items()
+            if lead["id"] in company["lead_ids"]
+        ],
+    }
+    if "contacts" in with_:
+        embedded["contacts"] = [
+            {
+                "id": cid,
+                "is_main": main,
+                "_links": responses.self_link(account.host, f"/api/v4/contacts/{cid}"),
+            }
+            for cid, main in (
+                [(ln["contact_id"], ln["is_main"]) for ln in links.get(lead["id"], [])]
+                if links is not None
+                else account.contact_ids_of(lead["id"])
+            )
+            if cid in account.contacts and not account.contacts[cid]["is_deleted"]
+        ]
+    out["_embedded"] = embedded
+    return out
+
+
+def _statuses_filter(lead: dict, spec: Any) -> bool:
+    wanted = spec.values() if isinstance(spec, dict) else []
+    for item in wanted:
+        if not isinstance(item, dict):
+            continue
+        pipelines = listing.as_ints(item.get("pipeline_id", []))
+        statuses = listing.as_ints(item.get("status_id", []))
+        if (not pipelines or lead["pipeline_id"] in pipelines) and (
+            not statuses or lead["status_id"] in statuses
+        ):
+            return True
+    return False
+
+
+FILTERS = {
+    "id": lambda lead, v: lead["id"] in listing.as_ints(v),
+    "name": lambda lead, v: lead["name"] in listing.as_list(v),
+    "price": lambda lead, v: listing.in_range(lead["price"], v),
+    "created_at": lambda lead, v: listing.in_range(lead["created_at"], v),
+    "updated_at": lambda lead, v: listing.in_range(lead["updated_at"], v),
+    "closed_at": lambda lead, v: listing.in_range(lead["closed_at"], v),
+    "closest_task_at": lambda lead, v: listing.in_range(lead["closest_task_at"], v),
+    "pipeline_id": lambda lead, v: lead["pipeline_id"] in listing.as_ints(v),
+    "responsible_user_id": lambda lead, v: lead["responsible_user_id"] in listing.as_ints(v),
+    "created_by": lambda lead, v: lead["created_by"] in listing.as_ints(v),
+    "updated_by": lambda lead, v: lead["updated_by"] in listing.as_ints(v),
+    "statuses": _statuses_filter,
+}
+
+
+def matches_query(account: Account, lead: dict, query: str) -> bool:
+    q = query.lower()
+    texts = [lead["name"], *custom_fields.searchable(lead["custom_fields_values"])]
+    return query == str(lead["id"]) or any(q in t.lower() for t in texts)
+
+
+@bp.get("/leads")
+def list_leads(host: str):
+    account: Account = g.account
+    with_ = listing.with_params()
+    deleted = "only_deleted" in with_
+    leads = [lead for lead in account.leads.values() if lead["is_deleted"] == deleted]
+    leads = listing.apply_filters(leads, listing.parse_brackets(request.args, "filter"), FILTERS)
+    query = request.args.get("query", "").strip()
+    if query:
+        leads = [lead for lead in leads if matches_query(account, lead, query)]
+    leads = listing.apply_order(leads, ("created_at", "updated_at", "id"))
+    links = account.links_by("lead_id") if "contacts" in with_ else None
+    return listing.page_response("leads", leads, lambda x: render(account, x, with_, links), "/api/v4/leads")
+
+
+@bp.get("/leads/<int:lead_id>")
+def get_lead(host: str, lead_id: int):
+    lead = g.account.leads.get(lead_id)
+    if lead is None or lead["is_deleted"]:
+        return responses.no_content()
+    return responses.hal(render(g.account, lead, listing.with_params()))
+
+
+def parse(account: Account, item: Any, p: Problems, existing: dict | None = None) -> dict:
+    """A validated lead payload → the data `entities.create_lead/update_lead` apply."""
+    if not isinstance(item, dict):
+        p.wrong_type("", "object")
+        return {}
+    data: dict[str, Any] = {}
+    check_str(item, "name", p)
+    if isinstance(item.get("name"), str):
+        data["name"] = item["name"]
+    for key in ("price", "loss_reason_id"):
+        if item.get(key) is not None and not is_int(item[key]):
+            p.wrong_type(key, "int")
+        elif key in item:
+            data[key] = item[key]
+    for key in ("responsible_user_id", "created_by", "updated_by"):
+        check_user(account, item, key, p, allow_zero=key != "responsible_user_id")
+        if is_int(item.get(key)):
+            data[key] = item[key]
+    for key in ("created_at", "updated_at", "closed_at"):
+        check_timestamp(item, key, p)
+        if is_int(item.get(key)):
+            data[key] = item[key]
+    _place(account, item, p, existing, data)
+    if "custom_fields_values" in item and item["custom_fields_values"] is not None:
+        data["cf"] = custom_fields.normalize(account, "leads", item["custom_fields_values"], p)
+    tags = tag_names(item, p, account)
+    current_tags = [t["name"] for t in existing["tags"]] if existing else []
+    for key, sign in (("tags_to_add", 1), ("tags_to_delete", -1)):
+        if isinstance(item.get(key), list):
+            names = tag_names({"_embedded": {"tags": item[key]}}, p, account) or []
+            base = tags if tags is not None else current_tags
+            tags = (
+                base + [n for n in names if n not in base]
+                if sign > 0
+                else [n for n in base if n not in names]
+            )
+    if tags is not None:
+        data["tags"] = tags
+    return data
+
+
+def _place(account: Account, item: dict, p: Problems, existing: dict | None, data: dict) -> None:
+    """Resolve pipeline_id/status_id into data (validated), defaulting like amoCRM does."""
+    pipeline_id, status_id = item.get("pipeline_id"), item.get("status_id")
+    if pipeline_id is not None and not is_int(pipeline_id):
+        p.wrong_type("pipeline_id", "int")
+        return
+    if pipeline_id is not None and pipeline_id not in account.pipelines:
+        p.add("NotSupportedChoice", "pipeline_id")
+        return
+    if status_id is not None and not is_int(status_id):
+        p.wrong_type("status_id", "int")
+        return
+    if pipeline_id is None:
+        pipeline_id = existing["pipeline_id"] if existing else account.main_pipeline()["id"]
+        if status_id is not None and account.status(pipeline_id, status_id) is None:
+            # A status unique to another pipeline moves the lead there.
+            pipeline_id = next(
+                (p_id for p_id in account.pipelines if account.status(p_id, status_id)), pipeline_id
+            )
+    if status_id is None:
+        if existing and existing["pipeline_id"] == pipeline_id:
+            status_id = existing["status_id"]
+        else:
+            first = sorted(
+                (s for s in account.pipelines[pipeline_id]["statuses"] if s["type"] == 0), key=_sort
+            )
+            status_id = first[0]["id"]
+    if account.status(pipeline_id, status_id) is None:
+        p.add("NotSupportedChoice", "status_id")
+        return
+    data["pipeline_id"], data["status_id"] = pipeline_id, status_id
+
+
+def _sort(status: dict) -> int:
+    return status["sort"]
+
+
+def _embedded_contacts(account: Account, item: dict, p: Problems) -> list[tuple[int, bool | None]]:
+    embedded = item.get("_embedded") if isinstance(item, dict) else None
+    contacts = embedded.get("contacts") if isinstance(embedded, dict) else None
+    out: list[tuple[int, bool | None]] = []
+    for i, ref in enumerate(contacts if isinstance(contacts, list) else []):
+        cid = ref.get("id") if isinstance(ref, dict) else None
+        if not is_int(cid) or cid not in account.contacts or account.contacts[cid]["is_deleted"]:
+            p.add("NotSupportedChoice", f"_embedded.contacts.{i}.id")
+        else:
+            out.append((cid, ref.get("is_main")))
+    return out
+
+
+@bp.post("/leads")
+def create_leads(host: str):
+    emu, account = current(), g.account
+    items = batch_items(responses.json_body())
+    problems = [Problems(request_id_of(item, i)) for i, item in enumerate(items)]
+    parsed = [parse(account, item, p) for item, p in zip(items, problems, strict=True)]
+    links = [_embedded_contacts(account, item, p) for item, p in zip(items, problems, strict=True)]
+    check_batch(problems)
+    out = []
+    for data, p, contacts in zip(parsed, problems, links, strict=True):
+        lead = entities.create_lead(emu.state, account, data, g.caller.user_id, emu.now(), outbox())
+        for cid, is_main in contacts:
+            entities.link(account, lead["id"], cid, is_main)
+        out.append(
+            {
+                "id": lead["id"],
+                "request_id": p.request_id,
+                "_links": responses.self_link(host, f"/api/v4/leads/{lead['id']}"),
+            }
+        )
+    return responses.hal({"_links": responses.self_link(host, "/api/v4/leads"), "_embedded": {"leads": out}})
+
+
+def _update(items: list[Any]) -> list[dict]:
+    emu, account = current(), g.account
+    problems = [Problems(request_id_of(item, i)) for i, item in enumerate(items)]
+    targets = []
+    for item, p in zip(items, problems, strict=True):
+        lead_id = item.get("id") if isinstance(item, dict) else None
+        lead = account.leads.get(lead_id) if is_int(lead_id) else None
+        if lead is None or lead["is_deleted"]:
+            p.add("NotFound" if is_int(lead_id) else "FieldMissing", "id")
+        targets.append(lead)
+    parsed = [
+        parse(account, item, p, lead) if lead else {}
+        for item, p, lead in zip(items, problems, targets, strict=True)
+    ]
+    check_batch(problems)
+    now = emu.now()
+    return [
+        entities.update_lead(emu.state, account, lead, data, g.caller.user_id, now, outbox())
+        for lead, data in zip(targets, parsed, strict=True)
+    ]
+
+
+@bp.patch("/leads")
+def update_leads(host: str):
+    leads = _update(batch_items(responses.json_body()))
+    out = [
+        {
+            "id": lead["id"],
+            "updated_at": lead["updated_at"],
+            "_links": responses.self_link(host, f"/api/v4/leads/{lead['id']}"),
+        }
+        for lead in leads
+    ]
+    return responses.hal({"_links": responses.self_link(host, "/api/v4/leads"), "_embedded": {"leads": out}})
+
+
+@bp.patch("/leads/<int:lead_id>")
+def update_lead(host: str, lead_id: int):
+    body = responses.json_body()
+    if isinstance(body, list):  # reference §3.5: an array on /{id} is a 405
+        return responses.problem(405, "Method Not Allowed")
+    if not isinstance(body, dict):
+        raise responses.bad_request("Request data must be an object")
+    lead = g.account.leads.get(lead_id)
+    if lead is None or lead["is_deleted"]:
+        return responses.problem(404, f"Lead {lead_id} not found")
+    (lead,) = _update([{**body, "id": lead_id}])
+    return responses.hal(
+        {
+            "id": lead["id"],
+            "updated_at": lead["updated_at"],
+            "_links": responses.self_link(host, f"/api/v4/leads/{lead_id}"),
+        }
+    )
