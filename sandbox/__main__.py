@@ -39,13 +39,16 @@ def _cli(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="service", required=True)
+    wanted = argv[0] if argv else None
     for name, port in EMULATORS.items():
         p = sub.add_parser(name, help=f"run the {name} emulator")
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=port)
-        _cli(name).add_arguments(p)
+        if wanted == name:  # import only the emulator being started
+            _cli(name).add_arguments(p)
     a = sub.add_parser("all", help="run every emulator with its defaults")
     a.add_argument("--host", default="127.0.0.1")
     r = sub.add_parser("redis", help="run a real redis-server on a loopback port")
