@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import redis
 from cryptography.fernet import Fernet
 
 from backend.settings import Settings
+from sandbox.amocrm.testing import RunningAmo, start_amocrm
 from sandbox.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,3 +91,18 @@ def subprocess_env(env) -> dict[str, str]:
     child["PYTHONPATH"] = str(ROOT)
     child["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     return child
+
+
+@pytest.fixture(scope="session")
+def amo_server() -> Iterator[RunningAmo]:
+    """The amoCRM emulator, in-process on a free loopback port, for the whole session."""
+    amo = start_amocrm()
+    yield amo
+    amo.stop()
+
+
+@pytest.fixture
+def amo(amo_server: RunningAmo) -> RunningAmo:
+    """The emulator, freshly reset: default seed, clock at real time, 1000 req/s."""
+    amo_server.reset()
+    return amo_server

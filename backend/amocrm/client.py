@@ -180,8 +180,8 @@ class AmoClient:
         return wait_exponential_jitter(initial=0.5, max=8, jitter=0.5)(state)
 
     def _send(self, method: str, url: str, params: Any, json: Any, idempotent: bool, *, replay: bool = False):
+        token = self.token()  # before the slot: a refresh must not eat into the reserved send time
         self.limiter.acquire()
-        token = self.token()
         path = url[len(self.base_url) :] if url.startswith(self.base_url) else url
         self.stats.count(method, path)
         try:

@@ -19,7 +19,6 @@ from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
 from backend.services import Services
 from backend.store.connections import Account
-from backend.store.ratelimit import SlidingWindowLimiter
 from backend.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ def connect(svc: Services, host: str, code: str) -> Account:
         base_url=svc.settings.amo_base_url_template.format(host=host),
         token=lambda: tokens.access,
         refresh=lambda _stale: tokens.access,
-        limiter=SlidingWindowLimiter(svc.redis, "amo:connect:" + host, 5),
+        limiter=amo_account.limiter(svc, host),
         timeout_s=svc.settings.amo_http_timeout_s,
         max_attempts=3,
     )

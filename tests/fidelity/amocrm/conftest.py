@@ -1,5 +1,5 @@
-"""Fixtures for the amoCRM emulator's fidelity suite: one emulator per session on a free loopback port,
-reset to the default seed before every test, and a real HTTP receiver for webhooks.
+"""Fixtures for the amoCRM emulator's fidelity suite (the emulator itself, `amo_server` and `amo`, lives
+in tests/conftest.py): an authenticated API session and a real HTTP receiver for webhooks.
 
 Fixtures: `amo_server` (session), `amo` (reset per test; a `sandbox.amocrm.testing.RunningAmo`),
 `amo_api` (an `Api` with a Bearer token for acme.amocrm.ru), `amo_account` (the seeded account as the
@@ -23,22 +23,8 @@ import pytest
 import requests
 from flask import Flask, request
 
-from sandbox.amocrm.testing import RunningAmo, start_amocrm
+from sandbox.amocrm.testing import RunningAmo
 from sandbox.serve import ServerThread
-
-
-@pytest.fixture(scope="session")
-def amo_server() -> Iterator[RunningAmo]:
-    amo = start_amocrm()
-    yield amo
-    amo.stop()
-
-
-@pytest.fixture
-def amo(amo_server: RunningAmo) -> RunningAmo:
-    """The emulator, freshly reset: default seed, clock at real time, 1000 req/s."""
-    amo_server.reset()
-    return amo_server
 
 
 class Api:
