@@ -96,12 +96,14 @@ def test_add_sheet_with_a_taken_name_is_refused(svc, people_sheet):
     )
     assert status == 400
     assert error["message"] == (
-        'Invalid requests[0].addSheet: A sheet with the name "sheet1" already exists. Please enter another name.'
+        'Invalid requests[0].addSheet: A sheet with the name "sheet1" already exists. '
+        "Please enter another name."
     )
 
 
 def test_the_last_sheet_cannot_be_deleted(svc, people_sheet):
     status, error = api_error(lambda: batch(svc, people_sheet, {"deleteSheet": {"sheetId": 0}}))
+    assert status == 400
     assert (
         error["message"] == "Invalid requests[0].deleteSheet: You can't remove all the sheets in a document."
     )
