@@ -317,12 +317,17 @@ class SheetsSandbox:
         sub: str | None = None,
         aud: str = "sandbox-addon.apps.googleusercontent.com",
         expires_in: float = 3600,
+        *,
+        issued_at: float | None = None,
         **claims: Any,
     ) -> str:
-        """An ID token as ScriptApp.getIdentityToken() returns, signed by the emulator's key."""
+        """An ID token as ScriptApp.getIdentityToken() returns, signed by the emulator's key. `iat` is the
+        emulator's virtual now unless `issued_at` (epoch seconds) is given; `exp` = iat + expires_in."""
         body: dict[str, Any] = {"email": email, "aud": aud, "expires_in": expires_in}
         if sub:
             body["sub"] = sub
+        if issued_at is not None:
+            body["issued_at"] = issued_at
         if claims:
             body["claims"] = claims
         return self._call("POST", "/id-token", body)["id_token"]

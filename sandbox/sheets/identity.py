@@ -10,10 +10,14 @@ verifier fetches, in Google's two formats:
 
 Tokens are RS256 JWTs signed with google-auth's own signer (`google.auth.crypt.RSASigner`,
 `google.auth.jwt.encode`), with `kid` in the header and Google's claims: iss https://accounts.google.com,
-aud, azp, sub, email, email_verified, iat, exp. `iat` comes from the emulator's virtual clock. NOTE which
-clock decides expiry: the *verifier's*. google-auth compares `exp` with the real clock of the process that
-verifies, so advancing the emulator's clock does not expire a token for google-auth; mint it with
-`expires_in` ≤ 0 (an `exp` already past) or move the verifier's clock.
+aud, azp, sub, email, email_verified, iat, exp. `iat` is the emulator's virtual now (or `issued_at`), and
+`exp` = iat + expires_in, so token lifetimes follow the virtual clock.
+
+Which clock decides is the *verifier's*: google-auth compares iat/exp with the clock of the process that
+verifies (`google.auth._helpers.utcnow`). A verifier on real time therefore (a) does not see a token
+expire when only the emulator's clock is advanced and (b) calls a token minted after an advance "used
+too early". Either run the verifier on the emulator's clock (as the fidelity tests do), or mint with
+`issued_at=time.time()` (and `expires_in` ≤ 0 for an already-expired token).
 """
 
 from __future__ import annotations
