@@ -3,8 +3,9 @@
 `get` answers properties, sheets (properties, developerMetadata, protectedRanges) and the
 spreadsheet-level developerMetadata; grid data only with `includeGridData=true` or a `fields` mask that
 selects `sheets.data`. `ranges` (or the data filters) limit the grid data AND the sheets returned to
-those the ranges touch. A sheet's `developerMetadata` lists every visible entry located on it (sheet,
-row and column entries); grid data also carries row/column entries in rowMetadata / columnMetadata.
+those the ranges touch. Metadata is listed where the resource puts it: spreadsheet entries in the
+top-level `developerMetadata`, sheet entries in `sheets[].developerMetadata`, row and column entries in
+the grid data's `rowMetadata[].developerMetadata` / `columnMetadata[].developerMetadata`.
 """
 
 from __future__ import annotations
@@ -111,9 +112,7 @@ def build(
         metas = [
             m.to_api()
             for m in ss.metadata.values()
-            if m.sheet_id == sheet.sheet_id
-            and m.location_type != "SPREADSHEET"
-            and metadata.visible(m, project)
+            if m.sheet_id == sheet.sheet_id and m.location_type == "SHEET" and metadata.visible(m, project)
         ]
         if metas:
             entry["developerMetadata"] = metas

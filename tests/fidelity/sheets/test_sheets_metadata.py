@@ -323,9 +323,16 @@ def test_spreadsheets_get_lists_metadata_by_where_it_lives(svc, catalog):
         .execute()
     )
     assert [m["metadataKey"] for m in got["developerMetadata"]] == ["doc"]
-    assert sorted(m["metadataKey"] for m in got["sheets"][0]["developerMetadata"]) == [
-        "colB",
-        "row2",
-        "row3",
-        "sheet",
+    assert [m["metadataKey"] for m in got["sheets"][0]["developerMetadata"]] == ["sheet"]
+    # Row and column entries belong to DimensionProperties, so they come with the grid data.
+    fields = (
+        "sheets.data(rowMetadata.developerMetadata.metadataKey,columnMetadata.developerMetadata.metadataKey)"
+    )
+    got = svc.spreadsheets().get(spreadsheetId=catalog, ranges=["Sheet1!A1:C4"], fields=fields).execute()
+    data = got["sheets"][0]["data"][0]
+    keys_by_row = [[m["metadataKey"] for m in r.get("developerMetadata", [])] for r in data["rowMetadata"]]
+    keys_by_column = [
+        [m["metadataKey"] for m in c.get("developerMetadata", [])] for c in data["columnMetadata"]
     ]
+    assert keys_by_row == [[], [], ["row2"], ["row3"]]
+    assert keys_by_column == [[], ["colB"], []]
