@@ -30,13 +30,7 @@ class Target:
 
     def label(self) -> str:
         """The range as Google echoes it in grid-limit errors: the title re-quoted, the cells as written."""
-        ref = (
-            self.ref
-            or a1.format_range(
-                self.sheet.title, self.grid, self.sheet.row_count, self.sheet.column_count
-            ).split("!")[-1]
-        )
-        return f"{a1.quote_title(self.sheet.title)}!{ref}"
+        return f"{a1.quote_title(self.sheet.title)}!{self.ref}" if self.ref else self.formatted()
 
     def bounded(self) -> a1.GridRange:
         return self.grid.bounded(self.sheet.row_count, self.sheet.column_count)
