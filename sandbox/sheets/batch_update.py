@@ -170,7 +170,7 @@ def _grid_property(call: Call, sheet: Sheet, key: str, value: Any) -> None:
             raise bad_request("You can't freeze all visible columns on the sheet.")
         sheet.frozen_columns = n
     elif key in ("hideGridlines", "rowGroupControlAfter", "columnGroupControlAfter"):
-        sheet.extra.setdefault("gridPropertiesExtra", {})[key] = value
+        sheet.extra.setdefault("gridProperties", {})[key] = value  # merged into gridProperties on output
     else:
         raise bad_request(f"Invalid field mask: gridProperties.{key} is not a GridProperties field.")
 

@@ -25,12 +25,17 @@ def cell_at(sheet: Sheet, row: int, col: int) -> Cell | None:
 
 
 def put(sheet: Sheet, row: int, col: int, cell: Cell | None) -> None:
-    """Set one cell; writing a blank keeps a data validation rule the cell already had."""
+    """Set a cell's value. As in Sheets, the cell keeps its data validation and its number format
+    unless the new value brings its own format (typing `12%` into a date cell makes it a percent; a
+    plain number written into a date cell shows as a date)."""
     old = cell_at(sheet, row, col)
-    if cell is not None and cell.validation is None and old is not None and old.validation is not None:
-        cell = replace(cell, validation=old.validation)
-    if cell is None and old is not None and old.validation is not None:
-        cell = Cell(validation=old.validation)
+    if old is not None and (old.validation is not None or old.number_format is not None):
+        base = cell or Cell()
+        cell = replace(
+            base,
+            validation=base.validation if base.validation is not None else old.validation,
+            number_format=base.number_format or old.number_format,
+        )
     if cell is None and old is None:
         return
     while len(sheet.rows) <= row:

@@ -42,7 +42,11 @@ def sheet_properties(ss: Spreadsheet, sheet: Sheet) -> dict[str, Any]:
     }
     if sheet.hidden:
         props["hidden"] = True
-    props.update(sheet.extra)
+    for key, value in sheet.extra.items():
+        if key == "gridProperties":
+            grid_props.update(value)
+        else:
+            props[key] = value
     return props
 
 

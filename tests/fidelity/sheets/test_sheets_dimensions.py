@@ -91,6 +91,35 @@ def test_move_columns_moves_column_metadata(svc, admin):
     )
 
 
+def test_insert_and_delete_columns_move_column_metadata(svc, admin):
+    sid = admin.create_spreadsheet("Cols", [["name", "email", "id"]])
+    batch(
+        svc,
+        sid,
+        {
+            "createDeveloperMetadata": {
+                "developerMetadata": {
+                    "metadataKey": "col",
+                    "metadataValue": "email",
+                    "visibility": "DOCUMENT",
+                    "location": {"dimensionRange": rows(1, 2, dimension="COLUMNS")},
+                }
+            }
+        },
+    )
+    batch(svc, sid, {"insertDimension": {"range": rows(0, 2, dimension="COLUMNS")}})
+    assert values_of(svc, sid) == [["", "", "name", "email", "id"]]
+    lookup = {"dataFilters": [{"developerMetadataLookup": {"metadataKey": "col"}}]}
+    found = svc.spreadsheets().developerMetadata().search(spreadsheetId=sid, body=lookup).execute()
+    assert (
+        found["matchedDeveloperMetadata"][0]["developerMetadata"]["location"]["dimensionRange"]["startIndex"]
+        == 3
+    )
+    batch(svc, sid, {"deleteDimension": {"range": rows(3, 4, dimension="COLUMNS")}})
+    assert values_of(svc, sid) == [["", "", "name", "id"]]
+    assert svc.spreadsheets().developerMetadata().search(spreadsheetId=sid, body=lookup).execute() == {}
+
+
 def test_sort_range_moves_values_but_row_metadata_stays_on_its_row(svc, tagged):
     # Google does not document what a sort does to row metadata; the sandbox keeps it on the row index
     # (a sort moves cell contents, not rows), so a backend must key rows by a value column instead.

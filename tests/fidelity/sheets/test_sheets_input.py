@@ -86,3 +86,14 @@ def test_date_time_render_option(svc, blank):
 def test_formatted_value_ignores_date_time_render_option(svc, blank):
     write(svc, blank, [["2024-01-15"]], "USER_ENTERED")
     assert values_of(svc, blank, dateTimeRenderOption="SERIAL_NUMBER") == [["2024-01-15"]]
+
+
+def test_a_cell_keeps_its_number_format_when_a_new_value_is_written(svc, blank):
+    write(svc, blank, [["2024-01-15"]], "USER_ENTERED")  # the cell becomes a DATE cell
+    write(svc, blank, [[45307]], "RAW")  # a plain number written later shows as a date
+    assert values_of(svc, blank) == [["2024-01-16"]]
+    svc.spreadsheets().values().clear(spreadsheetId=blank, range="A1", body={}).execute()
+    write(svc, blank, [[45308]], "RAW")  # clearing values keeps formatting too
+    assert values_of(svc, blank) == [["2024-01-17"]]
+    write(svc, blank, [["12%"]], "USER_ENTERED")  # a typed format replaces it
+    assert values_of(svc, blank) == [["12%"]]

@@ -194,3 +194,22 @@ def test_an_unknown_query_parameter_is_400(sheets, blank):
     assert r.json()["error"]["message"].startswith(
         'Invalid JSON payload received. Unknown name "valueRender"'
     )
+
+
+def test_concurrent_appends_from_many_threads_all_land(sheets, admin):
+    """The server is threaded; every call runs under one lock, so no append is lost or doubled."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sid = admin.create_spreadsheet("Busy", [["n"]])
+    admin.set_quotas(enabled=False)
+    url = f"{sheets.url}/v4/spreadsheets/{sid}/values/Sheet1!A1:append"
+
+    def append(i: int) -> int:
+        body = {"values": [[i]]}
+        return requests.post(url, params={"valueInputOption": "RAW"}, json=body, timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(append, range(40)))
+    assert statuses == [200] * 40
+    column = [row[0] for row in admin.values(sid)[1:]]
+    assert sorted(column) == list(range(40))
