@@ -46,7 +46,7 @@ class SheetsState:
         self.faults = FaultInjector()
         self.counters = CallCounters()
         self.issuer = issuer or IdTokenIssuer(self.clock)
-        self.cors = cors
+        self.cors = self.default_cors = cors
         self.rng = random.Random(seed)
 
     @property
@@ -55,14 +55,15 @@ class SheetsState:
         return Principal(self.anonymous_email, self.project) if self.anonymous_email else None
 
     def reset(self) -> None:
-        """Forget spreadsheets, tokens, usage, faults and counters; restore the configured quotas.
-        The clock only moves forward and the signing key stays (verifiers may have cached it)."""
+        """Forget spreadsheets, tokens, usage, faults and counters; restore the configured quotas and
+        CORS switch. The clock only moves forward and the signing key stays (verifiers may cache it)."""
         with self.lock:
             self.spreadsheets.clear()
         self.tokens.reset()
         self.quotas.reset(QuotaSettings(**asdict(self.default_quotas)))
         self.faults.reset()
         self.counters.reset()
+        self.cors = self.default_cors
 
     # --- persistence -------------------------------------------------------------------------------
 

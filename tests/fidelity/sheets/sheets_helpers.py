@@ -33,23 +33,6 @@ def api_error(call: Callable[[], Any]) -> tuple[int, dict]:
     return caught.value.resp.status, json.loads(caught.value.content)["error"]
 
 
-def row_metadata(svc, spreadsheet_id: str, key: str) -> list[int]:
-    """Row indexes of the ROW metadata with this key, found through developerMetadata.search."""
-    found = (
-        svc.spreadsheets()
-        .developerMetadata()
-        .search(
-            spreadsheetId=spreadsheet_id,
-            body={"dataFilters": [{"developerMetadataLookup": {"metadataKey": key}}]},
-        )
-        .execute()
-    )
-    return sorted(
-        m["developerMetadata"]["location"]["dimensionRange"]["startIndex"]
-        for m in found.get("matchedDeveloperMetadata", [])
-    )
-
-
 def tag_rows(svc, spreadsheet_id: str, sheet_id: int, tags: dict[int, str], key: str = "row") -> None:
     """Attach DOCUMENT metadata key=value to rows (0-based index → value) in one batchUpdate."""
     requests = [
