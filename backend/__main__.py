@@ -1,8 +1,11 @@
-"""Command line: `python -m backend web|worker|check-config`.
+"""Command line: `python -m backend web|worker|scheduler|enqueue|sync|check-config`.
 
 - `web`      runs gunicorn exactly as the Dockerfile does (same config module, same app factory).
 - `worker`   runs an RQ worker on the project's queues (see backend/queues.py).
-- `check-config` parses the environment and prints every problem at once (exit 1) or "ok".
+- `scheduler` enqueues the periodic jobs (reconcile, webhook check, token keep-alive).
+- `enqueue JOB` enqueues one maintenance job now (for Cloud Scheduler / a Cloud Run job).
+- `sync CONNECTION_ID [--preview] [--yes]` runs a full sync in the foreground with a progress bar.
+- `check-config` parses the environment and prints every problem at once (exit 2) or "ok".
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         "--queues", default=",".join(queues.ALL), help="comma-separated queue names, in priority order"
     )
     w.add_argument("--name", default=None, help="worker name (default: RQ's)")
+    sub.add_parser("scheduler", help="enqueue the periodic jobs (reconcile, webhook check, token keep-alive)")
+    e = sub.add_parser("enqueue", help="enqueue one maintenance job now")
+    e.add_argument("job", choices=["reconcile_all", "check_webhooks", "refresh_tokens"])
+    s = sub.add_parser("sync", help="run a full sync of one connection in the foreground")
+    s.add_argument("connection_id")
+    s.add_argument("--preview", action="store_true", help="plan only; change nothing")
+    s.add_argument("--yes", action="store_true", help="confirm a run the blast-radius guard stopped")
     sub.add_parser("check-config", help="validate the environment and exit")
     args = parser.parse_args(argv)
 
@@ -49,6 +59,22 @@ def main(argv: list[str] | None = None) -> int:
             print("gunicorn is not installed in this environment", file=sys.stderr)
             return 2
         os.execv(gunicorn, [gunicorn, *GUNICORN_ARGV[1:]])  # noqa: S606  (replace this process, as a container CMD does)
+    if args.command == "scheduler":
+        from backend import schedule
+
+        schedule.run()
+        return 0
+    if args.command == "enqueue":
+        from backend import queues, services
+        from backend.sync import jobs
+
+        job = queues.enqueue(services.bootstrap().redis, queues.DEFAULT, getattr(jobs, args.job))
+        print(f"enqueued {args.job}: job {job.id}")
+        return 0
+    if args.command == "sync":
+        from backend import cli_sync
+
+        return cli_sync.run(args.connection_id, preview=args.preview, yes=args.yes)
     if args.command == "worker":
         from backend import worker
 

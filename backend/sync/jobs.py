@@ -219,3 +219,22 @@ def request_amo_drain(
     if enqueue and client.set(f"amo:drain-queued:{account_id}", 1, nx=True, ex=3600):
         return queues.enqueue(client, queues.WEBHOOKS, apply_amo_changes, account_id, retry=RETRY).id
     return None
+
+
+def check_webhooks() -> dict:
+    """Scheduled: notice webhooks amoCRM disabled (after failures) and register them again."""
+    from backend.amocrm.connect import check_webhook
+    from backend.amocrm.errors import AmoError
+
+    svc = services.current()
+    t = amo_account.tenants(svc)
+    states = {}
+    for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
+        account = t.account(account_id)
+        if account is None or account.blocked or not t.connections_of(account_id):
+            continue
+        try:
+            states[account_id] = check_webhook(svc, account)
+        except AmoError as exc:
+            states[account_id] = f"failed: {exc.detail}"
+    return states
