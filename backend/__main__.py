@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         schedule.run()
         return 0
     if args.command == "enqueue":
-        from backend import queues, services
+        from backend import services
         from backend.sync import jobs
 
         job = queues.enqueue(services.bootstrap().redis, queues.DEFAULT, getattr(jobs, args.job))

@@ -23,7 +23,9 @@ from backend import queues, services
 from backend.amocrm import account as amo_account
 from backend.amocrm.errors import AmoAuthError, AmoBlocked
 from backend.logs import log_context
+from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
+from backend.store.tokens import TokenStore
 from backend.sync.run import NotReady, Report, run_sync
 
 log = logging.getLogger(__name__)
@@ -169,9 +171,7 @@ def refresh_tokens(now: float | None = None) -> dict:
     svc = services.current()
     refreshed, failed = [], []
     t = amo_account.tenants(svc)
-    for account_id in amo_account.TokenStore(
-        svc.redis, amo_account.Cipher(svc.settings.token_encryption_keys)
-    ).accounts():
+    for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
         account = t.account(account_id)
         if account is None:
             continue
