@@ -6,24 +6,26 @@
  * turn into a reconcile request on the next delivery, so nothing is lost for good.
  */
 
-/** The rows of this edit to send: [{key, row, edited_at, values}]. */
+/**
+ * The rows of this edit to send → {rows: [{key, row, edited_at, values}], reconcile}. If another
+ * execution holds the document lock too long, new rows get no key now (writing keys unlocked could
+ * race another trigger) and `reconcile` asks the backend to key them.
+ */
 function collectEdit_(range, conn) {
+  var none = { rows: [], reconcile: false };
   var sheet = range.getSheet();
   var span = Rows.span(range.getRow(), range.getLastRow(), conn.headerRow, sheet.getLastRow());
-  if (!span) return [];
+  if (!span) return none;
   var cols = sheetColumns_(sheet);
   if (!cols.key) {
     console.warn('edit: no key column yet (save the mapping first)');
-    return [];
+    return none;
   }
   var positions = [cols.key].concat(cols.own, Object.keys(cols.byId).map(function (id) { return cols.byId[id]; }));
   var width = Math.max.apply(null, [sheet.getLastColumn()].concat(positions));
   var lock = LockService.getDocumentLock();
-  if (!lock.tryLock(CONFIG.LOCK_WAIT_MS)) {
-    console.warn('edit: the document lock is busy; asking for a reconcile instead');
-    withOutbox_(function (box) { box.needsReconcile = true; });
-    return [];
-  }
+  var locked = lock.tryLock(CONFIG.LOCK_WAIT_MS);
+  if (!locked) console.warn('edit: the document lock is busy; new rows wait for a reconcile to get keys');
   var plan;
   try {
     var values = sheet.getRange(span.first, 1, span.last - span.first + 1, width).getValues();
@@ -34,15 +36,15 @@ function collectEdit_(range, conn) {
       columns: cols,
       mapped: loadMappedColumns_(),
       editedAt: Date.now(),
-      newKey: function () { return Keys.fromUuid(Utilities.getUuid()); },
+      newKey: locked ? function () { return Keys.fromUuid(Utilities.getUuid()); } : null,
       isKey: Keys.isKey,
     });
     if (plan.keyColumn) sheet.getRange(span.first, cols.key, plan.keyColumn.length, 1).setValues(plan.keyColumn);
   } finally {
-    lock.releaseLock();
+    if (locked) lock.releaseLock();
   }
   plan.skipped.forEach(function (s) { console.warn('edit: row ' + s.row + ' skipped: ' + s.reason); });
-  return plan.rows;
+  return { rows: plan.rows, reconcile: plan.unkeyed > 0 };
 }
 
 /** Change the outbox under the document lock; false when the lock could not be had. */
@@ -89,10 +91,11 @@ function deliverEdits_(fresh, conn, reconcile) {
     if (!e.code) throw e;
     var left = e.retryable ? rows.slice(sent) : [];
     // A refusal would be refused again: drop those rows, and owe a reconcile instead.
-    withOutbox_(function (box) {
+    var kept = withOutbox_(function (box) {
       box.rows = Outbox.merge(left, box.rows);
       box.needsReconcile = Boolean(box.needsReconcile || wantReconcile || !e.retryable);
     });
+    if (!kept) console.error('edits: the document lock is busy; ' + left.length + ' undelivered rows are lost until a reconcile');
     saveLastSend_({ ok: false, at: Date.now(), code: e.code, message: Messages.parse(e.message).message, sent: sent, queued: left.length });
     console.warn('edits: delivery failed (' + e.code + '); ' + left.length + ' rows kept for the next run');
     return { sent: sent, queued: left.length, code: e.code };

@@ -12,7 +12,8 @@ function handleEdit(e) {
   var conn = loadConnection_();
   if (!conn || !e || !e.range) return;
   if (e.range.getSheet().getSheetId() !== conn.sheetId) return; // another tab
-  deliverEdits_(collectEdit_(e.range, conn), conn, false);
+  var edit = collectEdit_(e.range, conn);
+  deliverEdits_(edit.rows, conn, edit.reconcile);
 }
 
 /** Rows inserted or removed: row numbers moved, so ask the backend to reconcile by key. */

@@ -31,8 +31,9 @@ var Rows = (function () {
 
   /**
    * input = {values, firstRow, editedColumns: {first, last}, columns, mapped: [columnId], editedAt (ms),
-   *          newKey: () => string, isKey: (string) => boolean}
-   * → {keyColumn: [[key]] | null, rows: [{key, row, edited_at, values}], skipped: [{row, reason}]}
+   *          newKey: (() => string) | null (null: keys cannot be written now), isKey: (string) => boolean}
+   * → {keyColumn: [[key]] | null, rows: [{key, row, edited_at, values}], skipped: [{row, reason}],
+   *    unkeyed: number of rows with data left without a key}
    */
   function planEdit(input) {
     var c = input.columns;
@@ -46,13 +47,15 @@ var Rows = (function () {
     var added = false;
     var rows = [];
     var skipped = [];
+    var unkeyed = 0;
     input.values.forEach(function (line, i) {
       var row = input.firstRow + i;
       var key = isEmpty(line[c.key - 1]) ? '' : String(line[c.key - 1]).trim();
       var hasData = line.some(function (v, j) { return !own[j + 1] && !isEmpty(v); });
       if (!key && hasData) {
-        key = input.newKey();
-        added = true;
+        key = input.newKey ? input.newKey() : '';
+        if (key) added = true;
+        else unkeyed++;
       }
       keyColumn.push([key]);
       if (!key || !touched) return;
@@ -64,7 +67,7 @@ var Rows = (function () {
       mapped.forEach(function (id) { values[id] = cell(line[c.byId[id] - 1]); });
       rows.push({ key: key, row: row, edited_at: input.editedAt, values: values });
     });
-    return { keyColumn: added ? keyColumn : null, rows: rows, skipped: skipped };
+    return { keyColumn: added ? keyColumn : null, rows: rows, skipped: skipped, unkeyed: unkeyed };
   }
 
   return { span: span, planEdit: planEdit, cell: cell };
