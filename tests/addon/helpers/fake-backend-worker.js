@@ -14,7 +14,7 @@ const state = {
   secrets: {}, // connection id → base64 secret
   connection: { connected: false, account: null, health: {}, mapping: null, last_sync: null, error_count: 0 },
   challenge: null,
-  failures: [], // [{path: substring, status, body, times}] answered before the real route
+  failures: [], // [{path: substring (or exact: true), status, body, times}] answered instead of the route
   routes: {}, // 'GET /suffix' → {status, body} for connection routes without built-in behaviour
   nonces: new Set(),
   requests: [],
@@ -34,7 +34,7 @@ function json(res, status, body) {
 
 /** A scripted failure for this path, if one is left (after the signature check, so it is recorded). */
 function injectedFailure(res, path) {
-  const failure = state.failures.find((f) => f.times > 0 && path.includes(f.path));
+  const failure = state.failures.find((f) => f.times > 0 && (f.exact ? path === f.path : path.includes(f.path)));
   if (!failure) return false;
   failure.times--;
   res.writeHead(failure.status, { 'Content-Type': failure.contentType || 'application/problem+json' });
