@@ -22,7 +22,8 @@
           i++;
         }
       }
-      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate, as TextEncoder does
+      // a lone surrogate becomes U+FFFD, as the WHATWG encoder does
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
       if (c < 0x80) out.push(c);
       else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
       else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));

@@ -74,7 +74,7 @@
 
   function createPropertiesService(ex) {
     const p = ex.state.properties;
-    const need = (m) => ex.require('PropertiesService.' + m, 'LIMITED');
+    const need = (m) => ex.check('PropertiesService.' + m, 'LIMITED');
     return {
       getScriptProperties: () => (need('getScriptProperties'), properties(ex, 'script', p.script)),
       getDocumentProperties: () => (need('getDocumentProperties'), properties(ex, 'document', p.document)),
@@ -112,7 +112,7 @@
 
   function createCacheService(ex) {
     const c = ex.state.caches;
-    const need = (m) => ex.require('CacheService.' + m, 'LIMITED');
+    const need = (m) => ex.check('CacheService.' + m, 'LIMITED');
     return {
       getScriptCache: () => (need('getScriptCache'), cache(ex, c.script)),
       getDocumentCache: () => (need('getDocumentCache'), cache(ex, c.document)),
@@ -160,7 +160,7 @@
 
   function createLockService(ex) {
     const l = ex.state.locks;
-    const need = (m) => ex.require('LockService.' + m, 'LIMITED');
+    const need = (m) => ex.check('LockService.' + m, 'LIMITED');
     return {
       getDocumentLock: () => (need('getDocumentLock'), lock(ex, 'document', { get: () => l.document, set: (h) => (l.document = h) })),
       getScriptLock: () => (need('getScriptLock'), lock(ex, 'script', { get: () => l.script, set: (h) => (l.script = h) })),

@@ -38,7 +38,7 @@
                 try {
                   result = ns.toClient(call(name, copied));
                 } catch (err) {
-                  const e = err instanceof Error ? err : new Error(String(err));
+                  const e = new Error(err && typeof err.message === 'string' ? err.message : String(err)); // a copy, like the bridge's
                   return failure ? failure(e, userObject) : console.error(e);
                 }
                 if (success) success(result, userObject);

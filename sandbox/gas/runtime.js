@@ -83,7 +83,7 @@
         state.calls.push(Object.assign({ name, execution: ex.id, mode: String(ex.authMode) }, details || {}));
       },
       /** Throw like Apps Script when this mode or the granted scopes do not allow `method`. */
-      require(method, minMode, scopes) {
+      check(method, minMode, scopes) {
         const level = MODES.indexOf(String(ex.authMode));
         const needed = (scopes || []).map(scopeUrl);
         if (level < MODES.indexOf(minMode) || (needed.length && !needed.some((s) => state.granted.has(s)))) {

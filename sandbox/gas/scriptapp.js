@@ -34,7 +34,7 @@
   function createScriptApp(ex) {
     const state = ex.state;
     const user = () => state.user.email;
-    const need = (m, scopes) => ex.require('ScriptApp.' + m, 'FULL', scopes);
+    const need = (m, scopes) => ex.check('ScriptApp.' + m, 'FULL', scopes);
 
     function create(handler, sourceId, eventType) {
       const mine = state.triggers.filter((t) => t.user === user());

@@ -330,7 +330,7 @@
       },
       getEditors: () => store.editors().map((email) => ({ getEmail: () => email })),
       addEditor(user) {
-        ex.require('Spreadsheet.addEditor', 'FULL', SHEETS);
+        ex.check('Spreadsheet.addEditor', 'FULL', SHEETS);
         const email = typeof user === 'string' ? user : user.getEmail();
         ex.record('Spreadsheet.addEditor', { email });
         store.addEditor(email);
@@ -348,7 +348,7 @@
     };
 
     const active = (method) => () => {
-      ex.require('SpreadsheetApp.' + method, 'LIMITED', SHEETS);
+      ex.check('SpreadsheetApp.' + method, 'LIMITED', SHEETS);
       return spreadsheet;
     };
     return {
@@ -359,11 +359,11 @@
       getActiveSheet: () => active('getActiveSheet')().getActiveSheet(),
       getActiveRange: () => active('getActiveRange')().getActiveRange(),
       openById() {
-        ex.require('SpreadsheetApp.openById', 'FULL', ['spreadsheets']);
+        ex.check('SpreadsheetApp.openById', 'FULL', ['spreadsheets']);
         return spreadsheet;
       },
       openByUrl() {
-        ex.require('SpreadsheetApp.openByUrl', 'FULL', ['spreadsheets']);
+        ex.check('SpreadsheetApp.openByUrl', 'FULL', ['spreadsheets']);
         return spreadsheet;
       },
       flush() {

@@ -44,7 +44,7 @@
   function createUi(ex) {
     const ui = ex.state.ui;
     const show = (kind, html, title) => {
-      ex.require('Ui.' + kind, 'LIMITED', ['script.container.ui']);
+      ex.check('Ui.' + kind, 'LIMITED', ['script.container.ui']);
       ui[kind === 'showSidebar' ? 'sidebars' : 'dialogs'].push({
         title: title || html.getTitle(),
         content: html.getContent(),

@@ -73,7 +73,7 @@
   function createUrlFetchApp(ex) {
     const state = ex.state;
     function fetch(url, params) {
-      ex.require('UrlFetchApp.fetch', 'FULL', ['script.external_request']);
+      ex.check('UrlFetchApp.fetch', 'FULL', ['script.external_request']);
       const p = params || {};
       const list = state.manifest.urlFetchWhitelist;
       if (list && !list.some((prefix) => allowed(url, prefix))) {
