@@ -22,7 +22,11 @@
     if (kind === '[object Date]' || typeof value === 'function') {
       throw new TypeError('google.script.run cannot pass ' + kind + ' at ' + where + ': send a string or number instead.');
     }
-    if (Array.isArray(value)) return value.map((v, i) => (v === undefined ? null : toClient(v, where + '[' + i + ']')));
+    if (Array.isArray(value)) {
+      const list = []; // built here, so the copy belongs to the caller's realm, not the script's
+      for (let i = 0; i < value.length; i++) list.push(value[i] === undefined ? null : toClient(value[i], where + '[' + i + ']'));
+      return list;
+    }
     const out = {};
     for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toClient(v, where + '.' + k);
     return out;
