@@ -129,3 +129,14 @@ test('the sidebar is keyboard usable: real buttons, labelled selects, live regio
   assert.match(html, /id="error"[^>]*role="alert"/);
   assert.match(read('addon/SidebarCss.html'), /width: 300px/);
 });
+
+test('the sidebar\'s script is valid JavaScript (it runs in the browser, not under these tests)', () => {
+  const vm = require('node:vm');
+  const js = read('addon/SidebarJs.html');
+  const code = /<script>([\s\S]*)<\/script>/.exec(js)[1];
+  assert.doesNotThrow(() => new vm.Script(code, { filename: 'addon/SidebarJs.html' }));
+  for (const m of code.matchAll(/\$\('([\w-]+)'\)/g)) {
+    const inPage = read('addon/Sidebar.html').includes('id="' + m[1] + '"') || /^(target|direction|policy)-/.test(m[1]);
+    assert.ok(inPage, 'SidebarJs uses #' + m[1] + ', which Sidebar.html does not have');
+  }
+});
