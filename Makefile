@@ -30,6 +30,7 @@ lint: venv
 
 test: lint
 	$(PY) -m pytest -q
+	node --test tests/addon/
 
 demo: venv
 	$(PY) -m sandbox.demo

@@ -1,0 +1,31 @@
+/**
+ * The add-on's fixed names and numbers, declared once. The backend URL lives here and only here; it
+ * must fall under appsscript.json's urlFetchWhitelist (tests/addon/manifest.test.js checks that).
+ * For a deployment, change BACKEND_URL and the whitelist together (docs/addon.md).
+ */
+var CONFIG = Object.freeze({
+  BACKEND_URL: 'https://sync.example.com/',
+  ADDON_TITLE: 'amoCRM Sync',
+  // HTML files as clasp names them: the path under rootDir without the extension.
+  HTML: Object.freeze({ SIDEBAR: 'addon/Sidebar', CSS: 'addon/SidebarCss', JS: 'addon/SidebarJs' }),
+  HEADER_ROW: 1,
+  // Column developer metadata: value = the column id, or the role of the sync's own columns.
+  COLUMN_KEY: 'amo_sync_col',
+  ROLES: Object.freeze({ KEY: 'key', LEAD_ID: 'lead_id', LINK: 'link', SYNC: 'sync' }),
+  // DocumentProperties keys (shared by every user of the add-on in this document).
+  PROP: Object.freeze({
+    CONNECTION: 'amo_sync.connection_id',
+    SECRET: 'amo_sync.secret',
+    SHEET: 'amo_sync.sheet_id',
+    HEADER_ROW: 'amo_sync.header_row',
+    MAPPED: 'amo_sync.mapped_columns',
+    OUTBOX: 'amo_sync.outbox',
+    LAST_SEND: 'amo_sync.last_send',
+  }),
+  HANDLERS: Object.freeze({ EDIT: 'handleEdit', CHANGE: 'handleChange' }),
+  LOCK_WAIT_MS: 10000,
+  EDITS_PER_REQUEST: 500,
+  // A property value holds at most 9 KB; leave room for the key.
+  OUTBOX_MAX_BYTES: 9 * 1024 - 128,
+  RECONCILE_QUIET_S: 30,
+});

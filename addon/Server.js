@@ -1,0 +1,181 @@
+/**
+ * The functions the sidebar calls through google.script.run, named for what the person wants. Each
+ * returns plain data (google.script.run passes no Dates or functions) or throws "[code] sentence"
+ * (Backend.js). The backend's JSON is passed through as docs/openapi.yaml describes it; only the
+ * connection state is reshaped (describeState_) into what the sidebar needs to pick its screen.
+ */
+
+/** → {stage: 'setup'|'connect'|'mapping'|'ready', …} — which screen the sidebar shows, and its data. */
+function getState() {
+  var ss = SpreadsheetApp.getActiveSpreadsheet();
+  var conn = loadConnection_();
+  var base = { activeSheet: ss.getActiveSheet().getName() };
+  if (!conn) return Object.assign({}, base, { stage: 'setup' });
+  var remote;
+  try {
+    remote = backendRequest_('GET', connectionPath_(conn), { connection: conn });
+  } catch (e) {
+    // The backend no longer knows this document (or its secret): the way out is Set up again.
+    if (e.code === 'signature_invalid' || e.code === 'not_found') return Object.assign({}, base, { stage: 'setup', problem: Messages.parse(e.message).message });
+    throw e;
+  }
+  var sheet = sheetById_(ss, conn.sheetId);
+  return Object.assign({}, base, describeState_(remote), {
+    connectionId: conn.id,
+    sheetTitle: sheet ? sheet.getName() : null,
+    autoSync: autoSyncIsOn_(),
+    lastSend: loadLastSend_(),
+    queued: loadOutbox_().rows.length,
+  });
+}
+
+/** Register this document (the active tab) with the backend, proving control. → getState() */
+function setUp() {
+  register_();
+  return getState();
+}
+
+/** → {url, expiresIn}: the amoCRM connect page for this connection (the sidebar opens it in a popup). */
+function startConnect() {
+  var conn = requireConnection_();
+  var ticket = backendRequest_('POST', connectionPath_(conn, '/connect-ticket'), { connection: conn, idToken: true });
+  if (!ticket.url) throw backendError_('bad_response');
+  return { url: ticket.url, expiresIn: ticket.expires_in || null };
+}
+
+/** → {pipelines: [{id, name, statuses: [{id, name}]}], users, fields: {lead: [...], contact: [...]}} */
+function getAmoMetadata() {
+  var conn = requireConnection_();
+  return backendRequest_('GET', connectionPath_(conn, '/amo/metadata'), { connection: conn });
+}
+
+/** → {mapping, headers}: a mapping proposed from the sheet's headers and the account's fields. */
+function suggestMapping() {
+  var conn = requireConnection_();
+  return backendRequest_('POST', connectionPath_(conn, '/mapping/suggest'), { connection: conn });
+}
+
+/** → {mapping (or null), headers: [{column, header}]}; remembers which columns the trigger sends. */
+function getMapping() {
+  var conn = requireConnection_();
+  var answer = backendRequest_('GET', connectionPath_(conn, '/mapping'), { connection: conn });
+  if (answer.mapping) saveMappedColumns_(answer.mapping);
+  return answer;
+}
+
+/** Validate and save (422 mapping_invalid lists the problems). → the backend's answer */
+function saveMapping(mapping) {
+  if (!mapping || !Array.isArray(mapping.columns)) throw backendError_('mapping_invalid');
+  var conn = requireConnection_();
+  var answer = backendRequest_('PUT', connectionPath_(conn, '/mapping'), { connection: conn, body: mapping });
+  saveMappedColumns_(answer.mapping || mapping);
+  return answer;
+}
+
+/** Plan a full sync without changing anything. → Job (poll getJob for counts and guards) */
+function previewSync() {
+  var conn = requireConnection_();
+  return backendRequest_('POST', connectionPath_(conn, '/sync/preview'), { connection: conn });
+}
+
+/** Run the sync; confirm=true passes the guards the preview showed as tripped. → Job */
+function startSync(confirm) {
+  var conn = requireConnection_();
+  return backendRequest_('POST', connectionPath_(conn, '/sync'), { connection: conn, body: { confirm: confirm === true } });
+}
+
+/** → Job {job_id, kind, status, progress: {phase, done, total, percent}, preview, result, guards, error} */
+function getJob(jobId) {
+  if (typeof jobId !== 'string' || !jobId || jobId.length > 80) throw backendError_('not_found');
+  var conn = requireConnection_();
+  return backendRequest_('GET', connectionPath_(conn, '/jobs/' + encodeURIComponent(jobId)), { connection: conn });
+}
+
+/** → {rows: [{key, row, message, …}]}: rows whose last sync failed. */
+function getErrors() {
+  var conn = requireConnection_();
+  return backendRequest_('GET', connectionPath_(conn, '/errors'), { connection: conn });
+}
+
+/** Sync one row again after fixing it. → the backend's answer (queued) */
+function retryRow(key) {
+  if (!Keys.isKey(key)) throw backendError_('bad_key');
+  var conn = requireConnection_();
+  return backendRequest_('POST', connectionPath_(conn, '/rows/' + key + '/retry'), { connection: conn });
+}
+
+/** → {entries: [...]} what changed in this row, newest first. */
+function getRowHistory(key) {
+  if (!Keys.isKey(key)) throw backendError_('bad_key');
+  var conn = requireConnection_();
+  return backendRequest_('GET', connectionPath_(conn, '/rows/' + key + '/history'), { connection: conn });
+}
+
+/** → {row, key|null}: the row under the cursor in the connected tab (for "history of this row"). */
+function getSelectedRow() {
+  var conn = requireConnection_();
+  var ss = SpreadsheetApp.getActiveSpreadsheet();
+  var sheet = ss.getActiveSheet();
+  var row = ss.getActiveRange().getRow();
+  if (sheet.getSheetId() !== conn.sheetId || row <= conn.headerRow) throw backendError_('wrong_sheet');
+  var cols = sheetColumns_(sheet);
+  var key = cols.key ? String(sheet.getRange(row, cols.key).getValue()).trim() : '';
+  return { row: row, key: Keys.isKey(key) ? key : null };
+}
+
+/** Install this user's edit/change triggers. → {autoSync: true} */
+function turnOnAutoSync() {
+  requireConnection_();
+  installAutoSync_();
+  return { autoSync: true };
+}
+
+function turnOffAutoSync() {
+  removeAutoSync_();
+  return { autoSync: false };
+}
+
+/** Forget the amoCRM binding and the secret here and on the backend (needs the ID token). → {stage} */
+function disconnect() {
+  var conn = requireConnection_();
+  backendRequest_('DELETE', connectionPath_(conn), { connection: conn, idToken: true });
+  removeAutoSync_();
+  clearConnection_();
+  return { stage: 'setup' };
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------
+
+function requireConnection_() {
+  var conn = loadConnection_();
+  if (!conn) throw backendError_('not_registered');
+  return conn;
+}
+
+function sheetById_(ss, sheetId) {
+  var found = ss.getSheets().filter(function (s) { return s.getSheetId() === sheetId; });
+  return found.length ? found[0] : null;
+}
+
+/**
+ * The backend's connection state → the sidebar's stage and account health in plain words.
+ * Expected (GET /api/v1/connections/{id}): {connected, account: {domain}, health: {needs_reconnect,
+ * webhook_disabled, api_blocked}, mapping (object|null), last_sync, error_count}.
+ */
+function describeState_(remote) {
+  var health = remote.health || {};
+  var words = [];
+  if (health.needs_reconnect) words.push('amoCRM access has expired: connect amoCRM again.');
+  if (health.webhook_disabled) words.push('amoCRM stopped sending changes (its webhook is off); changes there reach the sheet only on Sync now.');
+  if (health.api_blocked) words.push('amoCRM is blocking requests from this account for now; syncing resumes by itself.');
+  var connected = remote.connected === undefined ? Boolean(remote.account) : Boolean(remote.connected);
+  var stage = !connected || health.needs_reconnect ? 'connect' : remote.mapping ? 'ready' : 'mapping';
+  return {
+    stage: stage,
+    account: remote.account || null,
+    health: words,
+    needsReconnect: Boolean(health.needs_reconnect),
+    lastSync: remote.last_sync || null,
+    errorCount: remote.error_count || 0,
+  };
+}

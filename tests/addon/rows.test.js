@@ -1,0 +1,103 @@
+// The add-on's pure functions (addon/lib/rows.js, keys.js, outbox.js), loaded with no services at all.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { loadLib, plain } = require('./helpers/lib.js');
+
+const { Rows, Keys, Outbox } = loadLib();
+// Columns: 1 Name(col_name) 2 Phone(col_phone) 3 Notes(unmapped) 4 key 5 lead_id
+const COLUMNS = { key: 4, own: [4, 5], byId: { col_name: 1, col_phone: 2, col_notes: 3 } };
+let counter = 0;
+const plan = (values, editedColumns, extra) =>
+  plain(
+    Rows.planEdit(
+      Object.assign(
+        { values, firstRow: 2, editedColumns, columns: COLUMNS, mapped: ['col_name', 'col_phone'], editedAt: 1000, newKey: () => 'rNew' + ++counter, isKey: Keys.isKey },
+        extra || {}
+      )
+    )
+  );
+
+test('span: rows below the header and within the data; nothing for header-only or empty edits', () => {
+  const table = [
+    [[1, 1, 1, 10], null], // the header row
+    [[1, 3, 1, 10], { first: 2, last: 3 }], // header + two rows
+    [[5, 9, 1, 6], { first: 5, last: 6 }], // cut to the last data row
+    [[8, 9, 1, 6], null], // below the data: cleared cells of empty rows
+    [[2, 2, 2, 10], null], // the header is row 2 here
+    [[3, 3, 2, 10], { first: 3, last: 3 }],
+  ];
+  for (const [args, expected] of table) assert.deepEqual(plain(Rows.span(...args)), expected, JSON.stringify(args));
+});
+
+test('planEdit: a row with a key sends all mapped columns when a mapped column was edited', () => {
+  const out = plan([['Anna', '+7912', 'vip', 'rAnna0000001', '101']], { first: 2, last: 2 });
+  assert.deepEqual(out, { keyColumn: null, rows: [{ key: 'rAnna0000001', row: 2, edited_at: 1000, values: { col_name: 'Anna', col_phone: '+7912' } }], skipped: [], unkeyed: 0 });
+});
+
+test('planEdit: an edit of unmapped columns only sends nothing', () => {
+  assert.deepEqual(plan([['Anna', '+7912', 'vip', 'rAnna0000001', '']], { first: 3, last: 3 }).rows, []);
+});
+
+test('planEdit: new rows get keys, existing keys and empty rows are left alone', () => {
+  counter = 0;
+  const out = plan([['Anna', '', '', 'rAnna0000001', ''], ['Boris', '', '', '', ''], ['', '', '', '', ''], ['', '', 'note', '', '']], { first: 1, last: 3 });
+  assert.deepEqual(out.keyColumn, [['rAnna0000001'], ['rNew1'], [''], ['rNew2']]);
+  assert.deepEqual(out.rows.map((r) => [r.key, r.row]), [['rAnna0000001', 2], ['rNew1', 3], ['rNew2', 5]]);
+});
+
+test('planEdit: data only in the sync\'s own columns is not "data"', () => {
+  const out = plan([['', '', '', '', '555']], { first: 1, last: 5 });
+  assert.deepEqual(out.keyColumn, null);
+  assert.deepEqual(out.rows, []);
+});
+
+test('planEdit: without a lock no key is made, and those rows are counted', () => {
+  const out = plan([['Boris', '', '', '', '']], { first: 1, last: 1 }, { newKey: null });
+  assert.deepEqual([out.keyColumn, out.rows, out.unkeyed], [null, [], 1]);
+});
+
+test('planEdit: a key cell holding something that is not a key is skipped, not overwritten', () => {
+  const out = plan([['Anna', '', '', 'not a key!', '']], { first: 1, last: 1 });
+  assert.deepEqual(out.keyColumn, null);
+  assert.deepEqual(out.rows, []);
+  assert.equal(out.skipped[0].row, 2);
+});
+
+test('planEdit: dates go as ISO strings, numbers and booleans as they are', () => {
+  const out = plan([[new Date(Date.UTC(2026, 10, 24, 9, 30)), 250, '', 'rAnna0000001', '']], { first: 1, last: 2 });
+  assert.deepEqual(out.rows[0].values, { col_name: '2026-11-24T09:30:00.000Z', col_phone: 250 });
+});
+
+test('keys: "r" + 12 base-62 characters from a UUID; they never look like numbers', () => {
+  const key = Keys.fromUuid('9f86d081-884c-4d63-9a2f-0b1c2d3e4f50');
+  assert.match(key, /^r[0-9A-Za-z]{12}$/);
+  assert.equal(Keys.fromUuid('9f86d081-884c-4d63-9a2f-0b1c2d3e4f50'), key, 'deterministic');
+  assert.notEqual(Keys.fromUuid('9f86d082-884c-4d63-9a2f-0b1c2d3e4f50'), key);
+  assert.ok(Number.isNaN(Number(key)));
+  assert.throws(() => Keys.fromUuid('nope'), /Not a UUID/);
+  assert.ok(Keys.isKey('rAbc') && !Keys.isKey('a b') && !Keys.isKey('') && !Keys.isKey(12));
+});
+
+test('keys: a thousand from random UUIDs are distinct', () => {
+  const crypto = require('node:crypto');
+  const keys = new Set(Array.from({ length: 1000 }, () => Keys.fromUuid(crypto.randomUUID())));
+  assert.equal(keys.size, 1000);
+});
+
+test('outbox merge: one row per key, the newest edit wins, oldest first', () => {
+  const queued = [{ key: 'a', edited_at: 1, values: { n: 'old' } }, { key: 'b', edited_at: 2 }];
+  const fresh = [{ key: 'a', edited_at: 3, values: { n: 'new' } }, { key: 'c', edited_at: 0 }];
+  assert.deepEqual(plain(Outbox.merge(queued, fresh)).map((r) => [r.key, r.edited_at]), [['c', 0], ['b', 2], ['a', 3]]);
+  assert.equal(plain(Outbox.merge([{ key: 'a', edited_at: 9 }], [{ key: 'a', edited_at: 5 }]))[0].edited_at, 9, 'a late arrival never wins');
+});
+
+test('outbox fit: drops the oldest rows until the JSON fits, counting UTF-8 bytes', () => {
+  const rows = Array.from({ length: 50 }, (_, i) => ({ key: 'k' + i, edited_at: i, values: { name: 'Имя ' + i } }));
+  const out = plain(Outbox.fit(rows, 1000));
+  assert.ok(Buffer.byteLength(out.json) <= 1000);
+  assert.ok(Buffer.byteLength(JSON.stringify(rows.slice(out.dropped - 1))) > 1000, 'keeps as many as fit');
+  assert.equal(out.kept[out.kept.length - 1].key, 'k49');
+  assert.equal(out.dropped + out.kept.length, 50);
+  assert.equal(Outbox.utf8Length('aЖ🙂'), 1 + 2 + 4);
+});

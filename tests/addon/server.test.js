@@ -1,0 +1,117 @@
+// The functions the sidebar calls (addon/Server.js) against the fake backend.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startFakeBackend } = require('./helpers/fake-backend.js');
+const { createWorld, connectWorld, MAPPING } = require('./helpers/world.js');
+
+let backend;
+test.before(async () => {
+  backend = await startFakeBackend();
+});
+test.after(() => backend.close());
+test.beforeEach(() => backend.configure({ failures: [], routes: {}, connection: { connected: false, health: {}, mapping: null } }));
+
+const KEY = 'rKeyRowTwo000';
+
+test('getState walks the stages: setup → connect → mapping → ready, with health in plain words', async () => {
+  const world = createWorld({ backend, rows: [['Anna', '', '', '', KEY, '', '']] });
+  const { gas } = world;
+  assert.equal(gas.call('getState').stage, 'setup');
+  assert.equal(gas.call('setUp').stage, 'connect');
+  await backend.configure({ connection: { connected: true, account: { domain: 'acme.amocrm.ru' }, health: {}, mapping: null } });
+  assert.equal(gas.call('getState').stage, 'mapping');
+  await backend.configure({ connection: { connected: true, account: { domain: 'acme.amocrm.ru' }, health: { webhook_disabled: true, api_blocked: true }, mapping: MAPPING, error_count: 2 } });
+  const ready = gas.call('getState');
+  assert.equal(ready.stage, 'ready');
+  assert.equal(ready.sheetTitle, 'Leads');
+  assert.equal(ready.errorCount, 2);
+  assert.equal(ready.autoSync, false);
+  assert.deepEqual(ready.account, { domain: 'acme.amocrm.ru' });
+  assert.equal(ready.health.length, 2);
+  assert.match(ready.health[0], /webhook is off/);
+  assert.match(ready.health[1], /blocking requests/);
+  await backend.configure({ connection: { connected: true, health: { needs_reconnect: true }, mapping: MAPPING } });
+  const reconnect = gas.call('getState');
+  assert.deepEqual([reconnect.stage, reconnect.needsReconnect], ['connect', true]);
+});
+
+test('getState after the backend forgot this document offers Set up again, keeping the message', async () => {
+  const { gas } = createWorld({ backend });
+  gas.call('setUp');
+  await backend.configure({ secrets: {} });
+  const s = gas.call('getState');
+  assert.equal(s.stage, 'setup');
+  assert.match(s.problem, /did not recognise this spreadsheet/);
+});
+
+test('mapping: get (remembers mapped columns), suggest, save; metadata passes through', async () => {
+  const { gas } = connectWorld(createWorld({ backend }), backend);
+  const headers = [{ column: 'col_name', header: 'Name' }, { column: 'col_phone', header: 'Phone' }];
+  const metadata = { pipelines: [{ id: 7001, name: 'Sales', statuses: [{ id: 142001, name: 'New' }] }], users: [], fields: { lead: [], contact: [] } };
+  await backend.configure({
+    routes: {
+      'GET /mapping': { body: { mapping: { pipeline_id: 7001, columns: [{ column: 'col_phone', target: 'contact.phone' }] }, headers } },
+      'POST /mapping/suggest': { body: { mapping: MAPPING, headers } },
+      'GET /amo/metadata': { body: metadata },
+    },
+  });
+  assert.deepEqual(gas.call('getAmoMetadata'), metadata);
+  assert.deepEqual(gas.call('suggestMapping').headers, headers);
+  assert.deepEqual(gas.call('getMapping').headers, headers);
+  assert.equal(gas.state.properties.document.get('amo_sync.mapped_columns'), '["col_phone"]');
+  const saved = gas.call('saveMapping', MAPPING);
+  assert.deepEqual(saved.mapping, MAPPING);
+  assert.equal(gas.state.properties.document.get('amo_sync.mapped_columns'), '["col_name","col_phone","col_email"]');
+  const put = (await backend.requests()).filter((r) => r.method === 'PUT').at(-1);
+  assert.deepEqual(JSON.parse(put.body), MAPPING);
+  assert.throws(() => gas.call('saveMapping', { nope: 1 }), /\[mapping_invalid\]/);
+});
+
+test('sync now: preview job, confirm passes guards, job progress', async () => {
+  const { gas } = connectWorld(createWorld({ backend }), backend);
+  const job = { job_id: 'job-1', kind: 'preview', status: 'queued' };
+  const done = { job_id: 'job-1', kind: 'preview', status: 'finished', preview: { create: 3, update: 1, conflicts: 0, errors: 1 }, guards: [{ name: 'mass_change', tripped: true, reason: '90% of rows change' }] };
+  await backend.configure({
+    routes: {
+      'POST /sync/preview': { status: 202, body: job },
+      'GET /jobs/job-1': { body: done },
+      'POST /sync': { status: 202, body: { job_id: 'job-2', kind: 'sync', status: 'queued' } },
+    },
+  });
+  assert.deepEqual(gas.call('previewSync'), job);
+  assert.deepEqual(gas.call('getJob', 'job-1'), done);
+  assert.equal(gas.call('startSync', true).job_id, 'job-2');
+  gas.call('startSync');
+  const bodies = (await backend.requests()).filter((r) => r.url.endsWith('/sync')).map((r) => JSON.parse(r.body));
+  assert.deepEqual(bodies, [{ confirm: true }, { confirm: false }]);
+  assert.throws(() => gas.call('getJob', ''), /\[not_found\]/);
+});
+
+test('errors, retry row, and the history of the selected row', async () => {
+  const world = connectWorld(createWorld({ backend, rows: [['Anna', '', '', '', KEY, '', ''], ['Boris', '', '', '', '', '', '']] }), backend);
+  const { gas } = world;
+  const errors = { rows: [{ key: KEY, row: 2, message: 'Phone "abc" is not a phone number.' }] };
+  const history = { entries: [{ at: '2026-11-24T09:00:00Z', side: 'sheet', field: 'Phone', old: '', new: '+7912' }] };
+  await backend.configure({ routes: { 'GET /errors': { body: errors }, [`GET /rows/${KEY}/history`]: { body: history }, [`POST /rows/${KEY}/retry`]: { status: 202, body: { queued: true } } } });
+  assert.deepEqual(gas.call('getErrors'), errors);
+  assert.deepEqual(gas.call('retryRow', KEY), { queued: true });
+  assert.throws(() => gas.call('retryRow', '../x'), /\[bad_key\]/);
+
+  gas.state.active = { sheetId: 0, range: { row: 2, column: 3, numRows: 1, numColumns: 1 } };
+  assert.deepEqual(gas.call('getSelectedRow'), { row: 2, key: KEY });
+  assert.deepEqual(gas.call('getRowHistory', KEY), history);
+  gas.state.active = { sheetId: 0, range: { row: 3, column: 1, numRows: 1, numColumns: 1 } };
+  assert.deepEqual(gas.call('getSelectedRow'), { row: 3, key: null });
+  gas.state.active = { sheetId: 77, range: { row: 2, column: 1, numRows: 1, numColumns: 1 } };
+  assert.throws(() => gas.call('getSelectedRow'), /\[wrong_sheet\]/);
+  gas.state.active = { sheetId: 0, range: { row: 1, column: 1, numRows: 1, numColumns: 1 } };
+  assert.throws(() => gas.call('getSelectedRow'), /\[wrong_sheet\]/);
+});
+
+test('every call before Set up says so', () => {
+  const { gas } = createWorld({ backend });
+  for (const fn of ['startConnect', 'getAmoMetadata', 'suggestMapping', 'getMapping', 'previewSync', 'startSync', 'getErrors', 'turnOnAutoSync', 'disconnect']) {
+    assert.throws(() => gas.call(fn), /^Error: \[not_registered\]/, fn);
+  }
+});

@@ -1,0 +1,216 @@
+// The installable edit/change triggers (addon/Triggers.js, addon/Edits.js) over the doubles, talking to
+// the fake backend over real loopback HTTP.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startFakeBackend } = require('./helpers/fake-backend.js');
+const { createWorld, connectWorld, callsOf, lastExecution } = require('./helpers/world.js');
+
+const K2 = 'rKeyRowTwo000';
+const K3 = 'rKeyRowThree0';
+const ROWS = [
+  ['Anna', '+79120000001', 'anna@example.com', 'vip', K2, '101', '✓'],
+  ['Boris', '+79120000002', 'boris@example.com', '', K3, '102', '✓'],
+];
+const KEY = /^r[0-9A-Za-z]{12}$/;
+
+let backend;
+test.before(async () => {
+  backend = await startFakeBackend();
+});
+test.after(() => backend.close());
+
+async function connected(rows) {
+  await backend.configure({ failures: [] });
+  const world = connectWorld(createWorld({ backend, rows: rows || ROWS }), backend);
+  world.gas.call('turnOnAutoSync');
+  await backend.clearRequests();
+  return world;
+}
+
+const editsOf = (requests) => requests.filter((r) => r.url.endsWith('/edits')).map((r) => JSON.parse(r.body).rows);
+const keyColumn = (store) => store.read(0, 1, 5, store.extent(0).lastRow, 1).map((r) => r[0]);
+
+test('a single-cell edit sends the row\'s mapped columns with the edit time, signed', async () => {
+  const { gas } = await connected();
+  const before = Date.now();
+  gas.userEdit('Leads', 2, 2, [['+79120000009']]);
+  const requests = await backend.requests();
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].method, 'POST');
+  assert.match(requests[0].url, /^\/api\/v1\/connections\/c_TestConn[0-9a-f]+\/edits$/);
+  assert.deepEqual(requests[0].signature, { ok: true, keyId: requests[0].url.split('/')[4] });
+  const [rows] = editsOf(requests);
+  assert.equal(rows.length, 1);
+  const { edited_at: editedAt, ...rest } = rows[0];
+  assert.deepEqual(rest, { key: K2, row: 2, values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' } });
+  assert.ok(editedAt >= before && editedAt <= Date.now());
+  assert.equal(callsOf(gas, 'Range.getValues', lastExecution(gas)).length, 1);
+});
+
+test('a multi-row, multi-column paste reads the whole edited rows in ONE getValues', async () => {
+  const { gas } = await connected(ROWS.concat([['Vera', '+79120000003', 'vera@example.com', '', 'rKeyRowFour00', '', '']]));
+  gas.userEdit('Leads', 2, 2, [['+7 1', 'a@x.ru'], ['+7 2', 'b@x.ru'], ['+7 3', 'c@x.ru']]);
+  const reads = callsOf(gas, 'Range.getValues', lastExecution(gas));
+  assert.deepEqual(reads.map((r) => r.a1), ['A2:G4']);
+  const [rows] = editsOf(await backend.requests());
+  assert.deepEqual(rows.map((r) => [r.key, r.row, r.values.col_phone, r.values.col_email]), [
+    [K2, 2, '+7 1', 'a@x.ru'],
+    [K3, 3, '+7 2', 'b@x.ru'],
+    ['rKeyRowFour00', 4, '+7 3', 'c@x.ru'],
+  ]);
+});
+
+test('new rows get keys under the document lock in one setValues; existing keys stay', async () => {
+  const { gas, store } = await connected();
+  gas.userEdit('Leads', 3, 1, [['Boris B.', '+79120000002'], ['Galina', '+79120000004'], ['Dmitry', '']]);
+  const keys = keyColumn(store);
+  assert.equal(keys[0], 'amo_sync_id');
+  assert.equal(keys[1], K2); // row 2, not edited
+  assert.equal(keys[2], K3); // row 3, edited, kept its key
+  assert.match(keys[3], KEY);
+  assert.match(keys[4], KEY);
+  assert.notEqual(keys[3], keys[4]);
+  const writes = callsOf(gas, 'Range.setValues', lastExecution(gas));
+  assert.deepEqual(writes.map((w) => [w.a1, w.documentLockHeld]), [['E3:E5', true]]);
+  assert.equal(gas.state.locks.document, null, 'the lock is released');
+  const [rows] = editsOf(await backend.requests());
+  assert.deepEqual(rows.map((r) => [r.key, r.row, r.values.col_name]), [
+    [K3, 3, 'Boris B.'],
+    [keys[3], 4, 'Galina'],
+    [keys[4], 5, 'Dmitry'],
+  ]);
+});
+
+test('a row with data only in unmapped columns gets a key, and nothing is sent', async () => {
+  const { gas, store } = await connected();
+  gas.userEdit('Leads', 4, 4, [['a note']]);
+  assert.match(keyColumn(store)[3], KEY);
+  assert.deepEqual(await backend.requests(), []);
+});
+
+test('an edit of the header row is ignored', async () => {
+  const { gas } = await connected();
+  gas.userEdit('Leads', 1, 1, [['Full name']]);
+  const ex = lastExecution(gas);
+  assert.equal(callsOf(gas, 'Range.getValues', ex).length, 0);
+  assert.equal(callsOf(gas, 'Range.setValues', ex).length, 0);
+  assert.deepEqual(await backend.requests(), []);
+});
+
+test('an edit in another tab is ignored', async () => {
+  const { gas } = await connected();
+  gas.userEdit('Notes', 2, 1, [['call Anna'], ['call Boris']]);
+  const ex = lastExecution(gas);
+  assert.equal(callsOf(gas, 'Range.getValues', ex).length, 0);
+  assert.equal(callsOf(gas, 'UrlFetchApp.fetch', ex).length, 0);
+  assert.deepEqual(await backend.requests(), []);
+});
+
+test('while another execution holds the document lock, keyed rows still go and new rows wait for a reconcile', async () => {
+  const { gas, store } = await connected();
+  let clock = Date.now();
+  Object.assign(gas.state, { now: () => clock, sleep: (ms) => (clock += ms) }); // a virtual clock for the wait
+  gas.state.locks.document = { execution: -1 };
+  gas.userEdit('Leads', 3, 1, [['Boris L.'], ['Galina']]);
+  assert.ok(clock - Date.now() >= 9000, 'waited for the lock');
+  assert.equal(keyColumn(store)[3], '', 'no key written without the lock');
+  assert.equal(callsOf(gas, 'Range.setValues', lastExecution(gas)).length, 0);
+  const requests = await backend.requests();
+  assert.deepEqual(requests.map((r) => r.url.split('/').pop()), ['edits', 'reconcile']);
+  assert.deepEqual(editsOf(requests)[0].map((r) => [r.key, r.values.col_name]), [[K3, 'Boris L.']]);
+});
+
+test('rows wait while the backend is unreachable or failing, then arrive once, signed', async () => {
+  const { gas } = await connected(ROWS.concat([['Vera', '', '', '', 'rKeyRowFour00', '', '']]));
+  await backend.stop(); // connection refused
+  gas.userEdit('Leads', 2, 1, [['Anna 1']]);
+  let outbox = JSON.parse(gas.state.properties.document.get('amo_sync.outbox'));
+  assert.deepEqual(outbox.rows.map((r) => r.key), [K2]);
+  assert.equal(JSON.parse(gas.state.properties.document.get('amo_sync.last_send')).code, 'unreachable');
+
+  await backend.start();
+  await backend.configure({ failures: [{ path: '/edits', status: 500, times: 1, body: { status: 500, code: 'internal_error', detail: 'x' } }] });
+  gas.userEdit('Leads', 3, 1, [['Boris 1']]);
+  outbox = JSON.parse(gas.state.properties.document.get('amo_sync.outbox'));
+  assert.deepEqual(outbox.rows.map((r) => r.key), [K2, K3]);
+
+  gas.userEdit('Leads', 4, 1, [['Vera 1']]);
+  assert.equal(gas.state.properties.document.has('amo_sync.outbox'), false, 'the outbox is empty again');
+  gas.userEdit('Leads', 2, 1, [['Anna 2']]);
+
+  const requests = await backend.requests();
+  assert.ok(requests.every((r) => r.signature && r.signature.ok), 'every request is signed');
+  assert.deepEqual(requests.map((r) => r.url.split('/').pop()), ['edits', 'edits', 'edits']);
+  const [failed, delivered, later] = editsOf(requests);
+  assert.deepEqual(failed.map((r) => r.key), [K2, K3]);
+  assert.deepEqual(delivered.map((r) => [r.key, r.values.col_name]), [[K2, 'Anna 1'], [K3, 'Boris 1'], ['rKeyRowFour00', 'Vera 1']]);
+  assert.deepEqual(later.map((r) => [r.key, r.values.col_name]), [[K2, 'Anna 2']]);
+});
+
+test('a refused delivery is not retried; the next delivery asks for a reconcile', async () => {
+  const { gas } = await connected();
+  await backend.configure({ failures: [{ path: '/edits', status: 422, times: 1, body: { status: 422, code: 'mapping_invalid', detail: 'x' } }] });
+  gas.userEdit('Leads', 2, 1, [['Anna X']]);
+  const outbox = JSON.parse(gas.state.properties.document.get('amo_sync.outbox'));
+  assert.deepEqual(outbox, { rows: [], needsReconcile: true });
+  assert.equal(JSON.parse(gas.state.properties.document.get('amo_sync.last_send')).code, 'mapping_invalid');
+  gas.userEdit('Leads', 3, 1, [['Boris X']]);
+  const urls = (await backend.requests()).map((r) => r.url.split('/').pop());
+  assert.deepEqual(urls, ['edits', 'edits', 'reconcile']);
+});
+
+test('the outbox fits one 9 KB property value; what does not fit becomes a reconcile', async () => {
+  const { gas } = await connected();
+  await backend.stop();
+  const paste = Array.from({ length: 200 }, (_, i) => ['Person ' + i, '+7912' + String(i).padStart(7, '0'), 'p' + i + '@example.com']);
+  gas.userEdit('Leads', 2, 1, paste);
+  const raw = gas.state.properties.document.get('amo_sync.outbox');
+  assert.ok(Buffer.byteLength(raw) <= 9 * 1024, 'fits one property value');
+  const outbox = JSON.parse(raw);
+  assert.equal(outbox.needsReconcile, true);
+  assert.ok(outbox.rows.length > 10 && outbox.rows.length < 200);
+  assert.equal(outbox.rows[outbox.rows.length - 1].row, 201, 'the newest rows are kept');
+  await backend.start();
+});
+
+test('a paste of 600 rows is sent in requests of at most 500 rows', async () => {
+  const { gas } = await connected();
+  const paste = Array.from({ length: 600 }, (_, i) => ['Person ' + i]);
+  gas.userEdit('Leads', 2, 1, paste);
+  assert.deepEqual(editsOf(await backend.requests()).map((rows) => rows.length), [500, 100]);
+});
+
+test('inserted or removed rows ask for a reconcile; other changes do not', async () => {
+  const { gas } = await connected();
+  gas.userChange('FORMAT');
+  gas.userChange('INSERT_ROW');
+  gas.userChange('REMOVE_ROW');
+  const requests = await backend.requests();
+  assert.deepEqual(requests.map((r) => [r.method, r.url.split('/').pop(), r.body, r.signature.ok]), [
+    ['POST', 'reconcile', '', true],
+    ['POST', 'reconcile', '', true],
+  ]);
+});
+
+test('auto-sync: one edit and one change trigger per user per document, installed from the sidebar', async () => {
+  await backend.configure({ failures: [] });
+  const { gas } = connectWorld(createWorld({ backend, rows: ROWS }), backend);
+  await backend.clearRequests();
+  gas.userEdit('Leads', 2, 1, [['Nobody listens']]);
+  assert.deepEqual(await backend.requests(), [], 'no trigger before auto-sync is turned on');
+
+  assert.deepEqual(gas.call('turnOnAutoSync'), { autoSync: true });
+  assert.deepEqual(gas.call('turnOnAutoSync'), { autoSync: true }, 'idempotent');
+  const other = { email: 'colleague@example.com' };
+  gas.run('turnOnAutoSync', [], { user: other });
+  const mine = gas.state.triggers.filter((t) => t.user === 'owner@example.com');
+  assert.deepEqual(mine.map((t) => [t.handler, t.eventType]), [['handleEdit', 'ON_EDIT'], ['handleChange', 'ON_CHANGE']]);
+  assert.equal(gas.state.triggers.length, 4);
+
+  const fired = gas.userEdit('Leads', 2, 1, [['Two listeners']]);
+  assert.deepEqual(fired.map((f) => f.user), ['owner@example.com', 'colleague@example.com']);
+
+  assert.deepEqual(gas.call('turnOffAutoSync'), { autoSync: false });
+  assert.deepEqual(gas.state.triggers.map((t) => t.user), ['colleague@example.com', 'colleague@example.com']);
+});
