@@ -163,19 +163,24 @@ function sheetById_(ss, sheetId) {
  * webhook_disabled, api_blocked}, mapping (object|null), last_sync, error_count}.
  */
 function describeState_(remote) {
-  var health = remote.health || {};
+  // remote: GET /api/v1/connections/{id} (backend/web/addon_api.py `state`)
+  var amo = remote.amo || {};
   var words = [];
-  if (health.needs_reconnect) words.push('amoCRM access has expired: connect amoCRM again.');
-  if (health.webhook_disabled) words.push('amoCRM stopped sending changes (its webhook is off); changes there reach the sheet only on Sync now.');
-  if (health.api_blocked) words.push('amoCRM is blocking requests from this account for now; syncing resumes by itself.');
-  var connected = remote.connected === undefined ? Boolean(remote.account) : Boolean(remote.connected);
-  var stage = !connected || health.needs_reconnect ? 'connect' : remote.mapping ? 'ready' : 'mapping';
+  var needsReconnect = Boolean(amo.host) && (amo.status === 'needs_reconnect' || amo.status === 'disconnected');
+  if (needsReconnect) words.push('amoCRM access has expired: connect amoCRM again.');
+  if (amo.host && amo.webhook && amo.webhook !== 'active') {
+    words.push('amoCRM stopped sending changes (its webhook is off); changes there reach the sheet only on Sync now.');
+  }
+  if (amo.status === 'blocked') words.push('amoCRM is blocking requests from this account for now; syncing resumes by itself.');
+  if (remote.last_error) words.push(remote.last_error);
+  var connected = Boolean(amo.host) && !needsReconnect;
+  var stage = !connected ? 'connect' : remote.mapping ? 'ready' : 'mapping';
   return {
     stage: stage,
-    account: remote.account || null,
+    account: amo.host ? { domain: amo.host, name: amo.name || '' } : null,
     health: words,
-    needsReconnect: Boolean(health.needs_reconnect),
+    needsReconnect: needsReconnect,
     lastSync: remote.last_sync || null,
-    errorCount: remote.error_count || 0,
+    errorCount: remote.errors || 0,
   };
 }

@@ -309,7 +309,28 @@ def errors(connection_id: str):
 def history(connection_id: str, key: str):
     if not _KEY.match(key):
         raise BadRequest("That is not a row key.")
-    return jsonify(key=key, history=History(_svc().redis, connection_id).of(key))
+    return jsonify(key=key, history=[_history_entry(e) for e in History(_svc().redis, connection_id).of(key)])
+
+
+def _history_entry(e: dict) -> dict:
+    """A stored history item as the sidebar shows it: time, side, field, old → new, or a summary."""
+    import datetime as dt
+
+    out = {"at": dt.datetime.fromtimestamp(e.get("at", 0), dt.UTC).isoformat(), "source": e.get("source", "")}
+    if "direction" in e:
+        side = "sheet → amoCRM" if e["direction"] == "to_amo" else "amoCRM → sheet"
+        return out | {"side": side, "field": e.get("field"), "old": e.get("old"), "new": e.get("new")}
+    if "created_lead" in e:
+        return out | {"summary": f"created lead {e['created_lead']} ({out['source']})"}
+    if "conflict" in e:
+        c = e["conflict"]
+        return out | {
+            "summary": f"conflict on {e.get('field')}: sheet “{c['sheet']}”, amoCRM “{c['amo']}”; {c['kept']} kept ({c['reason']})",
+            "conflict": c,
+        }
+    if "error" in e:
+        return out | {"summary": f"⚠ {e['error']}"}
+    return out | {"summary": str({k: v for k, v in e.items() if k not in ("at", "source")})}
 
 
 @bp.post("/connections/<connection_id>/rows/<key>/retry")

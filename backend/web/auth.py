@@ -23,7 +23,7 @@ def check_signature() -> None:
     t = amo_account.tenants(svc)
     key_id = signing.verify(
         request.method,
-        request.url,
+        _signed_url(),
         dict(request.headers),
         request.get_data(cache=True),
         secret_for=t.secret,
@@ -38,6 +38,15 @@ def check_signature() -> None:
     if conn is None:
         raise AppError("This sheet is not set up any more; press Set up.", code=Code.NOT_FOUND, status=404)
     g.connection = conn
+
+
+def _signed_url() -> str:
+    """The URL exactly as the client sent it: re-encoding it (werkzeug decodes the path) would change
+    `@path`/`@query` and break signatures over percent-escapes. gunicorn and werkzeug keep the raw target."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return request.host_url.rstrip("/") + raw
+    return request.url
 
 
 def google_user() -> google_identity.GoogleUser:

@@ -10,7 +10,8 @@ test.before(async () => {
   backend = await startFakeBackend();
 });
 test.after(() => backend.close());
-test.beforeEach(() => backend.configure({ failures: [], routes: {}, connection: { connected: false, health: {}, mapping: null } }));
+const AMO = { connected: true, host: 'acme.amocrm.ru', name: 'Acme', status: 'ok', webhook: 'active' };
+test.beforeEach(() => backend.configure({ failures: [], routes: {}, connection: { amo: { connected: false }, mapping: null, errors: 0 } }));
 
 const KEY = 'rKeyRowTwo000';
 
@@ -19,19 +20,19 @@ test('getState walks the stages: setup → connect → mapping → ready, with h
   const { gas } = world;
   assert.equal(gas.call('getState').stage, 'setup');
   assert.equal(gas.call('setUp').stage, 'connect');
-  await backend.configure({ connection: { connected: true, account: { domain: 'acme.amocrm.ru' }, health: {}, mapping: null } });
+  await backend.configure({ connection: { amo: AMO, mapping: null, errors: 0 } });
   assert.equal(gas.call('getState').stage, 'mapping');
-  await backend.configure({ connection: { connected: true, account: { domain: 'acme.amocrm.ru' }, health: { webhook_disabled: true, api_blocked: true }, mapping: MAPPING, error_count: 2 } });
+  await backend.configure({ connection: { amo: { ...AMO, status: 'blocked', webhook: 'disabled' }, mapping: MAPPING, errors: 2 } });
   const ready = gas.call('getState');
   assert.equal(ready.stage, 'ready');
   assert.equal(ready.sheetTitle, 'Leads');
   assert.equal(ready.errorCount, 2);
   assert.equal(ready.autoSync, false);
-  assert.deepEqual(ready.account, { domain: 'acme.amocrm.ru' });
+  assert.deepEqual(ready.account, { domain: 'acme.amocrm.ru', name: 'Acme' });
   assert.equal(ready.health.length, 2);
   assert.match(ready.health[0], /webhook is off/);
   assert.match(ready.health[1], /blocking requests/);
-  await backend.configure({ connection: { connected: true, health: { needs_reconnect: true }, mapping: MAPPING } });
+  await backend.configure({ connection: { amo: { ...AMO, connected: false, status: 'needs_reconnect' }, mapping: MAPPING } });
   const reconnect = gas.call('getState');
   assert.deepEqual([reconnect.stage, reconnect.needsReconnect], ['connect', true]);
 });

@@ -12,7 +12,7 @@ const SA = 'sync@test-project.iam.gserviceaccount.com';
 const state = {
   idToken: 'test-id-token',
   secrets: {}, // connection id → base64 secret
-  connection: { connected: false, account: null, health: {}, mapping: null, last_sync: null, error_count: 0 },
+  connection: { amo: { connected: false }, mapping: null, last_sync: null, errors: 0, last_error: '' },
   challenge: null,
   failures: [], // [{path: substring (or exact: true), status, body, times}] answered instead of the route
   routes: {}, // 'GET /suffix' → {status, body} for connection routes without built-in behaviour
