@@ -324,8 +324,9 @@ def _history_entry(e: dict) -> dict:
         return out | {"summary": f"created lead {e['created_lead']} ({out['source']})"}
     if "conflict" in e:
         c = e["conflict"]
+        both = f"sheet “{c['sheet']}”, amoCRM “{c['amo']}”"
         return out | {
-            "summary": f"conflict on {e.get('field')}: sheet “{c['sheet']}”, amoCRM “{c['amo']}”; {c['kept']} kept ({c['reason']})",
+            "summary": f"conflict on {e.get('field')}: {both}; {c['kept']} kept ({c['reason']})",
             "conflict": c,
         }
     if "error" in e:
