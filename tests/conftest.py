@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from backend.settings import Settings
 from sandbox.amocrm.testing import RunningAmo, start_amocrm
 from sandbox.redis_server import RedisServer
+from sandbox.sheets.testing import SheetsEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,3 +107,10 @@ def amo(amo_server: RunningAmo) -> RunningAmo:
     """The emulator, freshly reset: default seed, clock at real time, 1000 req/s."""
     amo_server.reset()
     return amo_server
+
+
+@pytest.fixture(scope="session")
+def sheets_emulator() -> Iterator[SheetsEmulator]:
+    """The Sheets API emulator and Google ID-token issuer, in-process, for the whole session."""
+    with SheetsEmulator() as emulator:
+        yield emulator

@@ -15,12 +15,6 @@ from sandbox.sheets.testing import SheetsEmulator
 
 
 @pytest.fixture(scope="session")
-def sheets_emulator():
-    with SheetsEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="session")
 def _session_service(sheets_emulator):
     return sheets_emulator.service()  # building the client once keeps the suite fast
 
