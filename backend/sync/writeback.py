@@ -51,9 +51,7 @@ class Writeback:
     def source(self) -> str:
         return {"full": "full sync", "edits": "edit", "amo": "webhook"}.get(self.kind, self.kind)
 
-    def cells(
-        self, plan: Plan, out: Outcome, now: float, new_keys: Mapping[int, str]
-    ) -> dict[tuple[str, str], Any]:
+    def cells(self, plan: Plan, out: Outcome, now: float) -> dict[tuple[str, str], Any]:
         """(row key, column id) -> value to write."""
         cells: dict[tuple[str, str], Any] = {}
         for rp in plan.rows:

@@ -244,7 +244,8 @@ def job(connection_id: str, job_id: str):
         raise NotFound("That job is unknown or too old.") from None
     if j.meta.get("connection_id") != connection_id:
         raise NotFound("That job is unknown or too old.")  # another tenant's job id tells nothing
-    status = j.get_status(refresh=False)
+    raw_status = j.get_status(refresh=False)
+    status = getattr(raw_status, "value", raw_status)
     report = j.meta.get("report") or {}
     out = {
         "job_id": j.id,

@@ -192,9 +192,11 @@ def merge_leads(
     data["cf"] = {
         cf["field_id"]: cf["values"] for cf in gone["custom_fields_values"] if cf["field_id"] not in have
     }
+    keep_has_main = any(ln["lead_id"] == keep["id"] and ln["is_main"] for ln in account.links)
     for link in account.links:
         if link["lead_id"] == gone["id"] and (keep["id"], link["contact_id"]) not in _pairs(account):
             link["lead_id"] = keep["id"]
+            link["is_main"] = link["is_main"] and not keep_has_main  # the kept lead keeps its main contact
     update_lead(state, account, keep, data, actor, now, outbox)
     record_event(account, "entity_merged", "leads", keep["id"], actor, now)
     delete_lead(account, gone, actor, now, outbox)
