@@ -143,12 +143,16 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
     side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+    keyed_now: set[str] = set()
     if side.new_keys and not preview:
         _write_new_keys(p, table, side.new_keys)  # before any amoCRM write: a created lead is never orphaned
+        keyed_now = set(side.new_keys.values())
         table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
         side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
     full_scan = kind in ("full", "reconcile")
     scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
+    if scope is not None and kind == "edits":
+        scope |= keyed_now  # rows a person added that the trigger could not key: they are edits too
     rows = side.rows if scope is None else [r for r in side.rows if r.key in scope]
     base = ledger.all() if full_scan else ledger.get_many(r.key for r in rows)
     if scope is not None:
