@@ -19,7 +19,8 @@ import redis
 
 from backend.sync.model import LedgerEntry
 
-HISTORY_LIMIT = 50
+HISTORY_LIMIT = 30
+HISTORY_TTL_S = 120 * 86400  # a row untouched for four months forgets its history
 
 
 def _encode(le: LedgerEntry) -> str:
@@ -99,6 +100,7 @@ class History:
                 continue
             pipe.lpush(self._key(row_key), *[json.dumps(e, ensure_ascii=False) for e in items])
             pipe.ltrim(self._key(row_key), 0, HISTORY_LIMIT - 1)
+            pipe.expire(self._key(row_key), HISTORY_TTL_S)
         pipe.execute()
 
     def of(self, row_key: str, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
