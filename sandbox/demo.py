@@ -1,90 +1,215 @@
-"""`make demo`: run the product on this machine and report what it did.
+"""`make demo`: the whole product on this machine, no credentials, driven the way people use it.
 
-Today it runs what is real so far: a real Redis, the web service under gunicorn (the Dockerfile's
-command) and two RQ worker processes; it checks readiness and sends jobs through the queue to the
-workers. The emulators, the add-on and the sync round trip join this script as their issues land.
+Starts a real Redis, both emulators, the backend under gunicorn and two RQ workers (separate processes),
+then: a spreadsheet from sandbox/data/ → register (proof of control) → connect amoCRM through the OAuth
+pages → accept the suggested mapping → preview → full sync → a person edits two cells and pastes three
+rows → a manager moves a lead in amoCRM (webhook) → someone sorts the sheet → webhooks are dropped for a
+while and reconcile heals it. Prints each step with counts, API calls and latencies, then a final table,
+stops everything (no stray processes) and exits 0 — or 1 naming the step that failed.
+
+    python -m sandbox.demo [--rows N]    # default: sandbox/data/leads.csv (500 rows)
 """
 
 from __future__ import annotations
 
+import argparse
+import csv
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import requests
-from cryptography.fernet import Fernet
 
-from backend import queues
-from backend.store.redis import connect
+from sandbox import demo_flows as flows
+from sandbox.data.generate import HEADERS, generate
+from sandbox.redis_server import free_port
 from sandbox.stack import Stack
 
-
-def demo_env() -> dict[str, str]:
-    """The embedded default: a complete configuration with throwaway secrets, no credentials."""
-    return {
-        "APP_ENV": "development",
-        "LOG_LEVEL": "WARNING",
-        "PUBLIC_BASE_URL": "http://127.0.0.1:8080",
-        "SECRET_KEY": "demo-" + Fernet.generate_key().decode(),
-        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "AMO_CLIENT_ID": "00000000-0000-4000-8000-000000000001",
-        "AMO_CLIENT_SECRET": "demo-client-secret",
-        "AMO_REDIRECT_URI": "http://127.0.0.1:8080/oauth/amocrm/callback",
-        "GOOGLE_OAUTH_CLIENT_IDS": "demo-addon.apps.googleusercontent.com",
-        "SHEETS_SERVICE_ACCOUNT_EMAIL": "sync@demo.iam.gserviceaccount.com",
-    }
+DATA = Path(__file__).parent / "data"
 
 
-def step(name: str, started: float) -> None:
-    print(f"  ✓ {name:<52} {1000 * (time.perf_counter() - started):7.0f} ms", flush=True)
+class StepFailed(Exception):
+    pass
 
 
-def main() -> int:
+def load_rows(n: int | None) -> tuple[list[list[str]], dict]:
+    if n is None:
+        with open(DATA / "leads.csv", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        return rows, json.loads((DATA / "leads.expected.json").read_text())
+    return generate(n)
+
+
+class Report:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.lines: list[tuple[str, str, float]] = []
+
+    def step(self, name: str, detail: str, started: float) -> None:
+        ms = 1000 * (time.perf_counter() - started)
+        self.lines.append((name, detail, ms))
+        print(f"  ✓ {name:<34} {detail:<62} {ms:8.0f} ms", flush=True)
+
+
+def run(rows_n: int | None, log_dir: Path) -> dict:
+    rows, expected = load_rows(rows_n)
+    report = Report()
+    port = free_port()
+    web_url = f"http://127.0.0.1:{port}"
+    env = flows.demo_env(web_url)
+    table: dict = {"expected": expected}
+    with Stack.create(env, log_dir) as stack:
+        t = time.perf_counter()
+        stack.start_redis()
+        amo_url = stack.start_amocrm(redirect_uri=f"{web_url}/oauth/amocrm/callback")
+        sheets_url = stack.start_sheets()
+        stack.start_web(port=port)
+        stack.start_worker("worker-1")
+        stack.start_worker("worker-2")
+        flows.wait_for_workers(web_url, 2)
+        report.step("start the stack", "redis, amoCRM + Sheets emulators, gunicorn, 2 RQ workers", t)
+        pids = [c.process.pid for c in stack.children]
+        demo = flows.Flows(web_url, amo_url, sheets_url, env)
+
+        t = time.perf_counter()
+        demo.create_spreadsheet(HEADERS, rows)
+        report.step(
+            "spreadsheet from sandbox/data", f"{len(rows)} rows, {len(HEADERS)} columns, owned by a person", t
+        )
+
+        t = time.perf_counter()
+        demo.register()
+        report.step(
+            "register (proof of control)",
+            f"shared with the service account; connection {demo.connection_id}",
+            t,
+        )
+
+        t = time.perf_counter()
+        host = demo.connect_amocrm()
+        report.step("connect amoCRM (OAuth pages)", f"connected to {host}; webhook registered", t)
+
+        t = time.perf_counter()
+        mapping = demo.accept_suggested_mapping()
+        targets = ", ".join(f"{c['header']}→{c['target']}" for c in mapping["columns"])
+        report.step("accept the suggested mapping", targets[:62], t)
+
+        demo.reset_counters()
+        t = time.perf_counter()
+        preview = demo.preview()
+        report.step(
+            "preview",
+            f"create {preview['create']}, errors {preview['errors']}, new contacts {preview['new_contacts']}",
+            t,
+        )
+
+        t = time.perf_counter()
+        result, calls = demo.full_sync()
+        per_row = calls["amo"] / max(result["leads_created"], 1)
+        report.step(
+            "full sync",
+            f"{result['leads_created']} leads, {result['contacts_created']} contacts; "
+            f"amo {calls['amo']} calls ({per_row:.3f}/row), sheets {calls['sheets']}",
+            t,
+        )
+        table["import"] = {**result, "amo_calls": calls["amo"], "sheets_calls": calls["sheets"]}
+
+        t = time.perf_counter()
+        edit = demo.person_edits_and_pastes()
+        report.step(
+            "a person edits 2 cells, pastes 3 rows",
+            f"edit→amoCRM {edit['latency_ms']:.0f} ms; 3 new leads",
+            t,
+        )
+        table["edit_latency_ms"] = edit["latency_ms"]
+
+        t = time.perf_counter()
+        moved = demo.manager_moves_a_lead()
+        report.step(
+            "a manager moves a lead in amoCRM",
+            f"webhook→sheet {moved['latency_ms']:.0f} ms: “{moved['status']}”",
+            t,
+        )
+        table["webhook_latency_ms"] = moved["latency_ms"]
+
+        t = time.perf_counter()
+        sort = demo.someone_sorts_the_sheet()
+        report.step(
+            "someone sorts the sheet",
+            f"rows still match their leads ({sort['checked']} checked); reconcile healed {sort['healed']}",
+            t,
+        )
+
+        t = time.perf_counter()
+        healed = demo.webhooks_dropped_then_reconcile()
+        report.step(
+            "webhooks dropped, reconcile heals",
+            f"{healed['changed']} changes missed, {healed['healed']} healed",
+            t,
+        )
+        table["reconcile_healed"] = healed["healed"]
+
+        t = time.perf_counter()
+        table["final"] = demo.final_counts()
+        report.step("final check", "both sides read back", t)
+    table["stopped"] = not [
+        p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    ]
+    table["seconds"] = round(time.perf_counter() - report.started, 1)
+    return table
+
+
+def print_table(table: dict) -> bool:
+    e, f = table["expected"], table["final"]
+    checks = [
+        ("leads in amoCRM", f["leads"], e["leads"] + 3),
+        ("contacts in amoCRM", f["contacts"], e["contacts"] + 3),
+        ("rows with a lead id", f["rows_with_lead"], e["leads"] + 3),
+        ("duplicate leads (one lead, two rows)", f["duplicate_leads"], 0),
+        ("duplicate contacts (same e-mail/phone)", f["duplicate_contacts"], 0),
+        ("rows explained with ⚠", f["explained_errors"], e["errors"]),
+        ("rows neither synced nor explained", f["unexplained"], 0),
+        ("reconcile healed", table["reconcile_healed"], 3),
+        ("processes left running", 0 if table["stopped"] else 1, 0),
+    ]
+    print("\n  ┌" + "─" * 46 + "┬──────────┬──────────┐")
+    print(f"  │ {'check':<44} │ {'actual':>8} │ {'expected':>8} │")
+    print("  ├" + "─" * 46 + "┼──────────┼──────────┤")
+    for name, actual, want in checks:
+        mark = "✓" if actual == want else "✗"
+        print(f"  │ {mark} {name:<42} │ {actual:>8} │ {want:>8} │")
+    print("  └" + "─" * 46 + "┴──────────┴──────────┘")
+    imp = table["import"]
+    print(
+        f"  import: {imp['leads_created']} leads with {imp['amo_calls']} amoCRM calls and "
+        f"{imp['sheets_calls']} Sheets calls; edit→amoCRM {table['edit_latency_ms']:.0f} ms; "
+        f"amoCRM→sheet {table['webhook_latency_ms']:.0f} ms; total {table['seconds']} s"
+    )
+    return all(actual == want for _, actual, want in checks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=None, help="generate N rows instead of sandbox/data/leads.csv"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the final table as JSON here")
+    args = parser.parse_args(argv)
     log_dir = Path(tempfile.mkdtemp(prefix="demo-logs-"))
-    print(f"demo: starting the stack (logs in {log_dir})")
-    current = "start"
+    print(f"demo: the whole product on this machine (process logs in {log_dir})")
     try:
-        with Stack.create(demo_env(), log_dir) as stack:
-            t = time.perf_counter()
-            current = "redis"
-            url = stack.start_redis()
-            step(f"redis-server at {url}", t)
-            t = time.perf_counter()
-            current = "web"
-            web = stack.start_web()
-            step(f"web (gunicorn, gthread) at {web}", t)
-            t = time.perf_counter()
-            current = "workers"
-            stack.start_worker("worker-1")
-            stack.start_worker("worker-2")
-            redis = connect(url)
-            while json.loads(requests.get(f"{web}/readyz", timeout=5).text)["checks"]["queue"]["workers"] < 2:
-                if time.perf_counter() - t > 30:
-                    raise RuntimeError("workers did not register within 30 s")
-                time.sleep(0.1)
-            step("2 RQ workers registered", t)
-            t = time.perf_counter()
-            current = "queue round trip"
-            jobs = [
-                queues.enqueue(redis, queues.DEFAULT, "backend.worker.heartbeat", f"demo-{i}")
-                for i in range(10)
-            ]
-            while not all(j.refresh() or j.get_status() == "finished" for j in jobs):
-                if time.perf_counter() - t > 30:
-                    raise RuntimeError("jobs did not finish within 30 s")
-                time.sleep(0.05)
-            pids = {j.return_value()["pid"] for j in jobs}
-            step(f"10 jobs through the queue, run by {len(pids)} work horses", t)
-            ready = requests.get(f"{web}/readyz", timeout=5).json()
-            print("\n  readiness:", json.dumps(ready["checks"], ensure_ascii=False))
-        print("\ndemo: everything stopped. The sync round trip (emulators, add-on, amoCRM) arrives with")
-        print("issues #3–#8; this run showed only what exists today.")
-        return 0
-    except Exception as exc:
-        print(f"\ndemo: FAILED at step '{current}': {exc}", file=sys.stderr)
+        table = run(args.rows, log_dir)
+    except (flows.FlowError, requests.RequestException, RuntimeError) as exc:
+        print(f"\ndemo: FAILED at step “{flows.current_step()}”: {exc}", file=sys.stderr)
         return 1
+    ok = print_table(table)
+    if args.json:
+        args.json.write_text(json.dumps(table, indent=2, ensure_ascii=False))
+    print("\ndemo: everything stopped." + ("" if ok else " Some checks FAILED (✗ above)."))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

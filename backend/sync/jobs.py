@@ -105,6 +105,7 @@ def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) 
 
 
 def reconcile(connection_id: str) -> dict:
+    services.current().redis.delete(f"reconcile-queued:{connection_id}")  # later requests get a new run
     return _run(connection_id, kind="reconcile")
 
 

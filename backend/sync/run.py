@@ -151,8 +151,8 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
     full_scan = kind in ("full", "reconcile")
     scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
-    if scope is not None and kind == "edits":
-        scope |= keyed_now  # rows a person added that the trigger could not key: they are edits too
+    if scope is not None:
+        scope |= keyed_now  # rows a person added that the trigger did not key: sync them now, whatever ran
     rows = side.rows if scope is None else [r for r in side.rows if r.key in scope]
     base = ledger.all() if full_scan else ledger.get_many(r.key for r in rows)
     if scope is not None:

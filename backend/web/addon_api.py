@@ -294,9 +294,12 @@ def edits(connection_id: str):
 @bp.post("/connections/<connection_id>/reconcile")
 def reconcile(connection_id: str):
     auth.account_of(connection_id)
-    if not _svc().redis.set(f"reconcile-queued:{connection_id}", 1, nx=True, ex=60):
-        return jsonify(status="already queued"), 202
-    return jsonify(_enqueue(connection_id, "reconcile", jobs.reconcile)), 202
+    pending = _svc().redis.get(f"reconcile-queued:{connection_id}")
+    if pending:  # one is waiting to start: it will see everything this request wanted it to see
+        return jsonify(job_id=pending.decode(), kind="reconcile", status="queued"), 202
+    queued = _enqueue(connection_id, "reconcile", jobs.reconcile)
+    _svc().redis.set(f"reconcile-queued:{connection_id}", queued["job_id"], ex=3600)
+    return jsonify(queued), 202
 
 
 @bp.get("/connections/<connection_id>/errors")
