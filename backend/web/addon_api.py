@@ -8,16 +8,20 @@ validate input, call the store or enqueue a job, and shape JSON.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import re
 import secrets
 import time
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from backend import queues
 from backend.amocrm import account as amo_account
+from backend.amocrm.connect import unregister_webhook
+from backend.amocrm.errors import AmoError
 from backend.amocrm.models import catalog_json
 from backend.errors import AppError, BadRequest, Code, NotFound
 from backend.security.crypto import Cipher
@@ -29,6 +33,7 @@ from backend.sync.run import sheets_client
 from backend.sync.writeback import ErrorList
 from backend.web import auth, mapping_api
 from backend.web.oauth import make_ticket
+from backend.web.problem import problem
 
 bp = Blueprint("addon_api", __name__, url_prefix="/api/v1")
 bp.before_request(auth.check_signature)
@@ -134,8 +139,6 @@ def register():
 
 
 def _b64(secret: bytes) -> str:
-    import base64
-
     return base64.b64encode(secret).decode()
 
 
@@ -181,9 +184,6 @@ def disconnect(connection_id: str):
     t = amo_account.tenants(svc)
     account_id = t.unbind_account(connection_id)
     if account_id and not t.connections_of(account_id) and (account := t.account(account_id)):
-        from backend.amocrm.connect import unregister_webhook
-        from backend.amocrm.errors import AmoError
-
         try:
             unregister_webhook(svc, account)
         except AmoError:
@@ -318,8 +318,6 @@ def history(connection_id: str, key: str):
 
 def _history_entry(e: dict) -> dict:
     """A stored history item as the sidebar shows it: time, side, field, old → new, or a summary."""
-    import datetime as dt
-
     out = {"at": dt.datetime.fromtimestamp(e.get("at", 0), dt.UTC).isoformat(), "source": e.get("source", "")}
     if "direction" in e:
         side = "sheet → amoCRM" if e["direction"] == "to_amo" else "amoCRM → sheet"
@@ -348,9 +346,4 @@ def retry_row(connection_id: str, key: str):
 
 @bp.errorhandler(SheetsAccessDenied)
 def _sheets_denied(exc: SheetsAccessDenied):
-    from backend.web.problem import problem
-
     return problem(403, exc.detail, Code.FORBIDDEN)
-
-
-__all__ = ["bp", "g"]
