@@ -64,9 +64,10 @@ def site(product: LocalProduct) -> Iterator[Site]:
 @pytest.fixture
 def browser(tmp_path):
     """(context, page, page_errors): a fresh Chromium profile per test."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=20_000)  # jobs run in worker processes on a shared 2-core machine
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),
