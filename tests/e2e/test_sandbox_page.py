@@ -171,4 +171,10 @@ def test_set_up_connect_map_sync_then_fix_and_retry_a_bad_row(site, browser):
         assert time.monotonic() < deadline, "the edit did not reach amoCRM"
         time.sleep(0.3)
     shot(page, "typed-with-auto-sync")
+
+    # 9. Reopening the document keeps what Apps Script keeps: the connection and this user's trigger
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(sidebar.locator("#screen-ready")).to_be_visible()
+    expect(sidebar.locator("#btn-autosync")).to_have_text("Turn off auto-sync")
     assert page_errors == []
