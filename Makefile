@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 # Reinstall when pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help venv demo sandbox test lint bench clean
+.PHONY: help venv browser demo sandbox test lint bench clean
 
 help:
 	@echo "make demo     the whole product round trip on this machine (emulators, Redis, web, workers)"
-	@echo "make sandbox  the same stack, interactive, at one local URL"
+	@echo "make sandbox  the same stack, interactive, at one local URL (Ctrl-C stops it)"
 	@echo "make test     lint + every test suite"
 	@echo "make bench    performance figures (bench/results/latest.json)"
 	@echo "make lint     ruff"
@@ -24,11 +24,18 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# Debian's Chromium for the browser test (tests/e2e, Playwright drives it; never `playwright install`).
+# A no-op once /usr/bin/chromium exists; installing needs root (or sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+test: lint browser
 	$(PY) -m pytest -q
 	node --test tests/addon/
 
@@ -36,8 +43,7 @@ demo: venv
 	$(PY) -m sandbox.demo
 
 sandbox: venv
-	@echo "make sandbox: the interactive sandbox page arrives with issue #8."
-	@echo "Available now: $(PY) -m sandbox redis"
+	$(PY) -m sandbox.interactive
 
 bench: venv
 	@echo "make bench: benchmarks arrive with issues #6 and #9 (import, edits, webhooks)."

@@ -253,10 +253,33 @@ class Flows:
             self.spreadsheet_id, f"Leads!{col['Статус']}{second['_row']}", [["Переговоры"]], user=PERSON
         )
         end = len(self.grid()) + 1
-        pasted = [["Paste Person 1", "+7 901 000-00-01", "paste1@example.com", "10 000", "", "Website", ""],
-                  ["Вставка Два", "8 901 000-00-02", "paste2@example.com", "20000", "переговоры", "", ""],
-                  ["Paste Three", "+7 (901) 000-00-03", "", "$300", "", "", ""]]  # fmt: skip
-        self.sheets.edit_cells(self.spreadsheet_id, f"Leads!A{end}:G{end + 2}", pasted, user=PERSON)
+        pasted = [
+            [
+                "Paste deal 1",
+                "Paste Person 1",
+                "+7 901 000-00-01",
+                "paste1@example.com",
+                "10 000",
+                "",
+                "Website",
+                "",
+                "",
+            ],
+            [
+                "Вставка 2",
+                "Вставка Два",
+                "8 901 000-00-02",
+                "paste2@example.com",
+                "20000",
+                "переговоры",
+                "",
+                "CEO",
+                "",
+            ],
+            ["Paste deal 3", "Paste Three", "+7 (901) 000-00-03", "", "$300", "", "", "", "from a paste"],
+        ]
+        last = chr(64 + len(pasted[0]))
+        self.sheets.edit_cells(self.spreadsheet_id, f"Leads!A{end}:{last}{end + 2}", pasted, user=PERSON)
         sent = time.perf_counter()
         now_ms = int(time.time() * 1000)
         self.call(

@@ -151,7 +151,7 @@ def _change(now: float, source: str, label: str, direction: str, old: Any, new: 
 
 
 class ErrorList:
-    """`errors:{conn}` hash: row key -> {row, message}; what the sidebar's error list shows."""
+    """`errors:{conn}` hash: row key -> {row (as Sheets numbers it), message}; the sidebar's error list."""
 
     def __init__(self, client: redis.Redis, connection_id: str):
         self.client = client
@@ -161,12 +161,14 @@ class ErrorList:
         bad: dict[str, str] = {}
         good: list[str] = []
         for rp in plan.rows:
+            # plans count rows from the header (grid index 0); people count from 1, as Sheets shows them
+            row = None if rp.row is None else rp.row + 1
             if rp.key in out.failed:
                 bad[rp.key] = json.dumps(
-                    {"row": rp.row, "message": "⚠ " + out.failed[rp.key]}, ensure_ascii=False
+                    {"row": row, "message": "⚠ " + out.failed[rp.key]}, ensure_ascii=False
                 )
             elif rp.outcome in (RowOutcome.ERROR, RowOutcome.DELETED_IN_AMO):
-                bad[rp.key] = json.dumps({"row": rp.row, "message": rp.message}, ensure_ascii=False)
+                bad[rp.key] = json.dumps({"row": row, "message": rp.message}, ensure_ascii=False)
             else:
                 good.append(rp.key)
         pipe = self.client.pipeline()

@@ -1,6 +1,10 @@
-"""A read-only HTML board of one account: each pipeline's statuses as columns, its leads as cards
-(name, price, main contact, last change). `GET /_sandbox/view/<host>`; `?refresh=N` reloads every N
-seconds. `GET /_sandbox/view` lists the accounts. The sandbox page embeds it."""
+"""An HTML board of one account: each pipeline's statuses as columns, its leads as cards (name, price,
+main contact). `GET /_sandbox/view/<host>`; `?refresh=N` reloads every N seconds (not while a person is
+choosing a stage). `GET /_sandbox/view` lists the accounts. The sandbox page embeds it.
+
+Each card's stage picker is a manager moving the lead: the page sends the manager action
+`PATCH /_sandbox/accounts/<host>/manager/leads/<id>` (manager.py), which changes the lead as amoCRM's UI
+does — `updated_at`, an event, and the `status_lead` webhook to every subscriber."""
 
 from __future__ import annotations
 
@@ -32,7 +36,8 @@ def board(host: str):
                 key=lambda x: -x["updated_at"],
             )
             statuses.append({"status": status, "cards": [_card(account, x) for x in cards]})
-        columns.append({"pipeline": pipeline, "statuses": statuses})
+        choices = [s["status"] for s in statuses if s["status"]["type"] != 1]  # "unsorted" is not a choice
+        columns.append({"pipeline": pipeline, "statuses": statuses, "choices": choices})
     refresh = request.args.get("refresh", type=int)
     return render_template("amocrm/board.html", account=account, columns=columns, refresh=refresh)
 

@@ -1,0 +1,1 @@
+"""Sample data for the sandbox: `leads.csv` (regenerate with `python -m sandbox.data.generate`)."""

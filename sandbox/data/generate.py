@@ -4,7 +4,8 @@ what a correct sync of it must produce, counted by construction — not by runni
     python -m sandbox.data.generate            # writes both files next to this script (deterministic)
 
 The mess, on purpose: one person on two rows written differently (`8 912 …` vs `+7 (912) …`,
-`Foo@X.ru` vs `foo@x.ru`), phones in five formats, budgets as `15 000 ₽`, `15,000`, `$1,200`, stage
+`Foo@X.ru` vs `foo@x.ru`, `Иван Петров` vs `  ИВАН ПЕТРОВ`), deal names, job titles, notes with commas,
+quotes and line breaks, phones in five formats, budgets as `15 000 ₽`, `15,000`, `$1,200`, stage
 names in any case and with a Latin letter hidden in a Cyrillic word, blank rows, and rows that must be
 refused with a reason (a bad e-mail, a budget that is not a number, a stage that does not exist).
 """
@@ -17,7 +18,7 @@ import random
 from pathlib import Path
 
 HERE = Path(__file__).parent
-HEADERS = ["Имя", "Телефон", "Email", "Бюджет", "Статус", "Source", "Комментарий"]
+HEADERS = ["Сделка", "Имя", "Телефон", "Email", "Бюджет", "Статус", "Source", "Должность", "Комментарий"]
 FIRST_RU = ["Иван", "Ольга", "Пётр", "Анна", "Сергей", "Мария", "Дмитрий", "Елена", "Алексей", "Наталья"]
 LAST_RU = ["Петров", "Смирнова", "Иванов", "Кузнецова", "Соколов", "Попова", "Лебедев", "Козлова", "Новиков",
            "Морозова"]  # fmt: skip
@@ -25,7 +26,13 @@ FIRST_EN = ["John", "Emma", "Liam", "Olivia", "Noah", "Ava", "James", "Mia", "Lu
 LAST_EN = ["Brown", "Smith", "Garcia", "Miller", "Davis", "Wilson", "Moore", "Taylor", "Lee", "Clark"]
 STAGES = ["Первичный контакт", "переговоры", "ПРИНИМАЮТ РЕШЕНИЕ", "Согласование договора", "Пepеговоры", ""]
 SOURCES = ["Website", "phone call", "Spreadsheet", "", ""]
-COMMENTS = ["перезвонить в пятницу", "wants a discount", "", "", "VIP", "отправил КП", "met at the expo"]
+POSITIONS = ["", "", "Директор", "CEO", "менеджер по закупкам", "Head of Sales", "бухгалтер"]
+COMPANIES = ["ООО «Ромашка»", "Вектор", "АО Северсталь-Сервис", "Acme Ltd", "Globex", "ИП Сидоров",
+             "Northwind", "СтройМаш", "BlueSky Travel", "Пекарня №5"]  # fmt: skip
+WHAT = ["Поставка оборудования", "Годовой контракт", "Разработка сайта", "Website redesign", "CRM rollout",
+        "Аренда склада", "Консалтинг", "Support renewal", "Пилотный проект", "Training"]  # fmt: skip
+COMMENTS = ["перезвонить после 15:00", "wants a discount", "", "", "VIP, скидка 10%", 'просит КП "под ключ"',
+            "met at the expo, warm lead", "ждёт счёт,\nоплата в конце месяца"]  # fmt: skip
 
 
 def phone(n: int, fmt: int) -> str:
@@ -61,17 +68,19 @@ def generate(total: int = 500, seed: int = 2026) -> tuple[list[list[str]], dict]
 
     def row(i: int, fmt: int, email: str | None = None) -> list[str]:
         name, mail = person(i)
-        return [name, phone(i, fmt), mail if email is None else email, budget(rnd), rnd.choice(STAGES),
-                rnd.choice(SOURCES), rnd.choice(COMMENTS)]  # fmt: skip
+        deal = f"{rnd.choice(WHAT)} — {rnd.choice(COMPANIES)}"
+        return [deal, name, phone(i, fmt), mail if email is None else email, budget(rnd), rnd.choice(STAGES),
+                rnd.choice(SOURCES), rnd.choice(POSITIONS), rnd.choice(COMMENTS)]  # fmt: skip
 
     for i in range(people):
         r = row(i, rnd.randrange(5))
         if i % 11 == 0:
-            r[2] = ""  # some people have only a phone
+            r[3] = ""  # some people have only a phone
         rows.append(r)
     for i in range(again):  # same person: another phone format, e-mail in another case, another deal
         r = row(i * 3 + 1, rnd.randrange(5))
-        r[2] = r[2].lower()
+        r[1] = "  " + r[1].upper() if i % 2 else r[1]  # the name typed differently too
+        r[3] = r[3].lower()
         rows.append(r)
     base = people
     for i in range(bad["email"]):
@@ -79,12 +88,12 @@ def generate(total: int = 500, seed: int = 2026) -> tuple[list[list[str]], dict]
     base += bad["email"]
     for i in range(bad["budget"]):
         r = row(base + i, 1)
-        r[3] = rnd.choice(["дорого", "по запросу", "n/a"])
+        r[4] = rnd.choice(["дорого", "по запросу", "n/a"])
         rows.append(r)
     base += bad["budget"]
     for i in range(bad["stage"]):
         r = row(base + i, 2)
-        r[4] = rnd.choice(["В работе", "Closed?"])
+        r[5] = rnd.choice(["В работе", "Closed?"])
         rows.append(r)
     rows += [[""] * len(HEADERS) for _ in range(blank)]
     rnd.shuffle(rows)

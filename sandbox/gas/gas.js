@@ -57,6 +57,7 @@
     function execution(opts) {
       const o = opts || {};
       const ex = createExecution(state, o.authMode);
+      if (state.store.beginExecution) state.store.beginExecution(); // an adapter may drop cached sheet props
       const global = platform.newGlobal();
       install(global, ex);
       platform.loadProject(global);
@@ -118,7 +119,9 @@
         if (!sheet) throw new Error('No sheet ' + sheetName);
         const single = values.length === 1 && values[0].length === 1;
         const old = single ? state.store.read(sheet.sheetId, row, column, 1, 1)[0][0] : undefined;
-        state.store.write(sheet.sheetId, row, column, values);
+        // A store that knows people from scripts (sheets-store.js) records a person's edit.
+        if (state.store.userWrite) state.store.userWrite(sheet.sheetId, row, column, values);
+        else state.store.write(sheet.sheetId, row, column, values);
         state.active = { sheetId: sheet.sheetId, range: { row, column, numRows: values.length, numColumns: values[0].length } };
         return fire('ON_EDIT', (global) => {
           const range = global.SpreadsheetApp.getActiveSpreadsheet().getSheetByName(sheetName).getRange(row, column, values.length, values[0].length);

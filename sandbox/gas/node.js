@@ -17,7 +17,7 @@ const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_th
 const HERE = __dirname;
 const ROOT = path.resolve(HERE, '..', '..');
 // The portable doubles, in dependency order (also the order a browser page loads them in).
-const SHARED = ['bytes.js', 'runtime.js', 'memory-store.js', 'spreadsheet.js', 'ui.js', 'properties.js', 'utilities.js', 'urlfetch.js', 'scriptapp.js', 'htmlservice.js', 'gas.js', 'run-shim.js'];
+const SHARED = ['bytes.js', 'runtime.js', 'memory-store.js', 'spreadsheet.js', 'ui.js', 'properties.js', 'utilities.js', 'sheets-store.js', 'urlfetch.js', 'scriptapp.js', 'htmlservice.js', 'gas.js', 'run-shim.js'];
 
 for (const file of SHARED.concat(['transport-xhr.js'])) {
   vm.runInThisContext(fs.readFileSync(path.join(HERE, file), 'utf8'), { filename: path.join(HERE, file) });

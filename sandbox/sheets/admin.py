@@ -237,6 +237,14 @@ def read_edits(spreadsheet_id: str):
         return jsonify({"edits": list(_spreadsheet(spreadsheet_id).edits)})
 
 
+@bp.get("/spreadsheets/<spreadsheet_id>/editors")
+def sharing(spreadsheet_id: str):
+    """Who may open it: `Spreadsheet.getEditors()` / `getViewers()` in Apps Script."""
+    with _state().lock:
+        ss = _spreadsheet(spreadsheet_id)
+        return jsonify({"owner": ss.owner, "editors": sorted(ss.editors), "viewers": sorted(ss.viewers)})
+
+
 @bp.post("/spreadsheets/<spreadsheet_id>/editors")
 def share(spreadsheet_id: str):
     """Body: {email, role: writer | reader}. What `Spreadsheet.addEditor(email)` does in Apps Script."""

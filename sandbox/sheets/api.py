@@ -8,6 +8,9 @@
 Write methods run on a copy of the spreadsheet that replaces the original only if the handler returns,
 so any error leaves the spreadsheet untouched (batchUpdate's documented atomicity, and the same for
 values.batchUpdate). The `fields` system parameter masks every response.
+
+`execute(rest, principal, metered=False)` is the same pipeline without steps 2, 3 and 6, for callers
+that are not API clients (script_access.py: Apps Script's SpreadsheetApp).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from sandbox.sheets import (
 from sandbox.sheets.call import Call
 from sandbox.sheets.errors import ApiError, bad_request, not_emulated, not_found
 from sandbox.sheets.faults import forced_error
+from sandbox.sheets.model import Principal
 from sandbox.sheets.state import SheetsState
 
 log = logging.getLogger(__name__)
@@ -94,22 +98,32 @@ def _check_query(method: discovery.Method) -> None:
 
 @bp.route("/v4/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def dispatch(rest: str):
+    return execute(f"v4/{rest}")
+
+
+def execute(rest: str, principal: Principal | None = None, *, metered: bool = True):
+    """Run one v4 call (`rest` = "v4/…"). Metered calls are counted, may be faulted and are charged
+    to quotas, and act as the request's credentials; unmetered ones act as `principal`."""
     st = sheets_state()
-    found = discovery.match(request.method, f"v4/{rest}")
+    found = discovery.match(request.method, rest)
     if found is None:
-        raise ApiError(404, f"Method not found: {request.method} /v4/{rest}", "NOT_FOUND")
+        raise ApiError(404, f"Method not found: {request.method} /{rest}", "NOT_FOUND")
     method, path = found
-    method_id = g.sheets_method = method.method_id
-    st.counters.count(method_id)
-    delay = st.faults.latency_s(method_id)
-    if delay:
-        time.sleep(delay)  # outside the lock: a slow call must not stall the others
-    forced = st.faults.take(method_id)
-    if forced:
-        raise forced_error(forced, method_id, st.project, st.quotas.settings.read_per_user)
+    method_id = method.method_id
+    if metered:
+        g.sheets_method = method_id
+        st.counters.count(method_id)
+        delay = st.faults.latency_s(method_id)
+        if delay:
+            time.sleep(delay)  # outside the lock: a slow call must not stall the others
+        forced = st.faults.take(method_id)
+        if forced:
+            raise forced_error(forced, method_id, st.project, st.quotas.settings.read_per_user)
     _check_query(method)
-    principal = auth.principal_of(request.headers.get("Authorization"), st.tokens, st.anonymous)
-    st.quotas.charge(method_id, principal.email, principal.project)
+    if principal is None:
+        principal = auth.principal_of(request.headers.get("Authorization"), st.tokens, st.anonymous)
+    if metered:
+        st.quotas.charge(method_id, principal.email, principal.project)
     body = _body()
     with st.lock:
         call = Call(None, principal, request.args, body, path, st.rng, request.host_url.rstrip("/"))

@@ -1,10 +1,10 @@
 """The emulator's Flask app factory: `create_app(state=None, *, clock=None, ...)`.
 
 Builds (or takes) the `SheetsState`, keeps it in `app.extensions["sheets_sandbox"]`, registers the
-blueprints — `/v4/*` (api.py), `/_sandbox/*` (admin.py, admin_knobs.py), `/oauth2/v1|v3/certs`
-(identity.py), the HTML view (view.py) — and the optional permissive CORS for `/v4/*` and `/_sandbox/*`
-(a browser page on another loopback origin calls the emulator directly). Importing this module builds
-nothing.
+blueprints — `/v4/*` (api.py), `/_sandbox/*` (admin.py, admin_knobs.py, script_access.py),
+`/oauth2/v1|v3/certs` (identity.py), the HTML view (view.py) — and the optional permissive CORS for
+`/v4/*` and `/_sandbox/*` (a browser page on another loopback origin calls the emulator directly).
+Importing this module builds nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def create_app(
     cors: bool = False,
     state_file: Path | None = None,
 ) -> Flask:
-    from sandbox.sheets import admin, admin_knobs, api, identity, view
+    from sandbox.sheets import admin, admin_knobs, api, identity, script_access, view
 
     if state is None:
         state = SheetsState(
@@ -44,6 +44,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_knobs.bp)
+    app.register_blueprint(script_access.bp)
     app.register_blueprint(identity.bp)
     app.register_blueprint(view.bp)
     _init_cors(app, state)

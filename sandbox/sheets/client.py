@@ -119,6 +119,10 @@ class SheetsSandbox:
     def edits(self, spreadsheet_id: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/spreadsheets/{spreadsheet_id}/edits")["edits"]
 
+    def sharing(self, spreadsheet_id: str) -> dict[str, Any]:
+        """{owner, editors, viewers}."""
+        return self._call("GET", f"/spreadsheets/{spreadsheet_id}/editors")
+
     def share(self, spreadsheet_id: str, email: str, role: str = "writer") -> None:
         """Spreadsheet.addEditor(email) (role="reader" for addViewer)."""
         self._call("POST", f"/spreadsheets/{spreadsheet_id}/editors", {"email": email, "role": role})

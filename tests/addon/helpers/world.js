@@ -43,7 +43,8 @@ function sheetsViewTransport(store) {
 
 function createWorld(options) {
   const o = options || {};
-  const store = GasDoubles.createMemoryStore({
+  // o.store: another spreadsheet store (e.g. sheets-store.js over the Sheets emulator) laid out the same way.
+  const store = o.store || GasDoubles.createMemoryStore({
     title: 'Deals',
     sheets: [
       { title: 'Leads', sheetId: 0, values: [HEADERS].concat(o.rows || []) },
