@@ -13,6 +13,7 @@ stops everything (no stray processes) and exits 0 — or 1 naming the step that 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
@@ -25,8 +26,7 @@ import requests
 
 from sandbox import demo_flows as flows
 from sandbox.data.generate import HEADERS, generate
-from sandbox.redis_server import free_port
-from sandbox.stack import Stack
+from sandbox.local import LocalProduct
 
 DATA = Path(__file__).parent / "data"
 
@@ -57,22 +57,17 @@ class Report:
 def run(rows_n: int | None, log_dir: Path) -> dict:
     rows, expected = load_rows(rows_n)
     report = Report()
-    port = free_port()
-    web_url = f"http://127.0.0.1:{port}"
-    env = flows.demo_env(web_url)
     table: dict = {"expected": expected}
-    with Stack.create(env, log_dir) as stack:
-        t = time.perf_counter()
-        stack.start_redis()
-        amo_url = stack.start_amocrm(redirect_uri=f"{web_url}/oauth/amocrm/callback")
-        sheets_url = stack.start_sheets()
-        stack.start_web(port=port)
-        stack.start_worker("worker-1")
-        stack.start_worker("worker-2")
-        flows.wait_for_workers(web_url, 2)
+    t = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        product = stack.enter_context(LocalProduct(log_dir))
         report.step("start the stack", "redis, amoCRM + Sheets emulators, gunicorn, 2 RQ workers", t)
-        pids = [c.process.pid for c in stack.children]
-        demo = flows.Flows(web_url, amo_url, sheets_url, env)
+        pids = [c.process.pid for c in product.stack.children]
+        demo = stack.enter_context(
+            contextlib.closing(
+                flows.Flows(product.web, product.amo, product.sheets, product.stack.env["REDIS_URL"])
+            )
+        )
 
         t = time.perf_counter()
         demo.create_spreadsheet(HEADERS, rows)

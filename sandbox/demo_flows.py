@@ -8,29 +8,28 @@ in amoCRM through the amoCRM emulator's manager API (both fire what the real ser
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
-import os
+import json
 import re
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 
-from backend.security import signing
 from backend.sync import normalize as n
+from sandbox import local
 from sandbox.amocrm import seed
 from sandbox.amocrm.client import AmoSandbox
 from sandbox.sheets.client import SheetsSandbox
 
-PERSON = "manager@example.com"
-SERVICE_ACCOUNT = "sync@sandbox-project.iam.gserviceaccount.com"
-ADDON_AUDIENCE = "sandbox-addon.apps.googleusercontent.com"
+PERSON = local.USER
+ADDON_AUDIENCE = local.AUDIENCE
 _current = {"step": "start"}
 
 
@@ -54,30 +53,6 @@ def step(name: str) -> Callable:
     return wrap
 
 
-def demo_env(web_url: str) -> dict[str, str]:
-    """The embedded default: a complete configuration with throwaway secrets and no credentials."""
-    return {
-        "APP_ENV": "development",
-        "LOG_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "INFO"),
-        "PUBLIC_BASE_URL": web_url,
-        "SECRET_KEY": "demo-" + Fernet.generate_key().decode(),
-        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "AMO_CLIENT_ID": seed.DEFAULT_CLIENT_ID,
-        "AMO_CLIENT_SECRET": seed.DEFAULT_CLIENT_SECRET,
-        "AMO_REDIRECT_URI": f"{web_url}/oauth/amocrm/callback",
-        "GOOGLE_OAUTH_CLIENT_IDS": ADDON_AUDIENCE,
-        "SHEETS_SERVICE_ACCOUNT_EMAIL": SERVICE_ACCOUNT,
-    }
-
-
-def wait_for_workers(web_url: str, count: int, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while requests.get(f"{web_url}/readyz", timeout=5).json()["checks"]["queue"]["workers"] < count:
-        if time.monotonic() > deadline:
-            raise FlowError(f"{count} workers did not register within {timeout_s:.0f} s")
-        time.sleep(0.1)
-
-
 def wait_until(what: str, predicate: Callable[[], Any], timeout_s: float = 60, every: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -89,42 +64,71 @@ def wait_until(what: str, predicate: Callable[[], Any], timeout_s: float = 60, e
         time.sleep(every)
 
 
+class Addon:
+    """The real add-on code (addon/) in a Node process over the gas doubles (sandbox/addon_driver.js):
+    its spreadsheet is the Sheets emulator's, its UrlFetchApp reaches the live backend."""
+
+    def __init__(self, sheets_url: str, spreadsheet_id: str, user: str, backend_url: str):
+        driver = Path(__file__).parent / "addon_driver.js"
+        args = ["node", str(driver), sheets_url, spreadsheet_id, user, backend_url, ADDON_AUDIENCE]
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+
+    def _send(self, command: dict) -> Any:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(command, ensure_ascii=False) + "\n")
+        answer = json.loads(
+            self.proc.stdout.readline() or '{"ok": false, "error": "the add-on process died"}'
+        )
+        if not answer["ok"]:
+            raise FlowError(f"the add-on said: {answer['error']}")
+        return answer["result"]
+
+    def call(self, name: str, *args: Any) -> Any:
+        """A google.script.run call from the sidebar."""
+        return self._send({"call": name, "args": list(args)})
+
+    def person_types(self, row: int, column: int, values: list[list]) -> Any:
+        """A person types or pastes into the sheet: the cells change, the installed trigger runs."""
+        return self._send({"edit": ["Leads", row, column, values]})
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()  # type: ignore[union-attr]
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Flows:
-    def __init__(self, web_url: str, amo_url: str, sheets_url: str, env: dict[str, str]):
+    def __init__(self, web_url: str, amo_url: str, sheets_url: str, redis_url: str):
         self.web = web_url
         self.amo = AmoSandbox(amo_url)
         self.sheets = SheetsSandbox(sheets_url)
         self.sheets_url = sheets_url
-        self.env = env
+        self.redis_url = redis_url
         self.http = requests.Session()
         self.spreadsheet_id = ""
         self.connection_id = ""
-        self.secret = b""
         self.host = seed.DEFAULT_HOST
+        self.addon: Addon | None = None
+
+    def close(self) -> None:
+        if self.addon is not None:
+            self.addon.close()
 
     # --- the add-on's calls ------------------------------------------------------------------------
 
-    def id_token(self) -> str:
-        return self.sheets.mint_id_token(PERSON, "person-sub-1", ADDON_AUDIENCE, 3600, issued_at=time.time())
-
-    def call(self, method: str, path: str, body: Any = None, *, id_token: bool = False) -> Any:
-        url = f"{self.web}/api/v1/connections/{self.connection_id}{path}"
-        data = b"" if body is None else requests.models.complexjson.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        headers = signing.sign(method, url, headers, data, key_id=self.connection_id, secret=self.secret)
-        if id_token:
-            headers["X-Google-Id-Token"] = self.id_token()
-        r = self.http.request(method, url, data=data, headers=headers, timeout=60)
-        if r.status_code >= 400:
-            raise FlowError(f"{method} {path} answered {r.status_code}: {r.text[:300]}")
-        return r.json()
-
     def wait_job(self, job_id: str, timeout_s: float = 150, show: bool = False) -> dict:
+        """Poll the job the way the sidebar's progress bar does (Server.getJob)."""
         last = ""
 
         def done() -> dict | None:
             nonlocal last
-            job = self.call("GET", f"/jobs/{job_id}")
+            job = self.addon.call("getJob", job_id)  # type: ignore[union-attr]
             p = job.get("progress") or {}
             line = f"{p.get('phase', '')} {p.get('percent', 0):.0f}%"
             if show and line != last:
@@ -137,6 +141,28 @@ class Flows:
             raise FlowError(f"job {job_id} ended {job['status']}: {job.get('error') or job.get('guards')}")
         return job
 
+    def run_reconcile(self) -> dict:
+        """What the scheduler does every 15 minutes (python -m backend scheduler), for this connection."""
+        from redis import Redis
+        from rq.job import Job
+
+        from backend import queues
+        from backend.sync import jobs
+
+        redis = Redis.from_url(self.redis_url)
+        job = queues.enqueue(
+            redis, queues.SYNC, jobs.reconcile, self.connection_id, meta={"connection_id": self.connection_id}
+        )
+        finished = wait_until(
+            "the reconcile",
+            lambda: Job.fetch(job.id, connection=redis).get_status() in ("finished", "failed"),
+            120,
+        )
+        job = Job.fetch(job.id, connection=redis)
+        if job.get_status() != "finished" or finished is None:
+            raise FlowError(f"reconcile ended {job.get_status()}")
+        return job.meta["report"]["result"]
+
     # --- steps ---------------------------------------------------------------------------------------
 
     @step("spreadsheet from sandbox/data")
@@ -148,48 +174,26 @@ class Flows:
 
     @step("register (proof of control)")
     def register(self) -> None:
-        token = self.id_token()
-        body = {"spreadsheet_id": self.spreadsheet_id, "sheet_id": 0, "sheet_title": "Leads"}
-        ch = self.http.post(
-            f"{self.web}/api/v1/register/challenge",
-            json=body,
-            headers={"X-Google-Id-Token": token},
-            timeout=30,
-        )
-        if ch.status_code != 200:
-            raise FlowError(f"challenge answered {ch.status_code}: {ch.text[:200]}")
-        c = ch.json()
-        self.sheets.share(self.spreadsheet_id, c["service_account_email"])  # Spreadsheet.addEditor
-        person = self.sheets.mint_access_token(PERSON)
-        meta = {"metadataKey": c["metadata_key"], "metadataValue": c["metadata_value"]}
-        meta |= {"visibility": "DOCUMENT", "location": {"spreadsheet": True}}
-        r = self.http.post(
-            f"{self.sheets_url}/v4/spreadsheets/{self.spreadsheet_id}:batchUpdate",
-            json={"requests": [{"createDeveloperMetadata": {"developerMetadata": meta}}]},
-            headers={"Authorization": f"Bearer {person}"},
-            timeout=30,
-        )
-        r.raise_for_status()
-        reg = self.http.post(
-            f"{self.web}/api/v1/register", json={**body, "challenge_id": c["challenge_id"]},
-            headers={"X-Google-Id-Token": token}, timeout=30,
-        )  # fmt: skip
-        if reg.status_code != 200:
-            raise FlowError(f"register answered {reg.status_code}: {reg.text[:200]}")
-        self.connection_id = reg.json()["connection_id"]
-        self.secret = base64.b64decode(reg.json()["secret"])
+        """The sidebar's Set up: the add-on shares the file with the service account, writes the backend's
+        challenge into the document and registers (addon/Register.js)."""
+        self.addon = Addon(self.sheets_url, self.spreadsheet_id, PERSON, self.web)
+        state = self.addon.call("setUp")
+        if state.get("stage") != "connect":
+            raise FlowError(
+                f"after Set up the sidebar is in stage {state.get('stage')}: {state.get('problem')}"
+            )
+        self.connection_id = state["connectionId"]
 
     @step("connect amoCRM (OAuth pages)")
     def connect_amocrm(self) -> str:
-        url = self.call("POST", "/connect-ticket", id_token=True)["url"]
+        """The sidebar's Connect amoCRM: its popup shows the connect page; the person allows access."""
+        url = self.addon.call("startConnect")["url"]  # type: ignore[union-attr]
         browser = requests.Session()
         start = browser.get(url, timeout=30)
         authorize = html.unescape(re.search(r'id="connect" href="([^"]+)"', start.text).group(1))
         page = browser.get(authorize, timeout=30)
-        form = {
-            k: html.unescape(v)
-            for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
-        }
+        hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
+        form = {k: html.unescape(v) for k, v in hidden}
         form.update({"account": self.host, "decision": "allow", "user_id": ""})
         answer = browser.post(authorize.split("?")[0], data=form, allow_redirects=False, timeout=30)
         location = answer.headers.get("Location", "")
@@ -198,12 +202,14 @@ class Flows:
         )
         if f"Connected to {self.host}" not in back.text:
             raise FlowError(f"the OAuth callback did not connect: {back.status_code}")
+        if self.addon.call("getState")["stage"] != "mapping":  # type: ignore[union-attr]
+            raise FlowError("the sidebar did not move on to the mapping")
         return self.host
 
     @step("accept the suggested mapping")
     def accept_suggested_mapping(self) -> dict:
-        suggested = self.call("POST", "/mapping/suggest")["mapping"]
-        return self.call("PUT", "/mapping", suggested)["mapping"]
+        suggested = self.addon.call("suggestMapping")["mapping"]  # type: ignore[union-attr]
+        return self.addon.call("saveMapping", suggested)["mapping"]  # type: ignore[union-attr]
 
     def reset_counters(self) -> None:
         self.amo.reset_counters()
@@ -214,13 +220,13 @@ class Flows:
 
     @step("preview")
     def preview(self) -> dict:
-        job = self.call("POST", "/sync/preview")
+        job = self.addon.call("previewSync")  # type: ignore[union-attr]
         return self.wait_job(job["job_id"])["preview"]
 
     @step("full sync")
     def full_sync(self) -> tuple[dict, dict]:
         before = self.counts()
-        job = self.call("POST", "/sync", {"confirm": False})
+        job = self.addon.call("startSync", False)  # type: ignore[union-attr]
         result = self.wait_job(job["job_id"], show=True)["result"]
         after = self.counts()
         return result, {k: after[k] - before[k] for k in after}
@@ -243,15 +249,17 @@ class Flows:
 
     @step("a person edits 2 cells, pastes 3 rows")
     def person_edits_and_pastes(self) -> dict:
+        """Auto-sync on (the installable edit trigger), then typing and pasting in the sheet."""
+        self.addon.call("turnOnAutoSync")  # type: ignore[union-attr]
+        head = self.grid()[0]
         synced = [r for r in self.records() if r.get("amo_lead_id")]
         first, second = synced[0], synced[1]
-        col = {h: chr(65 + i) for i, h in enumerate(self.grid()[0])}
-        self.sheets.edit_cells(
-            self.spreadsheet_id, f"Leads!{col['Бюджет']}{first['_row']}", [[123456]], user=PERSON
-        )
-        self.sheets.edit_cells(
-            self.spreadsheet_id, f"Leads!{col['Статус']}{second['_row']}", [["Переговоры"]], user=PERSON
-        )
+        lead_id = int(first["amo_lead_id"])
+        typed = time.perf_counter()
+        self.addon.person_types(first["_row"], head.index("Бюджет") + 1, [[123456]])  # type: ignore[union-attr]
+        wait_until("the edited budget in amoCRM", lambda: self.lead(lead_id)["price"] == 123456)
+        latency = (time.perf_counter() - typed) * 1000
+        self.addon.person_types(second["_row"], head.index("Статус") + 1, [["Переговоры"]])  # type: ignore[union-attr]
         end = len(self.grid()) + 1
         pasted = [
             [
@@ -278,25 +286,14 @@ class Flows:
             ],
             ["Paste deal 3", "Paste Three", "+7 (901) 000-00-03", "", "$300", "", "", "", "from a paste"],
         ]
-        last = chr(64 + len(pasted[0]))
-        self.sheets.edit_cells(self.spreadsheet_id, f"Leads!A{end}:{last}{end + 2}", pasted, user=PERSON)
-        sent = time.perf_counter()
-        now_ms = int(time.time() * 1000)
-        self.call(
-            "POST",
-            "/edits",
-            {
-                "rows": [
-                    {"key": r["amo_sync_id"], "row": r["_row"], "edited_at": now_ms} for r in (first, second)
-                ]
-            },
-        )
-        lead_id = int(first["amo_lead_id"])
-        wait_until("the edited budget in amoCRM", lambda: self.lead(lead_id)["price"] == 123456)
-        latency = (time.perf_counter() - sent) * 1000
+        self.addon.person_types(end, 1, pasted)  # type: ignore[union-attr]
         wait_until(
             "the pasted rows synced",
             lambda: all(r.get("amo_lead_id") for r in self.records()[end - 2 : end + 1]),
+        )
+        wait_until(
+            "the edited status in amoCRM",
+            lambda: self.lead(int(second["amo_lead_id"]))["status_id"] == self.stage("Переговоры")["id"],
         )
         return {"latency_ms": latency}
 
@@ -322,8 +319,7 @@ class Flows:
     def someone_sorts_the_sheet(self) -> dict:
         last_col = chr(64 + len(self.grid()[0]))
         self.sheets.sort(self.spreadsheet_id, f"Leads!A2:{last_col}{len(self.grid())}", "A", user=PERSON)
-        job = self.call("POST", "/reconcile")
-        healed = self.wait_job(job["job_id"])["result"]["healed"] if "job_id" in job else 0
+        healed = self.run_reconcile()["healed"]
         leads = {x["id"]: x for x in self.amo.leads(self.host)}
         checked = 0
         for r in self.records():
@@ -351,8 +347,7 @@ class Flows:
         self.amo.manager_update_lead(self.host, int(synced[2]["amo_lead_id"]), price=777000)
         self.amo.advance(600)  # ten minutes of silence
         self.amo.set_faults(webhook_drop=0)
-        job = self.call("POST", "/reconcile")
-        healed = self.wait_job(job["job_id"])["result"]["healed"]
+        healed = self.run_reconcile()["healed"]
         by_key = {r["amo_sync_id"]: r for r in self.records()}
         row = [by_key[r["amo_sync_id"]] for r in synced]
         ok = [row[0]["Статус"] == stage["name"], row[1]["Статус"] == stage["name"]]

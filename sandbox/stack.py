@@ -1,5 +1,6 @@
-"""Start and stop the product's real processes on this machine: Redis, both emulators, gunicorn web,
-RQ workers. Used by `make demo`, `make sandbox` and end-to-end tests.
+"""Start and stop real processes on this machine: Redis, gunicorn web, RQ workers, anything `spawn`ed
+(the emulators: see sandbox/local.py, which wires the whole product). Used by `make demo`,
+`make sandbox` and end-to-end tests.
 
 Every child runs in its own process group and is stopped (TERM, then KILL) in reverse start order, so
 nothing is left running when the stack exits — even after an error.
@@ -78,43 +79,6 @@ class Stack:
         )
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/healthz", self.children[-1])
-        return url
-
-    def start_amocrm(self, *, redirect_uri: str, port: int | None = None, rps: float = 7.0) -> str:
-        """The amoCRM emulator in its own process, its integration registered for `redirect_uri`."""
-        port = port or free_port()
-        self.spawn(
-            "amocrm",
-            [sys.executable, "-m", "sandbox", "amocrm", "--port", str(port), "--rps", str(rps),
-             "--client-id", self.env["AMO_CLIENT_ID"], "--client-secret", self.env["AMO_CLIENT_SECRET"],
-             "--redirect-uri", redirect_uri],
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/_sandbox/", self.children[-1])
-        self.env.update(AMO_BASE_URL_TEMPLATE=f"{url}/{{host}}", AMO_AUTHORIZE_URL=f"{url}/oauth")
-        return url
-
-    def start_sheets(self, *, port: int | None = None, principal: str | None = None) -> str:
-        """The Sheets API emulator and ID-token issuer in its own process (real per-minute quotas)."""
-        port = port or free_port()
-        principal = principal or self.env["SHEETS_SERVICE_ACCOUNT_EMAIL"]
-        self.spawn(
-            "sheets",
-            [
-                sys.executable,
-                "-m",
-                "sandbox",
-                "sheets",
-                "--port",
-                str(port),
-                "--anonymous-principal",
-                principal,
-                "--cors",
-            ],
-        )
-        url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/_sandbox/", self.children[-1])
-        self.env.update(SHEETS_API_ENDPOINT=url, GOOGLE_CERTS_URL=f"{url}/oauth2/v1/certs")
         return url
 
     def start_worker(self, name: str) -> Child:
