@@ -44,6 +44,11 @@ class Resolution:
     conflicts: dict[str, Conflict]  # row key -> conflict that row took part in
 
 
+def _shouted(value: Value) -> bool:
+    letters = [c for c in value or "" if c.isalpha()]
+    return len(letters) > 3 and all(c.isupper() for c in letters)
+
+
 def classify(s: Value, a: Value, b: Value, has_base: bool) -> Change:
     if s == a:
         return Change.NONE
@@ -96,8 +101,9 @@ def resolve(rule: FieldRule, a: Value, members: list[Member], amo_time: float) -
     if not wants:
         final = a
     else:
-        # Newest edit first (unknown edit times last), then the smallest key: deterministic.
-        winner, _ = min(wants, key=lambda w: (-(w[0].edited_at or float("-inf")), w[0].key))
+        # Newest edit first (unknown edit times last); then a value not typed in capitals (on a first
+        # import "Иван Петров" should win over "ИВАН ПЕТРОВ" for a shared contact); then the smallest key.
+        winner, _ = min(wants, key=lambda w: (-(w[0].edited_at or float("-inf")), _shouted(w[0].s), w[0].key))
         final = winner.s
         for m, why in wants:
             if m.s != final:

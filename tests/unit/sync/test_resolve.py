@@ -77,3 +77,9 @@ def test_new_shared_contact_takes_the_first_value_by_key_when_edit_times_are_unk
     members = [Member("b", "Ivan P.", None, False), Member("a", "Ivan Petrov", None, False)]
     res = resolve(rule, None, members, 0.0)
     assert res.final == "Ivan Petrov"
+
+
+def test_on_a_first_import_a_value_in_capitals_loses_to_the_same_name_written_normally():
+    rule = FieldRule("contact.name")
+    members = [Member("a", "ИВАН ПЕТРОВ", None, False), Member("b", "Иван Петров", None, False)]
+    assert resolve(rule, None, members, 0.0).final == "Иван Петров"
