@@ -20,13 +20,19 @@ from sandbox.serve import ServerThread
 EMULATORS = {"amocrm": 8801, "sheets": 8802}
 
 
+def _stop(*_):
+    raise KeyboardInterrupt
+
+
+def catch_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C from now on, so `finally` blocks save state and stop servers.
+    Call it first thing: a SIGTERM that arrives before it kills the process without cleanup."""
+    signal.signal(signal.SIGTERM, _stop)
+
+
 def wait_for_stop() -> None:
     """Block until Ctrl-C or SIGTERM."""
-
-    def _stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
+    catch_sigterm()
     try:
         while True:
             signal.pause()
@@ -39,6 +45,7 @@ def _cli(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    catch_sigterm()
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="service", required=True)
@@ -79,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             running.append((service, server))
             print(service.banner(server.url), flush=True)
         wait_for_stop()
+    except KeyboardInterrupt:
+        pass  # stopped while starting: clean up below all the same
     finally:
         for service, server in reversed(running):
             server.stop()

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sandbox.__main__ import EMULATORS, wait_for_stop
+from sandbox.__main__ import EMULATORS, catch_sigterm, wait_for_stop
 from sandbox.amocrm import cli
 from sandbox.serve import ServerThread
 
 
 def main(argv: list[str] | None = None) -> int:
+    catch_sigterm()
     parser = argparse.ArgumentParser(prog="python -m sandbox.amocrm", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=EMULATORS["amocrm"])
