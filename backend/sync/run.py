@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from backend.amocrm import account as amo_account
@@ -110,6 +110,16 @@ def _write_new_keys(p: Parts, table: Table, new_keys: dict[int, str]) -> None:
     p.sheets.update_values(p.conn.spreadsheet_id, data)
 
 
+def _with_keys(table: Table, new_keys: dict[int, str]) -> Table:
+    """The table as it must read back after `new_keys` were written and nothing else changed — then the
+    rows parsed before are still right and 10,000 rows need not be parsed twice."""
+    keys = list(table.cells.get("key", []))
+    keys += [""] * (max(new_keys) - len(keys))
+    for row_index, key in new_keys.items():
+        keys[row_index - 1] = key
+    return replace(table, cells={**table.cells, "key": keys})
+
+
 def run_sync(
     svc: Services,
     connection_id: str,
@@ -145,8 +155,10 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
     if side.new_keys and not preview:
         _write_new_keys(p, table, side.new_keys)  # before any amoCRM write: a created lead is never orphaned
+        expected = _with_keys(table, side.new_keys)
         table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
-        side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+        if table != expected:  # the sheet changed meanwhile: parse what it holds now
+            side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
     full_scan = kind in ("full", "reconcile")
     scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
     rows = side.rows if scope is None else [r for r in side.rows if r.key in scope]
