@@ -186,9 +186,8 @@ def register(product: Product, spreadsheet_id: str, person: str, title: str) -> 
         "visibility": "DOCUMENT",
         "location": {"spreadsheet": True},
     }
-    person_api.spreadsheets().batchUpdate(
-        spreadsheetId=spreadsheet_id, body={"requests": [{"createDeveloperMetadata": {"developerMetadata": meta}}]}
-    ).execute()
+    body = {"requests": [{"createDeveloperMetadata": {"developerMetadata": meta}}]}
+    person_api.spreadsheets().batchUpdate(spreadsheetId=spreadsheet_id, body=body).execute()
     done = _ok(
         requests.post(
             f"{api}/register",
