@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,16 +152,30 @@ class Product:
         out: dict[str, list[int]] = {}
         for child in self.stack.children:
             if child.alive():
-                role = "worker" if child.name.startswith("worker") else child.name
+                role = "worker" if child.name in self.workers else child.name
                 out.setdefault(role, []).append(child.process.pid)
         return out
 
     # --- faults on the processes ---------------------------------------------------------------------
 
-    def start_worker(self, name: str) -> Child:
-        child = self.stack.start_worker(name)
+    def start_worker(self, name: str, queues: str = "") -> Child:
+        """An RQ worker process (`python -m backend worker`), on every queue unless `queues` names some."""
+        argv = [sys.executable, "-m", "backend", "worker", "--name", name]
+        child = self.stack.spawn(name, argv + (["--queues", queues] if queues else []))
         self.workers[name] = child
+        deadline = time.monotonic() + 60
+        while not self.redis.exists(f"rq:worker:{name}"):  # registered: it takes jobs from now on
+            if not child.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {name} did not start; see {child.log_path}")
+            time.sleep(0.05)
         return child
+
+    def stop_worker(self, name: str) -> None:
+        """A warm shutdown (SIGTERM: RQ finishes the current job first), as a deploy does."""
+        child = self.workers.pop(name)
+        if child.alive():
+            os.killpg(child.process.pid, signal.SIGTERM)
+        child.process.wait(timeout=120)
 
     def kill_worker(self, name: str) -> None:
         """kill -9 the worker and its work horse (its whole process group), as a crash would."""

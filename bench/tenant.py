@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
+from rq.job import Job
 
 from backend.security import signing
 from bench.product import ADDON_CLIENT_ID, SERVICE_ACCOUNT, Product
@@ -126,6 +127,11 @@ class Tenant:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job['status']} after {timeout_s:.0f} s: {job}")
             time.sleep(poll_s)
+
+    def rq_job(self, job_id: str) -> Job:
+        """The RQ job itself (start and end times, the run's report in `meta`), read from Redis —
+        precise without polling the web service often."""
+        return Job.fetch(job_id, connection=self.product.redis)
 
     def sync(self, *, confirm: bool = True, timeout_s: float = 600) -> dict:
         return self.wait_job(self.start_sync(confirm=confirm), timeout_s)
