@@ -158,7 +158,7 @@ def run_sync(
 ) -> Report:
     started = time.monotonic()
     timer = PhaseTimer(progress)
-    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=3600, wait_s=600):
+    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
         timer("starting", 0, 1)
         p = parts(svc, connection_id)
         report = _run(svc, p, kind, preview, confirm, keys, set(lead_ids), set(contact_ids), timer)
