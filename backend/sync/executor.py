@@ -129,7 +129,8 @@ class Executor:
         created: list[dict] = []
         for i, batch in enumerate(_chunks(payloads)):
             t0 = self.clock()  # a crash after creating them finds them again by signature
-            self.intents.put("contact", {p["request_id"]: contact_sig(p, self.ctx.region) for p in batch}, t0)
+            sigs = {p["request_id"]: contact_sig(p, self.ctx.region, canonical=True) for p in batch}
+            self.intents.put("contact", sigs, t0)
             try:
                 done = self._send("POST", "contacts", batch, out)
             except AmbiguousWrite:
@@ -142,9 +143,12 @@ class Executor:
             if self.directory is not None:
                 by_ref = {p["request_id"]: p for p in batch}
                 self.directory.add(
-                    {**by_ref[str(c["request_id"])], "id": int(c["id"])}
-                    for c in done
-                    if str(c["request_id"]) in by_ref
+                    (
+                        {**by_ref[str(c["request_id"])], "id": int(c["id"])}
+                        for c in done
+                        if str(c["request_id"]) in by_ref
+                    ),
+                    canonical=True,
                 )
             self.intents.done([p["request_id"] for p in batch])
             created += done
