@@ -36,14 +36,15 @@ class ContactDirectory:
         self.prefix = f"amo:cdir:{account_id}"
         self.region = region
 
-    def add(self, contacts: Iterable[dict]) -> None:
+    def add(self, contacts: Iterable[dict], *, canonical: bool = False) -> None:
+        """`canonical`: the contacts' values are already canonical (ours, just created): no parsing."""
         pipe = self.client.pipeline(transaction=False)
         for c in sorted(contacts, key=lambda c: c["id"]):
             for raw in _coded_values(c, "EMAIL"):
-                if (v := n.email(raw).value) is not None:
+                if (v := raw if canonical else n.email(raw).value) is not None:
                     pipe.hsetnx(f"{self.prefix}:email", v, c["id"])
             for raw in _coded_values(c, "PHONE"):
-                if (v := n.phone(raw, self.region).value) is not None:
+                if (v := raw if canonical else n.phone(raw, self.region).value) is not None:
                     pipe.hsetnx(f"{self.prefix}:phone", v, c["id"])
         pipe.execute()
 

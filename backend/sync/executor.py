@@ -116,6 +116,8 @@ class Executor:
     # --- contacts ------------------------------------------------------------------------------------
 
     def _create_contacts(self, plan: Plan, out: Outcome) -> None:
+        """Per batch: intents, the POST, the directory. Bookkeeping sits between two rate-limited calls,
+        where the limiter would make the next one wait anyway."""
         if not plan.new_contacts:
             return
         payloads = []
@@ -123,26 +125,35 @@ class Executor:
             p = fx.contact_payload(nc.values, self.ctx)
             p.setdefault("name", "")
             payloads.append({**p, "request_id": nc.ref})
-        t0 = self.clock()  # a crash after creating them finds them again by signature
-        self.intents.put("contact", {p["request_id"]: contact_sig(p, self.ctx.region) for p in payloads}, t0)
         self.progress("creating contacts", 0, len(payloads))
         created: list[dict] = []
         for i, batch in enumerate(_chunks(payloads)):
+            t0 = self.clock()  # a crash after creating them finds them again by signature
+            sigs = {p["request_id"]: contact_sig(p, self.ctx.region, canonical=True) for p in batch}
+            self.intents.put("contact", sigs, t0)
             try:
-                created += self._send("POST", "contacts", batch, out)
+                done = self._send("POST", "contacts", batch, out)
             except AmbiguousWrite:
                 found = self.intents.recover(self.amo, "contact", self.ctx.region)
-                created += [{"id": c["id"], "request_id": ref} for ref, c in found.items()]
+                done = [{"id": c["id"], "request_id": ref} for ref, c in found.items()]
                 missing = [p for p in batch if p["request_id"] not in found]
-                created += self._send("POST", "contacts", missing, out) if missing else []
+                done += self._send("POST", "contacts", missing, out) if missing else []
+            for c in done:
+                out.contact_ids[str(c["request_id"])] = int(c["id"])
+            if self.directory is not None:
+                by_ref = {p["request_id"]: p for p in batch}
+                self.directory.add(
+                    (
+                        {**by_ref[str(c["request_id"])], "id": int(c["id"])}
+                        for c in done
+                        if str(c["request_id"]) in by_ref
+                    ),
+                    canonical=True,
+                )
+            self.intents.done([p["request_id"] for p in batch])
+            created += done
             self.progress("creating contacts", min((i + 1) * MAX_PAGE, len(payloads)), len(payloads))
-        for c in created:
-            out.contact_ids[str(c["request_id"])] = int(c["id"])
         out.bump("contacts_created", len(created))
-        self.intents.done([p["request_id"] for p in payloads])
-        if self.directory is not None:
-            by_ref = {p["request_id"]: p for p in payloads}
-            self.directory.add({**by_ref[r], "id": cid} for r, cid in out.contact_ids.items() if r in by_ref)
         for ref in {p["request_id"] for p in payloads} - set(out.contact_ids):
             reason = out.failed.pop(ref, "amoCRM did not create the contact")
             for rp in plan.rows:

@@ -40,14 +40,15 @@ def lead_sig_of(lead: Mapping[str, Any]) -> list:
     return [lead.get("name") or "", price, lead.get("pipeline_id"), lead.get("status_id"), main.get("id")]
 
 
-def contact_sig(payload: Mapping[str, Any], region: str = "RU") -> list:
+def contact_sig(payload: Mapping[str, Any], region: str = "RU", *, canonical: bool = False) -> list:
+    """`canonical`: the payload was rendered from canonical values (ours), so they need no parsing."""
     phones, emails = [], []
     for f in payload.get("custom_fields_values") or []:
         values = [str(v.get("value", "")) for v in f.get("values") or []]
         if f.get("field_code") == "PHONE":
-            phones = [n.phone(v, region).value for v in values]
+            phones = values if canonical else [n.phone(v, region).value for v in values]
         elif f.get("field_code") == "EMAIL":
-            emails = [n.email(v).value for v in values]
+            emails = values if canonical else [n.email(v).value for v in values]
     return [payload.get("name") or "", phones[:1], emails[:1]]
 
 

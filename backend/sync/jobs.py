@@ -70,6 +70,7 @@ def _finish(connection_id: str, report: Report) -> dict:
         report.kind,
         report.status,
         report.result or report.preview,
+        extra={"duration_ms": report.duration_ms, "phases_ms": report.phases_ms},
     )
     return report.to_json()
 

@@ -13,11 +13,14 @@ Canonical forms (what the planner compares):
 - text: stripped, inner whitespace collapsed; empty -> None.
 
 Every function returns `Parsed(value, error)`; exactly one of them is meaningful. Pure: no I/O.
+Phones and e-mails are memoized (`Parsed` is frozen): one run meets the same value several times — the
+sheet read, the write intents, the contact directory — and parsing them is most of a run's CPU.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -60,6 +63,10 @@ def text(raw: Raw) -> Parsed:
     return Parsed(" ".join(str(raw).split()))
 
 
+_memo = functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: True and 1 are different cells
+
+
+@_memo
 def phone(raw: Raw, region: str = "RU") -> Parsed:
     if _blank(raw):
         return EMPTY
@@ -77,6 +84,7 @@ def phone(raw: Raw, region: str = "RU") -> Parsed:
     return Parsed(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+@_memo
 def email(raw: Raw) -> Parsed:
     if _blank(raw):
         return EMPTY

@@ -197,6 +197,7 @@ def merge_leads(
         if link["lead_id"] == gone["id"] and (keep["id"], link["contact_id"]) not in _pairs(account):
             link["lead_id"] = keep["id"]
             link["is_main"] = link["is_main"] and not keep_has_main  # the kept lead keeps its main contact
+    account.links_changed()
     update_lead(state, account, keep, data, actor, now, outbox)
     record_event(account, "entity_merged", "leads", keep["id"], actor, now)
     delete_lead(account, gone, actor, now, outbox)
@@ -275,17 +276,16 @@ def delete_contact(account: Account, contact: dict, actor: int, now: int, outbox
 
 def link(account: Account, lead_id: int, contact_id: int, is_main: bool | None) -> dict:
     """Link a contact to a lead (idempotent). The first contact of a lead is its main one."""
-    existing = next(
-        (ln for ln in account.links if ln["lead_id"] == lead_id and ln["contact_id"] == contact_id), None
-    )
-    others = [ln for ln in account.links if ln["lead_id"] == lead_id and ln is not existing]
+    of_lead = account.links_of("lead_id", lead_id)
+    existing = next((ln for ln in of_lead if ln["contact_id"] == contact_id), None)
+    others = [ln for ln in of_lead if ln is not existing]
     main = bool(is_main) or (not others and existing is None) or bool(existing and existing["is_main"])
     if main:
         for ln in others:
             ln["is_main"] = False
     if existing is None:
         existing = {"lead_id": lead_id, "contact_id": contact_id, "is_main": main}
-        account.links.append(existing)
+        account.add_link(existing)
     else:
         existing["is_main"] = main
     return existing
@@ -296,4 +296,5 @@ def unlink(account: Account, lead_id: int, contact_id: int) -> bool:
     account.links[:] = [
         ln for ln in account.links if not (ln["lead_id"] == lead_id and ln["contact_id"] == contact_id)
     ]
+    account.links_changed()
     return len(account.links) != before

@@ -82,10 +82,28 @@ class Account:
         return next((f for f in self.custom_fields[entity].values() if f.get("code") == code), None)
 
     def contact_ids_of(self, lead_id: int) -> list[tuple[int, bool]]:
-        return [(ln["contact_id"], ln["is_main"]) for ln in self.links if ln["lead_id"] == lead_id]
+        return [(ln["contact_id"], ln["is_main"]) for ln in self.links_of("lead_id", lead_id)]
 
     def lead_ids_of(self, contact_id: int) -> list[int]:
-        return [ln["lead_id"] for ln in self.links if ln["contact_id"] == contact_id]
+        return [ln["lead_id"] for ln in self.links_of("contact_id", contact_id)]
+
+    # An index of `links` by lead and by contact, kept beside the list (not a field: never saved), so
+    # linking the 100,000th lead does not scan 100,000 links.
+    def links_of(self, key: str, entity_id: int) -> list[dict]:
+        """The links of one lead (key "lead_id") or contact ("contact_id")."""
+        index = self.__dict__.setdefault("_link_index", {})
+        if key not in index:
+            index[key] = self.links_by(key)
+        return index[key].get(entity_id, [])
+
+    def add_link(self, link: dict) -> None:
+        self.links.append(link)
+        for key, by in self.__dict__.get("_link_index", {}).items():
+            by.setdefault(link[key], []).append(link)
+
+    def links_changed(self) -> None:
+        """After links were rewritten in place (merge, unlink): rebuild the index on next use."""
+        self.__dict__.pop("_link_index", None)
 
     def links_by(self, key: str) -> dict[int, list[dict]]:
         """Links grouped by "lead_id" or "contact_id": one pass, for rendering a whole page."""
