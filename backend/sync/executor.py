@@ -39,7 +39,6 @@ class Outcome:
     lead_ids: dict[str, int] = field(default_factory=dict)  # created or adopted leads
     contact_ids: dict[str, int] = field(default_factory=dict)  # NewContact ref -> id
     failed: dict[str, str] = field(default_factory=dict)  # row key -> human reason
-    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
     def bump(self, name: str, by: int = 1) -> None:
@@ -120,14 +119,13 @@ class Executor:
         where the limiter would make the next one wait anyway."""
         if not plan.new_contacts:
             return
-        payloads = []
-        for nc in plan.new_contacts:
-            p = fx.contact_payload(nc.values, self.ctx)
-            p.setdefault("name", "")
-            payloads.append({**p, "request_id": nc.ref})
-        self.progress("creating contacts", 0, len(payloads))
-        created: list[dict] = []
-        for i, batch in enumerate(_chunks(payloads)):
+        total = len(plan.new_contacts)
+        self.progress("creating contacts", 0, total)
+        created = 0
+        for i, contacts in enumerate(_chunks(list(plan.new_contacts))):  # payloads per batch, as leads
+            batch = [{**fx.contact_payload(nc.values, self.ctx), "request_id": nc.ref} for nc in contacts]
+            for p in batch:
+                p.setdefault("name", "")
             t0 = self.clock()  # a crash after creating them finds them again by signature
             sigs = {p["request_id"]: contact_sig(p, self.ctx.region, canonical=True) for p in batch}
             self.intents.put("contact", sigs, t0)
@@ -151,10 +149,10 @@ class Executor:
                     canonical=True,
                 )
             self.intents.done([p["request_id"] for p in batch])
-            created += done
-            self.progress("creating contacts", min((i + 1) * MAX_PAGE, len(payloads)), len(payloads))
-        out.bump("contacts_created", len(created))
-        for ref in {p["request_id"] for p in payloads} - set(out.contact_ids):
+            created += len(done)
+            self.progress("creating contacts", min((i + 1) * MAX_PAGE, total), total)
+        out.bump("contacts_created", created)
+        for ref in {nc.ref for nc in plan.new_contacts} - set(out.contact_ids):
             reason = out.failed.pop(ref, "amoCRM did not create the contact")
             for rp in plan.rows:
                 if rp.contact == ref:
@@ -208,10 +206,10 @@ class Executor:
         if not creates:
             return
         by_key = {rp.key: rp for rp in creates}
-        payloads = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in creates]
-        self.progress("creating leads", 0, len(payloads))
+        self.progress("creating leads", 0, len(creates))
         done = 0
-        for batch in _chunks(payloads):
+        for rows in _chunks(creates):  # payloads per batch: 100,000 of them at once cost 150 MB
+            batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
             t0 = self.clock()
             self.intents.put("lead", {p["request_id"]: lead_sig(p) for p in batch}, t0)
             try:
@@ -231,11 +229,10 @@ class Executor:
                     int(item["id"]), self._contact_id(rp, out), dict(rp.base), self.clock()
                 )
             self.ledger.put_many(entries)  # before anything else can fail: the lead exists now
-            out.ledger.update(entries)
             self.intents.done([p["request_id"] for p in batch])
             done += len(batch)
             out.bump("leads_created", len(created))
-            self.progress("creating leads", done, len(payloads))
+            self.progress("creating leads", done, len(creates))
 
     def _update_leads(self, plan: Plan, out: Outcome) -> None:
         items = [
@@ -275,4 +272,3 @@ class Executor:
                     rp.lead_id, self._contact_id(rp, out), dict(rp.base), self.clock()
                 )
         self.ledger.put_many(entries)
-        out.ledger.update(entries)

@@ -186,6 +186,8 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
         if table != expected:  # the sheet changed meanwhile: parse what it holds now
             side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+        del expected
+    table = table.layout()  # the rows live on in `side`; the raw cells are not needed again
     full_scan = kind in ("full", "reconcile")
     scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
     rows = side.rows if scope is None else [r for r in side.rows if r.key in scope]
