@@ -6,14 +6,17 @@ Order: new contacts -> contact updates -> new leads -> lead updates -> links -> 
 - Creates are recorded as intents first and the ledger is written right after each create batch, so a
   crash or an ambiguous timeout never creates the same lead twice (see `sync/intents.py`).
 - The ledger moves only for rows whose amoCRM writes all succeeded; other rows stay as they were and the
-  next run plans them again.
+  next run plans them again. Fields the run still has to write into the SHEET keep their previous base
+  here (`before_sheet`); `run.py` moves them once the sheet write succeeded — a crash in between must
+  not leave a base the sheet never showed (the next run would take the old cell for a sheet edit and
+  revert amoCRM).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +42,7 @@ class Outcome:
     lead_ids: dict[str, int] = field(default_factory=dict)  # created or adopted leads
     contact_ids: dict[str, int] = field(default_factory=dict)  # NewContact ref -> id
     failed: dict[str, str] = field(default_factory=dict)  # row key -> human reason
+    settled: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # ledger moved: (lead, contact)
     counts: dict[str, int] = field(default_factory=dict)
 
     def bump(self, name: str, by: int = 1) -> None:
@@ -72,6 +76,19 @@ class Executor:
     side: AmoSide
     progress: Progress = lambda phase, done, total: None
     clock: Callable[[], float] = time.time
+    previous: Mapping[str, LedgerEntry] = field(default_factory=dict)  # the ledger the plan was made on
+
+    def before_sheet(self, rp: RowPlan) -> dict:
+        """The row's new base, except fields still to be written into the sheet: those keep the
+        previous base (or none, for a new row) until the sheet write succeeded."""
+        base = dict(rp.base)
+        old = self.previous.get(rp.key)
+        for target in rp.sheet_update:
+            if old is not None and target in old.values:
+                base[target] = old.values[target]
+            else:
+                base.pop(target, None)
+        return base
 
     def run(self, plan: Plan) -> Outcome:
         out = Outcome()
@@ -226,9 +243,10 @@ class Executor:
                 rp = by_key[key]
                 out.lead_ids[key] = int(item["id"])
                 entries[key] = LedgerEntry(
-                    int(item["id"]), self._contact_id(rp, out), dict(rp.base), self.clock()
+                    int(item["id"]), self._contact_id(rp, out), self.before_sheet(rp), self.clock()
                 )
             self.ledger.put_many(entries)  # before anything else can fail: the lead exists now
+            out.settled.update((k, (le.lead_id, le.contact_id)) for k, le in entries.items())
             self.intents.done([p["request_id"] for p in batch])
             done += len(batch)
             out.bump("leads_created", len(created))
@@ -269,6 +287,7 @@ class Executor:
                 continue
             if rp.has_actions or rp.ledger_dirty:
                 entries[rp.key] = LedgerEntry(
-                    rp.lead_id, self._contact_id(rp, out), dict(rp.base), self.clock()
+                    rp.lead_id, self._contact_id(rp, out), self.before_sheet(rp), self.clock()
                 )
         self.ledger.put_many(entries)
+        out.settled.update((k, (le.lead_id, le.contact_id)) for k, le in entries.items())

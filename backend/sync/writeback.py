@@ -74,11 +74,17 @@ class Writeback:
         return cells
 
     def write(self, plan: Plan, out: Outcome, now: float) -> int:
-        """Write the plan's cells where their keys are now; return the number of cells written."""
+        """Write the plan's cells where their keys are now; return the number of cells written.
+        Afterwards `written` holds the row keys all of whose cells went into the sheet."""
+        self.written: set[str] = set()
         cells = self.cells(plan, out, now)
         if not cells:
             return 0
         where = read_keys(self.sheets, self.spreadsheet_id, self.sheet_id)
+        unwritable = {
+            k for column, by_key in cells.items() if column not in self.table.positions for k in by_key
+        }
+        written = {k for by_key in cells.values() for k in by_key if k in where} - unwritable
         data = []
         for column, by_key in cells.items():
             if column not in self.table.positions:
@@ -101,6 +107,7 @@ class Writeback:
                     run = [values[r]]
         del cells, where
         self.sheets.update_values(self.spreadsheet_id, data)
+        self.written = written
         return sum(len(d["values"]) for d in data)
 
     def record(
