@@ -218,6 +218,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
             create_defaults=_defaults(p),
             full_scan=full_scan,
             blast_radius=svc.settings.blast_radius_share,
+            synced_rows=len(base) if full_scan else ledger.count(),
         )
     )
     report.preview = _counts(the_plan)
