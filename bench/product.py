@@ -59,6 +59,7 @@ class Product:
     amo_url: str = ""
     sheets_url: str = ""
     workers: dict[str, Child] = field(default_factory=dict)
+    tenants: list = field(default_factory=list)  # every bench.tenant.Tenant set up on this product
     _redis: redis.Redis | None = None
 
     # --- start and stop ------------------------------------------------------------------------------
