@@ -1,8 +1,9 @@
 """`python -m bench.faults [--short] [CASE ...]` — what `make faults` runs.
 
-Starts the product once (real processes), runs each case against it, prints the table (case, injected
-faults, rows, lost, duplicated, result) and writes `bench/results/faults.json`. Exit status 1 if any case
-failed. `--short` uses the row counts of the short form that `make test` runs.
+Starts the product once (real processes), runs each case against it and prints the table (case, injected
+faults, rows, lost, duplicated, result). A complete full-size run writes `bench/results/faults.json` and
+the tables of `docs/reliability.md`. Exit status 1 if any case failed. `--short` uses the row counts of
+the short form that `make test` runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.faults import report
 from bench.faults.catalog import CASES
 from bench.faults.suite import Context, Outcome, fault_product, run_case
 
@@ -54,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'ok ' if outcome.ok else 'FAIL'} {name} ({outcome.seconds:.0f} s)", flush=True)
             outcomes.append(outcome)
     print(table(outcomes))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps([o.to_json() for o in outcomes], indent=2, ensure_ascii=False) + "\n")
+    results = [o.to_json() for o in outcomes]
+    if not args.short and not args.cases:  # only a complete full run stands for the published figures
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        report.write_doc(results)
     return 0 if all(o.ok for o in outcomes) else 1
 
 
