@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 # Reinstall when pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help venv browser demo sandbox test lint bench clean
+.PHONY: help venv browser demo sandbox test lint bench faults clean
 
 help:
 	@echo "make demo     the whole product round trip on this machine (emulators, Redis, web, workers)"
 	@echo "make sandbox  the same stack, interactive, at one local URL (Ctrl-C stops it)"
 	@echo "make test     lint + every test suite"
-	@echo "make bench    performance figures (bench/results/latest.json)"
+	@echo "make bench    performance figures (bench/results/latest.json, docs/performance.md)"
+	@echo "make faults   the fault suite at full size + fuzz/security (bench/results/faults.json, docs/reliability.md)"
 	@echo "make lint     ruff"
 
 venv: $(STAMP)
@@ -35,6 +36,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The fault suite's short form (tests/faults) and the security/fuzz suites (tests/security) run here too.
 test: lint browser
 	$(PY) -m pytest -q
 	node --test tests/addon/
@@ -46,7 +48,12 @@ sandbox: venv
 	$(PY) -m sandbox.interactive
 
 bench: venv
-	@echo "make bench: benchmarks arrive with issues #6 and #9 (import, edits, webhooks)."
+	$(PY) -m bench
+
+faults: venv
+	$(PY) -m pytest -q tests/security tests/unit/sync/test_normalize_fuzz.py tests/unit/sheets/test_a1_fuzz.py \
+		tests/unit/amocrm/test_webhook_payload.py tests/integration/security/test_signing_fuzz.py
+	$(PY) -m bench.faults
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

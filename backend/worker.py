@@ -21,6 +21,15 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "worker:heartbeat"
 
+# A worker killed mid-job (kill -9, an evicted instance) leaves its job "started". RQ notices when the
+# job's heartbeat expires — the monitoring interval + 60 s — at the next registry cleaning, which by
+# default is every 10 minutes, and an idle worker only gets to it when its blocking dequeue times out
+# (worker TTL - 15 s = 405 s by default). Heartbeats every 5 s, a cleaning every 15 s and a 15 s dequeue
+# let another worker resume an interrupted import about a minute and a half after the crash.
+JOB_MONITORING_INTERVAL_S = 5
+MAINTENANCE_INTERVAL_S = 15
+WORKER_TTL_S = 30  # the dequeue waits WORKER_TTL_S - 15
+
 
 def heartbeat(note: str = "") -> dict:
     """A no-op job that proves a worker picks up work: records who ran it and when."""
@@ -59,6 +68,9 @@ def run(queue_names: Sequence[str] = queues.ALL, *, burst: bool = False, name: s
         [queues.queue(q, svc.redis) for q in queue_names],
         connection=svc.redis,
         name=name,
+        job_monitoring_interval=JOB_MONITORING_INTERVAL_S,
+        maintenance_interval=MAINTENANCE_INTERVAL_S,
+        worker_ttl=WORKER_TTL_S,
     )
     log.info("worker: listening on %s%s", ", ".join(queue_names), " (burst)" if burst else "")
     return worker.work(burst=burst, logging_level=svc.settings.log_level, with_scheduler=True)

@@ -63,7 +63,7 @@ def run_import(product: Product, rows: int, host: str) -> dict[str, Any]:
         "sheets_calls": sheets,
         "amo_calls_echo": amo_echo,
         "sheets_calls_echo": sheets_echo,
-        "peak_rss_mb": max(mem.peak_mb.values()),
+        "peak_rss_mb": max(mem.peak_mb.get(r, 0.0) for r in ("web", "worker")),
         "peak_rss_mb_by_role": {r: mem.peak_mb[r] for r in ("web", "worker") if r in mem.peak_mb},
         "phases_ms": rq_job.meta.get("report", {}).get("phases_ms", {}),
     }

@@ -16,6 +16,7 @@ Counts of API calls are read from the emulators' own counters (`p.amo.counters()
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import redis
 from cryptography.fernet import Fernet
 
@@ -57,6 +59,7 @@ class Product:
     amo_url: str = ""
     sheets_url: str = ""
     workers: dict[str, Child] = field(default_factory=dict)
+    tenants: list = field(default_factory=list)  # every bench.tenant.Tenant set up on this product
     _redis: redis.Redis | None = None
 
     # --- start and stop ------------------------------------------------------------------------------
@@ -177,14 +180,20 @@ class Product:
             os.killpg(child.process.pid, signal.SIGTERM)
         child.process.wait(timeout=120)
 
-    def kill_worker(self, name: str) -> None:
-        """kill -9 the worker and its work horse (its whole process group), as a crash would."""
+    def kill_worker(self, name: str) -> list[int]:
+        """kill -9 the worker and every process under it, as a lost machine would. RQ's work horse is
+        in a session of its own (RQ calls setsid), so the worker's process group does not reach it: the
+        tree is walked instead. Returns the pids killed."""
         child = self.workers.pop(name)
         try:
-            os.killpg(child.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            tree = [child.process.pid, *(p.pid for p in psutil.Process(child.process.pid).children(True))]
+        except psutil.NoSuchProcess:
+            tree = []
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         child.process.wait()
+        return tree
 
     def restart_redis(self) -> None:
         """Stop Redis and start it again on the same port and data directory (AOF brings data back)."""

@@ -18,7 +18,8 @@ import html
 import json
 import re
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -55,6 +56,8 @@ class Tenant:
     connection_id: str
     secret: bytes
     title: str = "Leads"
+    # what this tenant sent that must never be logged (the log scan looks for them)
+    sent_secrets: deque = field(default_factory=lambda: deque(maxlen=2000), repr=False)
 
     # --- set up --------------------------------------------------------------------------------------
 
@@ -76,6 +79,7 @@ class Tenant:
         )
         connection_id, secret = register(product, sid, person, title)
         tenant = cls(product, host, sid, connection_id, secret, title)
+        product.tenants.append(tenant)
         tenant.connect_amo(person)
         suggested = _ok(tenant.call("POST", "/mapping/suggest"))["mapping"]
         _ok(tenant.call("PUT", "/mapping", suggested))
@@ -94,6 +98,9 @@ class Tenant:
         form.update({"account": self.host, "decision": "allow", "user_id": ""})
         answer = s.post(authorize.split("?")[0], data=form, allow_redirects=False, timeout=30)
         location = answer.headers["Location"]
+        query = dict(parse_qsl(urlsplit(location).query))
+        self.sent_secrets.extend(v for k, v in query.items() if k in ("code", "state"))
+        self.sent_secrets.append(ticket["url"].split("ticket=", 1)[1])
         back = s.get(location.split("?")[0], params=dict(parse_qsl(urlsplit(location).query)), timeout=60)
         if back.status_code != 200:
             raise SetupError(f"connecting amoCRM failed: {back.status_code} {back.text[:300]}")
@@ -109,7 +116,9 @@ class Tenant:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if id_token:
             headers["X-Google-Id-Token"] = id_token
+            self.sent_secrets.append(id_token)
         headers = signing.sign(method, url, headers, data, key_id=self.connection_id, secret=self.secret)
+        self.sent_secrets.append(headers["Signature"].split(":")[1])  # sig1=:<base64>:
         return requests.request(method, url, data=data, headers=headers, timeout=60)
 
     def start_sync(self, *, confirm: bool = True) -> str:

@@ -74,6 +74,10 @@ class Table:
     cells: dict[str, list[Any]]  # column id -> values of rows 2..n (index 0 is row 2)
     row_count: int = 0  # data rows seen (the longest column)
 
+    def layout(self) -> Table:
+        """Where the columns are, without the cells (what a run keeps once the rows are parsed)."""
+        return Table(self.title, self.positions, self.headers, {}, self.row_count)
+
     def cell(self, column_id: str, i: int) -> Any:
         col = self.cells.get(column_id, [])
         return col[i] if i < len(col) else ""

@@ -1,13 +1,20 @@
 """The Redis connection and the production safety check.
 
-Owns: `connect()` (one client per process, short timeouts so a dead Redis fails fast instead of hanging
-a request) and `safety_warnings()` (Redis must not evict keys — it holds locks, tokens and the queue —
-and should persist). Uses INFO rather than CONFIG GET because Memorystore disables CONFIG.
+Owns: `connect()` and `safety_warnings()`. The client has short timeouts, so a dead Redis fails fast
+instead of hanging a request, and a few retries with backoff, so a Redis restart or failover — seconds
+of refused connections, then "loading the dataset" — is waited out instead of crashing the RQ worker
+that was watching its work horse. The check: Redis must not evict keys (it holds locks, tokens and the
+queue) and should persist. Uses INFO rather than CONFIG GET because Memorystore disables CONFIG.
 """
 
 from __future__ import annotations
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+# 0.1, 0.2, 0.4, 0.8, 1.6, then 2 s: about 9 s in all before an error reaches the caller.
+RETRY_ATTEMPTS = 8
 
 
 def connect(url: str, *, timeout_s: float = 5.0) -> redis.Redis:
@@ -17,6 +24,8 @@ def connect(url: str, *, timeout_s: float = 5.0) -> redis.Redis:
         socket_timeout=timeout_s,
         health_check_interval=30,
         retry_on_timeout=False,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), RETRY_ATTEMPTS),
+        retry_on_error=[redis.ConnectionError, redis.BusyLoadingError],
     )
 
 

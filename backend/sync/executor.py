@@ -6,14 +6,17 @@ Order: new contacts -> contact updates -> new leads -> lead updates -> links -> 
 - Creates are recorded as intents first and the ledger is written right after each create batch, so a
   crash or an ambiguous timeout never creates the same lead twice (see `sync/intents.py`).
 - The ledger moves only for rows whose amoCRM writes all succeeded; other rows stay as they were and the
-  next run plans them again.
+  next run plans them again. Fields the run still has to write into the SHEET keep their previous base
+  here (`before_sheet`); `run.py` moves them once the sheet write succeeded — a crash in between must
+  not leave a base the sheet never showed (the next run would take the old cell for a sheet edit and
+  revert amoCRM).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +42,7 @@ class Outcome:
     lead_ids: dict[str, int] = field(default_factory=dict)  # created or adopted leads
     contact_ids: dict[str, int] = field(default_factory=dict)  # NewContact ref -> id
     failed: dict[str, str] = field(default_factory=dict)  # row key -> human reason
-    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    settled: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # ledger moved: (lead, contact)
     counts: dict[str, int] = field(default_factory=dict)
 
     def bump(self, name: str, by: int = 1) -> None:
@@ -73,6 +76,19 @@ class Executor:
     side: AmoSide
     progress: Progress = lambda phase, done, total: None
     clock: Callable[[], float] = time.time
+    previous: Mapping[str, LedgerEntry] = field(default_factory=dict)  # the ledger the plan was made on
+
+    def before_sheet(self, rp: RowPlan) -> dict:
+        """The row's new base, except fields still to be written into the sheet: those keep the
+        previous base (or none, for a new row) until the sheet write succeeded."""
+        base = dict(rp.base)
+        old = self.previous.get(rp.key)
+        for target in rp.sheet_update:
+            if old is not None and target in old.values:
+                base[target] = old.values[target]
+            else:
+                base.pop(target, None)
+        return base
 
     def run(self, plan: Plan) -> Outcome:
         out = Outcome()
@@ -120,14 +136,13 @@ class Executor:
         where the limiter would make the next one wait anyway."""
         if not plan.new_contacts:
             return
-        payloads = []
-        for nc in plan.new_contacts:
-            p = fx.contact_payload(nc.values, self.ctx)
-            p.setdefault("name", "")
-            payloads.append({**p, "request_id": nc.ref})
-        self.progress("creating contacts", 0, len(payloads))
-        created: list[dict] = []
-        for i, batch in enumerate(_chunks(payloads)):
+        total = len(plan.new_contacts)
+        self.progress("creating contacts", 0, total)
+        created = 0
+        for i, contacts in enumerate(_chunks(list(plan.new_contacts))):  # payloads per batch, as leads
+            batch = [{**fx.contact_payload(nc.values, self.ctx), "request_id": nc.ref} for nc in contacts]
+            for p in batch:
+                p.setdefault("name", "")
             t0 = self.clock()  # a crash after creating them finds them again by signature
             sigs = {p["request_id"]: contact_sig(p, self.ctx.region, canonical=True) for p in batch}
             self.intents.put("contact", sigs, t0)
@@ -151,10 +166,10 @@ class Executor:
                     canonical=True,
                 )
             self.intents.done([p["request_id"] for p in batch])
-            created += done
-            self.progress("creating contacts", min((i + 1) * MAX_PAGE, len(payloads)), len(payloads))
-        out.bump("contacts_created", len(created))
-        for ref in {p["request_id"] for p in payloads} - set(out.contact_ids):
+            created += len(done)
+            self.progress("creating contacts", min((i + 1) * MAX_PAGE, total), total)
+        out.bump("contacts_created", created)
+        for ref in {nc.ref for nc in plan.new_contacts} - set(out.contact_ids):
             reason = out.failed.pop(ref, "amoCRM did not create the contact")
             for rp in plan.rows:
                 if rp.contact == ref:
@@ -208,10 +223,10 @@ class Executor:
         if not creates:
             return
         by_key = {rp.key: rp for rp in creates}
-        payloads = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in creates]
-        self.progress("creating leads", 0, len(payloads))
+        self.progress("creating leads", 0, len(creates))
         done = 0
-        for batch in _chunks(payloads):
+        for rows in _chunks(creates):  # payloads per batch: 100,000 of them at once cost 150 MB
+            batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
             t0 = self.clock()
             self.intents.put("lead", {p["request_id"]: lead_sig(p) for p in batch}, t0)
             try:
@@ -228,14 +243,14 @@ class Executor:
                 rp = by_key[key]
                 out.lead_ids[key] = int(item["id"])
                 entries[key] = LedgerEntry(
-                    int(item["id"]), self._contact_id(rp, out), dict(rp.base), self.clock()
+                    int(item["id"]), self._contact_id(rp, out), self.before_sheet(rp), self.clock()
                 )
             self.ledger.put_many(entries)  # before anything else can fail: the lead exists now
-            out.ledger.update(entries)
+            out.settled.update((k, (le.lead_id, le.contact_id)) for k, le in entries.items())
             self.intents.done([p["request_id"] for p in batch])
             done += len(batch)
             out.bump("leads_created", len(created))
-            self.progress("creating leads", done, len(payloads))
+            self.progress("creating leads", done, len(creates))
 
     def _update_leads(self, plan: Plan, out: Outcome) -> None:
         items = [
@@ -272,7 +287,7 @@ class Executor:
                 continue
             if rp.has_actions or rp.ledger_dirty:
                 entries[rp.key] = LedgerEntry(
-                    rp.lead_id, self._contact_id(rp, out), dict(rp.base), self.clock()
+                    rp.lead_id, self._contact_id(rp, out), self.before_sheet(rp), self.clock()
                 )
         self.ledger.put_many(entries)
-        out.ledger.update(entries)
+        out.settled.update((k, (le.lead_id, le.contact_id)) for k, le in entries.items())

@@ -59,11 +59,23 @@ def _progress(phase: str, done: int, total: int) -> None:
     job.save_meta()
 
 
+AUTOMATIC = ("amo", "reconcile")  # runs nobody is watching: a tripped guard must reach the sidebar
+
+
 def _finish(connection_id: str, report: Report) -> dict:
     job = get_current_job()
     if job is not None:
         job.meta["report"] = report.to_json()
         job.save_meta()
+    if report.status == "finished":
+        amo_account.tenants(services.current()).set_fields(connection_id, last_error="")
+    elif report.status == "waiting_confirmation" and report.kind in AUTOMATIC:
+        reasons = "; ".join(g["reason"] for g in report.guards if g["tripped"])
+        amo_account.tenants(services.current()).set_fields(
+            connection_id,
+            last_error=f"Changes from amoCRM are waiting for confirmation ({reasons}). "
+            "Run a sync from the sidebar to review and confirm them.",
+        )
     log.info(
         "connection %s: %s run %s: %s",
         connection_id,

@@ -75,6 +75,8 @@ class ColumnMapping:
         """Parse a mapping sent by the sidebar; raises MappingError listing every problem."""
         problems: list[str] = []
         columns: list[ColumnRule] = []
+        if not isinstance(data, Mapping):
+            raise MappingError(["the mapping must be a JSON object"])
         raw_columns = data.get("columns")
         if not isinstance(raw_columns, list):
             raise MappingError(["columns must be a list"])
@@ -100,7 +102,7 @@ class ColumnMapping:
             pipeline_id = int(data["pipeline_id"])
             default = data.get("default_status_id")
             default_status_id = int(default) if default not in (None, "") else None
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: int(1e400)
             problems.append("pipeline_id must be a pipeline id (and default_status_id a status id)")
             pipeline_id, default_status_id = 0, None
         if problems:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -81,7 +82,11 @@ def phone(raw: Raw, region: str = "RU") -> Parsed:
         return Parsed(error=f'invalid phone "{_short(raw)}"')
     if not phonenumbers.is_possible_number(number):
         return Parsed(error=f'invalid phone "{_short(raw)}" (wrong number of digits)')
-    return Parsed(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    again = phonenumbers.format_number(phonenumbers.parse(e164, region), phonenumbers.PhoneNumberFormat.E164)
+    if again != e164:  # e.g. "+510000000000": runs of leading zeros phonenumbers cannot keep stable
+        return Parsed(error=f'invalid phone "{_short(raw)}"')
+    return Parsed(e164)
 
 
 @_memo
@@ -182,8 +187,13 @@ def user(raw: Raw, users: Mapping[int, tuple[str, str]]) -> Parsed:
     """A responsible user by name or e-mail (users: id -> (name, email)) -> the user id."""
     if _blank(raw):
         return EMPTY
-    if isinstance(raw, (int, float)) and int(raw) in users:
-        return Parsed(str(int(raw)))
+    if (
+        isinstance(raw, (int, float))
+        and not isinstance(raw, bool)
+        and math.isfinite(raw)
+        and int(raw) in users
+    ):
+        return Parsed(str(int(raw)))  # (a checkbox's TRUE is not user 1; an infinite number is no user)
     wanted = fold(str(raw))
     for uid, (name, mail) in sorted(users.items()):
         if wanted in (fold(name), fold(mail or "")):

@@ -55,6 +55,8 @@ class PlanInput:
     create_defaults: Mapping[str, Value] = field(default_factory=dict)  # what amoCRM sets on create
     full_scan: bool = True  # `rows` is the whole sheet (so ledger keys missing from it were removed)
     blast_radius: float = 0.2
+    synced_rows: int | None = None  # rows the connection has synced; the guard's share is of these, not
+    # of this run's scope (a webhook drain of 5 changed leads is 100 % of its scope, ~0 % of the sheet)
 
 
 def plan(inp: PlanInput) -> Plan:
@@ -257,7 +259,7 @@ def _finish(inp, drafts, rules, new_contacts, contact_updates) -> Plan:
 
 
 def _guards(inp: PlanInput, changed: int, cleared: int) -> tuple[Guard, ...]:
-    known = max(len(inp.ledger), 1)
+    known = max(inp.synced_rows if inp.synced_rows is not None else len(inp.ledger), 1)
     limit = inp.blast_radius * known
     return (
         Guard(

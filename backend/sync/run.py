@@ -27,7 +27,7 @@ from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import History, Ledger
 from backend.sync import fields as fx
-from backend.sync.executor import Executor
+from backend.sync.executor import Executor, Outcome
 from backend.sync.intents import Intents
 from backend.sync.mapping import ColumnMapping
 from backend.sync.model import AmoLead, LedgerEntry, Plan
@@ -188,6 +188,8 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
         if table != expected:  # the sheet changed meanwhile: parse what it holds now
             side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+        del expected
+    table = table.layout()  # the rows live on in `side`; the raw cells are not needed again
     full_scan = kind in ("full", "reconcile")
     scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
     if scope is not None:
@@ -220,6 +222,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
             create_defaults=_defaults(p),
             full_scan=full_scan,
             blast_radius=svc.settings.blast_radius_share,
+            synced_rows=len(base) if full_scan else ledger.count(),
         )
     )
     report.preview = _counts(the_plan)
@@ -230,7 +233,8 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     if the_plan.needs_confirmation and not confirm and kind != "edits":
         report.status = "waiting_confirmation"
         return report
-    out = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress).run(the_plan)
+    executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
+    out = executor.run(the_plan)
     now = time.time()
     history, errors = History(svc.redis, cid), ErrorList(svc.redis, cid)
     wb = Writeback(
@@ -238,6 +242,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     )
     progress("writing the sheet", 0, 1)
     written = wb.write(the_plan, out, now)
+    _settle_sheet_fields(ledger, the_plan, out, wb.written)
     progress("recording history", 0, 1)
     wb.record(
         the_plan, out, now, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()}
@@ -249,6 +254,19 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         report.result["healed"] = sum(1 for rp in the_plan.actions)
     progress("done", 1, 1)
     return report
+
+
+def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: Outcome, written: set[str]) -> None:
+    """Now that the sheet shows them, the fields written into it join the rows' base (see executor)."""
+    settled = {}
+    for rp in the_plan.rows:
+        ids = out.settled.get(rp.key)
+        if rp.sheet_update and ids is not None and rp.key in written:
+            settled[rp.key] = LedgerEntry(ids[0], ids[1], dict(rp.base), time.time())
+            if len(settled) >= 1000:
+                ledger.put_many(settled)
+                settled = {}
+    ledger.put_many(settled)
 
 
 def _scope(kind, keys, lead_ids, contact_ids, ledger: Ledger) -> set[str] | None:

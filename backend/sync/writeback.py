@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +51,10 @@ class Writeback:
     def source(self) -> str:
         return {"full": "full sync", "edits": "edit", "amo": "webhook"}.get(self.kind, self.kind)
 
-    def cells(self, plan: Plan, out: Outcome, now: float) -> dict[tuple[str, str], Any]:
-        """(row key, column id) -> value to write."""
-        cells: dict[tuple[str, str], Any] = {}
+    def cells(self, plan: Plan, out: Outcome, now: float) -> dict[str, dict[str, Any]]:
+        """Column id -> {row key -> value to write} (per column: no tuple per cell for 400,000 cells)."""
+        cells: dict[str, dict[str, Any]] = {}
+        stamped = f"{OK} {stamp(now)}"
         for rp in plan.rows:
             if rp.row is None:
                 continue
@@ -62,30 +63,37 @@ class Writeback:
                 for target, value in rp.sheet_update.items():
                     col = self.mapping.column_of(target)
                     if col is not None:
-                        cells[(rp.key, col.column)] = fx.render_cell(target, value, self.ctx)
+                        cells.setdefault(col.column, {})[rp.key] = fx.render_cell(target, value, self.ctx)
                 lead_id = out.lead_ids.get(rp.key) or (rp.lead_id if rp.relink else None)
                 if lead_id:
-                    cells[(rp.key, "lead_id")] = lead_id
-                    cells[(rp.key, "link")] = lead_link(self.ctx.catalog.host, lead_id)
+                    cells.setdefault("lead_id", {})[rp.key] = lead_id
+                    cells.setdefault("link", {})[rp.key] = lead_link(self.ctx.catalog.host, lead_id)
             message = f"⚠ {failed}" if failed else rp.message
             if failed or rp.mark or rp.has_actions:
-                cells[(rp.key, "sync")] = f"{OK} {stamp(now)}" if message == OK else message
+                cells.setdefault("sync", {})[rp.key] = stamped if message == OK else message
         return cells
 
     def write(self, plan: Plan, out: Outcome, now: float) -> int:
-        """Write the plan's cells where their keys are now; return the number of cells written."""
+        """Write the plan's cells where their keys are now; return the number of cells written.
+        Afterwards `written` holds the row keys all of whose cells went into the sheet."""
+        self.written: set[str] = set()
         cells = self.cells(plan, out, now)
         if not cells:
             return 0
         where = read_keys(self.sheets, self.spreadsheet_id, self.sheet_id)
-        by_column: dict[str, dict[int, Any]] = {}
-        for (key, column), value in cells.items():
-            row = where.get(key)
-            if row is not None and column in self.table.positions:
-                by_column.setdefault(column, {})[row] = value
+        unwritable = {
+            k for column, by_key in cells.items() if column not in self.table.positions for k in by_key
+        }
+        written = {k for by_key in cells.values() for k in by_key if k in where} - unwritable
         data = []
-        for column, values in by_column.items():
+        for column, by_key in cells.items():
+            if column not in self.table.positions:
+                continue
+            values = {row: value for key, value in by_key.items() if (row := where.get(key)) is not None}
+            by_key.clear()
             rows = sorted(values)
+            if not rows:
+                continue
             start = prev = rows[0]
             run = [values[start]]
             for r in [*rows[1:], None]:
@@ -97,7 +105,9 @@ class Writeback:
                 if r is not None:
                     start = prev = r
                     run = [values[r]]
+        del cells, where
         self.sheets.update_values(self.spreadsheet_id, data)
+        self.written = written
         return sum(len(d["values"]) for d in data)
 
     def record(
@@ -109,24 +119,35 @@ class Writeback:
         amo_before: Mapping[int, Mapping[str, Any]],
     ) -> None:
         """Append each row's changes (old -> new, direction, source) to its history."""
+        self.history.record_many(self._events(plan, out, now, sheet_before, amo_before))
+        self.errors.update(plan, out)
+
+    def _events(
+        self,
+        plan: Plan,
+        out: Outcome,
+        now: float,
+        sheet_before: Mapping[str, Mapping[str, Any]],
+        amo_before: Mapping[int, Mapping[str, Any]],
+    ) -> Iterator[tuple[str, list[dict]]]:
+        """Row key -> its new history items, one row at a time (100,000 rows' events at once: 60 MB)."""
         labels = {c.target: c.header or c.target for c in self.mapping.columns}
-        events: dict[str, list[dict]] = {}
         for rp in plan.rows:
             if rp.key in out.failed:
-                events.setdefault(rp.key, []).append(
-                    {"at": now, "source": self.source, "error": out.failed[rp.key]}
-                )
+                yield rp.key, [{"at": now, "source": self.source, "error": out.failed[rp.key]}]
                 continue
-            items = events.setdefault(rp.key, [])
+            items = []
             if rp.create_lead is not None and rp.key in out.lead_ids:
                 items.append({"at": now, "source": self.source, "created_lead": out.lead_ids[rp.key]})
+            amo_old = amo_before.get(rp.lead_id or 0, {})
+            sheet_old = sheet_before.get(rp.key, {})
             for target, value in {**rp.lead_update, **rp.contact_update}.items():
-                items.append(_change(now, self.source, labels.get(target, target), "to_amo", None, value))
+                label = labels.get(target, target)
+                items.append(_change(now, self.source, label, "to_amo", amo_old.get(target), value))
             for target, value in rp.sheet_update.items():
                 if rp.create_lead is None:
-                    items.append(
-                        _change(now, self.source, labels.get(target, target), "to_sheet", None, value)
-                    )
+                    label = labels.get(target, target)
+                    items.append(_change(now, self.source, label, "to_sheet", sheet_old.get(target), value))
             for c in rp.conflicts:
                 items.append(
                     {
@@ -142,8 +163,8 @@ class Writeback:
                         },
                     }
                 )
-        self.history.record_many({k: v for k, v in events.items() if v})
-        self.errors.update(plan, out)
+            if items:
+                yield rp.key, items
 
 
 def _change(now: float, source: str, label: str, direction: str, old: Any, new: Any) -> dict:
@@ -172,10 +193,11 @@ class ErrorList:
             else:
                 good.append(rp.key)
         pipe = self.client.pipeline()
-        if bad:
-            pipe.hset(self.key, mapping=bad)
-        if good:
-            pipe.hdel(self.key, *good)
+        items = list(bad.items())
+        for i in range(0, len(items), 1000):  # bounded commands: an import touches 100,000 rows
+            pipe.hset(self.key, mapping=dict(items[i : i + 1000]))
+        for i in range(0, len(good), 1000):
+            pipe.hdel(self.key, *good[i : i + 1000])
         pipe.execute()
 
     def all(self) -> dict[str, dict]:

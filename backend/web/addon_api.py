@@ -43,6 +43,7 @@ CHALLENGE_KEY = "amo_sync_challenge"
 CHALLENGE_TTL_S = 600
 _SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{10,100}$")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
 def _svc():
@@ -236,8 +237,26 @@ def sync(connection_id: str):
     return jsonify(_enqueue(connection_id, "sync", jobs.full_sync, False, confirm)), 202
 
 
+# RQ's job statuses as the sidebar knows them (a closed list: docs/openapi.yaml `Job.status`).
+_JOB_STATUS = {
+    "created": "queued",
+    "queued": "queued",
+    "deferred": "queued",
+    "scheduled": "queued",
+    "ready_to_enqueue": "queued",
+    "rate_limited": "queued",
+    "started": "started",
+    "finished": "finished",
+    "failed": "failed",
+    "canceled": "failed",
+    "stopped": "failed",
+}
+
+
 @bp.get("/connections/<connection_id>/jobs/<job_id>")
 def job(connection_id: str, job_id: str):
+    if not _JOB_ID.match(job_id):  # RQ refuses such ids with a ValueError: unknown to us, not a 500
+        raise NotFound("That job is unknown or too old.")
     try:
         j = Job.fetch(job_id, connection=_svc().redis)
     except NoSuchJobError:
@@ -250,12 +269,7 @@ def job(connection_id: str, job_id: str):
     out = {
         "job_id": j.id,
         "kind": j.meta.get("kind", ""),
-        "status": {
-            "deferred": "queued",
-            "scheduled": "queued",
-            "canceled": "failed",
-            "stopped": "failed",
-        }.get(str(status), str(status)),
+        "status": _JOB_STATUS.get(str(status), "queued"),
         "progress": j.meta.get("progress") or {"phase": "queued", "done": 0, "total": 0, "percent": 0.0},
     }
     if report:

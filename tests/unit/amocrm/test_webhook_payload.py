@@ -116,3 +116,36 @@ def test_fuzz_structured_hooks(items):
         return
     assert c.account_id == 42
     assert all(isinstance(x, int) for x in c.lead_ids | c.contact_ids)
+
+
+# --- round trip: any nested structure amoCRM could send, written as PHP bracket keys, reads back whole --
+
+NAMES = st.from_regex(r"[a-z_][a-z_0-9]{0,8}", fullmatch=True).filter(lambda k: not k.isdigit())
+LEAF = st.text(max_size=12)
+TREE = st.recursive(
+    LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=4), st.dictionaries(NAMES, inner, min_size=1, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+def depth(node) -> int:
+    if isinstance(node, str):
+        return 0
+    return 1 + max(depth(v) for v in (node if isinstance(node, list) else node.values()))
+
+
+def php_pairs(prefix: str, node) -> list[tuple[str, str]]:
+    if isinstance(node, str):
+        return [(prefix, node)]
+    items = enumerate(node) if isinstance(node, list) else node.items()
+    return [pair for k, v in items for pair in php_pairs(f"{prefix}[{k}]", v)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(NAMES, TREE, min_size=1, max_size=4).filter(lambda d: depth(d) < 12))
+def test_bracket_form_round_trips(data):
+    form = [pair for name, value in data.items() for pair in php_pairs(name, value)]
+    assert parse_form(pairs(urlencode(form))) == data

@@ -174,6 +174,22 @@ def test_blast_radius_guard_trips_when_half_the_rows_would_change():
     assert not w.plan(blast_radius=0.6).needs_confirmation
 
 
+def test_blast_radius_is_a_share_of_the_connection_not_of_a_scoped_run():
+    """A webhook drain plans only the rows of the leads that changed: 6 changed leads are 100 % of its
+    scope but 6 % of the 100 synced rows — no confirmation (the drain used to wait for one forever)."""
+    from dataclasses import replace
+
+    from backend.sync.planner import plan
+
+    w = synced(*(row(f"k{i:02}", f"N{i}", None, None, str(i)) for i in range(100)))
+    for r in w.rows[:6]:
+        r.values[LEAD_PRICE] = "999"
+    inp = w.plan_input(rows=w.rows[:6], full_scan=False, blast_radius=0.2)
+    scoped = replace(inp, ledger={k: le for k, le in inp.ledger.items() if k in {r.key for r in w.rows[:6]}})
+    assert not plan(replace(scoped, synced_rows=100)).needs_confirmation
+    assert plan(replace(scoped, synced_rows=20)).needs_confirmation  # 6 of 20: a real blast radius
+
+
 def test_empty_sheet_read_trips_a_guard():
     w = synced(row("a", "Ivan", None, None, "1"))
     w.rows.clear()

@@ -1,0 +1,92 @@
+"""`python -m bench [all|import|edits|webhooks|scale] [--runs N]` — what `make bench` runs (`all`).
+
+Every benchmark starts the product afresh as real processes with the real limits (amoCRM 7 req/s and
+250 per batch, Google's Sheets quotas), prints its figures, and the run ends by writing
+`bench/results/latest.json` and the table in `docs/performance.md`. Nothing here asserts a time.
+Logs of every process go to a fresh directory under the system's temp dir (printed at the start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import report
+from bench.edits import run_edits
+from bench.imports import run_import
+from bench.product import Limits, Product
+from bench.webhooks import run_webhooks
+
+SUITES = ("import", "edits", "webhooks", "scale")
+
+
+def _stop_on_term(*_) -> None:
+    raise KeyboardInterrupt  # so `with Product` stops every child process
+
+
+def bench_import(logs: Path, runs: int) -> dict:
+    out = {}
+    for size in (1000, 10000):
+        results = []
+        for i in range(runs):
+            with Product.start(logs / f"import-{size}-{i}", Limits(), workers=0) as p:
+                results.append(run_import(p, size, host=f"import{size}-{i}.amocrm.ru"))
+            print(f"import {size}: run {i + 1}: {json.dumps(results[-1], ensure_ascii=False)}", flush=True)
+        out[f"import_{size}"] = {
+            **report.median_of(results),
+            "each_run": [{k: r[k] for k in ("wall_s", "ratio_to_floor", "amo_calls")} for r in results],
+        }
+    return out
+
+
+def bench_edits(logs: Path) -> dict:
+    with Product.start(logs / "edits", Limits(), workers=2) as p:
+        return {"edits": run_edits(p, "edits.amocrm.ru")}
+
+
+def bench_webhooks(logs: Path) -> dict:
+    with Product.start(logs / "webhooks", Limits(), workers=2) as p:
+        return {"webhooks": run_webhooks(p, "hooks.amocrm.ru")}
+
+
+def bench_scale(logs: Path) -> dict:
+    with Product.start(logs / "scale", Limits(), workers=0) as p:
+        r = run_import(p, 100_000, "scale.amocrm.ru")
+    keep = ("rows", "wall_s", "floor_s", "ratio_to_floor", "amo_calls", "sheets_calls", "peak_rss_mb")
+    return {"import_100000": {k: r[k] for k in keep} | {"peak_rss_mb_by_role": r["peak_rss_mb_by_role"]}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("suite", nargs="?", default="all", choices=("all", *SUITES))
+    parser.add_argument("--runs", type=int, default=3, help="runs of each import size (medians reported)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_term)
+    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    print(f"bench: process logs in {logs}", flush=True)
+    chosen = SUITES if args.suite == "all" else (args.suite,)
+    results: dict = {}
+    for suite in chosen:
+        if suite == "import":
+            results.update(bench_import(logs, args.runs))
+        elif suite == "edits":
+            results.update(bench_edits(logs))
+        elif suite == "webhooks":
+            results.update(bench_webhooks(logs))
+        elif suite == "scale":
+            results.update(bench_scale(logs))
+        print(f"bench: {suite} done", flush=True)
+    results["machine"] = report.machine()
+    report.write_json(results)
+    merged = json.loads(report.LATEST.read_text())
+    report.write_doc(merged)
+    print(report.table(merged))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""`make faults`: the fault suite (see `suite.py` for its frame and `catalog.py` for the cases)."""

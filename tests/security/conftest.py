@@ -1,0 +1,41 @@
+"""The product as real processes with two tenants — Alice's sheet on one amoCRM account and Bob's on
+another — each set up over HTTP as the add-on and a person do it. Shared by the security suite: the
+cross-tenant checks, HTTP fuzzing, schemathesis and the log scan (which reads these processes' logs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from bench.product import Limits, Product
+from bench.rows import new_rows
+from bench.settle import settle
+from bench.tenant import Tenant
+
+# Real amoCRM limits; generous Sheets quotas (schemathesis reads mappings many times a minute).
+LIMITS = Limits(sheets_reads_per_minute=100_000, sheets_writes_per_minute=100_000)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests marked `after_everything` (the log scan) run last, after every other test of the session."""
+    last = [item for item in items if item.get_closest_marker("after_everything")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+@dataclass
+class Two:
+    product: Product
+    a: Tenant  # Alice's
+    b: Tenant  # Bob's
+
+
+@pytest.fixture(scope="session")
+def two(tmp_path_factory) -> Two:
+    with Product.start(tmp_path_factory.mktemp("security-logs"), LIMITS, workers=1) as product:
+        a = Tenant.create(product, new_rows(5), host="alice.amocrm.ru", person="alice@example.com")
+        b = Tenant.create(product, new_rows(5, start=100), host="bob.amocrm.ru", person="bob@example.com")
+        for t in (a, b):
+            assert t.sync()["status"] == "finished"
+        settle(product)
+        yield Two(product, a, b)
