@@ -63,7 +63,7 @@ def collect(product: Product) -> dict[str, str]:
 
 
 def _pieces(secret: str) -> list[str]:
-    """16-character windows of the secret every 8 characters: any occurrence of 24+ characters of it
+    """16-character windows of the secret every 8 characters: any occurrence of 23+ characters of it
     contains one of them whole."""
     return [secret[i : i + PIECE] for i in range(0, max(1, len(secret) - PIECE + 1), PIECE // 2)]
 
