@@ -109,7 +109,7 @@ def table(r: dict[str, Any]) -> str:
     if w := r.get("webhooks"):
         lines += [
             _row(
-                f"webhooks at {w['target_rps']:.0f} req/s for {w['duration_s']:.0f} s: achieved",
+                f"webhooks at {w['target_rps']:.0f} req/s for {w['wall_s']:.0f} s: achieved",
                 f"{w['rps']} req/s, {w['sent']} sent",
                 "300 req/s",
             ),

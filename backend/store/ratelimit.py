@@ -5,7 +5,9 @@ counts per minute; a token bucket that allows a burst and then a steady rate can
 into one amoCRM window. So each caller *reserves* a send time: the script keeps the scheduled send times
 of the last window in a sorted set and returns how long to wait so that no window of `window_s + margin_s`
 ever holds more than `limit` of them — across every web and worker process. A 429's Retry-After is
-shared too: `block(seconds)` pushes every later reservation past it.
+shared too: `block(seconds)` pushes every later reservation past it. A per-minute quota can also be
+*paced* (a sixth of it per 10 s for Sheets): spent in a burst, 60 reads a minute left every edit waiting
+40 s for the minute to pass; paced, edits arriving meanwhile are gathered into the next run instead.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 import redis
 
 # KEYS[1] the sorted set of scheduled times, KEYS[2] the "blocked until" key.
-# ARGV: limit, window (s), member id. Returns the scheduled time minus now, in microseconds.
+# ARGV: limit, window (us), member id[, pace limit, pace window (us)].
+# Returns the scheduled time minus now, in microseconds.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -32,6 +35,14 @@ if count >= limit then
   -- the (count - limit + 1)-th most recent reservation must have left the window before we go
   local edge = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
   local free = tonumber(edge[2]) + window
+  if free > at then at = free end
+end
+-- pacing (optional): no more than ARGV[4] of them in any ARGV[5]-long stretch either, so a burst cannot
+-- spend a whole minute's quota in seconds and leave every caller waiting out the rest of the minute
+local pace = tonumber(ARGV[4] or '0')
+if pace > 0 and count >= pace then
+  local edge = redis.call('ZRANGE', KEYS[1], count - pace, count - pace, 'WITHSCORES')
+  local free = tonumber(edge[2]) + tonumber(ARGV[5])
   if free > at then at = free end
 end
 -- never schedule before the latest reservation: keeps send order equal to reservation order
@@ -61,6 +72,9 @@ class SlidingWindowLimiter:
     limit: int
     window_s: float = 1.0
     margin_s: float = 0.0  # widen the window a little: requests do not arrive exactly when sent
+    # Spend the window's quota evenly: at most `pace_limit` reservations in any `pace_window_s` (0: off).
+    pace_limit: int = 0
+    pace_window_s: float = 0.0
 
     def __post_init__(self) -> None:
         self._reserve = self.client.register_script(_RESERVE)
@@ -73,7 +87,10 @@ class SlidingWindowLimiter:
     def reserve(self) -> float:
         """Reserve one request slot; return the seconds to wait before sending it."""
         window_us = int((self.window_s + self.margin_s) * 1_000_000)
-        wait_us = self._reserve(keys=self._keys, args=[self.limit, window_us, uuid.uuid4().hex])
+        args = [self.limit, window_us, uuid.uuid4().hex]
+        if self.pace_limit > 0:
+            args += [self.pace_limit, int(self.pace_window_s * 1_000_000)]
+        wait_us = self._reserve(keys=self._keys, args=args)
         return max(0.0, int(wait_us) / 1_000_000)
 
     def acquire(self) -> float:

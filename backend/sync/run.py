@@ -177,6 +177,12 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     report = Report(kind)
     if not preview:
         _adopt_pending(p, ledger, intents)
+    known_leads: dict[int, dict] = {}
+    if kind == "amo" and not preview:
+        echo = _amo_echo(p, ledger, lead_ids, contact_ids, progress)
+        if isinstance(echo, Report):
+            return echo
+        known_leads = echo
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
     side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
@@ -200,7 +206,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         base.update(ledger.get_many(k for k in scope if k not in base))
     progress("reading amoCRM", 0, 1)
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
-    known, synthesized = ({}, {}) if kind != "reconcile" else _reconcile_delta(svc, p, base)
+    known, synthesized = (known_leads, {}) if kind != "reconcile" else _reconcile_delta(svc, p, base)
     amo = amo_side(
         p.amo,
         p.mapping,
@@ -252,6 +258,32 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         _advance_cursor(svc, p, amo.raw_leads)
     if kind == "reconcile":
         report.result["healed"] = sum(1 for rp in the_plan.actions)
+    progress("done", 1, 1)
+    return report
+
+
+def _amo_echo(
+    p: Parts, ledger: Ledger, lead_ids: set[int], contact_ids: set[int], progress: Progress
+) -> Report | dict[int, dict]:
+    """amoCRM's webhooks announce our own writes too. When every changed lead (and its main contact)
+    still holds exactly what its row's base holds, the change is an echo and the sheet has nothing to
+    learn: answer without reading the sheet — a Sheets read per echo would spend the service account's
+    60 reads a minute on nothing. Otherwise return the leads already fetched, for the full run."""
+    base = ledger.get_many(_scope("amo", None, lead_ids, contact_ids, ledger) or ())
+    report = Report("amo", result={"rows": len(base), "unchanged": len(base), "echo": 1})
+    if not base:
+        return report  # leads no row of this sheet shows (rows still being keyed sync on their own)
+    progress("reading amoCRM", 0, 1)
+    amo = amo_side(p.amo, p.mapping, p.ctx, [], base, None)
+    targets = [c.target for c in p.mapping.columns]
+    for le in base.values():
+        al = amo.leads.get(le.lead_id)
+        if (
+            al is None
+            or al.contact_id != le.contact_id
+            or any(t not in le.values or al.values.get(t) != le.values[t] for t in targets)
+        ):
+            return amo.raw_leads
     progress("done", 1, 1)
     return report
 

@@ -59,6 +59,21 @@ def test_limiter_first_requests_go_at_once_then_wait(redis_client):
     assert 0.9 < waits[3] <= 1.0 and 0.9 < waits[4] <= 1.01
 
 
+def test_a_paced_limiter_spreads_a_minutes_quota_instead_of_spending_it_at_once(redis_client):
+    """60 a minute paced 10 per 10 s: a burst of 25 goes 10 at once, 10 after 10 s, 5 after 20 s —
+    not 25 at once (which would leave the next 35 seconds' callers waiting for the minute to pass)."""
+    limiter = SlidingWindowLimiter(
+        redis_client, "z", limit=60, window_s=60.0, pace_limit=10, pace_window_s=10.0
+    )
+    waits = [limiter.reserve() for _ in range(25)]
+    assert waits[:10] == [0] * 10
+    assert all(9.9 < w <= 10.0 for w in waits[10:20]), waits[10:20]
+    assert all(19.9 < w <= 20.0 for w in waits[20:]), waits[20:]
+    # the minute's quota still holds: the 61st reservation waits for the first to leave the minute
+    more = [limiter.reserve() for _ in range(36)]
+    assert 59.9 < more[-1] <= 60.0 and more[-2] <= 50.0
+
+
 def test_limiter_block_holds_everyone(redis_client):
     a = SlidingWindowLimiter(redis_client, "y", limit=100)
     b = SlidingWindowLimiter(redis.Redis(connection_pool=redis_client.connection_pool), "y", limit=100)

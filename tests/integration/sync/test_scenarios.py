@@ -3,6 +3,7 @@
 from collections import Counter
 
 import pytest
+from rq.job import Job
 
 from tests.integration.amocrm.conftest import HOST
 from tests.integration.sync.messy import HEADERS, messy
@@ -75,19 +76,23 @@ def small(make_stack):
 def test_2_editing_a_budget_updates_the_lead_and_our_own_webhook_plans_nothing(small):
     key = keys_by_name(small)["Olga Smirnova"]
     small.edit("Leads!D3", [["250"]])
+    sheets_before = small.sheets.admin.counters()
     calls_before = small.amo.admin.counters()["by_endpoint"].get("PATCH /api/v4/leads", 0)
-    small.send_edits([key])
+    edits_job = small.send_edits([key]).json()["job_id"]
     small.work()
     lead_id = int(small.row_of(key)["amo_lead_id"])
     assert next(x for x in small.leads() if x["id"] == lead_id)["price"] == 250
     assert small.amo.admin.counters()["by_endpoint"].get("PATCH /api/v4/leads", 0) == calls_before + 1
-    # amoCRM fires update_lead for our own write; its drain plans nothing and writes nothing
+    # amoCRM fires update_lead for our own write; its drain plans nothing and writes nothing — and,
+    # seeing the lead hold what the row's base holds, does not even read the sheet
     small.settle()
     hooks = [
         d for d in small.amo.admin.webhook_deliveries(HOST) if ["leads[update][0][price]", "250"] in d["form"]
     ]
     assert hooks and all(d["state"] == "delivered" for d in hooks)
     assert small.amo.admin.counters()["by_endpoint"].get("PATCH /api/v4/leads", 0) == calls_before + 1
+    sheets_calls = sum(small.sheets.admin.counters().values()) - sum(sheets_before.values())
+    assert sheets_calls == Job.fetch(edits_job, connection=small.redis).meta["report"]["sheets_calls"] > 0
     assert small.row_of(key)["Бюджет"] == 250
     history = small.call("GET", f"/rows/{key}/history").json()["history"]
     assert any(h.get("field") == "Бюджет" and h.get("new") == "250" for h in history)
