@@ -118,7 +118,8 @@ def table(r: dict[str, Any]) -> str:
             ),
             _row("webhooks: errors", w["errors"], "0"),
             _row(
-                f"webhooks: all {w['leads']} changes in the sheet after the first / last webhook",
+                f"webhooks: all {w['leads']} changes (of {w.get('synced_rows', w['leads'])} rows) "
+                "in the sheet after the first / last webhook",
                 f"{w['all_in_sheet_s']} s / {w['all_in_sheet_after_load_s']} s",
                 "",
             ),

@@ -1,7 +1,9 @@
 """Webhook benchmark: amoCRM's webhooks at a sustained rate against the gunicorn web service.
 
-Set-up: a tenant with `leads` synced rows; every lead then gets a new budget in amoCRM by a manager,
-with amoCRM's own deliveries of those changes dropped — so the only way the sheet learns them is the
+Set-up: a tenant with `synced` rows; `leads` of their leads (a fifth: as many as the blast-radius guard
+lets an automatic run change without a person's confirmation — a manager changing *every* lead would,
+rightly, wait for one) then get a new budget in amoCRM by a manager, with amoCRM's own deliveries of
+those changes dropped — so the only way the sheet learns them is the
 load. A separate process (`bench/loadgen.py`) then POSTs amoCRM-shaped `leads[update]` bodies for those
 leads (cycling through them; a lead's change arrives several times, as amoCRM's retries do) at `rate`
 requests/s for `duration_s`. Measured: ack latency p50/p95/p99 and errors at the load generator, and
@@ -50,20 +52,26 @@ def hook_body(account: dict, lead: dict, price: int) -> str:
 
 
 def run_webhooks(
-    product: Product, host: str, leads: int = 1000, rate: float = 300, duration_s: float = 30
+    product: Product,
+    host: str,
+    leads: int = 1000,
+    synced: int = 5000,
+    rate: float = 300,
+    duration_s: float = 30,
 ) -> dict[str, Any]:
-    tenant = Tenant.create(product, new_rows(leads), host=host)
+    tenant = Tenant.create(product, new_rows(synced), host=host)
     if tenant.sync()["status"] != "finished":
         raise RuntimeError("webhooks benchmark: the initial import did not finish")
     settle(product)
     amo = product.amo
     account = amo.account(host)
     (hook,) = [h for h in amo.webhooks(host) if h["destination"].startswith(product.web_url)]
+    changed = {lead["id"] for lead in sorted(tenant.leads(), key=lambda x: x["id"])[:leads]}
     amo.set_faults(webhook_drop=leads)
-    for lead in tenant.leads():
-        amo.manager_update_lead(host, lead["id"], price=NEW_PRICE + lead["id"] % 1000)
+    for lead_id in sorted(changed):
+        amo.manager_update_lead(host, lead_id, price=NEW_PRICE + lead_id % 1000)
     amo.set_faults(webhook_drop=0)
-    bodies = [hook_body(account, lead, lead["price"]) for lead in tenant.leads()]
+    bodies = [hook_body(account, lead, lead["price"]) for lead in tenant.leads() if lead["id"] in changed]
     amo.reset_counters()
     product.sheets.reset_counters()
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,6 +100,7 @@ def run_webhooks(
     return {
         **result,
         "leads": leads,
+        "synced_rows": synced,
         "all_in_sheet_s": round(in_sheet - started, 1) if in_sheet else None,
         "all_in_sheet_after_load_s": round(max(0.0, in_sheet - ended), 1) if in_sheet else None,
         "amo_calls": amo.counters()["by_account"].get(host, 0),
