@@ -262,30 +262,35 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     return report
 
 
+ECHO_CHUNK = 2500  # leads compared at a time: the echo of a 100,000-row import is never held whole
+
+
 def _amo_echo(
     p: Parts, ledger: Ledger, lead_ids: set[int], contact_ids: set[int], progress: Progress
 ) -> Report | dict[int, dict]:
     """amoCRM's webhooks announce our own writes too. When every changed lead (and its main contact)
     still holds exactly what its row's base holds, the change is an echo and the sheet has nothing to
     learn: answer without reading the sheet — a Sheets read per echo would spend the service account's
-    60 reads a minute on nothing. Otherwise return the leads already fetched, for the full run."""
+    60 reads a minute on nothing. Leads are compared ECHO_CHUNK at a time; at the first real change the
+    chunk's leads are returned for the full run, which fetches the rest."""
     base = ledger.get_many(_scope("amo", None, lead_ids, contact_ids, ledger) or ())
     report = Report("amo", result={"rows": len(base), "unchanged": len(base), "echo": 1})
-    if not base:
-        return report  # leads no row of this sheet shows (rows still being keyed sync on their own)
-    progress("reading amoCRM", 0, 1)
-    amo = amo_side(p.amo, p.mapping, p.ctx, [], base, None)
     targets = [c.target for c in p.mapping.columns]
-    for le in base.values():
-        al = amo.leads.get(le.lead_id)
-        if (
-            al is None
-            or al.contact_id != le.contact_id
-            or any(t not in le.values or al.values.get(t) != le.values[t] for t in targets)
-        ):
-            return amo.raw_leads
+    items = list(base.items())
+    for start in range(0, len(items), ECHO_CHUNK):
+        progress("reading amoCRM", start, len(items))
+        chunk = dict(items[start : start + ECHO_CHUNK])
+        amo = amo_side(p.amo, p.mapping, p.ctx, [], chunk, None)
+        for le in chunk.values():
+            al = amo.leads.get(le.lead_id)
+            if (
+                al is None
+                or al.contact_id != le.contact_id
+                or any(t not in le.values or al.values.get(t) != le.values[t] for t in targets)
+            ):
+                return amo.raw_leads
     progress("done", 1, 1)
-    return report
+    return report  # also when no row of this sheet shows these leads (rows being keyed sync on their own)
 
 
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: Outcome, written: set[str]) -> None:

@@ -110,6 +110,22 @@ def test_3_a_manager_moves_a_lead_and_the_row_shows_the_new_status(small):
     assert small.row_of(keys_by_name(small)["Olga Smirnova"])["Статус"] == "Первичный контакт"
 
 
+def test_3b_a_real_change_among_echoes_reaches_the_sheet(small, monkeypatch):
+    """One drain holding the echoes of our own two writes and a manager's stage move: the echo check
+    (one lead at a time here) must hand the run to the full path, and the move must reach the row."""
+    monkeypatch.setattr("backend.sync.run.ECHO_CHUNK", 1)
+    names = keys_by_name(small)
+    small.edit("Leads!D2:D3", [["111"], ["222"]])
+    small.send_edits([names["Иван Петров"], names["Olga Smirnova"]])
+    small.work()  # two PATCHes: amoCRM queues their webhooks
+    key = names["Пётр Иванов"]
+    lead_id = int(small.row_of(key)["amo_lead_id"])
+    small.amo.admin.manager_set_status(HOST, lead_id, stage_id(small, "Переговоры"))
+    small.settle()
+    assert small.row_of(key)["Статус"] == "Переговоры"
+    assert [small.row_of(names[n])["Бюджет"] for n in ("Иван Петров", "Olga Smirnova")] == [111, 222]
+
+
 def ids(stack) -> dict[str, int]:
     """name -> lead id, from the sheet."""
     grid = stack.grid()
