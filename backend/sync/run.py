@@ -177,9 +177,10 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     report = Report(kind)
     if not preview:
         _adopt_pending(p, ledger, intents)
+    scope = _scope(kind, keys, lead_ids, contact_ids, ledger)  # from the ledger alone: no sheet needed
     known_leads: dict[int, dict] = {}
     if kind == "amo" and not preview:
-        echo = _amo_echo(p, ledger, lead_ids, contact_ids, progress)
+        echo = _amo_echo(p, ledger, scope or set(), progress)
         if isinstance(echo, Report):
             return echo
         known_leads = echo
@@ -197,7 +198,6 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         del expected
     table = table.layout()  # the rows live on in `side`; the raw cells are not needed again
     full_scan = kind in ("full", "reconcile")
-    scope = _scope(kind, keys, lead_ids, contact_ids, ledger)
     if scope is not None:
         scope |= keyed_now  # rows a person added that the trigger did not key: sync them now, whatever ran
     rows = side.rows if scope is None else [r for r in side.rows if r.key in scope]
@@ -265,15 +265,13 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
 ECHO_CHUNK = 2500  # leads compared at a time: the echo of a 100,000-row import is never held whole
 
 
-def _amo_echo(
-    p: Parts, ledger: Ledger, lead_ids: set[int], contact_ids: set[int], progress: Progress
-) -> Report | dict[int, dict]:
+def _amo_echo(p: Parts, ledger: Ledger, scope: set[str], progress: Progress) -> Report | dict[int, dict]:
     """amoCRM's webhooks announce our own writes too. When every changed lead (and its main contact)
     still holds exactly what its row's base holds, the change is an echo and the sheet has nothing to
     learn: answer without reading the sheet — a Sheets read per echo would spend the service account's
     60 reads a minute on nothing. Leads are compared ECHO_CHUNK at a time; at the first real change the
     chunk's leads are returned for the full run, which fetches the rest."""
-    base = ledger.get_many(_scope("amo", None, lead_ids, contact_ids, ledger) or ())
+    base = ledger.get_many(scope)
     report = Report("amo", result={"rows": len(base), "unchanged": len(base), "echo": 1})
     targets = [c.target for c in p.mapping.columns]
     items = list(base.items())
