@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # Reinstall when pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help venv browser demo sandbox test lint bench faults clean
+.PHONY: help venv browser demo sandbox test lint bench faults clean addon-types
 
 help:
 	@echo "make demo     the whole product round trip on this machine (emulators, Redis, web, workers)"
@@ -36,8 +36,13 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The add-on type-checked against Apps Script's typings (package.json pins TypeScript and the @types).
+addon-types:
+	npm ci --no-audit --no-fund --loglevel=error
+	node tests/addon/typecheck.js
+
 # The fault suite's short form (tests/faults) and the security/fuzz suites (tests/security) run here too.
-test: lint browser
+test: lint browser addon-types
 	$(PY) -m pytest -q
 	node --test tests/addon/
 

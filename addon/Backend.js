@@ -16,9 +16,17 @@ function backendUrl_(path) {
   return CONFIG.BACKEND_URL.replace(/\/+$/, '') + API_PREFIX_ + path;
 }
 
-/** An Error the sidebar and the trigger understand. */
+/** @typedef {Error & {code: string, status: number, retryable: boolean}} BackendError */
+
+/**
+ * An Error the sidebar and the trigger understand.
+ * @param {string} code
+ * @param {string|null} [message]
+ * @param {number} [status]
+ * @returns {BackendError}
+ */
 function backendError_(code, message, status) {
-  var err = new Error(Messages.format(code, message));
+  var err = /** @type {BackendError} */ (new Error(Messages.format(code, message)));
   err.code = code;
   err.status = status || 0;
   err.retryable = Boolean(Messages.RETRYABLE[code]);

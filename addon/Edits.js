@@ -23,8 +23,8 @@ function collectEdit_(range, conn) {
   }
   var positions = [cols.key].concat(cols.own, Object.keys(cols.byId).map(function (id) { return cols.byId[id]; }));
   var width = Math.max.apply(null, [sheet.getLastColumn()].concat(positions));
-  var lock = LockService.getDocumentLock();
-  var locked = lock.tryLock(CONFIG.LOCK_WAIT_MS);
+  var lock = LockService.getDocumentLock(); // null outside a document's context
+  var locked = Boolean(lock && lock.tryLock(CONFIG.LOCK_WAIT_MS));
   if (!locked) console.warn('edit: the document lock is busy; new rows wait for a reconcile to get keys');
   var plan;
   try {
@@ -41,7 +41,7 @@ function collectEdit_(range, conn) {
     });
     if (plan.keyColumn) sheet.getRange(span.first, cols.key, plan.keyColumn.length, 1).setValues(plan.keyColumn);
   } finally {
-    if (locked) lock.releaseLock();
+    if (lock && locked) lock.releaseLock();
   }
   plan.skipped.forEach(function (s) { console.warn('edit: row ' + s.row + ' skipped: ' + s.reason); });
   return { rows: plan.rows, reconcile: plan.unkeyed > 0 };
@@ -50,7 +50,7 @@ function collectEdit_(range, conn) {
 /** Change the outbox under the document lock; false when the lock could not be had. */
 function withOutbox_(change) {
   var lock = LockService.getDocumentLock();
-  if (!lock.tryLock(CONFIG.LOCK_WAIT_MS)) return false;
+  if (!lock || !lock.tryLock(CONFIG.LOCK_WAIT_MS)) return false;
   try {
     var box = loadOutbox_();
     var result = change(box);

@@ -23,6 +23,7 @@ function loadConnection_() {
 }
 
 function saveConnection_(c) {
+  /** @type {Object<string, string>} */
   var values = {};
   values[CONFIG.PROP.CONNECTION] = c.id;
   values[CONFIG.PROP.SECRET] = c.secret;

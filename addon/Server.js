@@ -116,8 +116,9 @@ function getSelectedRow() {
   var conn = requireConnection_();
   var ss = SpreadsheetApp.getActiveSpreadsheet();
   var sheet = ss.getActiveSheet();
-  var row = ss.getActiveRange().getRow();
-  if (sheet.getSheetId() !== conn.sheetId || row <= conn.headerRow) throw backendError_('wrong_sheet');
+  var range = ss.getActiveRange(); // null when nothing is selected (Spreadsheet.getActiveRange(): Range|null)
+  if (!range || sheet.getSheetId() !== conn.sheetId || range.getRow() <= conn.headerRow) throw backendError_('wrong_sheet');
+  var row = range.getRow();
   var cols = sheetColumns_(sheet);
   var key = cols.key ? String(sheet.getRange(row, cols.key).getValue()).trim() : '';
   return { row: row, key: Keys.isKey(key) ? key : null };

@@ -26,6 +26,7 @@ function handleChange(e) {
 }
 
 function autoSyncTriggers_() {
+  /** @type {string[]} */
   var handlers = [CONFIG.HANDLERS.EDIT, CONFIG.HANDLERS.CHANGE];
   return ScriptApp.getUserTriggers(SpreadsheetApp.getActiveSpreadsheet()).filter(function (t) {
     return handlers.indexOf(t.getHandlerFunction()) >= 0;

@@ -135,7 +135,7 @@ test('the sidebar\'s script is valid JavaScript (it runs in the browser, not und
   const js = read('addon/SidebarJs.html');
   const code = /<script>([\s\S]*)<\/script>/.exec(js)[1];
   assert.doesNotThrow(() => new vm.Script(code, { filename: 'addon/SidebarJs.html' }));
-  for (const m of code.matchAll(/\$\('([\w-]+)'\)/g)) {
+  for (const m of code.matchAll(/(?:\$|button|choice)\('([\w-]+)'\)/g)) {
     const inPage = read('addon/Sidebar.html').includes('id="' + m[1] + '"') || /^(target|direction|policy)-/.test(m[1]);
     assert.ok(inPage, 'SidebarJs uses #' + m[1] + ', which Sidebar.html does not have');
   }
