@@ -2,8 +2,8 @@
  * Menu, install and show — nothing else (STYLE 16). onOpen runs as a simple trigger, possibly in
  * AuthMode.NONE (the add-on is installed but not yet used in this document), where no service that
  * needs authorization may be touched — not even PropertiesService (reference/google.md §2.1). So in
- * NONE the menu is built blind; in LIMITED it follows the document's state; only FULL may ask
- * ScriptApp whether this user's auto-sync trigger exists.
+ * NONE the menu is built blind; in LIMITED and FULL it follows the document's state, auto-sync
+ * included (recorded in DocumentProperties, so no ScriptApp call is needed).
  */
 
 function onOpen(e) {
@@ -13,8 +13,7 @@ function onOpen(e) {
     menu.addItem('Sync now', 'menuSyncNow').addItem('Turn on auto-sync', 'menuTurnOnAutoSync');
   } else if (loadConnection_()) {
     menu.addItem('Sync now', 'menuSyncNow');
-    var full = !mode || mode == ScriptApp.AuthMode.FULL;
-    if (full && autoSyncIsOn_()) menu.addItem('Turn off auto-sync', 'menuTurnOffAutoSync');
+    if (autoSyncState_().autoSync) menu.addItem('Turn off auto-sync', 'menuTurnOffAutoSync');
     else menu.addItem('Turn on auto-sync', 'menuTurnOnAutoSync');
   }
   menu.addToUi();

@@ -30,3 +30,22 @@ function sheetColumns_(sheet) {
   columnsCache_[id] = { key: roles[CONFIG.ROLES.KEY] || null, roles: roles, own: own, byId: byId };
   return columnsCache_[id];
 }
+
+/**
+ * The columns among `headers` ({column, index (0-based)} from the backend's mapping answers) that hold
+ * formulas in their first data rows — one getFormulas call. Formula results change without an edit,
+ * and fire no edit trigger, so the mapping screen warns about these columns.
+ */
+function formulaColumns_(sheet, headerRow, headers) {
+  var rows = Math.min(CONFIG.FORMULA_SAMPLE_ROWS, sheet.getLastRow() - headerRow);
+  var width = sheet.getLastColumn();
+  if (rows < 1 || width < 1) return [];
+  var formulas = sheet.getRange(headerRow + 1, 1, rows, width).getFormulas();
+  var byId = sheetColumns_(sheet).byId;
+  return (headers || [])
+    .filter(function (h) {
+      var n = typeof h.index === 'number' ? h.index + 1 : byId[h.column];
+      return n >= 1 && n <= width && formulas.some(function (line) { return line[n - 1] !== ''; });
+    })
+    .map(function (h) { return h.column; });
+}

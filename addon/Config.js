@@ -19,13 +19,20 @@ var CONFIG = Object.freeze({
     SHEET: 'amo_sync.sheet_id',
     HEADER_ROW: 'amo_sync.header_row',
     MAPPED: 'amo_sync.mapped_columns',
+    // Undelivered rows: parts 'amo_sync.outbox.0', '.1', … (the bare key held the whole outbox before).
     OUTBOX: 'amo_sync.outbox',
+    RECONCILE_OWED: 'amo_sync.reconcile_owed',
     LAST_SEND: 'amo_sync.last_send',
+    // Who runs this document's auto-sync: {on, by, edit, change, at} (trigger ids; see Triggers.js).
+    AUTO_SYNC: 'amo_sync.auto_sync',
   }),
   HANDLERS: Object.freeze({ EDIT: 'handleEdit', CHANGE: 'handleChange' }),
   LOCK_WAIT_MS: 10000,
   EDITS_PER_REQUEST: 500,
-  // A property value holds at most 9 KB; leave room for the key.
-  OUTBOX_MAX_BYTES: 9 * 1024 - 128,
+  // A property value holds at most 9 KB and a document's store 500 KB: parts of 8 KB, at most 8 of them.
+  OUTBOX_PART_BYTES: 8 * 1024,
+  OUTBOX_PARTS: 8,
   RECONCILE_QUIET_S: 30,
+  // How many data rows the mapping screen looks at to tell a formula column.
+  FORMULA_SAMPLE_ROWS: 20,
 });

@@ -1,9 +1,10 @@
 /**
  * What the edit trigger does with an edit: collect the rows that matter (one getValues for the whole
  * edited rows; new rows get keys under the document lock, written back in one setValues), then deliver
- * them with whatever earlier runs could not deliver. Undelivered rows wait in DocumentProperties
- * (addon/lib/outbox.js bounds them to one 9 KB value); rows dropped to fit, or refused by the backend,
- * turn into a reconcile request on the next delivery, so nothing is lost for good.
+ * them with whatever earlier runs could not deliver. Undelivered rows wait in DocumentProperties, in
+ * parts of one property value each (addon/lib/outbox.js); rows that cannot wait there — more than the
+ * parts hold, a busy lock, a store that throws — or that the backend refused, turn into a reconcile
+ * request on the next delivery, so nothing is lost for good.
  */
 
 /**
@@ -47,59 +48,79 @@ function collectEdit_(range, conn) {
   return { rows: plan.rows, reconcile: plan.unkeyed > 0 };
 }
 
-/** Change the outbox under the document lock; false when the lock could not be had. */
-function withOutbox_(change) {
-  var lock = LockService.getDocumentLock();
-  if (!lock || !lock.tryLock(CONFIG.LOCK_WAIT_MS)) return false;
+/**
+ * Change the outbox under the document lock: `change(rows)` → the rows to keep; `owe` records that a
+ * reconcile is owed, `settled` that one was asked for. → {rows, needsReconcile, stored}.
+ * Rows that cannot be stored — no lock, a store that throws, more than the parts hold — are never
+ * just dropped: a reconcile is owed instead (the backend then reads every row from the sheet).
+ */
+function updateOutbox_(change, owe, settled) {
+  var lock = LockService.getDocumentLock(); // null outside a document's context
+  var locked = Boolean(lock && lock.tryLock(CONFIG.LOCK_WAIT_MS));
   try {
     var box = loadOutbox_();
-    var result = change(box);
-    var fitted = Outbox.fit(box.rows, CONFIG.OUTBOX_MAX_BYTES - 64);
-    if (fitted.dropped) console.warn('outbox: ' + fitted.dropped + ' rows dropped to fit; a reconcile will cover them');
-    saveOutbox_({ rows: fitted.kept, needsReconcile: Boolean(box.needsReconcile || fitted.dropped) });
-    return result === undefined ? true : result;
+    var rows = change(box.rows);
+    var needsReconcile = Boolean(owe || (box.needsReconcile && !settled));
+    if (!locked) {
+      // Rewriting the parts unlocked could undo another execution's write; only the flag is safe.
+      console.warn('outbox: the document lock is busy; a reconcile will cover these rows');
+      oweReconcile_();
+      return { rows: rows, needsReconcile: true, stored: false };
+    }
+    try {
+      var left = saveOutboxRows_(rows);
+      if (left.length) console.warn('outbox: ' + left.length + ' rows do not fit; a reconcile will cover them');
+      if (left.length || needsReconcile !== box.needsReconcile) setReconcileOwed_(needsReconcile || left.length > 0);
+      return { rows: rows, needsReconcile: needsReconcile || left.length > 0, stored: !left.length };
+    } catch (e) {
+      console.error('outbox: could not save (' + (e && e.message) + '); a reconcile will cover these rows');
+      oweReconcile_();
+      return { rows: rows, needsReconcile: true, stored: false };
+    }
   } finally {
-    lock.releaseLock();
+    if (lock && locked) lock.releaseLock();
+  }
+}
+
+/** The last resort of updateOutbox_: one small value; if even that fails, the log says so. */
+function oweReconcile_() {
+  try {
+    setReconcileOwed_(true);
+  } catch (e) {
+    console.error('outbox: could not record that a reconcile is owed: ' + (e && e.message));
   }
 }
 
 /**
  * Send `fresh` rows plus the queued ones (and a reconcile request when one is owed or `reconcile`).
- * → {sent, queued, code?}
+ * The rows are queued first and leave the queue only once delivered, so a failure — or an execution
+ * that dies mid-request — keeps them for the next run. → {sent, queued, code?}
  */
 function deliverEdits_(fresh, conn, reconcile) {
-  var taken = { rows: [], needsReconcile: false };
-  withOutbox_(function (box) {
-    taken = { rows: box.rows, needsReconcile: Boolean(box.needsReconcile) };
-    box.rows = [];
-    box.needsReconcile = false;
-  });
-  var rows = Outbox.merge(taken.rows, fresh);
-  var wantReconcile = Boolean(reconcile || taken.needsReconcile);
-  if (!rows.length && !wantReconcile) return { sent: 0, queued: 0 };
-  var sent = 0;
+  var box = updateOutbox_(function (rows) { return Outbox.merge(rows, fresh); }, reconcile, false);
+  var rows = box.rows;
+  if (!rows.length && !box.needsReconcile) return { sent: 0, queued: 0 };
+  /** @type {Array<{key: string, edited_at: number}>} */
+  var sent = [];
   try {
     for (var i = 0; i < rows.length; i += CONFIG.EDITS_PER_REQUEST) {
       var chunk = rows.slice(i, i + CONFIG.EDITS_PER_REQUEST);
       backendRequest_('POST', connectionPath_(conn, '/edits'), { body: { rows: chunk }, connection: conn });
-      sent += chunk.length;
+      sent = sent.concat(chunk);
     }
-    if (wantReconcile) backendRequest_('POST', connectionPath_(conn, '/reconcile'), { connection: conn });
-    saveLastSend_({ ok: true, at: Date.now(), sent: sent, queued: 0 });
-    return { sent: sent, queued: 0 };
+    if (box.needsReconcile) backendRequest_('POST', connectionPath_(conn, '/reconcile'), { connection: conn });
   } catch (e) {
     if (!e.code) throw e;
-    var left = e.retryable ? rows.slice(sent) : [];
-    // A refusal would be refused again: drop those rows, and owe a reconcile instead.
-    var kept = withOutbox_(function (box) {
-      box.rows = Outbox.merge(left, box.rows);
-      box.needsReconcile = Boolean(box.needsReconcile || wantReconcile || !e.retryable);
-    });
-    if (!kept) console.error('edits: the document lock is busy; ' + left.length + ' undelivered rows are lost until a reconcile');
-    saveLastSend_({ ok: false, at: Date.now(), code: e.code, message: Messages.parse(e.message).message, sent: sent, queued: left.length });
-    console.warn('edits: delivery failed (' + e.code + '); ' + left.length + ' rows kept for the next run');
-    return { sent: sent, queued: left.length, code: e.code };
+    // A refusal would be refused again: those rows leave the queue, and a reconcile is owed instead.
+    var after = updateOutbox_(function (current) { return Outbox.without(current, e.retryable ? sent : rows); }, !e.retryable, false);
+    var queued = after.rows.length;
+    saveLastSend_({ ok: false, at: Date.now(), code: e.code, message: Messages.parse(e.message).message, sent: sent.length, queued: queued });
+    console.warn('edits: delivery failed (' + e.code + '); ' + queued + ' rows kept for the next run');
+    return { sent: sent.length, queued: queued, code: e.code };
   }
+  var done = updateOutbox_(function (current) { return Outbox.without(current, sent); }, false, box.needsReconcile);
+  saveLastSend_({ ok: true, at: Date.now(), sent: sent.length, queued: done.rows.length });
+  return { sent: sent.length, queued: done.rows.length };
 }
 
 function connectionPath_(conn, suffix) {

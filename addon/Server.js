@@ -20,12 +20,13 @@ function getState() {
     throw e;
   }
   var sheet = sheetById_(ss, conn.sheetId);
-  return Object.assign({}, base, describeState_(remote), {
+  var outbox = loadOutbox_();
+  return Object.assign({}, base, describeState_(remote), autoSyncState_(), {
     connectionId: conn.id,
     sheetTitle: sheet ? sheet.getName() : null,
-    autoSync: autoSyncIsOn_(),
     lastSend: loadLastSend_(),
-    queued: loadOutbox_().rows.length,
+    queued: outbox.rows.length,
+    reconcileOwed: outbox.needsReconcile,
   });
 }
 
@@ -49,18 +50,21 @@ function getAmoMetadata() {
   return backendRequest_('GET', connectionPath_(conn, '/amo/metadata'), { connection: conn });
 }
 
-/** → {mapping, headers}: a mapping proposed from the sheet's headers and the account's fields. */
+/** → {mapping, headers, formulaColumns}: a mapping proposed from the sheet's headers and the account's fields. */
 function suggestMapping() {
   var conn = requireConnection_();
-  return backendRequest_('POST', connectionPath_(conn, '/mapping/suggest'), { connection: conn });
+  return withFormulaColumns_(conn, backendRequest_('POST', connectionPath_(conn, '/mapping/suggest'), { connection: conn }));
 }
 
-/** → {mapping (or null), headers: [{column, header}]}; remembers which columns the trigger sends. */
+/**
+ * → {mapping (or null), headers: [{column, header, index}], formulaColumns: [column id]}; remembers
+ * which columns the trigger sends.
+ */
 function getMapping() {
   var conn = requireConnection_();
   var answer = backendRequest_('GET', connectionPath_(conn, '/mapping'), { connection: conn });
   if (answer.mapping) saveMappedColumns_(answer.mapping);
-  return answer;
+  return withFormulaColumns_(conn, answer);
 }
 
 /** Validate and save (422 mapping_invalid lists the problems). → the backend's answer */
@@ -124,16 +128,20 @@ function getSelectedRow() {
   return { row: row, key: Keys.isKey(key) ? key : null };
 }
 
-/** Install this user's edit/change triggers. → {autoSync: true} */
+/**
+ * Run this document's auto-sync as the current user (taking it over from a colleague who runs it).
+ * → {autoSync, autoSyncBy, autoSyncMine}
+ */
 function turnOnAutoSync() {
   requireConnection_();
   installAutoSync_();
-  return { autoSync: true };
+  return autoSyncState_();
 }
 
+/** Turn this document's auto-sync off, whoever runs it. → {autoSync: false, …} */
 function turnOffAutoSync() {
-  removeAutoSync_();
-  return { autoSync: false };
+  turnOffAutoSync_();
+  return autoSyncState_();
 }
 
 /** Forget the amoCRM binding and the secret here and on the backend (needs the ID token). → {stage} */
@@ -142,6 +150,7 @@ function disconnect() {
   backendRequest_('DELETE', connectionPath_(conn), { connection: conn, idToken: true });
   removeAutoSync_();
   clearConnection_();
+  turnOffAutoSync_(); // recorded off, so a colleague's old trigger removes itself rather than claim it
   return { stage: 'setup' };
 }
 
@@ -151,6 +160,12 @@ function requireConnection_() {
   var conn = loadConnection_();
   if (!conn) throw backendError_('not_registered');
   return conn;
+}
+
+/** The backend's mapping answer plus the columns holding formulas (Columns.js) in the connected tab. */
+function withFormulaColumns_(conn, answer) {
+  var sheet = sheetById_(SpreadsheetApp.getActiveSpreadsheet(), conn.sheetId);
+  return Object.assign({}, answer, { formulaColumns: sheet ? formulaColumns_(sheet, conn.headerRow, answer.headers) : [] });
 }
 
 function sheetById_(ss, sheetId) {

@@ -1,30 +1,69 @@
 /**
  * The installable triggers (reference/google.md §2.2): a simple onEdit cannot call UrlFetchApp, so
  * auto-sync is an installable edit trigger on `handleEdit` (never named onEdit, which would also run as
- * the simple trigger) plus a change trigger on `handleChange` for inserted/removed rows. An add-on may
- * have one trigger of each type per user per document; they run as the user who turned them on, in
- * AuthMode.FULL, and edits made by scripts or the Sheets API do not fire them (no loops with the
- * backend's writes).
+ * the simple trigger) plus a change trigger on `handleChange` for inserted/removed rows. Such a trigger
+ * runs as the person who made it but fires for every editor's change, so auto-sync is one pair of
+ * triggers per DOCUMENT: DocumentProperties record whose pair it is (CONFIG.PROP.AUTO_SYNC, with the
+ * triggers' ids), and any other pair — a colleague took auto-sync over, or someone turned it off —
+ * deletes itself the next time it fires and does nothing. Edits made by scripts or the Sheets API fire
+ * no trigger (no loops with the backend's writes).
  */
 
 /** An edit in the connected tab below the header → rows keyed and sent (see Edits.js). */
 function handleEdit(e) {
+  if (!e || !e.range || !isCurrentTrigger_(e)) return;
   var conn = loadConnection_();
-  if (!conn || !e || !e.range) return;
-  if (e.range.getSheet().getSheetId() !== conn.sheetId) return; // another tab
+  if (!conn || e.range.getSheet().getSheetId() !== conn.sheetId) return; // not set up, or another tab
   var edit = collectEdit_(e.range, conn);
   deliverEdits_(edit.rows, conn, edit.reconcile);
 }
 
 /** Rows inserted or removed: row numbers moved, so ask the backend to reconcile by key. */
 function handleChange(e) {
-  var conn = loadConnection_();
-  if (!conn || !e) return;
-  var type = String(e.changeType);
+  // Most changes (every plain edit fires one too) need nothing: decide before reading any property.
+  var type = String(e && e.changeType);
   if (type !== 'INSERT_ROW' && type !== 'REMOVE_ROW') return;
-  deliverEdits_([], conn, true);
+  if (!isCurrentTrigger_(e)) return;
+  var conn = loadConnection_();
+  if (conn) deliverEdits_([], conn, true);
 }
 
+/**
+ * Is the trigger that fired this event the document's auto-sync (by the event's triggerUid)? If not,
+ * it removes the running user's auto-sync triggers here and says no. Triggers made before auto-sync
+ * was recorded per document claim it: the first to fire becomes the document's.
+ */
+function isCurrentTrigger_(e) {
+  var record = loadAutoSync_();
+  var uid = String(e.triggerUid || '');
+  if (record && record.on) {
+    if (uid === record.edit || uid === record.change) return true;
+  } else if (!record && loadConnection_()) {
+    var claimed = claimAutoSync_();
+    if (claimed && (uid === claimed.edit || uid === claimed.change)) return true;
+  }
+  console.info('auto-sync: trigger ' + uid + ' is not this document\'s auto-sync; removing it');
+  removeAutoSync_();
+  return false;
+}
+
+/** Unrecorded triggers: record the running user's pair under the document lock, unless one is recorded. */
+function claimAutoSync_() {
+  var lock = LockService.getDocumentLock();
+  if (!lock || !lock.tryLock(CONFIG.LOCK_WAIT_MS)) return null;
+  try {
+    if (loadAutoSync_()) return loadAutoSync_();
+    var ids = autoSyncTriggerIds_();
+    if (!ids.edit) return null;
+    var record = { on: true, by: Session.getEffectiveUser().getEmail(), edit: ids.edit, change: ids.change, at: Date.now() };
+    saveAutoSync_(record);
+    return record;
+  } finally {
+    lock.releaseLock();
+  }
+}
+
+/** The running user's auto-sync triggers in this document. */
 function autoSyncTriggers_() {
   /** @type {string[]} */
   var handlers = [CONFIG.HANDLERS.EDIT, CONFIG.HANDLERS.CHANGE];
@@ -33,18 +72,47 @@ function autoSyncTriggers_() {
   });
 }
 
-function autoSyncIsOn_() {
-  return autoSyncTriggers_().some(function (t) { return t.getHandlerFunction() === CONFIG.HANDLERS.EDIT; });
+/** {edit, change}: the unique ids of the running user's pair ('' where one is missing). */
+function autoSyncTriggerIds_() {
+  var ids = { edit: '', change: '' };
+  autoSyncTriggers_().forEach(function (t) {
+    if (t.getHandlerFunction() === CONFIG.HANDLERS.EDIT) ids.edit = String(t.getUniqueId());
+    else ids.change = String(t.getUniqueId());
+  });
+  return ids;
 }
 
-/** Install this user's edit and change triggers for this document (idempotent). */
+/**
+ * This document's auto-sync as the sidebar and menu show it: {autoSync, autoSyncBy, autoSyncMine}.
+ * Readable in AuthMode.LIMITED (no ScriptApp): only DocumentProperties and the user's email.
+ */
+function autoSyncState_() {
+  var record = loadAutoSync_();
+  var on = Boolean(record && record.on);
+  var by = on && record ? String(record.by || '') : '';
+  var me = String(Session.getEffectiveUser().getEmail() || '');
+  return { autoSync: on, autoSyncBy: by || null, autoSyncMine: on && Boolean(me) && by === me };
+}
+
+/**
+ * Turn auto-sync on for this document as the running user — taking it over if a colleague runs it:
+ * their triggers delete themselves when they next fire. Idempotent.
+ */
 function installAutoSync_() {
   var ss = SpreadsheetApp.getActiveSpreadsheet();
-  var have = autoSyncTriggers_().map(function (t) { return t.getHandlerFunction(); });
-  if (have.indexOf(CONFIG.HANDLERS.EDIT) < 0) ScriptApp.newTrigger(CONFIG.HANDLERS.EDIT).forSpreadsheet(ss).onEdit().create();
-  if (have.indexOf(CONFIG.HANDLERS.CHANGE) < 0) ScriptApp.newTrigger(CONFIG.HANDLERS.CHANGE).forSpreadsheet(ss).onChange().create();
+  var ids = autoSyncTriggerIds_();
+  if (!ids.edit) ids.edit = String(ScriptApp.newTrigger(CONFIG.HANDLERS.EDIT).forSpreadsheet(ss).onEdit().create().getUniqueId());
+  if (!ids.change) ids.change = String(ScriptApp.newTrigger(CONFIG.HANDLERS.CHANGE).forSpreadsheet(ss).onChange().create().getUniqueId());
+  saveAutoSync_({ on: true, by: Session.getEffectiveUser().getEmail(), edit: ids.edit, change: ids.change, at: Date.now() });
 }
 
+/** Turn auto-sync off for this document (any editor may); the owner's triggers go when they next fire. */
+function turnOffAutoSync_() {
+  saveAutoSync_({ on: false, by: Session.getEffectiveUser().getEmail(), at: Date.now() });
+  removeAutoSync_();
+}
+
+/** Delete the running user's auto-sync triggers in this document. */
 function removeAutoSync_() {
   autoSyncTriggers_().forEach(function (t) { ScriptApp.deleteTrigger(t); });
 }

@@ -1,8 +1,10 @@
 /**
- * The rows the trigger could not deliver, kept in one DocumentProperties value until the next run.
- * Pure: merging (one entry per row key, the newest edit wins — it carries the whole row's mapped values)
- * and bounding to what one property value holds (9 KB; the oldest rows are dropped first, and the caller
- * asks the backend for a reconcile so nothing dropped is lost for good).
+ * The rows the trigger could not deliver yet, kept in DocumentProperties until the next run. Pure:
+ * merging (one entry per row key, the newest edit wins — it carries the whole row's mapped values),
+ * taking out what was delivered (a row edited again meanwhile stays), and packing into parts that each
+ * fit one property value. Packing keeps the OLDEST rows: whatever does not fit is handed back, and the
+ * caller records that a reconcile is owed — the backend then reads every row from the sheet, so a row
+ * left out is late, never lost.
  */
 var Outbox = (function () {
   function utf8Length(s) {
@@ -29,18 +31,37 @@ var Outbox = (function () {
       .sort(function (a, b) { return a.edited_at - b.edited_at; });
   }
 
-  /** Keep the newest rows whose JSON array fits in maxBytes (UTF-8). → {json, kept, dropped} */
-  function fit(rows, maxBytes) {
-    var sizes = rows.map(function (r) { return utf8Length(JSON.stringify(r)); });
-    var total = 2 + sizes.reduce(function (a, b) { return a + b; }, 0) + Math.max(0, rows.length - 1);
-    var from = 0;
-    while (from < rows.length && total > maxBytes) {
-      total -= sizes[from] + (rows.length - from > 1 ? 1 : 0);
-      from++;
-    }
-    var kept = rows.slice(from);
-    return { json: JSON.stringify(kept), kept: kept, dropped: from };
+  /** `rows` less those `delivered` covers (same key, edited no later than the delivered copy). */
+  function without(rows, delivered) {
+    var sent = {};
+    (delivered || []).forEach(function (r) { sent[r.key] = Math.max(sent[r.key] || 0, r.edited_at); });
+    return (rows || []).filter(function (r) { return !(r.key in sent) || r.edited_at > sent[r.key]; });
   }
 
-  return { merge: merge, fit: fit, utf8Length: utf8Length };
+  /**
+   * Rows (oldest first) → {parts: [[row, …], …], left: [row, …]}: parts whose JSON array is at most
+   * partBytes (UTF-8), at most maxParts of them, filled oldest first; `left` is what did not fit.
+   */
+  function pack(rows, partBytes, maxParts) {
+    var parts = [];
+    var left = [];
+    var current = null;
+    var bytes = 0;
+    (rows || []).forEach(function (r) {
+      var size = utf8Length(JSON.stringify(r));
+      if (current && bytes + 1 + size <= partBytes) {
+        current.push(r);
+        bytes += 1 + size;
+      } else if (parts.length < maxParts && 2 + size <= partBytes) {
+        current = [r];
+        bytes = 2 + size;
+        parts.push(current);
+      } else {
+        left.push(r);
+      }
+    });
+    return { parts: parts, left: left };
+  }
+
+  return { merge: merge, without: without, pack: pack, utf8Length: utf8Length };
 })();

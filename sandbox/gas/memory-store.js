@@ -11,7 +11,11 @@
   'use strict';
   const ns = (root.GasDoubles = root.GasDoubles || {});
 
+  /** A formula cell, as a fixture gives it: {formula: '=B2*2', value: 84} (nothing here computes it). */
+  const isFormula = (v) => v !== null && typeof v === 'object' && typeof v.formula === 'string';
+
   function copyValue(v) {
+    if (isFormula(v)) return { formula: v.formula, value: copyValue(v.value === undefined ? '' : v.value) };
     return Object.prototype.toString.call(v) === '[object Date]' ? new Date(v.getTime()) : v;
   }
 
@@ -60,7 +64,7 @@
         return props(s);
       },
 
-      read(sheetId, row, column, numRows, numColumns) {
+      read(sheetId, row, column, numRows, numColumns, formulas) {
         const s = sheet(sheetId);
         checkBounds(s, row, column, numRows, numColumns);
         const out = [];
@@ -69,11 +73,17 @@
           const line = [];
           for (let c = 0; c < numColumns; c++) {
             const v = src[column - 1 + c];
-            line.push(v === undefined || v === null ? '' : copyValue(v));
+            if (formulas) line.push(isFormula(v) ? v.formula : '');
+            else line.push(v === undefined || v === null ? '' : isFormula(v) ? copyValue(v.value) : copyValue(v));
           }
           out.push(line);
         }
         return out;
+      },
+
+      /** The formulas of a block ('' where a cell holds none), like Range.getFormulas(). */
+      readFormulas(sheetId, row, column, numRows, numColumns) {
+        return this.read(sheetId, row, column, numRows, numColumns, true);
       },
 
       write(sheetId, row, column, values) {

@@ -149,12 +149,12 @@
         return sheet(reply.sheetId);
       },
 
-      read(sheetId, row, column, numRows, numColumns) {
+      read(sheetId, row, column, numRows, numColumns, formulas) {
         const gridRange = checkedGrid(sheetId, row, column, numRows, numColumns);
         const res = script('POST', '/values:batchGetByDataFilter', {
           dataFilters: [{ gridRange }],
           majorDimension: 'ROWS',
-          valueRenderOption: 'UNFORMATTED_VALUE',
+          valueRenderOption: formulas ? 'FORMULA' : 'UNFORMATTED_VALUE',
           dateTimeRenderOption: 'SERIAL_NUMBER',
         });
         const got = (res.valueRanges && res.valueRanges[0] && res.valueRanges[0].valueRange.values) || [];
@@ -162,10 +162,18 @@
         for (let r = 0; r < numRows; r++) {
           const line = got[r] || [];
           const cells = [];
-          for (let c = 0; c < numColumns; c++) cells.push(fromCell(line[c]));
+          for (let c = 0; c < numColumns; c++) {
+            const v = fromCell(line[c]);
+            cells.push(formulas ? (typeof v === 'string' && v.startsWith('=') ? v : '') : v);
+          }
           out.push(cells);
         }
         return out;
+      },
+
+      /** Range.getFormulas(): the FORMULA rendering, '' where a cell holds a plain value. */
+      readFormulas(sheetId, row, column, numRows, numColumns) {
+        return this.read(sheetId, row, column, numRows, numColumns, true);
       },
 
       write(sheetId, row, column, values) {

@@ -186,6 +186,12 @@
           return store.read(sheetId, row, column, numRows, numColumns);
         },
         getValue: () => store.read(sheetId, row, column, 1, 1)[0][0],
+        /** '' where a cell holds no formula (a store without readFormulas has none). */
+        getFormulas() {
+          ex.record('Range.getFormulas', { sheetId, a1: a1() });
+          if (store.readFormulas) return store.readFormulas(sheetId, row, column, numRows, numColumns);
+          return new Array(numRows).fill(null).map(() => new Array(numColumns).fill(''));
+        },
         getDisplayValues: () => store.read(sheetId, row, column, numRows, numColumns).map((line) => line.map((v) => String(v))),
         setValues(values) {
           if (!Array.isArray(values) || values.length !== numRows) {

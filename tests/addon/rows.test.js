@@ -92,12 +92,22 @@ test('outbox merge: one row per key, the newest edit wins, oldest first', () => 
   assert.equal(plain(Outbox.merge([{ key: 'a', edited_at: 9 }], [{ key: 'a', edited_at: 5 }]))[0].edited_at, 9, 'a late arrival never wins');
 });
 
-test('outbox fit: drops the oldest rows until the JSON fits, counting UTF-8 bytes', () => {
+test('outbox pack: parts of at most N UTF-8 bytes, oldest rows first; what does not fit is handed back', () => {
   const rows = Array.from({ length: 50 }, (_, i) => ({ key: 'k' + i, edited_at: i, values: { name: 'Имя ' + i } }));
-  const out = plain(Outbox.fit(rows, 1000));
-  assert.ok(Buffer.byteLength(out.json) <= 1000);
-  assert.ok(Buffer.byteLength(JSON.stringify(rows.slice(out.dropped - 1))) > 1000, 'keeps as many as fit');
-  assert.equal(out.kept[out.kept.length - 1].key, 'k49');
-  assert.equal(out.dropped + out.kept.length, 50);
+  const out = plain(Outbox.pack(rows, 1000, 3));
+  assert.equal(out.parts.length, 3);
+  for (const part of out.parts) assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 1000);
+  const kept = out.parts.flat();
+  assert.deepEqual(kept.concat(out.left).map((r) => r.key), rows.map((r) => r.key), 'oldest kept, order kept, nothing dropped silently');
+  const next = out.left[0];
+  assert.ok(Buffer.byteLength(JSON.stringify(out.parts[2].concat([next]))) > 1000, 'the last part is full');
+  assert.deepEqual(plain(Outbox.pack([{ key: 'big', edited_at: 1, values: { n: 'x'.repeat(2000) } }], 1000, 3)).left.map((r) => r.key), ['big']);
+  assert.deepEqual(plain(Outbox.pack([], 1000, 3)), { parts: [], left: [] });
   assert.equal(Outbox.utf8Length('aЖ🙂'), 1 + 2 + 4);
+});
+
+test('outbox without: delivered rows leave; a row edited again since stays', () => {
+  const rows = [{ key: 'a', edited_at: 1 }, { key: 'b', edited_at: 5 }, { key: 'c', edited_at: 2 }];
+  const delivered = [{ key: 'a', edited_at: 1 }, { key: 'b', edited_at: 4 }];
+  assert.deepEqual(plain(Outbox.without(rows, delivered)).map((r) => r.key), ['b', 'c']);
 });

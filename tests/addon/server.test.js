@@ -69,6 +69,22 @@ test('mapping: get (remembers mapped columns), suggest, save; metadata passes th
   assert.throws(() => gas.call('saveMapping', { nope: 1 }), /\[mapping_invalid\]/);
 });
 
+test('the mapping answers name the columns holding formulas in their first data rows (one getFormulas)', async () => {
+  const rows = [
+    ['Anna', '+79120000001', 'anna@example.com', { formula: '=B2&" (mobile)"', value: '+79120000001 (mobile)' }, 'rKeyRowTwo000', '', ''],
+    ['Boris', '+79120000002', { formula: '=LOWER(A3)&"@example.com"', value: 'boris@example.com' }, '', 'rKeyRowThree0', '', ''],
+  ];
+  const { gas } = connectWorld(createWorld({ backend, rows }), backend);
+  // col_notes located by the backend's 0-based index, col_email by its column metadata.
+  const headers = [{ column: 'col_name', header: 'Name', index: 0 }, { column: 'col_email', header: 'Email' }, { column: 'col_notes', header: 'Notes', index: 3 }];
+  await backend.configure({ routes: { 'GET /mapping': { body: { mapping: MAPPING, headers } }, 'POST /mapping/suggest': { body: { mapping: MAPPING, headers } } } });
+  assert.deepEqual(gas.call('getMapping').formulaColumns, ['col_email', 'col_notes']);
+  const reads = gas.state.calls.filter((c) => c.name === 'Range.getFormulas' && c.execution === gas.state.nextExecution - 1);
+  assert.deepEqual(reads.map((c) => c.a1), ['A2:G3']);
+  assert.deepEqual(gas.call('suggestMapping').formulaColumns, ['col_email', 'col_notes']);
+  assert.equal(gas.call('getMapping').headers.length, 3, 'the backend\'s answer passes through');
+});
+
 test('sync now: preview job, confirm passes guards, job progress', async () => {
   const { gas } = connectWorld(createWorld({ backend }), backend);
   const job = { job_id: 'job-1', kind: 'preview', status: 'queued' };

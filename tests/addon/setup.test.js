@@ -97,7 +97,9 @@ test('startConnect signs the call and adds the ID token; disconnect forgets ever
     ['POST', 'test-id-token', true],
     ['DELETE', 'test-id-token', true],
   ]);
-  assert.equal(gas.state.properties.document.size, 0);
+  // Only the record that auto-sync is off stays, so a colleague's old trigger removes itself.
+  assert.deepEqual([...gas.state.properties.document.keys()], ['amo_sync.auto_sync']);
+  assert.equal(JSON.parse(gas.state.properties.document.get('amo_sync.auto_sync')).on, false);
   assert.deepEqual(gas.state.triggers, []);
   assert.deepEqual(gas.call('getState'), { activeSheet: 'Leads', stage: 'setup' });
 });

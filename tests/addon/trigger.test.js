@@ -28,6 +28,13 @@ async function connected(rows) {
   return world;
 }
 
+/** The outbox as the add-on keeps it: rows in parts amo_sync.outbox.0…, and the reconcile flag. */
+function outboxOf(gas) {
+  const props = gas.state.properties.document;
+  const parts = [...props.keys()].filter((k) => k.startsWith('amo_sync.outbox')).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+  return { parts: parts.map((k) => props.get(k)), rows: parts.flatMap((k) => JSON.parse(props.get(k))), needsReconcile: props.has('amo_sync.reconcile_owed') };
+}
+
 const editsOf = (requests) => requests.filter((r) => r.url.endsWith('/edits')).map((r) => JSON.parse(r.body).rows);
 const keyColumn = (store) => store.read(0, 1, 5, store.extent(0).lastRow, 1).map((r) => r[0]);
 
@@ -125,18 +132,18 @@ test('rows wait while the backend is unreachable or failing, then arrive once, s
   const { gas } = await connected(ROWS.concat([['Vera', '', '', '', 'rKeyRowFour00', '', '']]));
   await backend.stop(); // connection refused
   gas.userEdit('Leads', 2, 1, [['Anna 1']]);
-  let outbox = JSON.parse(gas.state.properties.document.get('amo_sync.outbox'));
+  let outbox = outboxOf(gas);
   assert.deepEqual(outbox.rows.map((r) => r.key), [K2]);
   assert.equal(JSON.parse(gas.state.properties.document.get('amo_sync.last_send')).code, 'unreachable');
 
   await backend.start();
   await backend.configure({ failures: [{ path: '/edits', status: 500, times: 1, body: { status: 500, code: 'internal_error', detail: 'x' } }] });
   gas.userEdit('Leads', 3, 1, [['Boris 1']]);
-  outbox = JSON.parse(gas.state.properties.document.get('amo_sync.outbox'));
+  outbox = outboxOf(gas);
   assert.deepEqual(outbox.rows.map((r) => r.key), [K2, K3]);
 
   gas.userEdit('Leads', 4, 1, [['Vera 1']]);
-  assert.equal(gas.state.properties.document.has('amo_sync.outbox'), false, 'the outbox is empty again');
+  assert.deepEqual(outboxOf(gas), { parts: [], rows: [], needsReconcile: false }, 'the outbox is empty again');
   gas.userEdit('Leads', 2, 1, [['Anna 2']]);
 
   const requests = await backend.requests();
@@ -152,26 +159,58 @@ test('a refused delivery is not retried; the next delivery asks for a reconcile'
   const { gas } = await connected();
   await backend.configure({ failures: [{ path: '/edits', status: 422, times: 1, body: { status: 422, code: 'mapping_invalid', detail: 'x' } }] });
   gas.userEdit('Leads', 2, 1, [['Anna X']]);
-  const outbox = JSON.parse(gas.state.properties.document.get('amo_sync.outbox'));
-  assert.deepEqual(outbox, { rows: [], needsReconcile: true });
+  const outbox = outboxOf(gas);
+  assert.deepEqual([outbox.rows, outbox.needsReconcile], [[], true]);
   assert.equal(JSON.parse(gas.state.properties.document.get('amo_sync.last_send')).code, 'mapping_invalid');
   gas.userEdit('Leads', 3, 1, [['Boris X']]);
   const urls = (await backend.requests()).map((r) => r.url.split('/').pop());
   assert.deepEqual(urls, ['edits', 'edits', 'reconcile']);
 });
 
-test('the outbox fits one 9 KB property value; what does not fit becomes a reconcile', async () => {
+test('the outbox: parts of at most 8 KB (the limit is 9 KB), at most 8; the oldest rows stay, the rest is a reconcile the sidebar reports', async () => {
   const { gas } = await connected();
   await backend.stop();
-  const paste = Array.from({ length: 200 }, (_, i) => ['Person ' + i, '+7912' + String(i).padStart(7, '0'), 'p' + i + '@example.com']);
+  const paste = Array.from({ length: 900 }, (_, i) => ['Person ' + i, '+7912' + String(i).padStart(7, '0'), 'p' + i + '@example.com']);
   gas.userEdit('Leads', 2, 1, paste);
-  const raw = gas.state.properties.document.get('amo_sync.outbox');
-  assert.ok(Buffer.byteLength(raw) <= 9 * 1024, 'fits one property value');
-  const outbox = JSON.parse(raw);
-  assert.equal(outbox.needsReconcile, true);
-  assert.ok(outbox.rows.length > 10 && outbox.rows.length < 200);
-  assert.equal(outbox.rows[outbox.rows.length - 1].row, 201, 'the newest rows are kept');
+  const outbox = outboxOf(gas);
+  assert.equal(outbox.parts.length, 8, 'all parts in use');
+  for (const part of outbox.parts) assert.ok(Buffer.byteLength(part) <= 8 * 1024, 'a part holds at most 8 KB: ' + Buffer.byteLength(part));
+  assert.equal(outbox.needsReconcile, true, 'rows that did not fit are owed a reconcile');
+  const rows = outbox.rows.map((r) => r.row);
+  assert.ok(rows.length > 300 && rows.length < 900, String(rows.length));
+  assert.deepEqual(rows, Array.from({ length: rows.length }, (_, i) => i + 2), 'the oldest rows are kept, in order');
+  assert.equal(JSON.parse(gas.state.properties.document.get('amo_sync.last_send')).queued, rows.length);
+
   await backend.start();
+  const state = gas.call('getState');
+  assert.deepEqual([state.queued, state.reconcileOwed], [rows.length, true]);
+  await backend.clearRequests();
+  gas.userEdit('Leads', 2, 1, [['Person 0 again']]);
+  const requests = await backend.requests();
+  assert.deepEqual(requests.map((r) => r.url.split('/').pop()), ['edits', 'reconcile']);
+  assert.equal(editsOf(requests)[0].length, rows.length);
+  assert.deepEqual(outboxOf(gas), { parts: [], rows: [], needsReconcile: false });
+});
+
+test('when the property store refuses the outbox, the edit is still sent, and a reconcile covers it if that fails too', async () => {
+  const { gas } = await connected();
+  const props = gas.state.properties.document;
+  // Fill the document's 500 KB store but for a few bytes: a part no longer fits, the reconcile flag does.
+  const used = () => [...props].reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  for (let i = 0; used() < 500 * 1024 - 9000; i++) props.set('other.' + i, 'x'.repeat(8000));
+  props.set('other.last', 'x'.repeat(500 * 1024 - 64 - used() - Buffer.byteLength('other.last')));
+  await backend.stop();
+  gas.userEdit('Leads', 2, 1, [['Anna Full']]);
+  assert.deepEqual(outboxOf(gas).rows, [], 'the store refused the row');
+  assert.equal(outboxOf(gas).needsReconcile, true, 'a reconcile is owed instead');
+  assert.ok(gas.state.logs.some((l) => l.level === 'error' && /could not save/.test(l.message)));
+
+  for (const k of [...props.keys()]) if (k.startsWith('other.')) props.delete(k);
+  await backend.start();
+  await backend.clearRequests();
+  gas.userEdit('Leads', 3, 1, [['Boris Later']]);
+  assert.deepEqual((await backend.requests()).map((r) => r.url.split('/').pop()), ['edits', 'reconcile'], "the owed reconcile reads Anna's row from the sheet");
+  assert.equal(outboxOf(gas).needsReconcile, false);
 });
 
 test('a paste of 600 rows is sent in requests of at most 500 rows', async () => {
@@ -181,9 +220,12 @@ test('a paste of 600 rows is sent in requests of at most 500 rows', async () => 
   assert.deepEqual(editsOf(await backend.requests()).map((rows) => rows.length), [500, 100]);
 });
 
-test('inserted or removed rows ask for a reconcile; other changes do not', async () => {
+test('inserted or removed rows ask for a reconcile; other changes do not, and read no property', async () => {
   const { gas } = await connected();
   gas.userChange('FORMAT');
+  gas.userChange('EDIT');
+  const plainEdit = lastExecution(gas);
+  assert.deepEqual(gas.state.calls.filter((c) => c.execution === plainEdit).map((c) => c.name), [], "a plain edit's change event returns before any call");
   gas.userChange('INSERT_ROW');
   gas.userChange('REMOVE_ROW');
   const requests = await backend.requests();
@@ -193,24 +235,59 @@ test('inserted or removed rows ask for a reconcile; other changes do not', async
   ]);
 });
 
-test('auto-sync: one edit and one change trigger per user per document, installed from the sidebar', async () => {
+const OWNER = 'owner@example.com';
+const COLLEAGUE = { email: 'colleague@example.com' };
+const triggersOf = (gas) => gas.state.triggers.map((t) => t.user + ' ' + t.handler);
+
+test('auto-sync is one pair of triggers per document: the sidebar names who runs it, a colleague takes it over, the old pair removes itself', async () => {
   await backend.configure({ failures: [] });
   const { gas } = connectWorld(createWorld({ backend, rows: ROWS }), backend);
   await backend.clearRequests();
   gas.userEdit('Leads', 2, 1, [['Nobody listens']]);
   assert.deepEqual(await backend.requests(), [], 'no trigger before auto-sync is turned on');
 
-  assert.deepEqual(gas.call('turnOnAutoSync'), { autoSync: true });
-  assert.deepEqual(gas.call('turnOnAutoSync'), { autoSync: true }, 'idempotent');
-  const other = { email: 'colleague@example.com' };
-  gas.run('turnOnAutoSync', [], { user: other });
-  const mine = gas.state.triggers.filter((t) => t.user === 'owner@example.com');
-  assert.deepEqual(mine.map((t) => [t.handler, t.eventType]), [['handleEdit', 'ON_EDIT'], ['handleChange', 'ON_CHANGE']]);
+  assert.deepEqual(gas.call('turnOnAutoSync'), { autoSync: true, autoSyncBy: OWNER, autoSyncMine: true });
+  assert.deepEqual(gas.call('turnOnAutoSync'), { autoSync: true, autoSyncBy: OWNER, autoSyncMine: true }, 'idempotent');
+  assert.deepEqual(triggersOf(gas), [OWNER + ' handleEdit', OWNER + ' handleChange']);
+
+  // The colleague's sidebar: on, run by the owner, not theirs.
+  const seen = gas.run('getState', [], { user: COLLEAGUE });
+  assert.deepEqual([seen.autoSync, seen.autoSyncBy, seen.autoSyncMine], [true, OWNER, false]);
+  gas.userEdit('Leads', 2, 1, [['Edited by the colleague']]);
+  assert.equal(editsOf(await backend.requests()).length, 1, "the owner's trigger sends the colleague's edit, once");
+
+  // The colleague takes over: both pairs exist until the owner's fires, sees it is not current, and goes.
+  await backend.clearRequests();
+  assert.deepEqual(gas.run('turnOnAutoSync', [], { user: COLLEAGUE }), { autoSync: true, autoSyncBy: COLLEAGUE.email, autoSyncMine: true });
   assert.equal(gas.state.triggers.length, 4);
+  const fired = gas.userEdit('Leads', 3, 1, [['After the takeover']]);
+  assert.deepEqual(fired.map((f) => f.user), [OWNER, COLLEAGUE.email]);
+  assert.equal(editsOf(await backend.requests()).length, 1, 'sent once, by the current pair');
+  assert.deepEqual(triggersOf(gas), [COLLEAGUE.email + ' handleEdit', COLLEAGUE.email + ' handleChange']);
+  const mine = gas.call('getState');
+  assert.deepEqual([mine.autoSync, mine.autoSyncBy, mine.autoSyncMine], [true, COLLEAGUE.email, false]);
+  gas.open('LIMITED');
+  assert.ok(gas.state.ui.menus.at(-1).items.some((i) => i.functionName === 'menuTurnOffAutoSync'), 'the menu knows auto-sync is on without ScriptApp');
 
-  const fired = gas.userEdit('Leads', 2, 1, [['Two listeners']]);
-  assert.deepEqual(fired.map((f) => f.user), ['owner@example.com', 'colleague@example.com']);
+  // The owner turns it off for the document; the colleague's pair removes itself on the next events.
+  await backend.clearRequests();
+  assert.deepEqual(gas.call('turnOffAutoSync'), { autoSync: false, autoSyncBy: null, autoSyncMine: false });
+  gas.userEdit('Leads', 2, 1, [['Nobody again']]);
+  gas.userChange('INSERT_ROW');
+  assert.deepEqual(await backend.requests(), []);
+  assert.deepEqual(gas.state.triggers, []);
+});
 
-  assert.deepEqual(gas.call('turnOffAutoSync'), { autoSync: false });
-  assert.deepEqual(gas.state.triggers.map((t) => t.user), ['colleague@example.com', 'colleague@example.com']);
+test('triggers made before auto-sync was recorded per document: the first to fire claims it, the other pair removes itself', async () => {
+  await backend.configure({ failures: [] });
+  const { gas } = connectWorld(createWorld({ backend, rows: ROWS }), backend);
+  gas.call('turnOnAutoSync');
+  gas.run('turnOnAutoSync', [], { user: COLLEAGUE }); // a second pair, as two people could make before
+  gas.state.properties.document.delete('amo_sync.auto_sync');
+  await backend.clearRequests();
+  gas.userEdit('Leads', 2, 1, [['Once']]);
+  gas.userEdit('Leads', 3, 1, [['Twice']]);
+  assert.deepEqual(editsOf(await backend.requests()).map((rows) => rows.map((r) => r.values.col_name)), [['Once'], ['Twice']]);
+  assert.deepEqual(triggersOf(gas), [OWNER + ' handleEdit', OWNER + ' handleChange']);
+  assert.equal(gas.call('getState').autoSyncBy, OWNER);
 });
