@@ -1,0 +1,89 @@
+// The sidebar's screens as the real add-on serves them, for tests/e2e/test_sidebar_layout.py: the page
+// from showSidebar (template evaluated by the HtmlService double), and for each screen the answers the
+// real server functions (addon/Server.js over the Apps Script doubles, talking to the fake backend of
+// tests/addon) give to the sidebar's google.script.run calls. Prints one JSON object:
+//   {html, screens: {name: {fn: [answer, …]}}} — a function's answers in call order; past the last
+//   one the call never returns (the sidebar stays in that state for the screenshot).
+'use strict';
+const { startFakeBackend } = require('../addon/helpers/fake-backend.js');
+const { createWorld, connectWorld } = require('../addon/helpers/world.js');
+
+const AMO = { connected: true, host: 'acme.amocrm.ru', name: 'Acme', status: 'ok', webhook: 'active' };
+const HEADERS = ['Name', 'Phone', 'Email', 'Company', 'Budget', 'Stage', 'Responsible', 'City', 'Source', 'Next call', 'Full title', 'Notes'];
+const FORMULA_INDEX = 10; // "Full title" is a formula
+
+async function main() {
+  const backend = await startFakeBackend();
+  try {
+    const rows = [
+      ['Anna Petrova', '+79120000001', 'anna@example.com', 'Acme', 1500, 'New', 'Oleg', 'Perm', 'Site', '', { formula: '=A2&" — "&D2', value: 'Anna Petrova — Acme' }, ''],
+      ['Boris Ivanov', '+79120000002', 'boris@example.com', 'Beta', 900, 'New', 'Oleg', 'Kazan', 'Call', '', { formula: '=A3&" — "&D3', value: 'Boris Ivanov — Beta' }, ''],
+    ];
+    const world = createWorld({ backend });
+    const { gas, store } = world;
+    store.write(0, 1, 1, [HEADERS]);
+    store.write(0, 2, 1, rows);
+
+    const screens = {};
+    const setupState = gas.call('getState');
+    screens.loading = { getState: [] };
+    screens.setup = { getState: [setupState] };
+
+    connectWorld(world, backend);
+    await backend.configure({ connection: { amo: { connected: false }, mapping: null, errors: 0 } });
+    screens.connect = { getState: [gas.call('getState')] };
+
+    const headers = HEADERS.map((header, index) => ({ column: 'col_' + index, header, index }));
+    const pipelines = [{ id: 7001, name: 'Sales', statuses: [{ id: 142001, name: 'New lead' }, { id: 142002, name: 'Talks' }] }];
+    const fields = { lead: [{ id: 501, name: 'Source' }], contact: [{ id: 601, name: 'City' }] };
+    await backend.configure({
+      connection: { amo: AMO, mapping: null, errors: 0 },
+      routes: {
+        'GET /amo/metadata': { body: { pipelines, users: [], fields } },
+        'GET /mapping': { body: { mapping: null, headers } },
+        'POST /mapping/suggest': { body: { mapping: { pipeline_id: 7001, default_status_id: 142001, columns: [{ column: 'col_0', target: 'contact.name', direction: 'both', policy: 'newest' }, { column: 'col_' + FORMULA_INDEX, target: 'lead.name', direction: 'both', policy: 'newest' }] }, headers } },
+      },
+    });
+    screens.mapping = {
+      getState: [gas.call('getState')],
+      getAmoMetadata: [gas.call('getAmoMetadata')],
+      getMapping: [gas.call('getMapping')],
+      suggestMapping: [gas.call('suggestMapping')],
+    };
+
+    // Ready: a colleague runs this document's auto-sync; two rows failed their last sync.
+    const guards = [{ name: 'mass_change', tripped: true, reason: '90 % of the rows would change in amoCRM.' }];
+    const errors = [{ key: 'rKeyRowTwo000', row: 2, message: 'amoCRM refused the e-mail "anna@@example.com".' }, { key: 'rKeyRowThree0', row: 3, message: 'The phone number has too few digits.' }];
+    await backend.configure({
+      connection: { amo: AMO, mapping: { columns: [] }, errors: 2 },
+      routes: {
+        'GET /errors': { body: { errors } },
+        'POST /sync/preview': { body: { job_id: 'job-p', kind: 'preview', status: 'queued' } },
+        'GET /jobs/job-p': { body: { job_id: 'job-p', status: 'waiting_confirmation', preview: { create: 12, update: 40, conflicts: 1, errors: 2 }, guards } },
+        'POST /sync': { body: { job_id: 'job-s', kind: 'sync', status: 'queued' } },
+        'GET /jobs/job-s': { body: { job_id: 'job-s', status: 'started', progress: { done: 21, total: 52, percent: 40 } } },
+      },
+    });
+    gas.run('turnOnAutoSync', [], { user: { email: 'colleague@example.com' } });
+    const ready = gas.call('getState');
+    const common = { getState: [ready], getErrors: [gas.call('getErrors')] };
+    const preview = gas.call('previewSync');
+    const previewed = gas.call('getJob', 'job-p');
+    screens.ready = common;
+    screens.preview = Object.assign({ previewSync: [preview], getJob: [previewed] }, common);
+    const running = gas.call('getJob', 'job-s');
+    const finished = Object.assign({}, running, { status: 'finished', progress: { done: 52, total: 52, percent: 100 }, result: { created: 12, updated: 40, errors: 2 } });
+    screens.progress = Object.assign({}, screens.preview, { startSync: [gas.call('startSync', true)], getJob: [previewed, running] });
+    screens.result = Object.assign({}, screens.preview, { startSync: [gas.call('startSync', true)], getJob: [previewed, finished], getErrors: [common.getErrors[0], common.getErrors[0]] });
+
+    gas.run('showSidebar', []);
+    process.stdout.write(JSON.stringify({ html: gas.state.ui.sidebars.at(-1).content, screens }));
+  } finally {
+    await backend.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,185 @@
+"""Every sidebar screen in headless Chromium at the sidebar's 300 px width (issue 14, item 6).
+
+The page is the real one: `showSidebar` evaluated by the HtmlService double (tests/e2e/sidebar_screens.js),
+with the real CSS and script. Its `google.script.run` answers with what the real server functions
+returned for that screen over the Apps Script doubles and the fake backend of tests/addon; a call with
+no answer left never returns, so the screen stays put for the checks and the screenshot
+(test-artifacts/e2e/sidebar/). Checked on every screen: no horizontal scrollbar, and the screen's title
+(focused when the screen opens) shows a focus outline; on the mapping screen (12 columns), Save stays
+within the frame while scrolling, and the formula column says its results fire no edit trigger.
+Chromium runs with classic scrollbars (Playwright's headless default hides them), as a person whose
+system has non-overlay scrollbars sees the 300 px frame: the scrollbar takes 15 px of it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, FLAGS, ROOT
+
+SHOTS = ARTIFACTS / "sidebar"
+WIDTH, HEIGHT = 300, 640
+
+# google.script.run over recorded answers: one per call, in order; with none left the call hangs.
+SHIM = """<script>
+window.__answers = %s;
+window.google = { script: { run: (function runner(ok, fail) {
+  return new Proxy({}, { get: function (_, name) {
+    if (name === 'withSuccessHandler') return function (f) { return runner(f, fail); };
+    if (name === 'withFailureHandler') return function (f) { return runner(ok, f); };
+    return function () {
+      var left = window.__answers[name] || [];
+      if (left.length) { var answer = left.shift(); setTimeout(function () { ok(answer); }, 0); }
+    };
+  } });
+})(null, null) } };
+</script>"""
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """(context, page, page_errors) like conftest's, but scrollbars take their room."""
+    from playwright.sync_api import sync_playwright
+
+    expect.set_options(timeout=20_000)
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            ignore_default_args=["--hide-scrollbars"],
+            viewport={"width": WIDTH, "height": HEIGHT},
+        )
+        page = context.pages[0] if context.pages else context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            yield context, page, errors
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def served() -> dict:
+    out = subprocess.run(
+        ["node", str(ROOT / "tests" / "e2e" / "sidebar_screens.js")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout)
+
+
+def open_screen(page: Page, served: dict, name: str) -> None:
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    page.goto("about:blank")  # a new window: the last screen's timers (job polling) stop
+    shim = SHIM % json.dumps(served["screens"][name])
+    page.set_content(served["html"].replace("<head>", "<head>" + shim, 1))
+
+
+def no_horizontal_scroll(page: Page) -> None:
+    sizes = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert sizes[0] <= sizes[1], f"content {sizes[0]} px wide in a {sizes[1]} px frame"
+
+
+def focused_with_outline(page: Page, selector: str) -> None:
+    style = page.evaluate(
+        """(sel) => {
+          const el = document.querySelector(sel);
+          const s = getComputedStyle(el);
+          return {active: document.activeElement === el, style: s.outlineStyle, width: s.outlineWidth};
+        }""",
+        selector,
+    )
+    assert style == {"active": True, "style": "solid", "width": "2px"}, (selector, style)
+
+
+def shot(page: Page, name: str, full: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+
+
+def test_loading_setup_and_connect(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "loading")
+    expect(page.locator("#loading-text")).to_be_visible()
+    no_horizontal_scroll(page)
+    shot(page, "01-loading")
+    for n, name in enumerate(["setup", "connect"], 2):
+        open_screen(page, served, name)
+        expect(page.locator(f"#screen-{name}")).to_be_visible()
+        expect(page.locator("#setup-sheet")).to_have_text("Leads")
+        focused_with_outline(page, f"#{name}-title")
+        no_horizontal_scroll(page)
+        shot(page, f"0{n}-{name}")
+    assert errors == []
+
+
+def test_mapping_of_twelve_columns_keeps_save_in_reach_and_marks_the_formula_column(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "mapping")
+    expect(page.locator("#screen-mapping")).to_be_visible()
+    expect(page.locator("#columns fieldset")).to_have_count(12)
+    focused_with_outline(page, "#mapping-title")
+    no_horizontal_scroll(page)
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height > 3 * HEIGHT, f"the screen is long ({height} px), so Save must stay in reach"
+    save = page.locator("#btn-save-mapping")
+    for at in (0, height // 2, height):
+        page.evaluate("(y) => window.scrollTo(0, y)", at)
+        box = save.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= HEIGHT, (at, box)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot(page, "04-mapping-top")
+    formula = page.locator('#columns fieldset[data-header="Full title"] .formula-note')
+    expect(formula).to_contain_text("fire no edit trigger")
+    expect(page.locator(".formula-note")).to_have_count(1)
+    formula.scroll_into_view_if_needed()
+    shot(page, "05-mapping-formula-column")
+    shot(page, "06-mapping-full", full=True)
+    assert errors == []
+
+
+def test_ready_preview_progress_result(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "ready")
+    expect(page.locator("#screen-ready")).to_be_visible()
+    expect(page.locator("#errors li")).to_have_count(2)
+    focused_with_outline(page, "#ready-title")
+    expect(page.locator("#btn-autosync")).to_have_text("Take over auto-sync")
+    expect(page.locator("#autosync-status")).to_contain_text("run by colleague@example.com")
+    no_horizontal_scroll(page)
+    shot(page, "07-ready")
+    shot(page, "08-ready-full", full=True)
+
+    open_screen(page, served, "preview")
+    page.locator("#btn-sync").click()
+    expect(page.locator("#preview")).to_be_visible()
+    expect(page.locator("#btn-confirm")).to_have_text("Sync anyway")
+    focused_with_outline(page, "#preview-title")
+    no_horizontal_scroll(page)
+    shot(page, "09-preview")
+
+    open_screen(page, served, "progress")
+    page.locator("#btn-sync").click()
+    page.locator("#btn-confirm").click()
+    expect(page.locator("#bar")).to_have_attribute("aria-valuenow", "40")
+    no_horizontal_scroll(page)
+    shot(page, "10-progress")
+
+    open_screen(page, served, "result")
+    page.locator("#btn-sync").click()
+    page.locator("#btn-confirm").click()
+    expect(page.locator("#result")).to_be_visible()
+    focused_with_outline(page, "#result-title")
+    no_horizontal_scroll(page)
+    shot(page, "11-result")
+    assert errors == []
