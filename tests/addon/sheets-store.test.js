@@ -138,3 +138,14 @@ test('the add-on over the emulator: set up shares the file, a person\'s edit is 
     await backend.close();
   }
 });
+
+test('Range.getFormulas over the emulator: the formula text where a cell holds one, \'\' elsewhere (FORMULA rendering)', async () => {
+  const { store } = await spreadsheet([['Name', 'Budget', 'Double'], ['Anna', '150', '']]);
+  const gas = createNodeGas({ store });
+  inExecution(gas, (g) => {
+    const sheet = g.SpreadsheetApp.getActiveSpreadsheet().getSheetByName('Leads');
+    sheet.getRange('C2').setValues([['=B2*2']]);
+    assert.deepEqual(sheet.getRange('A2:C2').getFormulas(), [['', '', '=B2*2']]);
+    assert.deepEqual(sheet.getRange('A1:B1').getFormulas(), [['', '']]);
+  });
+});
