@@ -76,3 +76,15 @@ test('template variables are in scope; <?!= ?> prints as is; the result is a pla
     assert.equal(out._, undefined, 'the special output object does not leak');
   });
 });
+
+test('the type check reads SidebarJs.html\'s script with every line where the .html has it', () => {
+  const { scriptOnly } = require('./typecheck.js');
+  const html = fs.readFileSync(path.join(ADDON, 'SidebarJs.html'), 'utf8');
+  const js = scriptOnly(html);
+  const [htmlLines, jsLines] = [html.split('\n'), js.split('\n')];
+  assert.equal(jsLines.length, htmlLines.length);
+  const at = htmlLines.findIndex((l) => l.includes('function setUiState('));
+  assert.equal(jsLines[at], htmlLines[at]);
+  assert.equal(jsLines[0], '', 'the <script> tag itself is blanked');
+  assert.doesNotThrow(() => new Function(js));
+});
