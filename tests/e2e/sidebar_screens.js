@@ -2,8 +2,8 @@
 // from showSidebar (template evaluated by the HtmlService double), and for each screen the answers the
 // real server functions (addon/Server.js over the Apps Script doubles, talking to the fake backend of
 // tests/addon) give to the sidebar's google.script.run calls. Prints one JSON object:
-//   {html, screens: {name: {fn: [answer, …]}}} — a function's answers in call order; past the last
-//   one the call never returns (the sidebar stays in that state for the screenshot).
+//   {html, screens: {name: {fn: [answer, …]}}} — a function's answers in call order ({error: message}
+//   where the call failed); past the last one the call never returns (the sidebar stays in that state).
 'use strict';
 const { startFakeBackend } = require('../addon/helpers/fake-backend.js');
 const { createWorld, connectWorld } = require('../addon/helpers/world.js');
@@ -75,6 +75,14 @@ async function main() {
     const finished = Object.assign({}, running, { status: 'finished', progress: { done: 52, total: 52, percent: 100 }, result: { created: 12, updated: 40, errors: 2 } });
     screens.progress = Object.assign({}, screens.preview, { startSync: [gas.call('startSync', true)], getJob: [previewed, running] });
     screens.result = Object.assign({}, screens.preview, { startSync: [gas.call('startSync', true)], getJob: [previewed, finished], getErrors: [common.getErrors[0], common.getErrors[0]] });
+
+    await backend.stop(); // the backend unreachable: the sidebar's first call fails
+    try {
+      gas.call('getState');
+    } catch (e) {
+      screens.failed = { getState: [{ error: String(e.message) }] };
+    }
+    await backend.start();
 
     gas.run('showSidebar', []);
     process.stdout.write(JSON.stringify({ html: gas.state.ui.sidebars.at(-1).content, screens }));

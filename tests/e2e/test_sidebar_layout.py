@@ -33,7 +33,11 @@ window.google = { script: { run: (function runner(ok, fail) {
     if (name === 'withFailureHandler') return function (f) { return runner(ok, f); };
     return function () {
       var left = window.__answers[name] || [];
-      if (left.length) { var answer = left.shift(); setTimeout(function () { ok(answer); }, 0); }
+      if (!left.length) return;
+      var answer = left.shift();
+      setTimeout(function () {
+        if (answer && answer.error) fail(new Error(answer.error)); else ok(answer);
+      }, 0);
     };
   } });
 })(null, null) } };
@@ -107,12 +111,17 @@ def shot(page: Page, name: str, full: bool = False) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
 
-def test_loading_setup_and_connect(browser, served):
+def test_loading_failed_setup_and_connect(browser, served):
     _, page, errors = browser
     open_screen(page, served, "loading")
     expect(page.locator("#loading-text")).to_be_visible()
     no_horizontal_scroll(page)
     shot(page, "01-loading")
+    open_screen(page, served, "failed")
+    expect(page.locator("#btn-retry")).to_be_visible()
+    expect(page.locator("#error")).to_contain_text("Cannot reach the sync service")
+    no_horizontal_scroll(page)
+    shot(page, "01b-failed")
     for n, name in enumerate(["setup", "connect"], 2):
         open_screen(page, served, name)
         expect(page.locator(f"#screen-{name}")).to_be_visible()
