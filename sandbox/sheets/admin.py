@@ -116,9 +116,9 @@ def _new_sheet(sheet_id: int, sheet_json: dict[str, Any], option: str, locale: s
 
 @bp.post("/spreadsheets")
 def create_spreadsheet():
-    """Body: title, owner, editors, viewers, value_input_option (USER_ENTERED by default, as typed or
-    imported), and either `sheets: [{title, rows | csv, rowCount, columnCount, frozenRowCount}]` or, for
-    one sheet, `sheet_title` + `rows` | `csv`."""
+    """Body: title, owner, editors, viewers, locale (en_US), value_input_option (USER_ENTERED by
+    default, as typed or imported), and either `sheets: [{title, rows | csv, rowCount, columnCount,
+    frozenRowCount}]` or, for one sheet, `sheet_title` + `rows` | `csv`."""
     st = _state()
     body = _body()
     option = str(body.get("value_input_option") or "USER_ENTERED")

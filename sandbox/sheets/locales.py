@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.numbers import (
     get_currency_symbol,
     get_decimal_symbol,
@@ -70,7 +71,9 @@ def locale_of(code: str | None) -> SheetLocale:
         loc = Locale.parse(code or "en_US")
     except (UnknownLocaleError, ValueError, TypeError):
         loc = Locale.parse("en_US")
-    currencies = get_territory_currencies(loc.territory) if loc.territory else []
+    # a bare language ("ru", allowed by the discovery document) takes its most likely territory
+    territory = loc.territory or str(get_global("likely_subtags").get(str(loc), "")).rpartition("_")[2]
+    currencies = get_territory_currencies(territory) if territory else []
     symbol = get_currency_symbol(currencies[0], loc) if currencies else "$"
     money = loc.currency_formats["standard"].pattern.split(";")[0]
     before = money.index("¤") < money.index("0")
