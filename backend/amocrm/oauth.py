@@ -66,7 +66,7 @@ class OAuthClient:
             resp = http.post(url, json=body, timeout=self.timeout_s, allow_redirects=False)
         except requests.RequestException as exc:
             raise AmoUnavailable(f"amoCRM's token endpoint is unreachable ({type(exc).__name__})") from None
-        if resp.status_code >= 500:
+        if resp.status_code >= 500 or resp.status_code == 429:  # 429: the per-IP rate limit, not a refusal
             raise AmoUnavailable(f"amoCRM's token endpoint answered {resp.status_code}")
         if resp.status_code != 200:
             try:

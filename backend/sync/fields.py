@@ -70,7 +70,8 @@ def _parse_custom(cf: CustomField, raw: Any) -> n.Parsed:
         if n._blank(raw):
             return n.EMPTY
         try:
-            number = float(str(raw).replace(" ", "").replace(",", "."))
+            # any space groups digits: ru_RU shows (and a copied value holds) a no-break space
+            number = float("".join(str(raw).split()).replace(",", "."))
         except ValueError:
             return n.Parsed(error=f'“{cf.name}” must be a number, not "{raw}"')
         return n.Parsed(str(int(number)) if number.is_integer() else repr(number))

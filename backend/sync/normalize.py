@@ -10,7 +10,9 @@ Canonical forms (what the planner compares):
 - status: "pipeline_id:status_id", matched by name case-, space- and look-alike-insensitively
   (Cyrillic "Новый" typed with a Latin "o" still matches);
 - date: ISO "YYYY-MM-DD" from a Sheets serial number (days since 1899-12-30) or common text forms;
-- text: stripped, inner whitespace collapsed; empty -> None.
+- text: stripped, inner whitespace collapsed; empty -> None; longer than a Google Sheets cell holds
+  (50,000 characters: a longer write fails the whole batch) -> cut, ending in a marker that says so.
+  Both sides compare the cut form, so a long amoCRM text is written once and then stays unchanged.
 
 Every function returns `Parsed(value, error)`; exactly one of them is meaningful. Pure: no I/O.
 Phones and e-mails are memoized (`Parsed` is frozen): one run meets the same value several times — the
@@ -56,12 +58,19 @@ def _short(raw: Raw, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+CELL_CHARS = 50_000  # Google Sheets refuses a longer cell with 400 and writes nothing of the batch
+
+
 def text(raw: Raw) -> Parsed:
     if _blank(raw):
         return EMPTY
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return Parsed(" ".join(str(raw).split()))
+    value = " ".join(str(raw).split())
+    if len(value) > CELL_CHARS:
+        marker = f" … [cut to fit a Google Sheets cell: {len(value):,} characters in amoCRM]"
+        value = value[: CELL_CHARS - len(marker)] + marker
+    return Parsed(value)
 
 
 _memo = functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: True and 1 are different cells

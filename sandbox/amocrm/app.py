@@ -5,7 +5,8 @@ For `/<host>/api/v4/…` and `/<host>/oauth2/…` the pipeline runs, in this ord
   1. count the call (counters, per endpoint and account);
   2. a banned account gets the nginx 403 page;
   3. (`/api/v4` only) a forced response or delay from the fault knobs;
-  4. (`/api/v4` only) the rate limit: 429, and the ban after `ban_after` consecutive 429s;
+  4. the rate limit, `/oauth2` included (Kommo counts it "for IP", every request): 429, and the
+     ban after `ban_after` consecutive 429s;
   5. the account must exist (404), and (`/api/v4` only) the Bearer token must open it (401).
 The emulator lock is held from step 2 to the end of the request (released in teardown), except while a
 forced delay sleeps. Changes a request made are published to webhooks only if it succeeded.
@@ -154,12 +155,12 @@ def _pipeline() -> Response | None:
             _unlock(emu)  # a slow amoCRM must not stall everyone else's requests
             time.sleep(forced[1])
             _lock(emu)
-        if emu.knobs.rate_limit:
-            verdict = emu.limiter.admit(host, emu.clock.now(), emu.knobs.rps)
-            if not verdict.allowed:
-                if emu.limiter.strikes(host) >= emu.knobs.ban_after:
-                    emu.limiter.ban(host)
-                return _too_many(emu, verdict.retry_after)
+    if emu.knobs.rate_limit:  # the token endpoint too: the limit is per IP, on every request
+        verdict = emu.limiter.admit(host, emu.clock.now(), emu.knobs.rps)
+        if not verdict.allowed:
+            if emu.limiter.strikes(host) >= emu.knobs.ban_after:
+                emu.limiter.ban(host)
+            return _too_many(emu, verdict.retry_after)
     account = emu.state.account(host)
     if account is None:
         return responses.problem(404, f"Account {host} not found")
@@ -178,9 +179,9 @@ def _too_many(emu: Emulator, retry_after: int) -> Response:
     wait = emu.knobs.retry_after if emu.knobs.retry_after is not None else retry_after
     if emu.knobs.html_errors:  # the gateway's page: no JSON and no Retry-After header (reference §2.1)
         return responses.html(429, responses.nginx_page(429))
-    resp = responses.problem(429, TOO_MANY, retry_after=wait)
-    resp.headers["Retry-After"] = str(wait)
-    return resp
+    # Kommo's documented 429 body carries `retry_after`; no source shows a Retry-After header with it,
+    # so none is sent: a client must read the body (or back off on its own).
+    return responses.problem(429, TOO_MANY, retry_after=wait)
 
 
 def _forced(emu: Emulator, status: int) -> Response:

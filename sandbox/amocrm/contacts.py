@@ -98,12 +98,15 @@ def matches_query(contact: dict, query: str) -> bool:
 def list_contacts(host: str):
     account: Account = g.account
     with_ = listing.with_params()
-    contacts = [c for c in account.contacts.values() if not c["is_deleted"]]
+    deleted = "only_deleted" in with_  # the PHP library's ContactModel offers it (CanReturnDeletedInterface)
+    contacts = [c for c in account.contacts.values() if c["is_deleted"] == deleted]
     contacts = listing.apply_filters(contacts, listing.parse_brackets(request.args, "filter"), FILTERS)
     query = request.args.get("query", "").strip()
     if query:
         contacts = [c for c in contacts if matches_query(c, query)]
     contacts = listing.apply_order(contacts, ("updated_at", "id"))
+    if deleted:
+        return listing.page_response("contacts", contacts, listing.deleted_stub, "/api/v4/contacts")
     links = account.links_by("contact_id") if "leads" in with_ else None
     return listing.page_response(
         "contacts", contacts, lambda c: render(account, c, with_, links), "/api/v4/contacts"

@@ -4,12 +4,17 @@
 - Values are addressed by `field_id` or `field_code` (PHONE, EMAIL); multitext values carry `enum_code`
   or `enum_id` and default to the first enum (WORK); select values carry `enum_id` or the enum's text.
   Sending a field replaces all of its values; `"values": null` clears it; unsent fields stay.
+- Date, date_time and birthday values: a Unix timestamp (int or digits) or an RFC 3339 date-time, which
+  the official PHP library sends (DateCustomFieldValueModel::toApi, DateTime::RFC3339, since 2021);
+  stored and answered as a Unix timestamp. Other text (`2024-01-15`, `15.01.2024`) is refused.
 - Stored form: `[{"field_id", "values": [{"value", "enum_id"?, "enum_code"?}]}]`; rendered with
   `field_name, field_code, field_type` from the metadata, `null` when nothing is set.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from flask import Blueprint, g
@@ -23,6 +28,9 @@ bp = Blueprint("amo_custom_fields", __name__, url_prefix="/<host>/api/v4")
 TEXTUAL = {"text", "textarea", "url", "streetaddress"}
 DATES = {"date", "date_time", "birthday"}
 CHOICE = {"select", "radiobutton", "multiselect"}
+# What the official PHP library sends for date, date_time and birthday values since 2021:
+# DateCustomFieldValueModel::toApi() formats with DateTime::RFC3339 ("2021-09-06T12:00:00+03:00").
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def render_field(account: Account, cf: dict) -> dict:
@@ -120,10 +128,13 @@ def _value(cf: dict, item: Any, p: Problems, path: str) -> dict | None:
             return None
         return {"value": value}
     if kind in DATES:
-        if not is_int(value) and not (isinstance(value, str) and value.isdigit()):
-            p.wrong_type(f"{path}.value", "int")
-            return None
-        return {"value": int(value)}
+        if is_int(value) or (isinstance(value, str) and value.isdigit()):
+            return {"value": int(value)}
+        if isinstance(value, str) and _RFC3339.match(value):
+            moment = dt.datetime.fromisoformat(value.replace("z", "Z"))
+            return {"value": int(moment.timestamp())}  # stored and answered as a Unix timestamp
+        p.wrong_type(f"{path}.value", "int")
+        return None
     return {"value": value}
 
 

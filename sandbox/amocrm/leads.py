@@ -8,6 +8,8 @@ single update, and the lead payload rules (reference §3).
   `status_id` without `pipeline_id` is looked up in the lead's pipeline, then in the others (142/143 are
   in every pipeline, so send `pipeline_id` with them).
 - `_embedded.contacts` is honoured on create only (reference §3.4, issue #353).
+- `with=only_deleted` lists only deleted (restorable) leads, each as `{id, updated_at, is_deleted: true}`
+  (amoCRM's leads-list docs: "lead models with … 'id', modification date and 'is_deleted' = true").
 """
 
 from __future__ import annotations
@@ -134,6 +136,8 @@ def list_leads(host: str):
     if query:
         leads = [lead for lead in leads if matches_query(account, lead, query)]
     leads = listing.apply_order(leads, ("created_at", "updated_at", "id"))
+    if deleted:
+        return listing.page_response("leads", leads, listing.deleted_stub, "/api/v4/leads")
     links = account.links_by("lead_id") if "contacts" in with_ else None
     return listing.page_response("leads", leads, lambda x: render(account, x, with_, links), "/api/v4/leads")
 

@@ -194,3 +194,9 @@ def page_response(
 
 def with_params() -> set[str]:
     return {w.strip() for w in request.args.get("with", "").split(",") if w.strip()}
+
+
+def deleted_stub(entity: dict) -> dict:
+    """A deleted entity as `with=only_deleted` lists it: amoCRM's leads-list docs promise only "'id',
+    modification date and 'is_deleted' = true" — no name, stage or fields to read."""
+    return {"id": entity["id"], "updated_at": entity["updated_at"], "is_deleted": True}

@@ -5,6 +5,9 @@
 - A delivery is form-encoded with PHP bracket keys (reference §6.2): the `account[...]` block, then
   `leads[status][0][id]=…`, `contacts[add][0][type]=contact`, `…[custom_fields][0][values][0][enum]=…`.
   All values are strings; date custom fields arrive as a bare timestamp (`…[values][0]=1726572752`).
+  `old_status_id`/`old_pipeline_id` ride on `status` items and on the `update` item of the same stage
+  change; `old_responsible_user_id` on `responsible` items and on a contact's `update` item of the same
+  reassignment (reference §6.2, from Kommo's webhook examples).
   One delivery per webhook per originating request carries every change it subscribed to.
 """
 
@@ -168,13 +171,18 @@ def _item(account: Account, change: Change) -> dict:
             "date_create": e["created_at"],
         }
     )
+    olds = change.old
     if change.entity == "leads":
         item["pipeline_id"] = e["pipeline_id"]
-        if change.action == "status":
-            item["old_status_id"] = change.old["old_status_id"]
-            item["old_pipeline_id"] = change.old["old_pipeline_id"]
-    if change.action == "responsible":
-        item["old_responsible_user_id"] = change.old["old_responsible_user_id"]
+        moved = olds.get("old_status_id") not in (None, e["status_id"])
+        if change.action == "status" or (change.action == "update" and moved):
+            item["old_status_id"] = olds["old_status_id"]
+            item["old_pipeline_id"] = olds["old_pipeline_id"]
+    reassigned = olds.get("old_responsible_user_id") not in (None, e["responsible_user_id"])
+    if change.action == "responsible" or (
+        change.action == "update" and change.entity == "contacts" and reassigned
+    ):
+        item["old_responsible_user_id"] = olds["old_responsible_user_id"]
     item.update({"account_id": account.id, "created_at": e["created_at"], "updated_at": e["updated_at"]})
     if change.entity == "contacts":
         item["type"] = "contact"

@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sandbox.sheets import grid, person, render
 from sandbox.sheets.errors import ApiError, bad_request, not_found
 from sandbox.sheets.input_parse import SKIP, parse_value
+from sandbox.sheets.locales import locale_of
 from sandbox.sheets.model import DEFAULT_COLUMNS, DEFAULT_ROWS, Sheet, Spreadsheet
 from sandbox.sheets.resource import new_spreadsheet_id
 from sandbox.sheets.state import SheetsState
@@ -95,7 +96,7 @@ def _rows_from(sheet_json: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def _new_sheet(sheet_id: int, sheet_json: dict[str, Any], option: str) -> Sheet:
+def _new_sheet(sheet_id: int, sheet_json: dict[str, Any], option: str, locale: str) -> Sheet:
     rows = _rows_from(sheet_json)
     width = max((len(r) for r in rows), default=0)
     sheet = Sheet(
@@ -107,7 +108,7 @@ def _new_sheet(sheet_id: int, sheet_json: dict[str, Any], option: str) -> Sheet:
     )
     for i, line in enumerate(rows):
         for j, raw in enumerate(line):
-            cell = parse_value(raw, option, f"rows[{i}][{j}]")
+            cell = parse_value(raw, option, f"rows[{i}][{j}]", locale_of(locale))
             if cell is not SKIP and cell is not None:
                 grid.put(sheet, i, j, cell)  # type: ignore[arg-type]
     return sheet
@@ -115,9 +116,9 @@ def _new_sheet(sheet_id: int, sheet_json: dict[str, Any], option: str) -> Sheet:
 
 @bp.post("/spreadsheets")
 def create_spreadsheet():
-    """Body: title, owner, editors, viewers, value_input_option (USER_ENTERED by default, as typed or
-    imported), and either `sheets: [{title, rows | csv, rowCount, columnCount, frozenRowCount}]` or, for
-    one sheet, `sheet_title` + `rows` | `csv`."""
+    """Body: title, owner, editors, viewers, locale (en_US), value_input_option (USER_ENTERED by
+    default, as typed or imported), and either `sheets: [{title, rows | csv, rowCount, columnCount,
+    frozenRowCount}]` or, for one sheet, `sheet_title` + `rows` | `csv`."""
     st = _state()
     body = _body()
     option = str(body.get("value_input_option") or "USER_ENTERED")
@@ -134,10 +135,12 @@ def create_spreadsheet():
         str(body.get("title") or "Untitled spreadsheet"),
         owner,
     )
+    if body.get("locale"):
+        ss.locale = str(body["locale"])
     ss.editors = set(body.get("editors") or [])
     ss.viewers = set(body.get("viewers") or [])
     for i, sheet_json in enumerate(sheets_json):
-        sheet = _new_sheet(int(sheet_json.get("sheetId", i)), sheet_json, option)
+        sheet = _new_sheet(int(sheet_json.get("sheetId", i)), sheet_json, option, ss.locale)
         if ss.sheet_by_title(sheet.title) or ss.sheet_by_id(sheet.sheet_id):
             raise bad_request(f"Duplicate sheet {sheet.title!r} / id {sheet.sheet_id}.")
         ss.sheets.append(sheet)
@@ -163,9 +166,10 @@ def list_spreadsheets():
     return jsonify({"spreadsheets": items})
 
 
-def _sheet_values(sheet: Sheet, value_render: str) -> list[list[Any]]:
+def _sheet_values(ss: Spreadsheet, sheet: Sheet, value_render: str) -> list[list[Any]]:
     rows, cols = grid.used_extent(sheet)
-    return render.values_matrix(grid.block(sheet, 0, rows, 0, cols), "ROWS", value_render, "SERIAL_NUMBER")
+    block = grid.block(sheet, 0, rows, 0, cols)
+    return render.values_matrix(block, "ROWS", value_render, "SERIAL_NUMBER", locale_of(ss.locale))
 
 
 @bp.get("/spreadsheets/<spreadsheet_id>")
@@ -191,7 +195,7 @@ def read_spreadsheet(spreadsheet_id: str):
                         "rowCount": s.row_count,
                         "columnCount": s.column_count,
                         "frozenRowCount": s.frozen_rows,
-                        "values": _sheet_values(s, value_render),
+                        "values": _sheet_values(ss, s, value_render),
                     }
                     for i, s in enumerate(ss.sheets)
                 ],
@@ -219,7 +223,7 @@ def read_values(spreadsheet_id: str):
         sheet = ss.sheet_by_title(sheet_title) if sheet_title else ss.sheets[0]
         if sheet is None:
             raise bad_request(f"No sheet {sheet_title!r}.")
-        return jsonify({"values": _sheet_values(sheet, value_render)})
+        return jsonify({"values": _sheet_values(ss, sheet, value_render)})
 
 
 @bp.get("/spreadsheets/<spreadsheet_id>/metadata")

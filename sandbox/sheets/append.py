@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.sheets import a1, grid
+from sandbox.sheets import a1, grid, limits
 from sandbox.sheets.call import Call
 from sandbox.sheets.model import Sheet
 from sandbox.sheets.values import (
@@ -111,9 +111,10 @@ def append(call: Call) -> dict[str, Any]:
         at = min(anchor[0], t.sheet.row_count)
         grid.insert_dimension(ss, t.sheet, "ROWS", at, at + len(rows))
     written = write(ss, t, rows, option, call.principal, "values", anchor=anchor, grow=True)
+    limits.check_cell_count(ss)  # both insert options may grow the grid
     updates = written.response(ss.spreadsheet_id)
     if call.flag("includeValuesInResponse"):
         _, value_render, dt_render = read_options(call, prefix="response")
-        updates["updatedData"] = updated_data(written, None, value_render, dt_render)
+        updates["updatedData"] = updated_data(ss, written, None, value_render, dt_render)
     out["updates"] = updates
     return out

@@ -27,6 +27,7 @@ from sandbox.sheets import (
     discovery,
     fieldmask,
     grid,
+    limits,
     metadata,
     protection,
     requests_cells,
@@ -37,8 +38,6 @@ from sandbox.sheets.call import Call
 from sandbox.sheets.errors import ApiError, bad_request, not_emulated
 from sandbox.sheets.model import DEFAULT_COLUMNS, DEFAULT_ROWS, Sheet
 from sandbox.sheets.requests_dimensions import sheet_of
-
-MAX_CELLS = 10_000_000  # Google's per-spreadsheet cell limit
 
 # Requests that only change how cells look; accepted so a backend's formatting does not fail here.
 FORMATTING_NO_OPS = {
@@ -253,7 +252,7 @@ def batch_update(call: Call) -> dict[str, Any]:
                     f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': "
                     "Cannot find field."
                 )
-            _check_cell_limit(call)
+            limits.check_cell_count(call.spreadsheet)
         except ApiError as e:
             if e.message.startswith("Invalid JSON payload"):
                 raise
@@ -271,12 +270,3 @@ def batch_update(call: Call) -> dict[str, Any]:
             base_url=call.base_url,
         )
     return out
-
-
-def _check_cell_limit(call: Call) -> None:
-    total = sum(s.row_count * s.column_count for s in call.spreadsheet.sheets)
-    if total > MAX_CELLS:
-        raise bad_request(
-            "This action would increase the number of cells in the workbook above the limit of "
-            f"{MAX_CELLS} cells."
-        )

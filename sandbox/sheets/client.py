@@ -77,6 +77,7 @@ class SheetsSandbox:
         sheets: Sequence[dict[str, Any]] | None = None,
         value_input_option: str = "USER_ENTERED",
         spreadsheet_id: str | None = None,
+        locale: str | None = None,
     ) -> str:
         """Create a spreadsheet and return its id. `owner` defaults to the emulator's anonymous principal
         (the backend's service account), so the backend can use it at once; pass a person as owner to
@@ -91,6 +92,8 @@ class SheetsSandbox:
             body["owner"] = owner
         if spreadsheet_id:
             body["spreadsheet_id"] = spreadsheet_id
+        if locale:
+            body["locale"] = locale  # e.g. "ru_RU": how typed values are read and numbers shown
         if sheets is not None:
             body["sheets"] = list(sheets)
         else:

@@ -128,7 +128,14 @@ class Spreadsheet:
         return next((s for s in self.sheets if s.title == title), None)
 
     def sheet_refs(self) -> list[tuple[int, str]]:
-        return [(s.sheet_id, s.title) for s in self.sheets]
+        """(sheet_id, title) pairs, the first VISIBLE sheet first: a range without a title means it
+        (Google: "…the first visible sheet is used"); the rest keep their order."""
+        visible = next((s for s in self.sheets if not s.hidden), None)
+        if visible is None or visible is self.sheets[0]:
+            return [(s.sheet_id, s.title) for s in self.sheets]
+        return [(visible.sheet_id, visible.title)] + [
+            (s.sheet_id, s.title) for s in self.sheets if s is not visible
+        ]
 
     def can_read(self, email: str) -> bool:
         return email == self.owner or email in self.editors or email in self.viewers

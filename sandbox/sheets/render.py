@@ -8,15 +8,20 @@
 
 Dates, times and date-times are numbers with a DATE/TIME/DATE_TIME format: `SERIAL_NUMBER` (the
 default) answers the serial number, `FORMATTED_STRING` the text as displayed; FORMATTED_VALUE ignores
-`dateTimeRenderOption`. Output drops trailing empty rows and, in each row, trailing empty cells;
+`dateTimeRenderOption`. Formatted text uses the spreadsheet's locale (`locales.py`): patterns are
+written with `,` and `.` whatever the locale, and shown with the locale's separators (ru_RU: 1.5 →
+"1,5", `#,##0.00` → "1 500,50", a ruble amount → "1 500,50 ₽"); date patterns keep their own order.
+Output drops trailing empty rows and, in each row, trailing empty cells;
 empty cells before a value come back as "". A fully empty range has no `values` at all.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sandbox.sheets.input_parse import from_serial
+from sandbox.sheets.locales import EN_US, SheetLocale
 from sandbox.sheets.model import Cell
 
 VALUE_RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
@@ -29,45 +34,67 @@ def json_number(x: float) -> int | float:
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
 
 
-def general(x: float) -> str:
+def general(x: float, loc: SheetLocale = EN_US) -> str:
     """The automatic number format: up to 10 significant digits, no trailing zeros."""
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     text = format(x, ".10g")
     if "e" in text:
         mantissa, exponent = text.split("e")
-        return f"{float(mantissa):.2f}E{int(exponent):+03d}"
-    return text
+        return loc.localize(f"{float(mantissa):.2f}") + f"E{int(exponent):+03d}"
+    return loc.localize(text)
 
 
-def format_number(x: float, number_format: tuple[str, str] | None) -> str:
+def format_number(x: float, number_format: tuple[str, str] | None, loc: SheetLocale = EN_US) -> str:
     if number_format is None:
-        return general(x)
+        return general(x, loc)
     kind, pattern = number_format
     if kind in DATE_TYPES:
         return _format_date(x, pattern)
     if kind == "PERCENT":
-        return f"{x * 100:.2f}%" if pattern == "0.00%" else f"{x * 100:.0f}%"
+        return loc.localize(f"{x * 100:.2f}%" if pattern == "0.00%" else f"{x * 100:.0f}%")
     if kind == "CURRENCY":
-        return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
+        return _format_money(x, pattern, loc)
     if kind == "SCIENTIFIC":
         mantissa, exponent = f"{x:.2e}".split("e")
-        return f"{mantissa}E{int(exponent):+03d}"
+        return loc.localize(mantissa) + f"E{int(exponent):+03d}"
     if pattern == "#,##0":
-        return f"{x:,.0f}"
+        return loc.localize(f"{x:,.0f}")
     if pattern == "#,##0.00":
-        return f"{x:,.2f}"
-    return general(x)
+        return loc.localize(f"{x:,.2f}")
+    return general(x, loc)
+
+
+_NUMBER_CORE = re.compile(r"[#0][#0,]*(?:\.0+)?")
+
+
+def _format_money(x: float, pattern: str, loc: SheetLocale) -> str:
+    """A currency pattern: literal text (quoted or not) around one `#,##0.00` core; minus in front."""
+    core = _NUMBER_CORE.search(pattern)
+    if core is None:
+        return general(x, loc)
+    before, after = (pattern[: core.start()].replace('"', ""), pattern[core.end() :].replace('"', ""))
+    decimals = len(core.group().partition(".")[2])
+    digits = loc.localize(f"{abs(x):,.{decimals}f}")
+    return f"{'-' if x < 0 else ''}{before}{digits}{after}"
+
+
+_DATE_TOKEN = re.compile(r"yyyy|dd|d|mm|m")
 
 
 def _format_date(x: float, pattern: str) -> str:
     moment = from_serial(x)
     day_part, _, time_part = pattern.partition(" ")
     pieces = []
-    if day_part == "yyyy-mm-dd":
-        pieces.append(moment.strftime("%Y-%m-%d"))
-    elif day_part == "m/d/yyyy":
-        pieces.append(f"{moment.month}/{moment.day}/{moment.year}")
+    if "y" in day_part or "d" in day_part:
+        tokens = {
+            "yyyy": f"{moment.year:04d}",
+            "dd": f"{moment.day:02d}",
+            "d": str(moment.day),
+            "mm": f"{moment.month:02d}",
+            "m": str(moment.month),
+        }
+        pieces.append(_DATE_TOKEN.sub(lambda m: tokens[m.group()], day_part))
     else:  # a TIME pattern has no date part
         time_part = day_part
     if time_part:
@@ -78,21 +105,21 @@ def _format_date(x: float, pattern: str) -> str:
     return " ".join(pieces)
 
 
-def formatted(cell: Cell) -> str:
+def formatted(cell: Cell, loc: SheetLocale = EN_US) -> str:
     value = cell.value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        return format_number(value, cell.number_format)
+        return format_number(value, cell.number_format, loc)
     return "" if value is None else str(value)
 
 
-def render(cell: Cell | None, value_render: str, datetime_render: str) -> Any:
+def render(cell: Cell | None, value_render: str, datetime_render: str, loc: SheetLocale = EN_US) -> Any:
     """One cell as the API answers it; None for an empty cell."""
     if cell is None or cell.is_blank:
         return None
     if value_render == "FORMATTED_VALUE":
-        return formatted(cell)
+        return formatted(cell, loc)
     if value_render == "FORMULA" and cell.formula is not None:
         return cell.formula
     value = cell.value
@@ -102,16 +129,20 @@ def render(cell: Cell | None, value_render: str, datetime_render: str) -> Any:
             and cell.number_format
             and cell.number_format[0] in DATE_TYPES
         ):
-            return formatted(cell)
+            return formatted(cell, loc)
         return json_number(value)
     return value
 
 
 def values_matrix(
-    block: list[list[Cell | None]], major: str, value_render: str, datetime_render: str
+    block: list[list[Cell | None]],
+    major: str,
+    value_render: str,
+    datetime_render: str,
+    loc: SheetLocale = EN_US,
 ) -> list[list[Any]]:
     """A block of cells (rows of the range) → the `values` array, trimmed as Google trims it."""
-    rendered = [[render(c, value_render, datetime_render) for c in row] for row in block]
+    rendered = [[render(c, value_render, datetime_render, loc) for c in row] for row in block]
     if major == "COLUMNS":
         width = max((len(r) for r in rendered), default=0)
         rendered = [[r[j] if j < len(r) else None for r in rendered] for j in range(width)]
@@ -137,7 +168,7 @@ def extended_value(cell: Cell, *, effective: bool) -> dict[str, Any]:
     return {"stringValue": "" if value is None else str(value)}
 
 
-def cell_data(cell: Cell | None) -> dict[str, Any]:
+def cell_data(cell: Cell | None, loc: SheetLocale = EN_US) -> dict[str, Any]:
     """CellData for includeGridData: values, formattedValue, number format and data validation."""
     if cell is None:
         return {}
@@ -145,7 +176,7 @@ def cell_data(cell: Cell | None) -> dict[str, Any]:
     if not cell.is_blank:
         out["userEnteredValue"] = extended_value(cell, effective=False)
         out["effectiveValue"] = extended_value(cell, effective=True)
-        out["formattedValue"] = formatted(cell)
+        out["formattedValue"] = formatted(cell, loc)
     if cell.number_format:
         kind, pattern = cell.number_format
         out["userEnteredFormat"] = {"numberFormat": {"type": kind, "pattern": pattern}}

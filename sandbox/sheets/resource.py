@@ -13,10 +13,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sandbox.sheets import a1, fieldmask, grid, metadata, protection, render
+from sandbox.sheets import a1, fieldmask, grid, limits, metadata, protection, render
 from sandbox.sheets.call import Call
 from sandbox.sheets.errors import bad_request
 from sandbox.sheets.input_parse import from_extended
+from sandbox.sheets.locales import locale_of
 from sandbox.sheets.model import DEFAULT_COLUMNS, DEFAULT_ROWS, Principal, Sheet, Spreadsheet
 from sandbox.sheets.values_filters import matched_targets
 
@@ -55,7 +56,7 @@ def _grid_data(ss: Spreadsheet, sheet: Sheet, box: a1.GridRange, project: str) -
     r0, r1, c0, c1 = b.start_row or 0, b.end_row or 0, b.start_col or 0, b.end_col or 0
     row_data = []
     for line in grid.block(sheet, r0, r1, c0, c1):
-        values = [render.cell_data(c) for c in line]
+        values = [render.cell_data(c, locale_of(ss.locale)) for c in line]
         while values and not values[-1]:
             values.pop()
         row_data.append({"values": values} if values else {})
@@ -202,4 +203,5 @@ def create(call: Call, owner: str) -> Spreadsheet:
                     if cell is not None:
                         grid.put(sheet, r0 + i_row, c0 + j, cell)
         ss.sheets.append(sheet)
+    limits.check_cell_count(ss)
     return ss

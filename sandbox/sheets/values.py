@@ -16,6 +16,7 @@ from sandbox.sheets import a1, grid, protection, render
 from sandbox.sheets.call import Call, check_enum
 from sandbox.sheets.errors import ApiError, bad_request
 from sandbox.sheets.input_parse import SKIP, parse_value
+from sandbox.sheets.locales import EN_US, SheetLocale, locale_of
 from sandbox.sheets.model import Cell, Principal, Sheet, Spreadsheet
 
 MAJOR_DIMENSIONS = ("ROWS", "COLUMNS")
@@ -60,14 +61,19 @@ def readable(t: Target) -> a1.GridRange:
 
 
 def value_range(
-    sheet: Sheet, box: a1.GridRange, major: str, value_render: str, dt_render: str
+    sheet: Sheet,
+    box: a1.GridRange,
+    major: str,
+    value_render: str,
+    dt_render: str,
+    loc: SheetLocale = EN_US,
 ) -> dict[str, Any]:
     r0, r1, c0, c1 = box.start_row or 0, box.end_row or 0, box.start_col or 0, box.end_col or 0
     out: dict[str, Any] = {
         "range": a1.format_box(sheet.title, r0, r1, c0, c1),
         "majorDimension": major,
     }
-    values = render.values_matrix(grid.block(sheet, r0, r1, c0, c1), major, value_render, dt_render)
+    values = render.values_matrix(grid.block(sheet, r0, r1, c0, c1), major, value_render, dt_render, loc)
     if values:
         out["values"] = values
     return out
@@ -166,11 +172,12 @@ def write(
         label = a1.format_box(sheet.title, r0, r0 + max(height, 1), c0, c0 + max(width, 1))
         raise grid_limits(sheet, label)
     protection.check_write(ss, sheet.sheet_id, r0, r0 + height, c0, c0 + width, principal.email)
+    loc = locale_of(ss.locale)
     parsed: list[tuple[int, int, Cell | None]] = []
     touched_rows, touched_cols = set(), set()
     for i, line in enumerate(rows):
         for j, raw in enumerate(line):
-            cell = parse_value(raw, option, f"{where}[{i}][{j}]")
+            cell = parse_value(raw, option, f"{where}[{i}][{j}]", loc)
             if cell is SKIP:
                 continue
             parsed.append((r0 + i, c0 + j, cell))  # type: ignore[arg-type]
@@ -183,12 +190,14 @@ def write(
     )
 
 
-def updated_data(w: Written, t: Target | None, value_render: str, dt_render: str) -> dict[str, Any]:
+def updated_data(
+    ss: Spreadsheet, w: Written, t: Target | None, value_render: str, dt_render: str
+) -> dict[str, Any]:
     r0, r1, c0, c1 = w._box4()
     box = a1.GridRange(w.sheet.sheet_id, r0, r1, c0, c1)
     if t is not None and t.ref is not None and ":" in t.ref:
         box = t.bounded()  # Google answers the whole requested range when it was larger than the values
-    return value_range(w.sheet, box, "ROWS", value_render, dt_render)
+    return value_range(w.sheet, box, "ROWS", value_render, dt_render, locale_of(ss.locale))
 
 
 # --- endpoints -----------------------------------------------------------------------------------------
@@ -197,18 +206,21 @@ def updated_data(w: Written, t: Target | None, value_render: str, dt_render: str
 def get(call: Call) -> dict[str, Any]:
     major, value_render, dt_render = read_options(call)
     t = target(call.spreadsheet, call.path["range"])
-    return value_range(t.sheet, readable(t), major, value_render, dt_render)
+    loc = locale_of(call.spreadsheet.locale)
+    return value_range(t.sheet, readable(t), major, value_render, dt_render, loc)
 
 
 def batch_get(call: Call) -> dict[str, Any]:
     major, value_render, dt_render = read_options(call)
     ranges = call.params.getlist("ranges")
+    loc = locale_of(call.spreadsheet.locale)
     out: dict[str, Any] = {"spreadsheetId": call.spreadsheet.spreadsheet_id}
     if ranges:
         out["valueRanges"] = []
         for text in ranges:
             t = target(call.spreadsheet, text)
-            out["valueRanges"].append(value_range(t.sheet, readable(t), major, value_render, dt_render))
+            vr = value_range(t.sheet, readable(t), major, value_render, dt_render, loc)
+            out["valueRanges"].append(vr)
     return out
 
 
@@ -231,7 +243,7 @@ def update(call: Call) -> dict[str, Any]:
     out = written.response(call.spreadsheet.spreadsheet_id)
     if call.flag("includeValuesInResponse"):
         _, value_render, dt_render = read_options(call, prefix="response")
-        out["updatedData"] = updated_data(written, t, value_render, dt_render)
+        out["updatedData"] = updated_data(call.spreadsheet, written, t, value_render, dt_render)
     return out
 
 
@@ -248,7 +260,7 @@ def batch_update(call: Call) -> dict[str, Any]:
         response = written.response(call.spreadsheet.spreadsheet_id)
         if call.flag("includeValuesInResponse", source=body):
             _, value_render, dt_render = read_options(call, body, prefix="response")
-            response["updatedData"] = updated_data(written, t, value_render, dt_render)
+            response["updatedData"] = updated_data(call.spreadsheet, written, t, value_render, dt_render)
         responses.append(response)
         if written.cells:
             sheets.add(written.sheet.sheet_id)

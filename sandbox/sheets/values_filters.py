@@ -16,6 +16,7 @@ from typing import Any
 from sandbox.sheets import a1, metadata
 from sandbox.sheets.call import Call
 from sandbox.sheets.errors import ApiError
+from sandbox.sheets.locales import locale_of
 from sandbox.sheets.model import Sheet, Spreadsheet
 from sandbox.sheets.values import (
     MAJOR_DIMENSIONS,
@@ -65,7 +66,7 @@ def batch_get(call: Call) -> dict[str, Any]:
     found: dict[str, dict[str, Any]] = {}
     for data_filter in body.get("dataFilters") or []:
         for t in matched_targets(ss, data_filter, call.principal.project):
-            vr = value_range(t.sheet, readable(t), major, value_render, dt_render)
+            vr = value_range(t.sheet, readable(t), major, value_render, dt_render, locale_of(ss.locale))
             entry = found.setdefault(vr["range"], {"valueRange": vr, "dataFilters": []})
             entry["dataFilters"].append(data_filter)
     out: dict[str, Any] = {"spreadsheetId": ss.spreadsheet_id}
@@ -92,7 +93,7 @@ def batch_update(call: Call) -> dict[str, Any]:
                 response["dataFilter"] = item.get("dataFilter")
                 if call.flag("includeValuesInResponse", source=body):
                     _, value_render, dt_render = read_options(call, body, prefix="response")
-                    response["updatedData"] = updated_data(written, t, value_render, dt_render)
+                    response["updatedData"] = updated_data(ss, written, t, value_render, dt_render)
                 responses.append(response)
                 totals["rows"] += written.rows
                 totals["columns"] += written.columns

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from sandbox.sheets import a1, grid, render
+from sandbox.sheets.locales import locale_of
 
 bp = Blueprint("sheets_view", __name__, template_folder="templates")
 
@@ -48,7 +49,7 @@ def view(spreadsheet_id: str):
                 cell = grid.cell_at(sheet, r, c)
                 cells.append(
                     {
-                        "text": render.formatted(cell) if cell else "",
+                        "text": render.formatted(cell, locale_of(ss.locale)) if cell else "",
                         "formula": cell.formula if cell else None,
                     }
                 )

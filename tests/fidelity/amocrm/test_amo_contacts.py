@@ -60,6 +60,11 @@ def test_multitext_enum_defaults_to_work_and_unknown_codes_fail(amo_api):
 
 
 def test_query_finds_a_contact_by_part_of_its_phone(amo_api):
+    """amoCRM documents `query` only as "search across the filled fields"; field reports say phones are
+    matched as stored strings (`+79995551122` and `89995551122` differ; search by the national part):
+    amocrm/amocrm-api-php#515, zero-archive/amocrm-php#81, drillcoder/AmoCRM_Wrap#4 (reference §4.2).
+    The emulator does no phone normalisation, and the product does not search contacts by `query` at all
+    (it matches phones and e-mails in its own contact directory)."""
     a, b = amo_api.create_contacts(
         [
             {

@@ -254,3 +254,38 @@ def test_a_manager_editing_a_contact_fires_update_contact(amo, amo_api, receiver
     assert call.get("contacts[update][0][modified_user_id]") == str(manager["id"])
     assert call.get("contacts[update][0][custom_fields][0][code]") == "EMAIL"
     assert amo_api.get(f"/contacts/{cid}").json()["updated_by"] == manager["id"]
+
+
+def test_the_update_item_of_a_stage_change_carries_old_status_id(amo, amo_api, receiver):
+    """Kommo's webhook examples (reference §6.2): lead items carry `old_status_id` on status and update
+    deliveries; a plain edit (no stage change) has none."""
+    subscribe(amo_api, receiver.url, ["update_lead"])
+    (lead_id,) = amo_api.create_leads([{"name": "Row 1", "price": 10}])
+    before = amo_api.get(f"/leads/{lead_id}").json()
+    amo_api.patch("/leads", [{"id": lead_id, "status_id": 142, "pipeline_id": before["pipeline_id"]}])
+    (moved,) = receiver.wait(1)
+    assert moved.get("leads[update][0][status_id]") == "142"
+    assert moved.get("leads[update][0][old_status_id]") == str(before["status_id"])
+    assert moved.get("leads[update][0][old_pipeline_id]") == str(before["pipeline_id"])
+    amo_api.patch("/leads", [{"id": lead_id, "price": 20}])
+    _, edited = receiver.wait(2)
+    assert edited.get("leads[update][0][price]") == "20"
+    assert edited.get("leads[update][0][old_status_id]") is None
+
+
+def test_the_update_item_of_a_reassigned_contact_carries_old_responsible_user_id(
+    amo, amo_api, receiver, amo_account
+):
+    subscribe(amo_api, receiver.url, ["update_contact", "responsible_contact"])
+    (cid,) = amo_api.create_contacts([{"name": "Ivan"}])
+    before = amo_api.get(f"/contacts/{cid}").json()
+    other = next(u for u in amo_account["users"] if u["id"] != before["responsible_user_id"])
+    amo_api.patch(f"/contacts/{cid}", {"responsible_user_id": other["id"]})
+    (call,) = receiver.wait(1)
+    old = str(before["responsible_user_id"])
+    assert call.get("contacts[update][0][responsible_user_id]") == str(other["id"])
+    assert call.get("contacts[update][0][old_responsible_user_id]") == old
+    assert call.get("contacts[responsible][0][old_responsible_user_id]") == old
+    amo_api.patch(f"/contacts/{cid}", {"name": "Ivan P."})
+    _, renamed = receiver.wait(2)
+    assert renamed.get("contacts[update][0][old_responsible_user_id]") is None
