@@ -320,13 +320,14 @@
         state.active = { sheetId: sheet.getSheetId(), range: null };
         return sheet;
       },
+      /** "The selected range in the active sheet, or null if there is no active range" (Selection reference). */
       getActiveRange() {
         const r = state.active.sheetId === activeSheetId() && state.active.range;
-        return r ? rangeObject(activeSheetId(), r.row, r.column, r.numRows, r.numColumns) : rangeObject(activeSheetId(), 1, 1, 1, 1);
+        return r ? rangeObject(activeSheetId(), r.row, r.column, r.numRows, r.numColumns) : null;
       },
       getActiveCell() {
         const r = spreadsheet.getActiveRange();
-        return rangeObject(r.getSheet().getSheetId(), r.getRow(), r.getColumn(), 1, 1);
+        return r ? rangeObject(r.getSheet().getSheetId(), r.getRow(), r.getColumn(), 1, 1) : rangeObject(activeSheetId(), 1, 1, 1, 1);
       },
       getRange(a1) {
         const [name, ref] = String(a1).includes('!') ? String(a1).split('!') : [null, a1];

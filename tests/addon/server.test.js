@@ -124,6 +124,8 @@ test('errors, retry row, and the history of the selected row', async () => {
   assert.throws(() => gas.call('getSelectedRow'), /\[wrong_sheet\]/);
   gas.state.active = { sheetId: 0, range: { row: 1, column: 1, numRows: 1, numColumns: 1 } };
   assert.throws(() => gas.call('getSelectedRow'), /\[wrong_sheet\]/);
+  gas.state.active = { sheetId: 0, range: null }; // nothing selected: getActiveRange() is null
+  assert.throws(() => gas.call('getSelectedRow'), /\[wrong_sheet\] Select a row in the connected sheet first/);
 });
 
 test('every call before Set up says so', () => {
