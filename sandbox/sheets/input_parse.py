@@ -117,7 +117,10 @@ def from_extended(value: dict | None, where: str) -> Cell | None:
     if "stringValue" in value:
         return Cell(str(value["stringValue"])) if value["stringValue"] != "" else None
     if "numberValue" in value:
-        return Cell(float(value["numberValue"]))
+        number = float(value["numberValue"])
+        if not math.isfinite(number):  # struct.proto / proto3 JSON: no NaN or Infinity as a number
+            raise bad_request(f"Invalid {where}: the number {number!r} is not finite")
+        return Cell(number)
     if "boolValue" in value:
         return Cell(bool(value["boolValue"]))
     if "errorValue" in value:

@@ -65,6 +65,15 @@ def test_a_json_number_beyond_a_double_is_refused(sheets, blank):
     )
     assert got.status_code == 400
     assert got.json()["error"]["status"] == "INVALID_ARGUMENT"
+    cells = '{"rows": [{"values": [{"userEnteredValue": {"numberValue": 1e400}}]}], "fields": "*",'
+    request = '{"requests": [{"updateCells": ' + cells + ' "start": {"sheetId": 0}}}]}'
+    got = requests.post(
+        f"{sheets.url}/v4/spreadsheets/{blank}:batchUpdate",
+        data=request,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert got.status_code == 400
 
 
 def test_a_cell_of_50000_characters_is_accepted_and_one_more_fails_the_request(svc, blank):
