@@ -5,8 +5,8 @@ For `/<host>/api/v4/…` and `/<host>/oauth2/…` the pipeline runs, in this ord
   1. count the call (counters, per endpoint and account);
   2. a banned account gets the nginx 403 page;
   3. (`/api/v4` only) a forced response or delay from the fault knobs;
-  4. the rate limit, `/oauth2` included (Kommo counts it "for IP", every request): 429, and the
-     ban after `ban_after` consecutive 429s;
+  4. the rate limit (`/oauth2` too with the `token_rate_limit` knob): 429, and the ban after
+     `ban_after` consecutive 429s;
   5. the account must exist (404), and (`/api/v4` only) the Bearer token must open it (401).
 The emulator lock is held from step 2 to the end of the request (released in teardown), except while a
 forced delay sleeps. Changes a request made are published to webhooks only if it succeeded.
@@ -155,7 +155,7 @@ def _pipeline() -> Response | None:
             _unlock(emu)  # a slow amoCRM must not stall everyone else's requests
             time.sleep(forced[1])
             _lock(emu)
-    if emu.knobs.rate_limit:  # the token endpoint too: the limit is per IP, on every request
+    if emu.knobs.rate_limit and (kind == "api" or emu.knobs.token_rate_limit):
         verdict = emu.limiter.admit(host, emu.clock.now(), emu.knobs.rps)
         if not verdict.allowed:
             if emu.limiter.strikes(host) >= emu.knobs.ban_after:

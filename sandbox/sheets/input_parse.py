@@ -43,6 +43,7 @@ from sandbox.sheets.locales import EN_US, SheetLocale
 from sandbox.sheets.model import Cell
 
 FORMULA_STAND_IN = "#SANDBOX_FORMULA"
+NUM_ERROR = "#NUM!"  # what Sheets shows for a result beyond a double (sheets.wiki "Number": limits)
 EPOCH = datetime(1899, 12, 30)
 SKIP = object()  # a null in the input: leave the cell as it is
 
@@ -116,7 +117,10 @@ def from_extended(value: dict | None, where: str) -> Cell | None:
     if "stringValue" in value:
         return Cell(str(value["stringValue"])) if value["stringValue"] != "" else None
     if "numberValue" in value:
-        return Cell(float(value["numberValue"]))
+        number = float(value["numberValue"])
+        if not math.isfinite(number):  # struct.proto / proto3 JSON: no NaN or Infinity as a number
+            raise bad_request(f"Invalid {where}: the number {number!r} is not finite")
+        return Cell(number)
     if "boolValue" in value:
         return Cell(bool(value["boolValue"]))
     if "errorValue" in value:
@@ -235,9 +239,10 @@ def _evaluate(expression: str) -> float | str:
     """Arithmetic of numeric literals only; anything else (functions, references) → the stand-in."""
     try:
         tree = ast.parse(expression.replace("^", "**"), mode="eval")
-        return float(_eval_node(tree.body))
+        value = float(_eval_node(tree.body))
     except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError):
         return FORMULA_STAND_IN
+    return value if math.isfinite(value) else NUM_ERROR  # past a double: Sheets shows #NUM!
 
 
 def _eval_node(node: ast.AST) -> float:

@@ -65,6 +65,15 @@ def test_a_json_number_beyond_a_double_is_refused(sheets, blank):
     )
     assert got.status_code == 400
     assert got.json()["error"]["status"] == "INVALID_ARGUMENT"
+    cells = '{"rows": [{"values": [{"userEnteredValue": {"numberValue": 1e400}}]}], "fields": "*",'
+    request = '{"requests": [{"updateCells": ' + cells + ' "start": {"sheetId": 0}}}]}'
+    got = requests.post(
+        f"{sheets.url}/v4/spreadsheets/{blank}:batchUpdate",
+        data=request,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert got.status_code == 400
 
 
 def test_a_cell_of_50000_characters_is_accepted_and_one_more_fails_the_request(svc, blank):
@@ -168,3 +177,15 @@ def test_a_range_without_a_title_means_the_first_visible_sheet(svc, admin):
     update(svc, sid, "B1", [["written"]])
     assert values_of(svc, sid, "Shown!B1") == [["written"]]
     assert values_of(svc, sid, "Hidden!A1:B1") == [["secret"]]
+
+
+@pytest.mark.parametrize("formula", ["=1e400", "=1e308*10", "=-1e308*10"])
+def test_a_formula_beyond_a_double_is_num_error_never_infinity(svc, blank, sheets, formula):
+    """sheets.wiki "Number": calculations that exceed the maximum give #NUM!."""
+    update(svc, blank, "Sheet1!A1", [[formula]], "USER_ENTERED")
+    raw = requests.get(
+        f"{sheets.url}/v4/spreadsheets/{blank}/values/A1?valueRenderOption=UNFORMATTED_VALUE", timeout=10
+    )
+    assert raw.status_code == 200 and "Infinity" not in raw.text
+    assert raw.json()["values"] == [["#NUM!"]]
+    assert values_of(svc, blank, "A1", valueRenderOption="FORMULA") == [[formula]]

@@ -1,8 +1,9 @@
 """A refresh that meets amoCRM's rate limit is a busy amoCRM, not a refused grant.
 
 amoCRM's limit is "7 requests per second for IP" (Kommo's HTTP-errors page, reference §2.1), so the
-token endpoint answers 429 like any other path; the emulator models it
-(tests/fidelity/amocrm/test_amo_limits.py). A 429 must never mark the account "needs reconnect".
+token endpoint may answer 429 like any other path; the emulator models it behind its
+`token_rate_limit` knob (tests/fidelity/amocrm/test_amo_limits.py). A 429 must never mark the
+account "needs reconnect".
 """
 
 import pytest
@@ -17,7 +18,7 @@ def test_a_rate_limited_refresh_keeps_the_account_connected(backend):
     _, account = connected(backend)
     tm = amo_account.token_manager(backend.services, account)
     stale = backend.tokens.get(account.id).access
-    backend.amo.admin.set_faults(rps=1)
+    backend.amo.admin.set_faults(rps=1, token_rate_limit=True)
     backend.amo.admin.advance(1)
     filler = backend.amo.admin.session.get(backend.amo.api() + "/account")  # fills the 1-per-second window
     assert filler.status_code == 401  # (no token: admitted, then refused — it still counts)
