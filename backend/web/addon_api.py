@@ -29,9 +29,8 @@ from backend.sheets.client import SheetsAccessDenied
 from backend.store.ledger import History
 from backend.store.tokens import TokenStore
 from backend.sync import jobs
-from backend.sync.run import sheets_client
 from backend.sync.writeback import ErrorList
-from backend.web import auth, mapping_api
+from backend.web import auth, mapping_api, sheet_access
 from backend.web.oauth import make_ticket
 from backend.web.problem import problem
 
@@ -110,7 +109,7 @@ def register():
             "This set-up was started for another sheet or user.", code=Code.PROOF_FAILED, status=403
         )
     try:
-        found = sheets_client(svc).search_metadata(
+        found = sheet_access.web_sheets(svc, f"register:{user.sub}").search_metadata(
             spreadsheet_id,
             [
                 {
@@ -223,10 +222,31 @@ def _enqueue(connection_id: str, kind: str, func, *args, queue: str = queues.SYN
     return {"job_id": job.id, "kind": kind, "status": "queued"}
 
 
+_WAITING = {"queued", "deferred", "scheduled", "created"}
+
+
+def _enqueue_once(connection_id: str, kind: str, func, *args) -> dict:
+    """Like `_enqueue`, but while the same run of this connection is still waiting to start, asking
+    again returns that job: a person (or a script) pressing Sync now in a loop queues one run, not a
+    thousand that every other tenant's runs would wait behind."""
+    r = _svc().redis
+    key = f"queued:{kind}:{connection_id}:{':'.join(map(str, args))}"
+    if (pending := r.get(key)) is not None:
+        try:
+            status = Job.fetch(pending.decode(), connection=r).get_status(refresh=False)
+            if str(getattr(status, "value", status)) in _WAITING:
+                return {"job_id": pending.decode(), "kind": kind, "status": "queued"}
+        except NoSuchJobError:
+            pass
+    queued = _enqueue(connection_id, kind, func, *args)
+    r.set(key, queued["job_id"], ex=3600)
+    return queued
+
+
 @bp.post("/connections/<connection_id>/sync/preview")
 def sync_preview(connection_id: str):
     auth.account_of(connection_id)
-    return jsonify(_enqueue(connection_id, "preview", jobs.full_sync, True, False)), 202
+    return jsonify(_enqueue_once(connection_id, "preview", jobs.full_sync, True, False)), 202
 
 
 @bp.post("/connections/<connection_id>/sync")
@@ -234,7 +254,7 @@ def sync(connection_id: str):
     auth.account_of(connection_id)
     data = request.get_json(silent=True) or {}
     confirm = bool(data.get("confirm")) if isinstance(data, dict) else False
-    return jsonify(_enqueue(connection_id, "sync", jobs.full_sync, False, confirm)), 202
+    return jsonify(_enqueue_once(connection_id, "sync", jobs.full_sync, False, confirm)), 202
 
 
 # RQ's job statuses as the sidebar knows them (a closed list: docs/openapi.yaml `Job.status`).
