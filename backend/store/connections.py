@@ -49,6 +49,13 @@ return 1
 """
 
 
+_SET_IF_EXISTS = """
+if redis.call('HEXISTS', KEYS[1], 'spreadsheet_id') == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+
 def new_connection_id() -> str:
     return "c_" + secrets.token_urlsafe(12)
 
@@ -117,6 +124,15 @@ class Tenants:
             },
         )
         return conn, secret
+
+    def rotate_secret(self, connection_id: str) -> bytes | None:
+        """A new signing secret for the connection (the old one stops opening it at once); None if the
+        connection is gone."""
+        secret = secrets.token_bytes(32)
+        done = self.client.eval(
+            _SET_IF_EXISTS, 1, f"conn:{connection_id}", "secret", self.cipher.encrypt(secret.hex())
+        )
+        return secret if done else None
 
     def get(self, connection_id: str) -> Connection | None:
         raw = {k.decode(): v.decode() for k, v in self.client.hgetall(f"conn:{connection_id}").items()}

@@ -2,19 +2,21 @@
 
 Everything under /api/v1/connections/<id> is signed (RFC 9421, `web/auth.py` checks it before the view
 runs) and the signature's keyid must be that connection: connection A's secret opens nothing of B.
-Register, connect ticket and disconnect also need the user's Google ID token. Views are thin: they
-validate input, call the store or enqueue a job, and shape JSON.
+Register, connect ticket, disconnect and key rotation also need the user's Google ID token, and the
+last three need that user to be the sheet's registered owner or (Google Drive says) an editor.
+Views are thin: they validate input, call the store or enqueue a job, and shape JSON.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import re
 import secrets
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -24,6 +26,7 @@ from backend.amocrm.connect import unregister_webhook
 from backend.amocrm.errors import AmoError
 from backend.amocrm.models import catalog_json
 from backend.errors import AppError, BadRequest, Code, NotFound
+from backend.security import editors
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.ledger import History
@@ -33,6 +36,8 @@ from backend.sync.writeback import ErrorList
 from backend.web import auth, mapping_api, sheet_access
 from backend.web.oauth import make_ticket
 from backend.web.problem import problem
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("addon_api", __name__, url_prefix="/api/v1")
 bp.before_request(auth.check_signature)
@@ -130,7 +135,12 @@ def register():
     svc.redis.delete(key)  # single use
     t = amo_account.tenants(svc)
     existing = t.find_by_sheet(spreadsheet_id, sheet_id)
-    if existing and (secret := t.secret(existing)):
+    if existing and (conn := t.get(existing)) and (secret := t.secret(existing)):
+        if user.sub != conn.created_by_sub and (rotated := t.rotate_secret(existing)):
+            # Someone other than the owner set the sheet up again: whatever copy of the key anyone
+            # else kept (a former editor's, say) stops working; the add-on saves the new one for all.
+            log.info("connection %s: registered again by another editor; key rotated", existing)
+            secret = rotated
         return jsonify(connection_id=existing, secret=_b64(secret), created=False)
     conn, secret = t.create(
         spreadsheet_id, sheet_id, str(data.get("sheet_title", ""))[:200], user.sub, user.email
@@ -177,9 +187,38 @@ def state(connection_id: str):
     )
 
 
+def _editor(connection_id: str) -> None:
+    """The verified Google user must be the sheet's registered owner or, says Google Drive, one of its
+    editors now: a valid ID token of a former editor (or of anyone) opens nothing."""
+    user = auth.google_user()
+    svc = _svc()
+    conn = g.connection
+    if user.sub == conn.created_by_sub:
+        return
+    if editors.is_editor(svc.settings.sheets_api_endpoint, conn.spreadsheet_id, user.email):
+        return
+    raise AppError(
+        "Only the sheet's editors can do this; ask its owner to share the spreadsheet with you.",
+        code=Code.FORBIDDEN,
+        status=403,
+    )
+
+
+@bp.post("/connections/<connection_id>/secret")
+def rotate_secret(connection_id: str):
+    """A new signing key for the sheet (the sidebar's "Reset the sheet's key"): every other copy of the
+    old one stops working at once."""
+    _editor(connection_id)
+    secret = amo_account.tenants(_svc()).rotate_secret(connection_id)
+    if secret is None:
+        raise NotFound("This sheet is not set up any more; press Set up.")
+    log.info("connection %s: key rotated on request", connection_id)
+    return jsonify(connection_id=connection_id, secret=_b64(secret))
+
+
 @bp.delete("/connections/<connection_id>")
 def disconnect(connection_id: str):
-    auth.google_user()
+    _editor(connection_id)
     svc = _svc()
     t = amo_account.tenants(svc)
     account_id = t.unbind_account(connection_id)
@@ -197,7 +236,7 @@ def disconnect(connection_id: str):
 
 @bp.post("/connections/<connection_id>/connect-ticket")
 def connect_ticket(connection_id: str):
-    auth.google_user()
+    _editor(connection_id)
     url = f"{_svc().settings.public_base_url}/oauth/amocrm/start?ticket={make_ticket(connection_id)}"
     return jsonify(url=url, expires_in=600)
 

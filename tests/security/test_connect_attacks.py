@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from bench.product import SERVICE_ACCOUNT
 from bench.rows import new_rows
 from bench.settle import settle
-from bench.tenant import HEADERS, Tenant, confirm_connect, id_token, register
+from bench.tenant import Tenant, confirm_connect, id_token
+from tests.security.conftest import new_sheet
 
 VICTIM_HOST = "victim.amocrm.ru"
 ATTACKER = "mallory@example.com"
@@ -35,15 +35,6 @@ def victim(two) -> Tenant:
     assert v.sync()["status"] == "finished"
     settle(two.product)
     return v
-
-
-def _new_sheet(product, person: str, title: str = "Leads") -> Tenant:
-    """A registered sheet that is not connected to amoCRM yet (set up over HTTP as the add-on does)."""
-    sid = product.sheets.create_spreadsheet(
-        "Mine", [HEADERS, *new_rows(2, start=900)], sheet_title=title, owner=person, editors=[SERVICE_ACCOUNT]
-    )
-    cid, secret = register(product, sid, person, title)
-    return Tenant(product, "", sid, cid, secret, title)
 
 
 def _start(tenant: Tenant, person: str) -> tuple[requests.Session, str]:
@@ -83,7 +74,7 @@ def _listed(product, host: str) -> set[str]:
 
 def test_an_authorize_url_finished_in_someone_elses_browser_binds_nothing(two, victim):
     product = two.product
-    mallory = _new_sheet(product, ATTACKER)
+    mallory = new_sheet(product, ATTACKER)
     _, authorize = _start(mallory, ATTACKER)  # the attacker's browser got the cookie; the URL is sent on
     admin = requests.Session()  # the victim admin's browser: never saw the start page
     back = _follow(admin, _allow(admin, authorize, VICTIM_HOST))
@@ -98,7 +89,7 @@ def test_an_authorize_url_finished_in_someone_elses_browser_binds_nothing(two, v
 
 def test_nothing_is_bound_before_the_person_confirms_which_sheet(two, victim):
     product = two.product
-    sheet = _new_sheet(product, "victor@example.com", title="Second tab")
+    sheet = new_sheet(product, "victor@example.com", title="Second tab")
     browser, authorize = _start(sheet, "victor@example.com")
     back = _follow(browser, _allow(browser, authorize, VICTIM_HOST))
     assert back.status_code == 200 and 'id="confirm"' in back.text
@@ -145,7 +136,7 @@ def _lead_reaches_sheet(tenant: Tenant, timeout_s: float = 60) -> bool:
 def test_a_flow_finished_after_disconnect_leaves_no_ghost_and_webhooks_keep_flowing(two, victim):
     product = two.product
     person = "victor@example.com"
-    sheet = _new_sheet(product, person, title="Short-lived")
+    sheet = new_sheet(product, person, title="Short-lived")
     browser, authorize = _start(sheet, person)
     back = _follow(browser, _allow(browser, authorize, VICTIM_HOST))
     assert 'id="confirm"' in back.text
