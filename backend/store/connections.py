@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from typing import Any
 import redis
 
 from backend.security.crypto import Cipher
+
+log = logging.getLogger(__name__)
 
 # KEYS: conn hash, the account's set; ARGV: connection id, account id. The old account's set is derived
 # from the hash inside the script, so a concurrent rebind cannot leave the connection in two sets.
@@ -209,7 +212,12 @@ class Tenants:
         broken entry never stops the others' sync."""
         live = []
         for cid in self.connections_of(account_id):
-            if self.get(cid) is not None:
+            try:
+                readable = self.get(cid) is not None
+            except (ValueError, TypeError):  # a field that does not parse: skipped, kept for a person to see
+                log.error("connection %s: stored fields do not parse; skipped by its account's sync", cid)
+                continue
+            if readable:
                 live.append(cid)
                 continue
             self.client.eval(_DROP_GHOST, 2, f"conn:{cid}", f"amo:account-conns:{account_id}", cid)

@@ -151,12 +151,20 @@ def test_a_flow_finished_after_disconnect_leaves_no_ghost_and_webhooks_keep_flow
 
 def test_a_half_connection_listed_for_an_account_is_skipped_and_cleaned_up(two, victim):
     """What older versions left behind (a connection hash holding only account_id, listed for the
-    account): the account's webhook drain skips it, removes it, and still syncs its other sheets."""
+    account), or a connection whose fields do not parse: the account's webhook drain skips them (the
+    half one is removed) and still syncs its other sheets."""
     product = two.product
     account_id = _account_id(product, VICTIM_HOST)
     product.redis.hset("conn:c_ghostghostghost", "account_id", account_id)
-    product.redis.sadd(f"amo:account-conns:{account_id}", "c_ghostghostghost")
-    assert _lead_reaches_sheet(victim), "one half connection stopped the whole account's webhook sync"
-    settle(product)
-    assert _listed(product, VICTIM_HOST) == {victim.connection_id}
-    assert not product.redis.exists("conn:c_ghostghostghost")
+    # and one whose stored mapping does not parse: skipped, but kept for a person to look at
+    broken = {"spreadsheet_id": "1" + "B" * 20, "sheet_id": 0, "account_id": account_id, "mapping": "{"}
+    product.redis.hset("conn:c_brokenbrokenbr", mapping=broken)
+    product.redis.sadd(f"amo:account-conns:{account_id}", "c_ghostghostghost", "c_brokenbrokenbr")
+    try:
+        assert _lead_reaches_sheet(victim), "one unreadable connection stopped the account's webhook sync"
+        settle(product)
+        assert _listed(product, VICTIM_HOST) == {victim.connection_id, "c_brokenbrokenbr"}
+        assert not product.redis.exists("conn:c_ghostghostghost")
+    finally:
+        product.redis.srem(f"amo:account-conns:{account_id}", "c_brokenbrokenbr")
+        product.redis.delete("conn:c_brokenbrokenbr")
