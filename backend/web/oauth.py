@@ -130,6 +130,7 @@ def callback():
         return _page(
             "This sign-in link was already used or has expired", "Start again from the add-on's sidebar."
         )
+    connection_id = connection_id.decode()
     if not _same_browser(browser):
         _forget(state)
         log.warning("connection %s: an amoCRM authorization came back to another browser", connection_id)
@@ -139,7 +140,6 @@ def callback():
             "there and finish in the window it opens. If someone sent you this link, ignore it.",
             status=403,
         )
-    connection_id = connection_id.decode()
     failure = _check_answer(svc, args)
     if failure:
         _forget(state)
