@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
 from google.oauth2.credentials import Credentials
@@ -101,7 +101,9 @@ class Tenant:
         query = dict(parse_qsl(urlsplit(location).query))
         self.sent_secrets.extend(v for k, v in query.items() if k in ("code", "state"))
         self.sent_secrets.append(ticket["url"].split("ticket=", 1)[1])
-        back = s.get(location.split("?")[0], params=dict(parse_qsl(urlsplit(location).query)), timeout=60)
+        back = confirm_connect(
+            s, s.get(location.split("?")[0], params=dict(parse_qsl(urlsplit(location).query)), timeout=60)
+        )
         if back.status_code != 200:
             raise SetupError(f"connecting amoCRM failed: {back.status_code} {back.text[:300]}")
 
@@ -212,6 +214,17 @@ def register(product: Product, spreadsheet_id: str, person: str, title: str) -> 
         )
     )
     return done["connection_id"], base64.b64decode(done["secret"])
+
+
+def confirm_connect(browser: requests.Session, page: requests.Response) -> requests.Response:
+    """The callback page asks which sheet is being connected: press "Connect this sheet" (a POST from the
+    same browser). A page without that question (an error) is returned as it is."""
+    form = re.search(r'<form method="post" action="([^"]+)" id="confirm">(.*?)</form>', page.text, re.S)
+    if not form:
+        return page
+    fields = {n: html.unescape(v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)">', form.group(2))}
+    fields["decision"] = "connect"
+    return browser.post(urljoin(page.url, html.unescape(form.group(1))), data=fields, timeout=60)
 
 
 def _idt(token: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
 
@@ -51,6 +51,15 @@ def step(name: str) -> Callable:
         return inner
 
     return wrap
+
+
+def confirm_connect(browser: requests.Session, page: requests.Response) -> requests.Response:
+    """The callback page asks which sheet is being connected: the person presses "Connect this sheet"."""
+    form = re.search(r'<form method="post" action="([^"]+)" id="confirm">(.*?)</form>', page.text, re.S)
+    if not form:
+        return page
+    fields = {n: html.unescape(v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)">', form.group(2))}
+    return browser.post(urljoin(page.url, form.group(1)), data={**fields, "decision": "connect"}, timeout=60)
 
 
 def wait_until(what: str, predicate: Callable[[], Any], timeout_s: float = 60, every: float = 0.1) -> Any:
@@ -200,6 +209,7 @@ class Flows:
         back = browser.get(
             location.split("?")[0], params=dict(parse_qsl(urlsplit(location).query)), timeout=60
         )
+        back = confirm_connect(browser, back)  # the page shows which sheet is connected; confirm it
         if f"Connected to {self.host}" not in back.text:
             raise FlowError(f"the OAuth callback did not connect: {back.status_code}")
         if self.addon.call("getState")["stage"] != "mapping":  # type: ignore[union-attr]

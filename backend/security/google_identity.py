@@ -2,7 +2,8 @@
 
 The audience must be one of GOOGLE_OAUTH_CLIENT_IDS (the add-on's OAuth client) and the issuer Google's;
 signature and expiry are checked by `google.auth.jwt.decode` against Google's published certificates
-(fetched from GOOGLE_CERTS_URL and cached for an hour — the sandbox serves its own there).
+(fetched from GOOGLE_CERTS_URL and cached for an hour — the sandbox serves its own there). A token
+whose key is not among them makes one refetch (Google rotates keys) and then none for five minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from google.auth import jwt
 from backend.errors import AppError, Code
 
 _certs: TTLCache = TTLCache(maxsize=8, ttl=3600)
+REFETCH_AFTER_S = 300
+_refetched: TTLCache = TTLCache(maxsize=8, ttl=REFETCH_AFTER_S)  # cache misses too: url -> refetched
 _lock = threading.Lock()
 
 
@@ -59,7 +62,12 @@ def verify(token: str, *, audiences: tuple[str, ...], issuers: tuple[str, ...], 
         except ValueError as exc:
             if "not found" not in str(exc).lower():
                 raise
-            with _lock:  # a key Google rotated in since we cached the certificates: fetch them again
+            # Perhaps a key Google rotated in since we cached the certificates: fetch them again — at
+            # most once per REFETCH_AFTER_S, or a made-up `kid` in every request would refetch them.
+            with _lock:
+                if certs_url in _refetched:
+                    raise
+                _refetched[certs_url] = True
                 _certs.pop(certs_url, None)
             claims = jwt.decode(
                 token, certs=_fetch_certs(certs_url), audience=list(audiences), clock_skew_in_seconds=10

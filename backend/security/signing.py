@@ -4,7 +4,9 @@ Every add-on call carries `Signature-Input`/`Signature` with `alg="hmac-sha256"`
 id, covering `@method`, `@path`, `@query` and `content-digest` (RFC 9530, sha-256 of the body), with
 `created` and `nonce`. Verification is done by the `http-message-signatures` library (constant-time HMAC
 compare, digest check); this module adds our policy on top: the exact covered components, the ±300 s
-`created` window, and single use of each nonce (Redis SET NX, 10 minutes).
+`created` window, and single use of each nonce (Redis SET NX, kept as long as the window lets a
+request carrying it in: twice SIGNATURE_MAX_AGE_S and a minute). An unknown keyid and a wrong
+signature get the same answer, so probing tells no one which connection ids exist.
 
 `sign()` is the same thing from the client side, for tests, the demo and Python callers; the add-on's
 JavaScript builds the identical signature base (addon/lib/signing.js, test vectors in tests/vectors/).
@@ -32,7 +34,13 @@ from backend.errors import AppError, Code
 
 COVERED = ("@method", "@path", "@query", "content-digest")
 LABEL = "sig1"
-NONCE_TTL_S = 600
+NONCE_MARGIN_S = 60
+
+
+def nonce_ttl_s(max_skew_s: int) -> int:
+    """How long a nonce is remembered: until any request carrying it is outside the `created` window.
+    A request may be created up to max_skew_s ahead and is accepted until max_skew_s after that."""
+    return 2 * max_skew_s + NONCE_MARGIN_S
 
 
 class SignatureRejected(AppError):
@@ -119,7 +127,7 @@ def verify(
     nonce = result.nonce
     if not nonce:
         raise SignatureRejected("The request signature has no nonce.")
-    if not redis_client.set(f"nonce:{key_id}:{nonce}", 1, nx=True, ex=NONCE_TTL_S):
+    if not redis_client.set(f"nonce:{key_id}:{nonce}", 1, nx=True, ex=nonce_ttl_s(max_skew_s)):
         raise SignatureRejected("This request was already received once (replayed nonce).")
     return key_id
 
@@ -130,8 +138,8 @@ def _reason(exc: Exception) -> str:
         return "its time stamp is too far from now; check the computer's clock"
     if "Content-Digest" in text:
         return "the body does not match its Content-Digest"
-    if "Unable to resolve" in text:
-        return "unknown connection"
+    if "Unable to resolve" in text:  # told apart, it would say which connection ids exist
+        return "signature mismatch"
     if "was not covered" in text:
         return "it does not cover method, path, query and body"
     return "signature mismatch"

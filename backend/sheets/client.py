@@ -5,7 +5,9 @@ It owns quotas and retries for every Sheets call: reads and writes each take a s
 per-minute sliding window in Redis, paced to a sixth per 10 s (the service account is one "user" for
 Google's 60/min quota, shared by every process), and 429/500/503 are retried with exponential backoff
 and jitter, honouring Retry-After. Everything else raises `SheetsError` with Google's message. Calls
-are counted per method.
+are counted per method. A web request's client (`build(web_share=…)`) never sleeps on that shared
+window: it takes a slot now or raises `SheetsBusy` (429 with Retry-After), and each connection's web
+requests may spend only a share of the minute — one tenant's flood cannot stall the others.
 
 The discovery-built resource tree is made once per process (`api_resources`): building it renders every
 method's docstring, 0.3 s of CPU that used to be paid by every job. It only *builds* requests; each
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -56,6 +59,20 @@ class SheetsAccessDenied(SheetsError):
     code = Code.FORBIDDEN
 
 
+class SheetsBusy(SheetsError):
+    """A web request's Sheets call found no free slot of the shared quota (or Google said 429/5xx): the
+    request is answered at once with Retry-After instead of waiting for one."""
+
+    status = 429
+    code = Code.RATE_LIMITED
+
+    def __init__(self, detail: str, retry_after_s: float, status: int = 429):
+        super().__init__(detail, status)
+        self.status = status
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+        self.extra = {"retry_after": self.retry_after_s}
+
+
 @dataclass(frozen=True)
 class _Resources:
     """The parts of the Sheets API resource tree the client uses (they build requests, never send)."""
@@ -88,6 +105,14 @@ def _per_minute(client: redis.Redis, name: str, limit: int) -> SlidingWindowLimi
     )
 
 
+WEB_SHARE_DIVISOR = 4
+
+
+def _share(client: redis.Redis, name: str, limit: int) -> SlidingWindowLimiter:
+    """One key's share of a per-minute quota for web requests (a quarter of it)."""
+    return SlidingWindowLimiter(client, name, max(1, limit // WEB_SHARE_DIVISOR), window_s=60.0, margin_s=1.0)
+
+
 @dataclass
 class SheetsClient:
     api: _Resources
@@ -97,28 +122,65 @@ class SheetsClient:
     max_attempts: int = 6
     sleep: Callable[[float], None] = time.sleep
     calls: dict[str, int] = field(default_factory=dict)
+    # Web requests never wait on the quota every tenant shares: a slot now or `SheetsBusy` (None: wait
+    # for the slot, as jobs do). Their calls also take a slot of the caller's own share of the quota.
+    now_or_never: bool = False
+    read_share: SlidingWindowLimiter | None = None
+    write_share: SlidingWindowLimiter | None = None
 
     @classmethod
     def build(
-        cls, *, endpoint: str, client: redis.Redis, reads_per_minute: int, writes_per_minute: int
+        cls,
+        *,
+        endpoint: str,
+        client: redis.Redis,
+        reads_per_minute: int,
+        writes_per_minute: int,
+        web_share: str = "",
     ) -> SheetsClient:
+        """`web_share` (a connection id, or another key of who is asking) makes a web request's client:
+        it never waits, and spends at most 1/`WEB_SHARE_DIVISOR` of each minute's quota per key."""
         if endpoint:  # the sandbox emulator: anonymous calls act as the service account
             credentials = AnonymousCredentials()
         else:  # production: the Cloud Run service account through Application Default Credentials
             credentials, _ = google.auth.default(scopes=SCOPES)
+        shares = {}
+        if web_share:
+            shares = {
+                "now_or_never": True,
+                "read_share": _share(client, f"sheets:read:web:{web_share}", reads_per_minute),
+                "write_share": _share(client, f"sheets:write:web:{web_share}", writes_per_minute),
+            }
         return cls(
             api_resources(endpoint),
             google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http()),
             _per_minute(client, "sheets:read", reads_per_minute),
             _per_minute(client, "sheets:write", writes_per_minute),
+            **shares,
         )
 
     # --- one call ------------------------------------------------------------------------------------
 
+    def _take_slot(self, limiter: SlidingWindowLimiter, share: SlidingWindowLimiter | None) -> None:
+        if not self.now_or_never:
+            limiter.acquire()
+            return
+        for lim, whose in ((share, "this sheet's share of"), (limiter, "")):
+            if lim is None:
+                continue
+            ok, wait = lim.try_reserve(0.0)
+            if not ok:
+                raise SheetsBusy(
+                    f"Google Sheets is busy ({whose or 'all of'} the minute's quota is spent); "
+                    f"try again in {max(1, math.ceil(wait))} s.",
+                    wait,
+                )
+
     def _execute(self, name: str, request: Any, *, write: bool) -> Any:
         limiter = self.write_limiter if write else self.read_limiter
+        share = self.write_share if write else self.read_share
         for attempt in range(1, self.max_attempts + 1):
-            limiter.acquire()
+            self._take_slot(limiter, share)
             self.calls[name] = self.calls.get(name, 0) + 1
             try:
                 return request.execute(http=self.http, num_retries=0)
@@ -129,6 +191,12 @@ class SheetsClient:
                 wait = _retry_after(exc) or min(2**attempt, 32) + random.random()  # noqa: S311 (jitter)
                 if status == 429:
                     limiter.block(wait)
+                if self.now_or_never:
+                    raise SheetsBusy(
+                        "Google Sheets asked us to slow down; try again shortly.",
+                        wait,
+                        429 if status == 429 else 503,
+                    ) from None
                 log.warning("sheets %s: %s, retrying in %.1f s (attempt %d)", name, status, wait, attempt)
                 self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

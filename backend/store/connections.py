@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,38 @@ from typing import Any
 import redis
 
 from backend.security.crypto import Cipher
+
+log = logging.getLogger(__name__)
+
+# KEYS: conn hash, the account's set; ARGV: connection id, account id. The old account's set is derived
+# from the hash inside the script, so a concurrent rebind cannot leave the connection in two sets.
+_BIND = """
+if redis.call('HEXISTS', KEYS[1], 'spreadsheet_id') == 0 then return 0 end
+local old = redis.call('HGET', KEYS[1], 'account_id')
+if old and old ~= '' and old ~= ARGV[2] then
+  redis.call('SREM', 'amo:account-conns:' .. old, ARGV[1])
+  redis.call('HDEL', KEYS[1], 'mapping')
+end
+redis.call('HSET', KEYS[1], 'account_id', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: conn hash, the account's set; ARGV: connection id. Re-checked inside: a connection created or
+# completed since it was read is left alone.
+_DROP_GHOST = """
+if redis.call('HEXISTS', KEYS[1], 'spreadsheet_id') == 1 then return 0 end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+
+_SET_IF_EXISTS = """
+if redis.call('HEXISTS', KEYS[1], 'spreadsheet_id') == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 
 
 def new_connection_id() -> str:
@@ -95,10 +128,19 @@ class Tenants:
         )
         return conn, secret
 
+    def rotate_secret(self, connection_id: str) -> bytes | None:
+        """A new signing secret for the connection (the old one stops opening it at once); None if the
+        connection is gone."""
+        secret = secrets.token_bytes(32)
+        done = self.client.eval(
+            _SET_IF_EXISTS, 1, f"conn:{connection_id}", "secret", self.cipher.encrypt(secret.hex())
+        )
+        return secret if done else None
+
     def get(self, connection_id: str) -> Connection | None:
         raw = {k.decode(): v.decode() for k, v in self.client.hgetall(f"conn:{connection_id}").items()}
-        if not raw:
-            return None
+        if not raw.get("spreadsheet_id") or not raw.get("sheet_id"):
+            return None  # gone, or a half hash (only account_id) that a racing bind once left
         return Connection(
             id=connection_id,
             spreadsheet_id=raw["spreadsheet_id"],
@@ -125,15 +167,20 @@ class Tenants:
             f"conn:{connection_id}", mapping={k: ("" if v is None else v) for k, v in encoded.items()}
         )
 
-    def bind_account(self, connection_id: str, account_id: int) -> None:
-        old = self.get(connection_id)
-        pipe = self.client.pipeline()
-        if old and old.account_id and old.account_id != account_id:
-            pipe.srem(f"amo:account-conns:{old.account_id}", connection_id)
-            pipe.hdel(f"conn:{connection_id}", "mapping")  # fields of another account do not carry over
-        pipe.hset(f"conn:{connection_id}", "account_id", account_id)
-        pipe.sadd(f"amo:account-conns:{account_id}", connection_id)
-        pipe.execute()
+    def bind_account(self, connection_id: str, account_id: int) -> bool:
+        """Bind the connection to the account — only if it still exists (one script, atomic): an OAuth
+        flow finished after its sheet was disconnected must not leave a half connection listed for the
+        account. Returns whether it was bound."""
+        return bool(
+            self.client.eval(
+                _BIND,
+                2,
+                f"conn:{connection_id}",
+                f"amo:account-conns:{account_id}",
+                connection_id,
+                account_id,
+            )
+        )
 
     def unbind_account(self, connection_id: str) -> int | None:
         conn = self.get(connection_id)
@@ -147,13 +194,34 @@ class Tenants:
 
     def delete(self, connection_id: str) -> None:
         conn = self.get(connection_id)
-        if conn is None:
+        if conn is None:  # gone, or half: drop whatever is left of it
+            raw = self.client.hget(f"conn:{connection_id}", "account_id")
+            if raw:
+                self.client.srem(f"amo:account-conns:{raw.decode()}", connection_id)
+            self.client.delete(f"conn:{connection_id}")
             return
         self.unbind_account(connection_id)
         self.client.delete(f"conn:{connection_id}", f"conn-by-sheet:{conn.spreadsheet_id}:{conn.sheet_id}")
 
     def connections_of(self, account_id: int) -> list[str]:
         return sorted(m.decode() for m in self.client.smembers(f"amo:account-conns:{account_id}"))
+
+    def live_connections_of(self, account_id: int) -> list[str]:
+        """The account's connections that can be read; a listed one that cannot (deleted, or a half hash
+        left by an older version) is dropped from the account's set and its half hash removed, so one
+        broken entry never stops the others' sync."""
+        live = []
+        for cid in self.connections_of(account_id):
+            try:
+                readable = self.get(cid) is not None
+            except (ValueError, TypeError):  # a field that does not parse: skipped, kept for a person to see
+                log.error("connection %s: stored fields do not parse; skipped by its account's sync", cid)
+                continue
+            if readable:
+                live.append(cid)
+                continue
+            self.client.eval(_DROP_GHOST, 2, f"conn:{cid}", f"amo:account-conns:{account_id}", cid)
+        return live
 
     # --- accounts ------------------------------------------------------------------------------------
 

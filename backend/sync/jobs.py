@@ -153,7 +153,7 @@ def apply_amo_changes(account_id: int) -> dict:
     svc = services.current()
     results = {}
     try:
-        for cid in amo_account.tenants(svc).connections_of(account_id):
+        for cid in amo_account.tenants(svc).live_connections_of(account_id):
             results[cid] = _run(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
     except Exception:
         request_amo_drain(r, account_id, lead_ids, contact_ids, enqueue=False)

@@ -2,19 +2,21 @@
 
 Everything under /api/v1/connections/<id> is signed (RFC 9421, `web/auth.py` checks it before the view
 runs) and the signature's keyid must be that connection: connection A's secret opens nothing of B.
-Register, connect ticket and disconnect also need the user's Google ID token. Views are thin: they
-validate input, call the store or enqueue a job, and shape JSON.
+Register, connect ticket, disconnect and key rotation also need the user's Google ID token, and the
+last three need that user to be the sheet's registered owner or (Google Drive says) an editor.
+Views are thin: they validate input, call the store or enqueue a job, and shape JSON.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import re
 import secrets
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -24,16 +26,18 @@ from backend.amocrm.connect import unregister_webhook
 from backend.amocrm.errors import AmoError
 from backend.amocrm.models import catalog_json
 from backend.errors import AppError, BadRequest, Code, NotFound
+from backend.security import editors
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.ledger import History
 from backend.store.tokens import TokenStore
 from backend.sync import jobs
-from backend.sync.run import sheets_client
 from backend.sync.writeback import ErrorList
-from backend.web import auth, mapping_api
+from backend.web import auth, mapping_api, sheet_access
 from backend.web.oauth import make_ticket
 from backend.web.problem import problem
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("addon_api", __name__, url_prefix="/api/v1")
 bp.before_request(auth.check_signature)
@@ -110,7 +114,7 @@ def register():
             "This set-up was started for another sheet or user.", code=Code.PROOF_FAILED, status=403
         )
     try:
-        found = sheets_client(svc).search_metadata(
+        found = sheet_access.web_sheets(svc, f"register:{user.sub}").search_metadata(
             spreadsheet_id,
             [
                 {
@@ -131,7 +135,12 @@ def register():
     svc.redis.delete(key)  # single use
     t = amo_account.tenants(svc)
     existing = t.find_by_sheet(spreadsheet_id, sheet_id)
-    if existing and (secret := t.secret(existing)):
+    if existing and (conn := t.get(existing)) and (secret := t.secret(existing)):
+        if user.sub != conn.created_by_sub and (rotated := t.rotate_secret(existing)):
+            # Someone other than the owner set the sheet up again: whatever copy of the key anyone
+            # else kept (a former editor's, say) stops working; the add-on saves the new one for all.
+            log.info("connection %s: registered again by another editor; key rotated", existing)
+            secret = rotated
         return jsonify(connection_id=existing, secret=_b64(secret), created=False)
     conn, secret = t.create(
         spreadsheet_id, sheet_id, str(data.get("sheet_title", ""))[:200], user.sub, user.email
@@ -178,9 +187,38 @@ def state(connection_id: str):
     )
 
 
+def _editor(connection_id: str) -> None:
+    """The verified Google user must be the sheet's registered owner or, says Google Drive, one of its
+    editors now: a valid ID token of a former editor (or of anyone) opens nothing."""
+    user = auth.google_user()
+    svc = _svc()
+    conn = g.connection
+    if user.sub == conn.created_by_sub:
+        return
+    if editors.is_editor(svc.settings.sheets_api_endpoint, conn.spreadsheet_id, user.email):
+        return
+    raise AppError(
+        "Only the sheet's editors can do this; ask its owner to share the spreadsheet with you.",
+        code=Code.FORBIDDEN,
+        status=403,
+    )
+
+
+@bp.post("/connections/<connection_id>/secret")
+def rotate_secret(connection_id: str):
+    """A new signing key for the sheet (the sidebar's "Reset the sheet's key"): every other copy of the
+    old one stops working at once."""
+    _editor(connection_id)
+    secret = amo_account.tenants(_svc()).rotate_secret(connection_id)
+    if secret is None:
+        raise NotFound("This sheet is not set up any more; press Set up.")
+    log.info("connection %s: key rotated on request", connection_id)
+    return jsonify(connection_id=connection_id, secret=_b64(secret))
+
+
 @bp.delete("/connections/<connection_id>")
 def disconnect(connection_id: str):
-    auth.google_user()
+    _editor(connection_id)
     svc = _svc()
     t = amo_account.tenants(svc)
     account_id = t.unbind_account(connection_id)
@@ -198,7 +236,7 @@ def disconnect(connection_id: str):
 
 @bp.post("/connections/<connection_id>/connect-ticket")
 def connect_ticket(connection_id: str):
-    auth.google_user()
+    _editor(connection_id)
     url = f"{_svc().settings.public_base_url}/oauth/amocrm/start?ticket={make_ticket(connection_id)}"
     return jsonify(url=url, expires_in=600)
 
@@ -223,10 +261,31 @@ def _enqueue(connection_id: str, kind: str, func, *args, queue: str = queues.SYN
     return {"job_id": job.id, "kind": kind, "status": "queued"}
 
 
+_WAITING = {"queued", "deferred", "scheduled", "created"}
+
+
+def _enqueue_once(connection_id: str, kind: str, func, *args) -> dict:
+    """Like `_enqueue`, but while the same run of this connection is still waiting to start, asking
+    again returns that job: a person (or a script) pressing Sync now in a loop queues one run, not a
+    thousand that every other tenant's runs would wait behind."""
+    r = _svc().redis
+    key = f"queued:{kind}:{connection_id}:{':'.join(map(str, args))}"
+    if (pending := r.get(key)) is not None:
+        try:
+            status = Job.fetch(pending.decode(), connection=r).get_status(refresh=False)
+            if str(getattr(status, "value", status)) in _WAITING:
+                return {"job_id": pending.decode(), "kind": kind, "status": "queued"}
+        except NoSuchJobError:
+            pass
+    queued = _enqueue(connection_id, kind, func, *args)
+    r.set(key, queued["job_id"], ex=3600)
+    return queued
+
+
 @bp.post("/connections/<connection_id>/sync/preview")
 def sync_preview(connection_id: str):
     auth.account_of(connection_id)
-    return jsonify(_enqueue(connection_id, "preview", jobs.full_sync, True, False)), 202
+    return jsonify(_enqueue_once(connection_id, "preview", jobs.full_sync, True, False)), 202
 
 
 @bp.post("/connections/<connection_id>/sync")
@@ -234,7 +293,7 @@ def sync(connection_id: str):
     auth.account_of(connection_id)
     data = request.get_json(silent=True) or {}
     confirm = bool(data.get("confirm")) if isinstance(data, dict) else False
-    return jsonify(_enqueue(connection_id, "sync", jobs.full_sync, False, confirm)), 202
+    return jsonify(_enqueue_once(connection_id, "sync", jobs.full_sync, False, confirm)), 202
 
 
 # RQ's job statuses as the sidebar knows them (a closed list: docs/openapi.yaml `Job.status`).

@@ -2,7 +2,9 @@
 
 Columns the sheet has not tagged yet are offered with a provisional id `new:<index>`; saving a mapping
 tags them with stable ids (column developer metadata) and adds the sync's own columns (key, lead id,
-link, sync status) where missing — all in one Sheets batchUpdate.
+link, sync status) where missing — all in one Sheets batchUpdate. The sheet's metadata comes from
+`web/sheet_access.py` (cached for reading, fresh for saving); no request here waits on the Sheets
+quota: a busy quota answers 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from backend.amocrm import account as amo_account
 from backend.errors import AppError, Code
-from backend.sheets.layout import ROLES, ensure_columns, letter, new_column_id, sheet_info
+from backend.sheets.layout import ROLES, ensure_columns, letter, new_column_id
 from backend.sync.mapping import ColumnMapping, ColumnRule, MappingError, suggest, validate
-from backend.sync.run import sheets_client
-from backend.web import auth
+from backend.web import auth, sheet_access
 
 bp = Blueprint("mapping_api", __name__)
 
@@ -36,7 +37,7 @@ def _headers(conn, info) -> list[dict]:
 def get_mapping(connection_id: str):
     svc = current_app.extensions["services"]
     conn = amo_account.tenants(svc).get(connection_id)
-    info = sheet_info(sheets_client(svc), conn.spreadsheet_id, conn.sheet_id)
+    info = sheet_access.cached_info(svc, conn)
     return jsonify(mapping=conn.mapping, headers=_headers(conn, info), sheet_title=info.title)
 
 
@@ -45,7 +46,7 @@ def suggest_mapping(connection_id: str):
     svc = current_app.extensions["services"]
     account = auth.account_of(connection_id)
     conn = amo_account.tenants(svc).get(connection_id)
-    info = sheet_info(sheets_client(svc), conn.spreadsheet_id, conn.sheet_id)
+    info = sheet_access.cached_info(svc, conn)
     headers = _headers(conn, info)
     proposal = suggest([(h["column"], h["header"]) for h in headers], amo_account.catalog(svc, account))
     return jsonify(mapping=proposal.to_json(), unmapped=list(proposal.unmapped), headers=headers)
@@ -63,8 +64,9 @@ def put_mapping(connection_id: str):
         raise AppError(
             "The mapping could not be read.", code=Code.MAPPING_INVALID, status=422, problems=exc.problems
         ) from None
-    sheets = sheets_client(svc)
-    info = sheet_info(sheets, conn.spreadsheet_id, conn.sheet_id)
+    # Saving tags columns by index: read the sheet as it is now, not as cached.
+    sheets = sheet_access.web_sheets(svc, connection_id)
+    info = sheet_access.fresh_info(svc, conn)
     present = {h["column"]: h["header"] for h in _headers(conn, info)} | {"key": "amo_sync_id"}
     problems = validate(mapping, amo_account.catalog(svc, account), present)
     if problems:
@@ -72,7 +74,9 @@ def put_mapping(connection_id: str):
     tag = {
         int(c.column.split(":")[1]): new_column_id() for c in mapping.columns if c.column.startswith("new:")
     }
+    sheet_access.forget(svc, conn)  # the columns are tagged now (or were meant to be)
     ensure_columns(sheets, conn.spreadsheet_id, conn.sheet_id, info, tag)
+    sheet_access.forget(svc, conn)
     columns = tuple(
         ColumnRule(
             tag[int(c.column.split(":")[1])] if c.column.startswith("new:") else c.column,

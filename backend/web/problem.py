@@ -8,6 +8,7 @@ come out in that shape. A 500 never carries a stack trace or exception text; the
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -56,7 +57,10 @@ def init_app(app: Flask) -> None:
     def _app_error(exc: AppError) -> Response:
         if exc.status >= 500:
             log.error("request %s %s failed: %s", request.method, request.path, exc.detail)
-        return problem(exc.status, exc.detail, exc.code, **exc.extra)
+        response = problem(exc.status, exc.detail, exc.code, **exc.extra)
+        if (after := getattr(exc, "retry_after_s", None)) is not None:
+            response.headers["Retry-After"] = str(max(1, math.ceil(after)))
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, current_app, jsonify, request
 
 from backend.amocrm import account as amo_account
+from backend.amocrm.errors import AmoAuthError, AmoError
 from backend.amocrm.webhook_payload import PayloadError, changes, parse_form
 from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
@@ -62,7 +63,7 @@ def amocrm_webhook(token: str):
 @bp.get("/webhooks/amocrm/revoked")
 def access_revoked():
     """amoCRM's signed GET when an admin revokes the integration: signature = HMAC-SHA256 of
-    "{client_id}|{account_id}" with the client secret (hex)."""
+    "{client_id}|{account_id}" with the client secret (hex). Acted on only once amoCRM confirms it."""
     svc = current_app.extensions["services"]
     client_id = request.args.get("client_uuid", "")
     account_id = request.args.get("account_id", "")
@@ -76,8 +77,31 @@ def access_revoked():
         or not account_id.isdigit()
     ):
         raise AppError("The access-revoked notice is not signed by amoCRM.", code=Code.FORBIDDEN, status=403)
-    TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).mark(
-        int(account_id), NEEDS_RECONNECT, "access revoked in amoCRM"
-    )
-    log.warning("amo account %s: access revoked by an amoCRM admin", account_id)
+    _confirm_revoked(svc, int(account_id))
     return jsonify(status="ok")
+
+
+REVOKE_CHECK_EVERY_S = 60
+
+
+def _confirm_revoked(svc, account_id: int) -> None:
+    """The notice carries no time stamp: the same signed URL is valid forever, so whoever saw it once
+    could replay it. Ask amoCRM instead (an account read, refreshing the token if refused; at most
+    once a minute per account): only a token amoCRM refuses marks the account "reconnect needed"."""
+    account = amo_account.tenants(svc).account(account_id)
+    if account is None or not svc.redis.set(
+        f"amo:revoke-check:{account_id}", 1, nx=True, ex=REVOKE_CHECK_EVERY_S
+    ):
+        return
+    try:
+        amo_account.client_for(svc, account).get("/api/v4/account")
+    except AmoAuthError:  # refused even after a refresh: the refresh path marked the account
+        TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).mark(
+            account_id, NEEDS_RECONNECT, "access revoked in amoCRM"
+        )
+        log.warning("amo account %s: access revoked by an amoCRM admin (confirmed)", account_id)
+        return
+    except AmoError as exc:
+        log.warning("amo account %s: access-revoked notice not confirmed: %s", account_id, exc.detail)
+        return
+    log.warning("amo account %s: an access-revoked notice, but amoCRM still accepts the token", account_id)

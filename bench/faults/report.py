@@ -45,6 +45,18 @@ def figures_table(f: dict[str, Any]) -> str:
             f"| hypothesis over real HTTP (webhooks, OAuth pages, any path) | {h['requests']:,} requests, "
             f"{h['5xx']} answered 5xx |"
         )
+    if load := f.get("cross_tenant_load"):
+        answers = ", ".join(f"{k}: {v:,}" for k, v in load.get("flood_answers", {}).items())
+        victim = "; ".join(
+            f"{name} p50/p95/max {v['p50_s']:.2f}/{v['p95_s']:.2f}/{v['max_s']:.2f} s over {v['requests']}"
+            for name, v in load.get("victim", {}).items()
+        )
+        lines.append(
+            "| one tenant floods, another is served (real Sheets quota, "
+            "`tests/security/test_quota_fairness.py`) "
+            f"| {load['flood_clients']} clients, {load['flood_s']:.0f} s, "
+            f"{load['flood_requests']:,} requests (answers {answers}); the other tenant's {victim} |"
+        )
     for name, label in (("log_scan_security", "security suite"), ("log_scan_faults", "fault suite")):
         if scan := f.get(name):
             lines.append(

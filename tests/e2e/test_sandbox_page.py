@@ -79,6 +79,10 @@ def test_set_up_connect_map_sync_then_fix_and_retry_a_bad_row(site, browser):
     expect(popup.locator("button.allow")).to_be_visible()
     shot(popup, "amocrm-authorize")
     popup.locator("button.allow").click()
+    # back on the backend: which sheet is about to be connected, confirmed by the person
+    expect(popup.locator("#amo-host")).to_have_text(AMO_HOST)
+    expect(popup.locator("#sheet-tab")).to_have_text("Leads")
+    popup.locator("#confirm-connect").click()
     expect(popup.locator("h1")).to_have_text(f"Connected to {AMO_HOST}")
     shot(popup, "connected")
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.product import Limits, Product
+from bench.product import SERVICE_ACCOUNT, Limits, Product
 from bench.rows import new_rows
 from bench.settle import settle
-from bench.tenant import Tenant
+from bench.tenant import HEADERS, Tenant, register
 
 # Real amoCRM limits; generous Sheets quotas (schemathesis reads mappings many times a minute).
 LIMITS = Limits(sheets_reads_per_minute=100_000, sheets_writes_per_minute=100_000)
@@ -39,3 +39,16 @@ def two(tmp_path_factory) -> Two:
             assert t.sync()["status"] == "finished"
         settle(product)
         yield Two(product, a, b)
+
+
+def new_sheet(product: Product, person: str, title: str = "Leads", editors: tuple[str, ...] = ()) -> Tenant:
+    """A sheet registered by `person` (over HTTP, as the add-on does) and not connected to amoCRM."""
+    sid = product.sheets.create_spreadsheet(
+        "Mine",
+        [HEADERS, *new_rows(2, start=900)],
+        sheet_title=title,
+        owner=person,
+        editors=[SERVICE_ACCOUNT, *editors],
+    )
+    cid, secret = register(product, sid, person, title)
+    return Tenant(product, "", sid, cid, secret, title)

@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("GET", "", None),
     ("DELETE", "", None),
     ("POST", "/connect-ticket", None),
+    ("POST", "/secret", None),
     ("GET", "/amo/metadata", None),
     ("GET", "/mapping", None),
     ("PUT", "/mapping", "MAPPING"),

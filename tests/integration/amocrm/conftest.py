@@ -24,6 +24,7 @@ from backend.settings import Settings
 from backend.store.connections import Tenants
 from backend.store.tokens import TokenStore
 from backend.web.oauth import make_ticket
+from bench.tenant import confirm_connect
 from sandbox.amocrm import seed
 from sandbox.amocrm.testing import RunningAmo
 from sandbox.redis_server import free_port
@@ -115,5 +116,5 @@ def connect_flow(b: Backend, connection_id: str, *, deny: bool = False, tamper=N
     query = dict(parse_qsl(urlsplit(location).query))
     if tamper:
         query = tamper(query)
-    back = s.get(location.split("?")[0], params=query, timeout=30)
+    back = confirm_connect(s, s.get(location.split("?")[0], params=query, timeout=30))
     return Visit(back.status_code, back.text), query

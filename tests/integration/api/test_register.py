@@ -53,7 +53,7 @@ def test_register_with_proof_of_control_returns_the_secret_once(sync_backend, sh
     assert again.status_code == 403 and "expired" in again.json()["detail"]
 
 
-def test_a_second_editor_joins_the_same_connection(sync_backend, sheets, doc, id_token):
+def test_a_second_editor_joins_the_same_connection_with_a_new_key(sync_backend, sheets, doc, id_token):
     sheets.admin.share(doc, SERVICE_ACCOUNT)
     sheets.admin.share(doc, "colleague@example.com")
     first = None
@@ -69,8 +69,25 @@ def test_a_second_editor_joins_the_same_connection(sync_backend, sheets, doc, id
         )
         assert r.status_code == 200, r.text
         first = first or r.json()
-        assert r.json()["connection_id"] == first["connection_id"] and r.json()["secret"] == first["secret"]
+        assert r.json()["connection_id"] == first["connection_id"]
     assert r.json()["created"] is False and len(connections(sync_backend)) == 1
+    # not the owner: the key was rotated, so a copy of the old one (a former editor's) opens nothing
+    assert r.json()["secret"] != first["secret"]
+    cid = first["connection_id"]
+    assert _state_with(sync_backend, cid, first["secret"]).status_code == 401
+    assert _state_with(sync_backend, cid, r.json()["secret"]).status_code == 200
+
+
+def _state_with(backend, cid: str, secret_b64: str):
+    import base64
+
+    import requests
+
+    from backend.security import signing
+
+    url = f"{backend.url}/api/v1/connections/{cid}"
+    headers = signing.sign("GET", url, {}, b"", key_id=cid, secret=base64.b64decode(secret_b64))
+    return requests.get(url, headers=headers, timeout=15)
 
 
 def test_someone_who_only_knows_the_id_cannot_register(sync_backend, sheets, doc, id_token):

@@ -149,3 +149,42 @@ def php_pairs(prefix: str, node) -> list[tuple[str, str]]:
 def test_bracket_form_round_trips(data):
     form = [pair for name, value in data.items() for pair in php_pairs(name, value)]
     assert parse_form(pairs(urlencode(form))) == data
+
+
+def _lines_run(n: int) -> int:
+    """Python lines executed in the parser's module while parsing n `a[]=1` fields (deterministic, unlike
+    a clock: a count of the work done)."""
+    import sys
+
+    from backend.amocrm import webhook_payload
+
+    pairs = [("a[]", "1")] * n + [("account[id]", "1")]
+    count = 0
+
+    def trace(frame, event, _arg):
+        nonlocal count
+        if frame.f_code.co_filename != webhook_payload.__file__:
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        parsed = parse_form(pairs)
+    finally:
+        sys.settrace(None)
+    assert parsed["a"] == ["1"] * n
+    return count
+
+
+def test_appending_fields_costs_the_same_per_field_however_many_came_before():
+    """20,000 `a[]=1` fields (120 KB, within the body limit) used to recount the group's keys for each
+    append: quadratic, seconds of CPU per webhook. Twice the fields must be about twice the work."""
+    small, large = _lines_run(1_000), _lines_run(2_000)
+    assert large / small < 2.2, (small, large)
+
+
+def test_bracket_appends_mixed_with_explicit_indices_read_as_php_does():
+    parsed = parse_form([("a[]", "x"), ("a[5]", "y"), ("a[]", "z"), ("a[k]", "w"), ("a[]", "v")])
+    assert parsed["a"] == {"0": "x", "5": "y", "2": "z", "k": "w", "3": "v"}
