@@ -13,7 +13,7 @@ from cachetools import TTLCache
 
 from backend.amocrm.client import AmoClient
 from backend.amocrm.models import catalog_from_json, catalog_json, load_catalog
-from backend.amocrm.oauth import OAuthClient, TokenManager
+from backend.amocrm.oauth import BUSY_MESSAGE, OAuthClient, TokenManager
 from backend.security.crypto import Cipher
 from backend.services import Services
 from backend.store.connections import Account, Tenants
@@ -43,8 +43,24 @@ def tenants(svc: Services) -> Tenants:
 
 
 def token_manager(svc: Services, account: Account) -> TokenManager:
+    """The account's token manager; while amoCRM's token endpoint is busy, each connection of the
+    account shows it in `last_error` (the sidebar's health line), and a renewed pair clears it."""
     store = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys))
-    return TokenManager(svc.redis, store, oauth_client(svc), account.id, account.host)
+    t = tenants(svc)
+
+    def busy(message: str) -> None:
+        for cid in t.connections_of(account.id):
+            t.set_fields(cid, last_error=message)
+
+    def renewed() -> None:
+        for cid in t.connections_of(account.id):
+            raw = svc.redis.hget(f"conn:{cid}", "last_error")
+            if raw and raw.decode() == BUSY_MESSAGE:
+                t.set_fields(cid, last_error="")
+
+    return TokenManager(
+        svc.redis, store, oauth_client(svc), account.id, account.host, on_busy=busy, on_renewed=renewed
+    )
 
 
 def limiter(svc: Services, host: str) -> SlidingWindowLimiter:

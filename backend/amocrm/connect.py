@@ -14,10 +14,11 @@ import time
 from backend.amocrm import account as amo_account
 from backend.amocrm.client import AmoClient
 from backend.amocrm.errors import AmoError
-from backend.amocrm.oauth import OAuthRejected, jwt_claims, token_set
+from backend.amocrm.oauth import OAuthRejected, TokenEndpointBusy, jwt_claims, token_set
 from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
 from backend.services import Services
+from backend.store import locks
 from backend.store.connections import Account
 from backend.store.tokens import TokenStore
 
@@ -67,6 +68,10 @@ def connect(svc: Services, host: str, code: str) -> Account:
         raise ConnectError(
             f"amoCRM refused the authorization ({exc.hint}). Start again from the sidebar."
         ) from None
+    except TokenEndpointBusy:
+        raise ConnectError(
+            "amoCRM is busy and did not answer the authorization. Wait a minute and connect again."
+        ) from None
     now = time.time()
     tokens = token_set(data, now)
     claims = jwt_claims(tokens.access)
@@ -85,7 +90,10 @@ def connect(svc: Services, host: str, code: str) -> Account:
     account = Account(
         account_id, host, str(info.get("name", "")), info.get("current_user_id"), "missing", "", now
     )
-    TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).put(account_id, tokens)
+    # Under the refresh lock: a refresh of this account's previous grant still in flight (a reconnect
+    # while a job runs) would otherwise store its pair over this one after we wrote it.
+    with locks.hold(svc.redis, locks.account_lock_name(account_id), ttl_s=30, wait_s=60):
+        TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).put(account_id, tokens)
     t = amo_account.tenants(svc)
     t.put_account(account)
     svc.redis.delete(f"amo:catalog:{account_id}")

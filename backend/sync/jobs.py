@@ -21,7 +21,7 @@ from rq import Retry, get_current_job
 
 from backend import queues, services
 from backend.amocrm import account as amo_account
-from backend.amocrm.errors import AmoAuthError, AmoBlocked
+from backend.amocrm.errors import AmoAuthError, AmoBlocked, AmoUnavailable
 from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
@@ -183,7 +183,7 @@ def reconcile_all() -> dict:
 def refresh_tokens(now: float | None = None) -> dict:
     """Scheduled: refresh grants idle for two weeks, long before amoCRM's 3-month lapse."""
     svc = services.current()
-    refreshed, failed = [], []
+    refreshed, failed, busy = [], [], []
     t = amo_account.tenants(svc)
     for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
         account = t.account(account_id)
@@ -194,7 +194,9 @@ def refresh_tokens(now: float | None = None) -> dict:
                 refreshed.append(account_id)
         except AmoAuthError:
             failed.append(account_id)
-    return {"refreshed": refreshed, "needs_reconnect": failed}
+        except AmoUnavailable:  # amoCRM busy for this account: the others still get their keep-alive
+            busy.append(account_id)
+    return {"refreshed": refreshed, "needs_reconnect": failed, "busy": busy}
 
 
 # --- entry points --------------------------------------------------------------------------------------
