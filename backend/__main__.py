@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         schedule.run()
         return 0
     if args.command == "enqueue":
-        from backend import services
-        from backend.sync import jobs
+        from backend import schedule, services
 
-        job = queues.enqueue(services.bootstrap().redis, queues.DEFAULT, getattr(jobs, args.job))
+        # through the once-per-tick guard: Cloud Scheduler and a scheduler process never double a run
+        job = queues.enqueue(services.bootstrap().redis, queues.DEFAULT, schedule.run_scheduled, args.job)
         print(f"enqueued {args.job}: job {job.id}")
         return 0
     if args.command == "sync":

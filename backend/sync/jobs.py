@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 import redis
 from rq import Retry, get_current_job
 
-from backend import queues, services
+from backend import queues, services, shutdown
 from backend.amocrm import account as amo_account
 from backend.amocrm.errors import AmoAuthError, AmoBlocked, AmoUnavailable
 from backend.logs import log_context
@@ -47,6 +47,8 @@ return 1
 
 
 def _progress(phase: str, done: int, total: int) -> None:
+    if phase not in ("recording history", "done"):  # after the sheet write, finishing beats stopping
+        shutdown.checkpoint()  # called between batches, once their work is recorded: a safe place to stop
     job = get_current_job()
     if job is None:
         return
@@ -108,6 +110,11 @@ def _run(connection_id: str, **kwargs) -> dict:
             )
         except PERMANENT as exc:
             return _permanent(connection_id, exc)
+        except shutdown.StopRequested:
+            if job is not None:
+                shutdown.resume_at_once(job)  # RQ's failure path re-enqueues it, no retry spent
+            log.info("connection %s: run stopped at a batch boundary for a shutdown", connection_id)
+            raise
 
 
 # --- jobs --------------------------------------------------------------------------------------------
