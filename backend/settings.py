@@ -352,6 +352,15 @@ VARS: tuple[Var, ...] = (
         group="security",
     ),
     Var(
+        "OPS_TOKEN",
+        "ops_token",
+        _str,
+        "Bearer token for GET /readyz/details (queue depths, workers, Redis persistence); unset: disabled",
+        "",
+        secret=True,
+        group="security",
+    ),
+    Var(
         "WEBHOOK_MAX_BYTES",
         "webhook_max_bytes",
         _int(1024, 16 * 1024 * 1024),
@@ -391,6 +400,7 @@ class Settings:
     blast_radius_share: float
     signature_max_age_s: int
     max_request_bytes: int
+    ops_token: str = field(repr=False)
     webhook_max_bytes: int
 
     @property
