@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--name", default=None, help="worker name (default: RQ's)")
     sub.add_parser("scheduler", help="enqueue the periodic jobs (reconcile, webhook check, token keep-alive)")
     e = sub.add_parser("enqueue", help="enqueue one maintenance job now")
-    e.add_argument("job", choices=["reconcile_all", "check_webhooks", "refresh_tokens"])
+    e.add_argument("job", choices=["reconcile_all", "check_webhooks", "refresh_tokens", "reconcile_unhooked"])
     s = sub.add_parser("sync", help="run a full sync of one connection in the foreground")
     s.add_argument("connection_id")
     s.add_argument("--preview", action="store_true", help="plan only; change nothing")

@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import redis
@@ -47,6 +47,49 @@ MAX_WAIT_S = 10.0  # the longest Retry-After honoured inside one call; longer en
 # "Authorization code has expired/has been revoked", "Cannot decrypt the authorization code",
 # "Token has been revoked", "Token has expired", "Invalid refresh token").
 _REFUSAL_HINT = re.compile(r"revoked|expired|invalid refresh token|cannot decrypt", re.IGNORECASE)
+
+
+KOMMO_DOMAINS = ("kommo.com", "amocrm.com")  # amocrm.com: Kommo accounts made before the rename
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One amoCRM/Kommo integration: what the authorize page, the token endpoint and the revoked-access
+    hook need to know about it."""
+
+    name: str  # "amocrm" | "kommo"
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    authorize_url: str
+
+
+def integrations(settings) -> list[Integration]:
+    """The configured integrations, amoCRM's first."""
+    s = settings
+    out = [
+        Integration("amocrm", s.amo_client_id, s.amo_client_secret, s.amo_redirect_uri, s.amo_authorize_url)
+    ]
+    if s.kommo_client_id:
+        out.append(
+            Integration(
+                "kommo", s.kommo_client_id, s.kommo_client_secret, s.amo_redirect_uri, s.kommo_authorize_url
+            )
+        )
+    return out
+
+
+def integration_for_host(settings, host: str) -> Integration:
+    """The integration that serves the account at `host`: Kommo's for Kommo domains when there is one."""
+    found = integrations(settings)
+    kommo = next((i for i in found if i.name == "kommo"), None)
+    if kommo and any(host == d or host.endswith("." + d) for d in KOMMO_DOMAINS):
+        return kommo
+    return found[0]
+
+
+def integration_by_client_id(settings, client_id: str) -> Integration | None:
+    return next((i for i in integrations(settings) if i.client_id == client_id), None)
 
 
 class OAuthRejected(Exception):

@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from backend.amocrm import account as amo_account
 from backend.amocrm.connect import ConnectError, allowed_host, connect
 from backend.amocrm.errors import AmoError
+from backend.amocrm.oauth import integration_by_client_id, integration_for_host, integrations
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,19 @@ def start():
         return _page("Unknown sheet", "This sheet is not set up any more. Open the add-on and press Set up.")
     state = secrets.token_urlsafe(24)
     svc.redis.set(f"oauth-state:{state}", connection_id, ex=STATE_TTL_S)
-    query = urlencode({"client_id": svc.settings.amo_client_id, "state": state, "mode": "post_message"})
+    urls = {  # one button per integration: amoCRM's, and Kommo's when one is configured
+        i.name: i.authorize_url
+        + "?"
+        + urlencode({"client_id": i.client_id, "state": state, "mode": "post_message"})
+        for i in integrations(svc.settings)
+    }
     return _page(
         "Connect amoCRM",
         "Connect this sheet to your amoCRM (Kommo) account to keep its rows and your leads in sync.",
         kind="",
         status=200,
-        authorize_url=f"{svc.settings.amo_authorize_url}?{query}",
+        authorize_url=urls["amocrm"],
+        kommo_url=urls.get("kommo"),
     )
 
 
@@ -82,7 +89,8 @@ def callback():
         return _page(
             "amoCRM access was not allowed", "Nothing was changed. You can connect later from the sidebar."
         )
-    if args.get("client_id") != svc.settings.amo_client_id:
+    integration = integration_by_client_id(svc.settings, args.get("client_id", ""))
+    if integration is None:
         return _page(
             "Unexpected integration", "amoCRM answered for another integration. Nothing was changed."
         )
@@ -91,6 +99,8 @@ def callback():
         return _page("amoCRM sent no authorization", "Start again from the add-on's sidebar.")
     try:
         host = allowed_host(args.get("referer", ""), svc.settings.amo_allowed_domains)
+        if integration_for_host(svc.settings, host) != integration:
+            raise ConnectError("This account's domain is served by the other integration (amoCRM or Kommo).")
         account = connect(svc, host, code)
     except ConnectError as exc:
         return _page("Could not connect amoCRM", exc.detail + " Nothing was changed.")

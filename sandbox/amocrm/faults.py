@@ -34,6 +34,7 @@ class Knobs:
     webhook_drop: int = 0  # the next N deliveries are never sent
     webhook_duplicate: int = 0  # the next N deliveries are sent twice
     webhook_reorder: bool = False  # deliveries due together go newest first
+    webhooks_unavailable: bool = False  # POST /api/v4/webhooks answers 403: a plan without API webhooks
     # Filters (reference §3.2): amoCRM silently ignores filters the account does not support.
     ignore_filters: bool = False  # every filter[...] ignored: an account without API filtering
     strict_filters: bool = False  # unknown filter keys answer 400 instead of being ignored
