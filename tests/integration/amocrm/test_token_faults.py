@@ -123,3 +123,35 @@ def test_a_busy_code_exchange_fails_the_connect_with_a_clear_sentence(backend):
     page, _ = connect_flow(backend, cid)
     assert page.status == 400 and "amoCRM is busy" in page.text
     assert backend.tenants.get(cid).account_id is None
+
+
+def test_a_reconnect_waits_for_a_refresh_in_flight_and_its_pair_is_the_one_kept(backend):
+    """A job refreshing the account's old grant while an admin reconnects: without the refresh lock the
+    refresher's pair, stored after the reconnect's, would replace it."""
+    import threading
+    import time as clock
+
+    from backend.store import locks
+
+    cid, account = connected(backend)
+    stale = backend.tokens.get(account.id)
+    held, done = threading.Event(), threading.Event()
+    accounts_read = backend.amo.admin.counters()["by_endpoint"].get("GET /api/v4/account", 0)
+
+    def refresher():  # what TokenManager.refresh does, with the reconnect happening in the middle
+        with locks.hold(backend.services.redis, locks.account_lock_name(account.id), ttl_s=30):
+            held.set()
+            while backend.amo.admin.counters()["by_endpoint"].get("GET /api/v4/account", 0) == accounts_read:
+                clock.sleep(0.02)  # the reconnect has exchanged its code and read the account
+            clock.sleep(0.3)  # … and, without the lock, would have stored its pair by now
+            backend.tokens.put(account.id, stale)
+        done.set()
+
+    thread = threading.Thread(target=refresher)
+    thread.start()
+    held.wait(10)
+    page, _ = connect_flow(backend, cid)
+    thread.join(30)
+    assert page.status == 200 and done.is_set()
+    kept = backend.tokens.get(account.id)
+    assert kept.refresh != stale.refresh and kept.access != stale.access  # the reconnect's pair won
