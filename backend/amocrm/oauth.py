@@ -120,7 +120,7 @@ def classify(status: int, body: object) -> Answer:
     if data is None:  # an HTML page (ban, gateway error) or nothing at all
         return Answer.BUSY
     hint = str(data.get("hint") or "")
-    if status == 400 and _REFUSAL_HINT.search(hint):
+    if status in (400, 401) and _REFUSAL_HINT.search(hint):  # "Status is 400, sometimes 401" (§1.4)
         return Answer.REFUSED
     if status == 401 and "client authentication" in hint.lower():
         return Answer.REFUSED

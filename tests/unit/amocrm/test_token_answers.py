@@ -24,6 +24,7 @@ def problem(hint: str, status: int = 400) -> dict:
         (400, problem("Authorization code has been revoked"), Answer.REFUSED),
         (400, problem("Cannot decrypt the authorization code"), Answer.REFUSED),
         (401, problem("Client authentication failed", 401), Answer.REFUSED),
+        (401, problem("Token has been revoked", 401), Answer.REFUSED),  # a reused refresh token, as 401
         (400, problem("Check the `refresh_token` parameter"), Answer.BUSY),
         (401, {"title": "Unauthorized", "status": 401}, Answer.BUSY),
         (429, {"title": "Too Many Requests", "retry_after": 2}, Answer.BUSY),
