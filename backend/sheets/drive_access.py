@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 import google.auth
+import google.auth.exceptions
 import google_auth_httplib2
 import httplib2
 from google.auth.credentials import AnonymousCredentials
@@ -33,7 +34,13 @@ def remove_own_access(endpoint: str, spreadsheet_id: str) -> str:
     if endpoint:  # the sandbox emulator: anonymous calls act as the service account
         credentials = AnonymousCredentials()
     else:
-        credentials, _ = google.auth.default(scopes=SCOPES)
+        try:
+            credentials, _ = google.auth.default(scopes=SCOPES)
+        except google.auth.exceptions.GoogleAuthError as exc:
+            log.warning(
+                "drive: no credentials to remove the service account's access (%s)", type(exc).__name__
+            )
+            return KEPT
     http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=10))
     drive = build(
         "drive",
@@ -56,7 +63,7 @@ def remove_own_access(endpoint: str, spreadsheet_id: str) -> str:
             return NOT_SHARED
         log.warning("drive: could not remove the service account's access (HTTP %s)", status)
         return KEPT
-    except (OSError, httplib2.HttpLib2Error) as exc:
+    except (OSError, httplib2.HttpLib2Error, google.auth.exceptions.GoogleAuthError) as exc:
         log.warning("drive: could not remove the service account's access (%s)", type(exc).__name__)
         return KEPT
     log.info("drive: the service account's access to a spreadsheet was removed")

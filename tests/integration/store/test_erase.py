@@ -164,3 +164,12 @@ def test_another_connection_of_the_account_keeps_what_it_uses_and_still_syncs(ma
         if v.get("field_code") == "EMAIL"
     ]
     assert emails.count(only_first[0][2]) == 1
+
+
+def test_another_connected_tab_of_the_spreadsheet_keeps_the_service_account_in(make_stack, id_token):
+    stack = make_stack(people("7", 2), HEADERS)
+    other, _ = stack.backend.tenants.create(stack.spreadsheet_id, 1, "Other tab", "sub-1", PERSON)
+    r = disconnect(stack, id_token())
+    assert r.status_code == 200 and r.json()["google_access"] == "shared"
+    assert SERVICE_ACCOUNT in stack.sheets.admin.sharing(stack.spreadsheet_id)["editors"]
+    assert stack.backend.tenants.get(other.id) is not None  # the other tab's connection is untouched
