@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--name", default=None, help="worker name (default: RQ's)")
     sub.add_parser("scheduler", help="enqueue the periodic jobs (reconcile, webhook check, token keep-alive)")
     e = sub.add_parser("enqueue", help="enqueue one maintenance job now")
-    e.add_argument("job", choices=["reconcile_all", "check_webhooks", "refresh_tokens"])
+    e.add_argument("job", choices=["reconcile_all", "check_webhooks", "refresh_tokens", "reconcile_unhooked"])
     s = sub.add_parser("sync", help="run a full sync of one connection in the foreground")
     s.add_argument("connection_id")
     s.add_argument("--preview", action="store_true", help="plan only; change nothing")
@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         schedule.run()
         return 0
     if args.command == "enqueue":
-        from backend import services
-        from backend.sync import jobs
+        from backend import schedule, services
 
-        job = queues.enqueue(services.bootstrap().redis, queues.DEFAULT, getattr(jobs, args.job))
+        # through the once-per-tick guard: Cloud Scheduler and a scheduler process never double a run
+        job = queues.enqueue(services.bootstrap().redis, queues.DEFAULT, schedule.run_scheduled, args.job)
         print(f"enqueued {args.job}: job {job.id}")
         return 0
     if args.command == "sync":

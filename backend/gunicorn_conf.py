@@ -11,7 +11,7 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = 0
-graceful_timeout = 20
+graceful_timeout = 8  # Cloud Run sends SIGTERM and SIGKILL 10 s later: finish requests within that
 keepalive = 5
 accesslog = "-"
 # The access line passes through backend.logs' redacting JSON formatter (the app configures the root

@@ -1,36 +1,96 @@
-"""The schedule: `python -m backend scheduler` runs RQ's cron scheduler (one process; it only enqueues,
-the workers run the jobs). On Cloud Run it can share the worker service; Cloud Scheduler calling
-`python -m backend enqueue <job>` through a Cloud Run job is the alternative (docs/deploy.md).
+"""The schedule: `python -m backend scheduler` runs RQ's cron scheduler (it only enqueues, the workers
+run the jobs). Cloud Scheduler calling `python -m backend enqueue <job>` through a Cloud Run job is the
+alternative (docs/deploy.md).
+
+Connections whose amoCRM account has no working webhook (amoCRM refused the registration: it needs an
+administrator, and some Kommo plans have no API webhooks) learn nothing from amoCRM by themselves:
+`reconcile_unhooked` reconciles them every 2 minutes instead of every 15.
+
+Once per tick, whatever the number of schedulers: RQ's cron runs every job when it starts, and during a
+deploy an old and a new scheduler overlap (and Cloud Scheduler may be wired as well). Each scheduled job
+is enqueued as `run_scheduled(name)`, which first claims the tick — `SET sched:{name}:{tick} NX` with the
+tick the wall clock's `now // interval` — and does nothing if another run already claimed it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from rq.cron import CronScheduler
 
 from backend import queues, services
+from backend.amocrm import account as amo_account
+from backend.security.crypto import Cipher
+from backend.store.tokens import OK, TokenStore
 from backend.sync import jobs
 
 log = logging.getLogger(__name__)
 
-# job -> (queue, seconds between runs)
-SCHEDULE = {
-    jobs.reconcile_all: (
-        queues.DEFAULT,
-        15 * 60,
-    ),  # heals webhooks amoCRM dropped and edits the trigger missed
-    jobs.check_webhooks: (queues.DEFAULT, 60 * 60),
-    jobs.refresh_tokens: (queues.DEFAULT, 24 * 60 * 60),  # grants lapse after 3 idle months
+UNHOOKED_EVERY_S = 2 * 60
+
+
+def reconcile_unhooked() -> dict:
+    """A reconcile for every mapped connection whose account's webhook is not active (one pending at a
+    time per connection, the same flag the sidebar's reconcile uses)."""
+    svc = services.current()
+    t = amo_account.tenants(svc)
+    store = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys))
+    enqueued = []
+    for account_id in store.accounts():
+        account = t.account(account_id)
+        tokens = store.get(account_id)
+        if (
+            account is None
+            or account.webhook == "active"
+            or account.blocked
+            or not tokens
+            or tokens.status != OK
+        ):
+            continue
+        for cid in t.connections_of(account_id):
+            job_id = f"reconcile-{cid}-{int(time.time())}"
+            if svc.redis.hget(f"conn:{cid}", "mapping") and svc.redis.set(
+                f"reconcile-queued:{cid}", job_id, nx=True, ex=3600
+            ):
+                queues.enqueue(svc.redis, queues.SYNC, jobs.reconcile, cid, job_id=job_id, retry=jobs.RETRY)
+                enqueued.append(cid)
+    return {"enqueued": len(enqueued)}
+
+
+# job name -> (job, queue, seconds between runs)
+SCHEDULE: dict[str, tuple[Callable[[], dict], str, int]] = {
+    # heals webhooks amoCRM dropped and edits the trigger missed
+    "reconcile_all": (jobs.reconcile_all, queues.DEFAULT, 15 * 60),
+    "check_webhooks": (jobs.check_webhooks, queues.DEFAULT, 60 * 60),
+    "refresh_tokens": (jobs.refresh_tokens, queues.DEFAULT, 24 * 60 * 60),  # grants lapse after 3 idle months
+    "reconcile_unhooked": (reconcile_unhooked, queues.DEFAULT, UNHOOKED_EVERY_S),
 }
+
+
+def tick_key(name: str, now: float | None = None) -> str:
+    interval = SCHEDULE[name][2]
+    return f"sched:{name}:{int((time.time() if now is None else now) // interval)}"
+
+
+def claim_tick(client, name: str, now: float | None = None) -> bool:
+    """True for the first caller in this job's current tick; the key outlives the tick by one interval."""
+    return bool(client.set(tick_key(name, now), 1, nx=True, ex=2 * SCHEDULE[name][2]))
+
+
+def run_scheduled(name: str) -> dict:
+    """The scheduled job `name`, unless this tick already ran it."""
+    if not claim_tick(services.current().redis, name):
+        log.info("scheduler: %s already ran this tick; skipped", name)
+        return {"skipped": "already ran this tick"}
+    return SCHEDULE[name][0]()
 
 
 def run() -> None:
     svc = services.bootstrap()
-    scheduler = CronScheduler(
-        connection=svc.redis, logging_level=svc.settings.log_level, name="sheets-amo-sync"
-    )
-    for func, (queue, interval) in SCHEDULE.items():
-        scheduler.register(func, queue, interval=interval, name=func.__name__)
-        log.info("scheduler: %s every %d s on %s", func.__name__, interval, queue)
+    scheduler = CronScheduler(connection=svc.redis, logging_level=svc.settings.log_level)
+    for name, (_func, queue, interval) in SCHEDULE.items():
+        scheduler.register(run_scheduled, queue, args=(name,), interval=interval, name=name)
+        log.info("scheduler: %s every %d s on %s", name, interval, queue)
     scheduler.start()

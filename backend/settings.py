@@ -234,6 +234,32 @@ VARS: tuple[Var, ...] = (
         group="amocrm",
     ),
     Var(
+        "KOMMO_CLIENT_ID",
+        "kommo_client_id",
+        _str,
+        "A second integration, made in Kommo, for *.kommo.com and legacy *.amocrm.com accounts; "
+        "unset: AMO_CLIENT_ID serves every domain",
+        "",
+        group="amocrm",
+    ),
+    Var(
+        "KOMMO_CLIENT_SECRET",
+        "kommo_client_secret",
+        _str,
+        "The Kommo integration's secret key (required with KOMMO_CLIENT_ID)",
+        "",
+        secret=True,
+        group="amocrm",
+    ),
+    Var(
+        "KOMMO_AUTHORIZE_URL",
+        "kommo_authorize_url",
+        _url,
+        "Kommo's authorize page, used with KOMMO_CLIENT_ID",
+        "https://www.kommo.com/oauth",
+        group="amocrm",
+    ),
+    Var(
         "AMO_BASE_URL_TEMPLATE",
         "amo_base_url_template",
         _base_url_template,
@@ -245,8 +271,9 @@ VARS: tuple[Var, ...] = (
         "AMO_ALLOWED_DOMAINS",
         "amo_allowed_domains",
         _domains,
-        "Account hosts the OAuth referer may name (anything else is refused: no SSRF)",
-        "amocrm.ru,kommo.com",
+        "Account hosts the OAuth referer may name (anything else is refused: no SSRF); amocrm.com: "
+        "legacy hosts of Kommo accounts",
+        "amocrm.ru,kommo.com,amocrm.com",
         group="amocrm",
     ),
     Var(
@@ -352,6 +379,15 @@ VARS: tuple[Var, ...] = (
         group="security",
     ),
     Var(
+        "OPS_TOKEN",
+        "ops_token",
+        _str,
+        "Bearer token for GET /readyz/details (queue depths, workers, Redis persistence); unset: disabled",
+        "",
+        secret=True,
+        group="security",
+    ),
+    Var(
         "WEBHOOK_MAX_BYTES",
         "webhook_max_bytes",
         _int(1024, 16 * 1024 * 1024),
@@ -376,6 +412,9 @@ class Settings:
     amo_client_secret: str = field(repr=False)
     amo_redirect_uri: str
     amo_authorize_url: str
+    kommo_client_id: str
+    kommo_client_secret: str = field(repr=False)
+    kommo_authorize_url: str
     amo_base_url_template: str
     amo_allowed_domains: tuple[str, ...]
     amo_rate_limit_rps: float
@@ -391,6 +430,7 @@ class Settings:
     blast_radius_share: float
     signature_max_age_s: int
     max_request_bytes: int
+    ops_token: str = field(repr=False)
     webhook_max_bytes: int
 
     @property
@@ -436,6 +476,8 @@ class Settings:
             except ValueError as exc:
                 shown = "(hidden)" if var.secret else repr(raw)
                 problems.append(f"{var.name}={shown} is invalid: {exc}")
+        if values.get("kommo_client_id") and not values.get("kommo_client_secret"):
+            problems.append("KOMMO_CLIENT_SECRET is missing: KOMMO_CLIENT_ID is set, so its secret is needed")
         if problems:
             raise ConfigError(problems)
         return cls(**values)

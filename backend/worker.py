@@ -1,21 +1,27 @@
 """The queue worker process: `python -m backend worker [--burst] [--queues edits,sync]`.
 
 Owns the worker bootstrap (settings, logging, Redis — built once before RQ forks a work horse per job,
-so every job finds them in `backend.services.current()`) and the maintenance jobs that belong to no
-single connection (`heartbeat`).
+so every job finds them in `backend.services.current()`), the graceful shutdown, and the maintenance
+jobs that belong to no single connection (`heartbeat`).
+
+Shutdown: on SIGTERM (Cloud Run gives 10 s before SIGKILL) RQ's warm shutdown waits for the running job;
+`GracefulWorker` also tells the work horse (SIGUSR1), whose job stops at its next batch boundary and is
+re-enqueued at once without spending a retry (`backend/shutdown.py`). A second SIGTERM is RQ's cold
+shutdown (the horse is killed).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import time
 from collections.abc import Sequence
 
 from rq import Worker, get_current_job
 
-from backend import queues, services
+from backend import queues, services, shutdown
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,23 @@ HEARTBEAT_KEY = "worker:heartbeat"
 JOB_MONITORING_INTERVAL_S = 5
 MAINTENANCE_INTERVAL_S = 15
 WORKER_TTL_S = 30  # the dequeue waits WORKER_TTL_S - 15
+
+
+class GracefulWorker(Worker):
+    """RQ's worker, whose warm shutdown also asks the running job to stop at its next batch boundary."""
+
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()
+        shutdown.install_in_work_horse()
+
+    def request_stop(self, signum, frame) -> None:
+        if self.horse_pid:
+            log.info("worker %s: shutting down; asking the running job to stop at its next batch", self.name)
+            try:
+                os.kill(self.horse_pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                pass  # the horse just finished
+        super().request_stop(signum, frame)
 
 
 def heartbeat(note: str = "") -> dict:
@@ -64,7 +87,7 @@ def run(queue_names: Sequence[str] = queues.ALL, *, burst: bool = False, name: s
     unknown = [q for q in queue_names if q not in queues.ALL]
     if unknown:
         raise SystemExit(f"unknown queue(s) {', '.join(unknown)}; queues are {', '.join(queues.ALL)}")
-    worker = Worker(
+    worker = GracefulWorker(
         [queues.queue(q, svc.redis) for q in queue_names],
         connection=svc.redis,
         name=name,

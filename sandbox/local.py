@@ -55,6 +55,7 @@ def backend_env(web: str, amo: str, sheets: str) -> dict[str, str]:
         "GOOGLE_CERTS_URL": f"{sheets}/oauth2/v1/certs",
         "SHEETS_API_ENDPOINT": sheets,
         "SHEETS_SERVICE_ACCOUNT_EMAIL": SERVICE_ACCOUNT,
+        "OPS_TOKEN": "sandbox-ops-" + Fernet.generate_key().decode(),  # /readyz/details (worker count)
     }
 
 
@@ -114,7 +115,10 @@ class LocalProduct:
         return self.stack.spawn(name, argv)  # type: ignore[union-attr]
 
     def _registered_workers(self) -> int:
-        return requests.get(f"{self.web}/readyz", timeout=5).json()["checks"]["queue"]["workers"]
+        headers = {"Authorization": f"Bearer {self.stack.env['OPS_TOKEN']}"}  # type: ignore[union-attr]
+        return requests.get(f"{self.web}/readyz/details", headers=headers, timeout=5).json()["checks"][
+            "queue"
+        ]["workers"]
 
     def _wait_for_workers(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s

@@ -13,7 +13,7 @@ from cachetools import TTLCache
 
 from backend.amocrm.client import AmoClient
 from backend.amocrm.models import catalog_from_json, catalog_json, load_catalog
-from backend.amocrm.oauth import OAuthClient, TokenManager
+from backend.amocrm.oauth import BUSY_MESSAGE, OAuthClient, TokenManager, integration_for_host
 from backend.security.crypto import Cipher
 from backend.services import Services
 from backend.store.connections import Account, Tenants
@@ -27,12 +27,14 @@ CATALOG_TTL_S = 600
 _catalogs: TTLCache = TTLCache(maxsize=256, ttl=60)  # per process, in front of Redis
 
 
-def oauth_client(svc: Services) -> OAuthClient:
+def oauth_client(svc: Services, host: str) -> OAuthClient:
+    """The token-endpoint client of the integration that serves the account at `host`."""
     s = svc.settings
+    integration = integration_for_host(s, host)
     return OAuthClient(
-        s.amo_client_id,
-        s.amo_client_secret,
-        s.amo_redirect_uri,
+        integration.client_id,
+        integration.client_secret,
+        integration.redirect_uri,
         s.amo_base_url_template,
         s.amo_http_timeout_s,
     )
@@ -43,8 +45,30 @@ def tenants(svc: Services) -> Tenants:
 
 
 def token_manager(svc: Services, account: Account) -> TokenManager:
+    """The account's token manager; while amoCRM's token endpoint is busy, each connection of the
+    account shows it in `last_error` (the sidebar's health line), and a renewed pair clears it."""
     store = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys))
-    return TokenManager(svc.redis, store, oauth_client(svc), account.id, account.host)
+    t = tenants(svc)
+
+    def busy(message: str) -> None:
+        for cid in t.connections_of(account.id):
+            t.set_fields(cid, last_error=message)
+
+    def renewed() -> None:
+        for cid in t.connections_of(account.id):
+            raw = svc.redis.hget(f"conn:{cid}", "last_error")
+            if raw and raw.decode() == BUSY_MESSAGE:
+                t.set_fields(cid, last_error="")
+
+    return TokenManager(
+        svc.redis,
+        store,
+        oauth_client(svc, account.host),
+        account.id,
+        account.host,
+        on_busy=busy,
+        on_renewed=renewed,
+    )
 
 
 def limiter(svc: Services, host: str) -> SlidingWindowLimiter:

@@ -14,10 +14,11 @@ import time
 from backend.amocrm import account as amo_account
 from backend.amocrm.client import AmoClient
 from backend.amocrm.errors import AmoError
-from backend.amocrm.oauth import OAuthRejected, jwt_claims, token_set
+from backend.amocrm.oauth import OAuthRejected, TokenEndpointBusy, jwt_claims, token_set
 from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
 from backend.services import Services
+from backend.store import locks
 from backend.store.connections import Account
 from backend.store.tokens import TokenStore
 
@@ -33,6 +34,7 @@ WEBHOOK_EVENTS = [
     "add_contact",
     "update_contact",
 ]
+WEBHOOK_UNAVAILABLE = "unavailable"  # registration refused (rights, plan): changes are polled instead
 _HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 
 
@@ -60,12 +62,16 @@ def webhook_url(svc: Services, account_id: int) -> str:
 
 def connect(svc: Services, host: str, code: str) -> Account:
     """Exchange the code, read the account, store tokens and account, register the webhook."""
-    oauth = amo_account.oauth_client(svc)
+    oauth = amo_account.oauth_client(svc, host)
     try:
         data = oauth.exchange_code(host, code)
     except OAuthRejected as exc:
         raise ConnectError(
             f"amoCRM refused the authorization ({exc.hint}). Start again from the sidebar."
+        ) from None
+    except TokenEndpointBusy:
+        raise ConnectError(
+            "amoCRM is busy and did not answer the authorization. Wait a minute and connect again."
         ) from None
     now = time.time()
     tokens = token_set(data, now)
@@ -85,14 +91,22 @@ def connect(svc: Services, host: str, code: str) -> Account:
     account = Account(
         account_id, host, str(info.get("name", "")), info.get("current_user_id"), "missing", "", now
     )
-    TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).put(account_id, tokens)
+    # Under the refresh lock: a refresh of this account's previous grant still in flight (a reconnect
+    # while a job runs) would otherwise store its pair over this one after we wrote it.
+    with locks.hold(svc.redis, locks.account_lock_name(account_id), ttl_s=30, wait_s=60):
+        TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).put(account_id, tokens)
     t = amo_account.tenants(svc)
     t.put_account(account)
     svc.redis.delete(f"amo:catalog:{account_id}")
     amo_account._catalogs.pop(account_id, None)
     try:
         register_webhook(svc, account)
-    except AmoError as exc:  # connected anyway; the health check retries the registration
+    except AmoError as exc:
+        # Connected anyway. amoCRM lets only an administrator subscribe webhooks, and Kommo offers API
+        # webhooks only on some plans: the state says the webhook is unavailable (the sidebar shows it),
+        # `schedule.reconcile_unhooked` reconciles this account's sheets every few minutes instead, and
+        # the hourly check keeps trying to register.
+        t.set_account_fields(account_id, webhook=WEBHOOK_UNAVAILABLE, webhook_error=exc.detail[:200])
         log.warning("amo account %s: webhook registration failed: %s", account_id, exc.detail)
     return t.account(account_id) or account
 
@@ -105,14 +119,14 @@ def register_webhook(svc: Services, account: Account, client: AmoClient | None =
     )
     hooks = [h for h in existing.get("webhooks", []) if h.get("destination") == destination]
     if hooks and not any(h.get("disabled") for h in hooks):
-        amo_account.tenants(svc).set_account_fields(account.id, webhook="active")
+        amo_account.tenants(svc).set_account_fields(account.id, webhook="active", webhook_error="")
         return
     if hooks:  # disabled by amoCRM after failures: re-create it
         client.request("DELETE", "/api/v4/webhooks", json={"destination": destination})
     client.request(
         "POST", "/api/v4/webhooks", json={"destination": destination, "settings": WEBHOOK_EVENTS, "sort": 10}
     )
-    amo_account.tenants(svc).set_account_fields(account.id, webhook="active")
+    amo_account.tenants(svc).set_account_fields(account.id, webhook="active", webhook_error="")
     log.info("amo account %s: webhook registered", account.id)
 
 
@@ -130,6 +144,13 @@ def check_webhook(svc: Services, account: Account) -> str:
     hooks = [h for h in found.get("webhooks", []) if h.get("destination") == destination]
     if hooks and not any(h.get("disabled") for h in hooks):
         return "active"
-    amo_account.tenants(svc).set_account_fields(account.id, webhook="disabled" if hooks else "missing")
-    register_webhook(svc, account, client)
+    if account.webhook != WEBHOOK_UNAVAILABLE:
+        amo_account.tenants(svc).set_account_fields(account.id, webhook="disabled" if hooks else "missing")
+    try:
+        register_webhook(svc, account, client)
+    except AmoError as exc:
+        amo_account.tenants(svc).set_account_fields(
+            account.id, webhook=WEBHOOK_UNAVAILABLE, webhook_error=exc.detail[:200]
+        )
+        raise
     return "re-registered"

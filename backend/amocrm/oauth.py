@@ -8,6 +8,13 @@ first used), so two processes refreshing at once burn the grant. `TokenManager.r
 4. on "Token has been revoked"/invalid, tries the previous refresh token once (the way back after a
    crash between amoCRM's answer and our write), then marks the account `needs_reconnect` — no loops.
 Tokens are refreshed ahead of `exp`; `refresh_idle()` (a scheduled job) keeps idle grants alive.
+
+Only amoCRM's own refusals end a grant (`classify`): a 400 whose `hint` names a revoked, expired or
+invalid code or token, and a 401 "Client authentication failed" (docs/amocrm.md, "Token endpoint
+answers"). A 429, a 5xx, the nginx ban page, a timeout or anything else unexpected says nothing about the
+grant: the call is retried with backoff and, if amoCRM stays busy, raises `TokenEndpointBusy` (the job
+retries later) and the account's connections say "amoCRM is busy" until a refresh succeeds. Retrying
+with the same refresh token is safe: amoCRM keeps it valid until its successor is first used.
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import redis
 import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from backend.amocrm.errors import AmoAuthError, AmoUnavailable
 from backend.store import locks
@@ -30,6 +40,56 @@ log = logging.getLogger(__name__)
 
 REFRESH_AHEAD_S = 3600  # refresh when less than an hour of the 24 h access token is left
 IDLE_REFRESH_AFTER_S = 14 * 86400  # the keep-alive job refreshes grants idle for two weeks (lapse: 90 days)
+BUSY_MESSAGE = "amoCRM is busy and did not renew access yet; syncing resumes by itself, nothing to do."
+MAX_WAIT_S = 10.0  # the longest Retry-After honoured inside one call; longer ends the job's attempt
+
+# The `hint`s amoCRM gives when it refuses a code or a refresh token for good (reference §1.4:
+# "Authorization code has expired/has been revoked", "Cannot decrypt the authorization code",
+# "Token has been revoked", "Token has expired", "Invalid refresh token").
+_REFUSAL_HINT = re.compile(r"revoked|expired|invalid refresh token|cannot decrypt", re.IGNORECASE)
+
+
+KOMMO_DOMAINS = ("kommo.com", "amocrm.com")  # amocrm.com: Kommo accounts made before the rename
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One amoCRM/Kommo integration: what the authorize page, the token endpoint and the revoked-access
+    hook need to know about it."""
+
+    name: str  # "amocrm" | "kommo"
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    authorize_url: str
+
+
+def integrations(settings) -> list[Integration]:
+    """The configured integrations, amoCRM's first."""
+    s = settings
+    out = [
+        Integration("amocrm", s.amo_client_id, s.amo_client_secret, s.amo_redirect_uri, s.amo_authorize_url)
+    ]
+    if s.kommo_client_id:
+        out.append(
+            Integration(
+                "kommo", s.kommo_client_id, s.kommo_client_secret, s.amo_redirect_uri, s.kommo_authorize_url
+            )
+        )
+    return out
+
+
+def integration_for_host(settings, host: str) -> Integration:
+    """The integration that serves the account at `host`: Kommo's for Kommo domains when there is one."""
+    found = integrations(settings)
+    kommo = next((i for i in found if i.name == "kommo"), None)
+    if kommo and any(host == d or host.endswith("." + d) for d in KOMMO_DOMAINS):
+        return kommo
+    return found[0]
+
+
+def integration_by_client_id(settings, client_id: str) -> Integration | None:
+    return next((i for i in integrations(settings) if i.client_id == client_id), None)
 
 
 class OAuthRejected(Exception):
@@ -39,6 +99,56 @@ class OAuthRejected(Exception):
         super().__init__(f"{status}: {hint}")
         self.status = status
         self.hint = hint
+
+
+class TokenEndpointBusy(AmoUnavailable):
+    """amoCRM's token endpoint kept answering something other than tokens or a refusal (429, 5xx, the
+    ban page, timeouts) through every retry. Says nothing about the grant; try again later."""
+
+
+class Answer(StrEnum):
+    TOKENS = "tokens"
+    REFUSED = "refused"  # the grant is gone: reconnect
+    BUSY = "busy"  # anything else: retry with backoff
+
+
+def classify(status: int, body: object) -> Answer:
+    """The token endpoint's answer as one of three outcomes; `body` is the parsed JSON or None."""
+    data = body if isinstance(body, dict) else None
+    if status == 200 and data and data.get("access_token") and data.get("refresh_token"):
+        return Answer.TOKENS
+    if data is None:  # an HTML page (ban, gateway error) or nothing at all
+        return Answer.BUSY
+    hint = str(data.get("hint") or "")
+    if status in (400, 401) and _REFUSAL_HINT.search(hint):  # "Status is 400, sometimes 401" (§1.4)
+        return Answer.REFUSED
+    if status == 401 and "client authentication" in hint.lower():
+        return Answer.REFUSED
+    return Answer.BUSY
+
+
+def _json_or_none(resp: requests.Response) -> object:
+    if "json" not in resp.headers.get("Content-Type", ""):
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def _retry_after(resp: requests.Response, body: object) -> float | None:
+    value = body.get("retry_after") if isinstance(body, dict) else resp.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class _Busy(Exception):
+    def __init__(self, why: str, wait_s: float | None = None):
+        super().__init__(why)
+        self.why = why
+        self.wait_s = wait_s
 
 
 def jwt_claims(token: str) -> dict:
@@ -58,26 +168,44 @@ class OAuthClient:
     base_url_template: str  # https://{host}
     timeout_s: float = 15.0
     session: requests.Session | None = None
+    attempts: int = 4  # about 1 + 2 + 4 s of backoff between them
+    backoff_s: float = 1.0
 
     def _post(self, host: str, body: dict) -> dict:
+        """One grant request, retried while amoCRM is busy; tokens, `OAuthRejected` or `TokenEndpointBusy`."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Busy),
+            reraise=True,
+        )
+        try:
+            return retrying(self._post_once, host, body)
+        except _Busy as exc:
+            raise TokenEndpointBusy(f"amoCRM's token endpoint is busy ({exc.why})") from None
+
+    def _wait(self, state) -> float:
+        exc = state.outcome.exception()
+        if isinstance(exc, _Busy) and exc.wait_s is not None:
+            return min(exc.wait_s, MAX_WAIT_S)
+        return wait_exponential_jitter(multiplier=self.backoff_s, max=8, jitter=self.backoff_s / 2)(state)
+
+    def _post_once(self, host: str, body: dict) -> dict:
         url = self.base_url_template.format(host=host) + "/oauth2/access_token"
         http = self.session or requests
         try:
             resp = http.post(url, json=body, timeout=self.timeout_s, allow_redirects=False)
         except requests.RequestException as exc:
-            raise AmoUnavailable(f"amoCRM's token endpoint is unreachable ({type(exc).__name__})") from None
-        if resp.status_code >= 500 or resp.status_code == 429:  # 429: the per-IP rate limit, not a refusal
-            raise AmoUnavailable(f"amoCRM's token endpoint answered {resp.status_code}")
-        if resp.status_code != 200:
-            try:
-                data = resp.json()
-            except ValueError:
-                data = {}
-            raise OAuthRejected(resp.status_code, str(data.get("hint") or data.get("detail") or resp.reason))
-        data = resp.json()
-        if not data.get("access_token") or not data.get("refresh_token"):
-            raise AmoUnavailable("amoCRM's token endpoint answered without tokens")
-        return data
+            raise _Busy(f"unreachable: {type(exc).__name__}") from None
+        data = _json_or_none(resp)
+        answer = classify(resp.status_code, data)
+        if answer is Answer.TOKENS:
+            return data
+        hint = str(data.get("hint") or data.get("detail") or "") if isinstance(data, dict) else ""
+        if answer is Answer.REFUSED:
+            raise OAuthRejected(resp.status_code, hint or resp.reason)
+        log.warning("amoCRM token endpoint: answered %s (%s), retrying", resp.status_code, hint[:80])
+        raise _Busy(f"HTTP {resp.status_code}", _retry_after(resp, data) if resp.status_code == 429 else None)
 
     def exchange_code(self, host: str, code: str) -> dict:
         return self._post(host, self._body("authorization_code", code=code))
@@ -110,6 +238,8 @@ class TokenManager:
     host: str
     clock: Callable[[], float] = time.time
     lock_ttl_s: float = 30.0  # a process killed mid-refresh frees the lock this fast
+    on_busy: Callable[[str], None] | None = None  # tells the account's connections "amoCRM is busy"
+    on_renewed: Callable[[], None] | None = None  # … and that it is over
 
     def _current(self) -> TokenSet:
         ts = self.store.get(self.account_id)
@@ -139,9 +269,17 @@ class TokenManager:
                 except OAuthRejected as exc:
                     log.warning("amo account %s: refresh token refused (%s)", self.account_id, exc.hint)
                     continue
+                except TokenEndpointBusy as exc:  # says nothing about the grant: keep it, try later
+                    log.warning("amo account %s: refresh postponed: %s", self.account_id, exc.detail)
+                    self.store.note_busy(self.account_id, BUSY_MESSAGE)
+                    if self.on_busy:
+                        self.on_busy(BUSY_MESSAGE)
+                    raise
                 new = token_set(data, self.clock(), used_refresh=candidate)
                 self.store.put(self.account_id, new)  # persisted before anyone uses it
                 log.info("amo account %s: tokens refreshed", self.account_id)
+                if ts.busy and self.on_renewed:
+                    self.on_renewed()
                 return new.access
             self.mark_needs_reconnect("amoCRM refused the refresh token (revoked or expired)")
             raise AmoAuthError("amoCRM refused the refresh token; reconnect the account from the sidebar")

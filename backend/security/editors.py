@@ -7,7 +7,7 @@ Editors are `owner`, `organizer`, `fileOrganizer` and `writer` (Drive's roles), 
 anyone (`type: anyone`) or to the user's domain (`type: domain`). A group permission cannot be
 resolved without the Admin SDK: members of an editing group are not recognized here (the registered
 owner still is, by the caller). Production needs the Drive API enabled for the project and the
-`drive.metadata.readonly` scope; the sandbox serves the same call (sandbox/sheets/drive_permissions.py).
+`drive.metadata.readonly` scope; the sandbox serves the same call (sandbox/sheets/drive.py).
 """
 
 from __future__ import annotations

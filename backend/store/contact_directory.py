@@ -8,6 +8,9 @@ listing that produced it, so a contact updated during the listing is read again 
 - `amo:cdir:{acct}:email` hash  e-mail -> contact id (the oldest id wins a tie: HSETNX in id order)
 - `amo:cdir:{acct}:phone` hash  E.164 phone -> contact id
 - `amo:cdir:{acct}:cursor`      last complete listing's start time (amoCRM's clock, from updated_at)
+- `amo:cdir:{acct}:used:{conn}` set of `e:<e-mail>` / `p:<phone>` a connection looked up or created: which
+                                entries each connection uses, so a disconnect drops the ones only it used
+                                (`store/erase.py`)
 """
 
 from __future__ import annotations
@@ -31,21 +34,32 @@ def _coded_values(contact: dict, code: str) -> list[str]:
 
 
 class ContactDirectory:
-    def __init__(self, client: redis.Redis, account_id: int, region: str):
+    def __init__(self, client: redis.Redis, account_id: int, region: str, connection_id: str | None = None):
         self.client = client
         self.prefix = f"amo:cdir:{account_id}"
         self.region = region
+        self.used_key = f"{self.prefix}:used:{connection_id}" if connection_id else None
+
+    def _note_used(self, pipe, emails: Iterable[str], phones: Iterable[str]) -> None:
+        members = [f"e:{e}" for e in emails] + [f"p:{p}" for p in phones]
+        if self.used_key and members:
+            pipe.sadd(self.used_key, *members)
 
     def add(self, contacts: Iterable[dict], *, canonical: bool = False) -> None:
         """`canonical`: the contacts' values are already canonical (ours, just created): no parsing."""
         pipe = self.client.pipeline(transaction=False)
+        emails, phones = [], []
         for c in sorted(contacts, key=lambda c: c["id"]):
             for raw in _coded_values(c, "EMAIL"):
                 if (v := raw if canonical else n.email(raw).value) is not None:
                     pipe.hsetnx(f"{self.prefix}:email", v, c["id"])
+                    emails.append(v)
             for raw in _coded_values(c, "PHONE"):
                 if (v := raw if canonical else n.phone(raw, self.region).value) is not None:
                     pipe.hsetnx(f"{self.prefix}:phone", v, c["id"])
+                    phones.append(v)
+        if canonical:  # contacts this connection created: it uses their entries
+            self._note_used(pipe, emails, phones)
         pipe.execute()
 
     def refresh(self, amo: AmoClient) -> int:
@@ -77,4 +91,7 @@ class ContactDirectory:
             ids.update(int(x) for x in self.client.hmget(f"{self.prefix}:email", emails) if x)
         if phones:
             ids.update(int(x) for x in self.client.hmget(f"{self.prefix}:phone", phones) if x)
+        pipe = self.client.pipeline(transaction=False)
+        self._note_used(pipe, emails, phones)
+        pipe.execute()
         return ids

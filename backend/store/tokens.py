@@ -1,9 +1,11 @@
 """amoCRM OAuth tokens per account, Fernet-encrypted at rest (never logged, never returned to clients).
 
 `amo:tokens:{account_id}` is a hash: access / refresh / previous_refresh (encrypted), expires_at,
-refreshed_at, status (ok | needs_reconnect) and a short reason. `previous_refresh` is the refresh token
-used to obtain the current pair: amoCRM keeps it valid until the new one is first used, so it is the way
-back when the new pair was lost (a crash between amoCRM's answer and our write).
+refreshed_at, status (ok | needs_reconnect), a short reason, and `busy` (why the last refresh was
+postponed: amoCRM's token endpoint answered 429/5xx/its ban page; cleared by the next stored pair).
+`previous_refresh` is the refresh token used to obtain the current pair: amoCRM keeps it valid until
+the new one is first used, so it is the way back when the new pair was lost (a crash between
+amoCRM's answer and our write).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class TokenSet:
     previous_refresh: str = field(default="", repr=False)
     status: str = OK
     reason: str = ""
+    busy: str = ""
 
 
 class TokenStore:
@@ -52,6 +55,7 @@ class TokenStore:
             else "",
             status=raw.get("status", OK),
             reason=raw.get("reason", ""),
+            busy=raw.get("busy", ""),
         )
 
     def put(self, account_id: int, ts: TokenSet) -> None:
@@ -65,8 +69,13 @@ class TokenStore:
                 "refreshed_at": ts.refreshed_at,
                 "status": ts.status,
                 "reason": ts.reason,
+                "busy": "",
             },
         )
+
+    def note_busy(self, account_id: int, reason: str) -> None:
+        if self.client.exists(self.key(account_id)):
+            self.client.hset(self.key(account_id), "busy", reason)
 
     def mark(self, account_id: int, status: str, reason: str = "") -> None:
         if self.client.exists(self.key(account_id)):

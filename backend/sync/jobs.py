@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 import redis
 from rq import Retry, get_current_job
 
-from backend import queues, services
+from backend import queues, services, shutdown
 from backend.amocrm import account as amo_account
-from backend.amocrm.errors import AmoAuthError, AmoBlocked
+from backend.amocrm.errors import AmoAuthError, AmoBlocked, AmoUnavailable
 from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
@@ -47,6 +47,8 @@ return 1
 
 
 def _progress(phase: str, done: int, total: int) -> None:
+    if phase not in ("recording history", "done"):  # after the sheet write, finishing beats stopping
+        shutdown.checkpoint()  # called between batches, once their work is recorded: a safe place to stop
     job = get_current_job()
     if job is None:
         return
@@ -108,6 +110,11 @@ def _run(connection_id: str, **kwargs) -> dict:
             )
         except PERMANENT as exc:
             return _permanent(connection_id, exc)
+        except shutdown.StopRequested:
+            if job is not None:
+                shutdown.resume_at_once(job)  # RQ's failure path re-enqueues it, no retry spent
+            log.info("connection %s: run stopped at a batch boundary for a shutdown", connection_id)
+            raise
 
 
 # --- jobs --------------------------------------------------------------------------------------------
@@ -183,7 +190,7 @@ def reconcile_all() -> dict:
 def refresh_tokens(now: float | None = None) -> dict:
     """Scheduled: refresh grants idle for two weeks, long before amoCRM's 3-month lapse."""
     svc = services.current()
-    refreshed, failed = [], []
+    refreshed, failed, busy = [], [], []
     t = amo_account.tenants(svc)
     for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
         account = t.account(account_id)
@@ -194,7 +201,9 @@ def refresh_tokens(now: float | None = None) -> dict:
                 refreshed.append(account_id)
         except AmoAuthError:
             failed.append(account_id)
-    return {"refreshed": refreshed, "needs_reconnect": failed}
+        except AmoUnavailable:  # amoCRM busy for this account: the others still get their keep-alive
+            busy.append(account_id)
+    return {"refreshed": refreshed, "needs_reconnect": failed, "busy": busy}
 
 
 # --- entry points --------------------------------------------------------------------------------------

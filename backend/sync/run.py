@@ -205,7 +205,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     if scope is not None:
         base.update(ledger.get_many(k for k in scope if k not in base))
     progress("reading amoCRM", 0, 1)
-    directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
+    directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region, connection_id=cid)
     known, synthesized = (known_leads, {}) if kind != "reconcile" else _reconcile_delta(svc, p, base)
     amo = amo_side(
         p.amo,

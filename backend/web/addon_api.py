@@ -22,9 +22,8 @@ from rq.job import Job
 
 from backend import queues
 from backend.amocrm import account as amo_account
-from backend.amocrm.connect import unregister_webhook
-from backend.amocrm.errors import AmoError
 from backend.amocrm.models import catalog_json
+from backend.disconnect import disconnect as disconnect_connection
 from backend.errors import AppError, BadRequest, Code, NotFound
 from backend.security import editors
 from backend.security.crypto import Cipher
@@ -219,19 +218,7 @@ def rotate_secret(connection_id: str):
 @bp.delete("/connections/<connection_id>")
 def disconnect(connection_id: str):
     _editor(connection_id)
-    svc = _svc()
-    t = amo_account.tenants(svc)
-    account_id = t.unbind_account(connection_id)
-    if account_id and not t.connections_of(account_id) and (account := t.account(account_id)):
-        try:
-            unregister_webhook(svc, account)
-        except AmoError:
-            pass  # the account may already be gone; the tokens are dropped anyway
-        TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).delete(account_id)
-    t.delete(connection_id)
-    for prefix in ("ledger", "ledger-lead", "errors", "edits", "edited-at", "intents", "reconcile-cursor"):
-        svc.redis.delete(f"{prefix}:{connection_id}")
-    return jsonify(status="disconnected")
+    return jsonify(status="disconnected", **disconnect_connection(_svc(), connection_id))
 
 
 @bp.post("/connections/<connection_id>/connect-ticket")

@@ -30,6 +30,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from backend.amocrm import account as amo_account
 from backend.amocrm.connect import ConnectError, allowed_host, connect
 from backend.amocrm.errors import AmoError
+from backend.amocrm.oauth import integration_by_client_id, integration_for_host, integrations
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +98,19 @@ def start():
     pipe.set(conn_key, connection_id, ex=STATE_TTL_S)
     pipe.set(browser_key, _browser_hash(browser), ex=STATE_TTL_S)
     pipe.execute()
-    query = urlencode({"client_id": svc.settings.amo_client_id, "state": state, "mode": "post_message"})
+    urls = {  # one button per integration: amoCRM's, and Kommo's when one is configured
+        i.name: i.authorize_url
+        + "?"
+        + urlencode({"client_id": i.client_id, "state": state, "mode": "post_message"})
+        for i in integrations(svc.settings)
+    }
     body, status = _page(
         "Connect amoCRM",
         "Connect this sheet to your amoCRM (Kommo) account to keep its rows and your leads in sync.",
         kind="",
         status=200,
-        authorize_url=f"{svc.settings.amo_authorize_url}?{query}",
+        authorize_url=urls["amocrm"],
+        kommo_url=urls.get("kommo"),
     )
     response = make_response(body, status)
     response.set_cookie(
@@ -181,14 +188,17 @@ def _check_answer(svc, args):
         return _page(
             "amoCRM access was not allowed", "Nothing was changed. You can connect later from the sidebar."
         )
-    if args.get("client_id") != svc.settings.amo_client_id:
+    integration = integration_by_client_id(svc.settings, args.get("client_id", ""))
+    if integration is None:
         return _page(
             "Unexpected integration", "amoCRM answered for another integration. Nothing was changed."
         )
     if not args.get("code", ""):
         return _page("amoCRM sent no authorization", "Start again from the add-on's sidebar.")
     try:
-        allowed_host(args.get("referer", ""), svc.settings.amo_allowed_domains)
+        host = allowed_host(args.get("referer", ""), svc.settings.amo_allowed_domains)
+        if integration_for_host(svc.settings, host) != integration:
+            raise ConnectError("This account's domain is served by the other integration (amoCRM or Kommo).")
     except ConnectError as exc:
         return _page("Could not connect amoCRM", exc.detail + " Nothing was changed.")
     return None

@@ -17,6 +17,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from backend.amocrm import account as amo_account
 from backend.amocrm.errors import AmoAuthError, AmoError
+from backend.amocrm.oauth import integration_by_client_id
 from backend.amocrm.webhook_payload import PayloadError, changes, parse_form
 from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
@@ -68,14 +69,10 @@ def access_revoked():
     client_id = request.args.get("client_uuid", "")
     account_id = request.args.get("account_id", "")
     signature = request.args.get("signature", "")
-    expected = hmac.new(
-        svc.settings.amo_client_secret.encode(), f"{client_id}|{account_id}".encode(), hashlib.sha256
-    ).hexdigest()
-    if (
-        client_id != svc.settings.amo_client_id
-        or not hmac.compare_digest(expected, signature)
-        or not account_id.isdigit()
-    ):
+    integration = integration_by_client_id(svc.settings, client_id)  # amoCRM's or Kommo's integration
+    secret = integration.client_secret if integration else ""
+    expected = hmac.new(secret.encode(), f"{client_id}|{account_id}".encode(), hashlib.sha256).hexdigest()
+    if integration is None or not hmac.compare_digest(expected, signature) or not account_id.isdigit():
         raise AppError("The access-revoked notice is not signed by amoCRM.", code=Code.FORBIDDEN, status=403)
     _confirm_revoked(svc, int(account_id))
     return jsonify(status="ok")

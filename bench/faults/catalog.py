@@ -6,12 +6,15 @@ from bench.faults import cases_amo as amo
 from bench.faults import cases_ban as ban
 from bench.faults import cases_processes as proc
 from bench.faults import cases_sheet as sheet
+from bench.faults import cases_shutdown as deploy
 from bench.faults import cases_webhooks as hooks
 from bench.faults.suite import Case
 
 CASES: dict[str, Case] = {
     "worker kill -9": proc.worker_killed,
     "redis restart": proc.redis_restarted,
+    "worker SIGTERM (deploy)": deploy.worker_sigterm,
+    "two schedulers": deploy.two_schedulers,
     "amo 429 storm": amo.rate_limit_storm,
     "amo 5xx bursts": amo.server_errors,
     "amo timeouts": amo.timeouts,

@@ -4,7 +4,7 @@ Accounts are served by path: `https://acme.amocrm.ru/api/v4/leads` is `/acme.amo
 For `/<host>/api/v4/…` and `/<host>/oauth2/…` the pipeline runs, in this order:
   1. count the call (counters, per endpoint and account);
   2. a banned account gets the nginx 403 page;
-  3. (`/api/v4` only) a forced response or delay from the fault knobs;
+  3. a forced response or delay from the fault knobs (`/api/v4`, or the token endpoint's own queue);
   4. the rate limit (`/oauth2` too with the `token_rate_limit` knob): 429, and the ban after
      `ban_after` consecutive 429s;
   5. the account must exist (404), and (`/api/v4` only) the Bearer token must open it (401).
@@ -147,14 +147,13 @@ def _pipeline() -> Response | None:
     emu.counters.count(host, _endpoint())
     if host in emu.limiter.banned:
         return responses.html(403, responses.NGINX_403)
-    if kind == "api":
-        forced = emu.knobs.next_forced()
-        if forced and forced[0] == "status":
-            return _forced(emu, int(forced[1]))
-        if forced and forced[0] == "delay":
-            _unlock(emu)  # a slow amoCRM must not stall everyone else's requests
-            time.sleep(forced[1])
-            _lock(emu)
+    forced = emu.knobs.next_forced(kind)
+    if forced and forced[0] == "status":
+        return _forced(emu, int(forced[1]))
+    if forced and forced[0] == "delay":
+        _unlock(emu)  # a slow amoCRM must not stall everyone else's requests
+        time.sleep(forced[1])
+        _lock(emu)
     if emu.knobs.rate_limit and (kind == "api" or emu.knobs.token_rate_limit):
         verdict = emu.limiter.admit(host, emu.clock.now(), emu.knobs.rps)
         if not verdict.allowed:

@@ -3,7 +3,8 @@ webhook faults, filter behaviour. `POST /_sandbox/faults` sets any subset; `rese
 
 Forced responses are a queue: `{"force": {"status": 504, "count": 2}}` makes the next two `/api/v4`
 calls answer 504, `{"force": {"delay": 3, "count": 1}}` makes the next one wait 3 s and then answer
-normally (a slow amoCRM). Knobs are not persisted with `--state`.
+normally (a slow amoCRM). `"on": "oauth2"` in an item queues it for the token endpoint
+(`/oauth2/access_token`) instead. Knobs are not persisted with `--state`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Knobs:
     html_errors: bool = False  # 429 and forced 5xx as HTML pages (no Retry-After header), as gateways do
     # Forced responses, consumed one per /api/v4 request: ("status", 504) or ("delay", 3.0).
     forced: deque = field(default_factory=deque)
+    forced_oauth2: deque = field(default_factory=deque)  # the same, for the token endpoint
     # Webhooks (reference §6.3).
     webhook_timeout: float = 2.0
     webhook_retry_ladder: list[float] = field(default_factory=lambda: [300.0, 900.0, 900.0, 3600.0])
@@ -35,12 +37,13 @@ class Knobs:
     webhook_drop: int = 0  # the next N deliveries are never sent
     webhook_duplicate: int = 0  # the next N deliveries are sent twice
     webhook_reorder: bool = False  # deliveries due together go newest first
+    webhooks_unavailable: bool = False  # POST /api/v4/webhooks answers 403: a plan without API webhooks
     # Filters (reference §3.2): amoCRM silently ignores filters the account does not support.
     ignore_filters: bool = False  # every filter[...] ignored: an account without API filtering
     strict_filters: bool = False  # unknown filter keys answer 400 instead of being ignored
 
     def update(self, data: dict[str, Any]) -> None:
-        names = {f.name for f in fields(self)} - {"forced"}
+        names = {f.name for f in fields(self)} - {"forced", "forced_oauth2"}
         unknown = set(data) - names - {"force"}
         if unknown:
             raise ValueError(f"unknown knobs: {sorted(unknown)}")
@@ -53,22 +56,27 @@ class Knobs:
 
     def _queue(self, item: dict[str, Any]) -> None:
         count = int(item.get("count", 1))
+        if item.get("on", "api") not in ("api", "oauth2"):
+            raise ValueError("force `on` must be api or oauth2")
+        queue = self.forced_oauth2 if item.get("on") == "oauth2" else self.forced
         if "status" in item:
             status = int(item["status"])
             if status not in FORCIBLE:
                 raise ValueError(f"force status must be one of {FORCIBLE}")
-            self.forced.extend([("status", status)] * count)
+            queue.extend([("status", status)] * count)
         elif "delay" in item:
-            self.forced.extend([("delay", float(item["delay"]))] * count)
+            queue.extend([("delay", float(item["delay"]))] * count)
         else:
             raise ValueError("force needs a status or a delay")
 
-    def next_forced(self) -> tuple[str, float] | None:
-        return self.forced.popleft() if self.forced else None
+    def next_forced(self, kind: str = "api") -> tuple[str, float] | None:
+        queue = self.forced_oauth2 if kind == "oauth2" else self.forced
+        return queue.popleft() if queue else None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["forced"] = [list(item) for item in self.forced]
+        data["forced_oauth2"] = [list(item) for item in self.forced_oauth2]
         return data
 
 

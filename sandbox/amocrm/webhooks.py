@@ -67,6 +67,9 @@ def list_webhooks(host: str):
 @bp.post("/webhooks")
 def subscribe(host: str):
     emu, account = current(), g.account
+    if emu.knobs.webhooks_unavailable:  # Kommo: "Working with WebHooks via API is possible with Advanced
+        # or Enterprise plans" (developers.kommo.com/docs/webhooks-general); the answer's shape is assumed
+        return responses.problem(403, "Webhooks are not available for this account")
     body = responses.json_body()
     if not isinstance(body, dict):
         raise responses.bad_request("Request data must be an object")

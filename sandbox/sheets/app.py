@@ -31,7 +31,7 @@ def create_app(
     cors: bool = False,
     state_file: Path | None = None,
 ) -> Flask:
-    from sandbox.sheets import admin, admin_knobs, api, drive_permissions, identity, script_access, view
+    from sandbox.sheets import admin, admin_knobs, api, drive, identity, script_access, view
 
     if state is None:
         state = SheetsState(
@@ -47,7 +47,7 @@ def create_app(
     app.register_blueprint(script_access.bp)
     app.register_blueprint(identity.bp)
     app.register_blueprint(view.bp)
-    app.register_blueprint(drive_permissions.bp)  # Drive v3 permissions.list
+    app.register_blueprint(drive.bp)  # /drive/v3: the service account removes its own access
     _init_cors(app, state)
     return app
 

@@ -13,12 +13,10 @@ def test_healthz(client):
     assert r.status_code == 200 and r.json == {"status": "ok"}
 
 
-def test_readyz_reports_redis_and_queues(client):
+def test_readyz_answers_ready_and_shows_nothing_else(client):
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json["status"] == "ready"
-    assert r.json["checks"]["redis"]["ok"] is True
-    assert set(r.json["checks"]["queue"]["depth"]) == {"edits", "webhooks", "sync", "default"}
+    assert r.json == {"status": "ready"}  # queue depths and workers only on /readyz/details
 
 
 def test_readyz_is_503_when_redis_stops_mid_test():
@@ -29,8 +27,7 @@ def test_readyz_is_503_when_redis_stops_mid_test():
         own.stop()
         r = client.get("/readyz")
         assert r.status_code == 503
-        assert r.json["status"] == "unavailable"
-        assert r.json["checks"]["redis"]["ok"] is False
+        assert r.json == {"status": "unavailable"}
         assert client.get("/healthz").status_code == 200  # alive, just not ready
         own.start()
         assert client.get("/readyz").status_code == 200  # and recovers without a restart

@@ -12,7 +12,7 @@ def test_complete_environment_parses():
     s = Settings.from_env(base_env("redis://127.0.0.1:6379/0"))
     assert s.app_env == "test"
     assert s.amo_rate_limit_rps == 7
-    assert s.amo_allowed_domains == ("amocrm.ru", "kommo.com")
+    assert s.amo_allowed_domains == ("amocrm.ru", "kommo.com", "amocrm.com")  # amocrm.com: legacy Kommo hosts
     assert s.amo_base_url_template == "https://{host}"
     assert s.default_phone_region == "RU"
 
@@ -136,3 +136,13 @@ def test_generated_docs_match_settings():
 
     for path, render in TARGETS.items():
         assert path.read_text() == render(), f"{path.name} is stale: run python -m backend.settings_doc"
+
+
+def test_a_kommo_integration_needs_its_secret():
+    env = base_env("redis://127.0.0.1:6379/0") | {"KOMMO_CLIENT_ID": "22222222-3333-4444-5555-666666666666"}
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env(env)
+    assert "KOMMO_CLIENT_SECRET is missing" in str(err.value)
+    s = Settings.from_env(env | {"KOMMO_CLIENT_SECRET": "kommo-secret-0123456789"})
+    assert s.kommo_authorize_url == "https://www.kommo.com/oauth"
+    assert "kommo-secret-0123456789" in s.secret_values()

@@ -1,4 +1,4 @@
-"""The emulator's Drive v3 `permissions.list` (sandbox/sheets/drive_permissions.py) against Google's
+"""The emulator's Drive v3 `permissions.list` (sandbox/sheets/drive.py) against Google's
 discovery document for Drive v3 (`drive.v3.json`, shipped with google-api-python-client): the path and
 parameters are the documented ones, every field answered is a documented field of `PermissionList` and
 `Permission`, and the backend's editor check reads it through the real client."""
