@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from google.oauth2.credentials import Credentials
@@ -31,6 +31,7 @@ from rq.job import Job
 from backend.security import signing
 from bench.product import ADDON_CLIENT_ID, SERVICE_ACCOUNT, Product
 from sandbox.amocrm import seed
+from sandbox.demo_flows import confirm_connect
 from sandbox.sheets.discovery import document
 
 PERSON = "manager@example.com"
@@ -214,17 +215,6 @@ def register(product: Product, spreadsheet_id: str, person: str, title: str) -> 
         )
     )
     return done["connection_id"], base64.b64decode(done["secret"])
-
-
-def confirm_connect(browser: requests.Session, page: requests.Response) -> requests.Response:
-    """The callback page asks which sheet is being connected: press "Connect this sheet" (a POST from the
-    same browser). A page without that question (an error) is returned as it is."""
-    form = re.search(r'<form method="post" action="([^"]+)" id="confirm">(.*?)</form>', page.text, re.S)
-    if not form:
-        return page
-    fields = {n: html.unescape(v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)">', form.group(2))}
-    fields["decision"] = "connect"
-    return browser.post(urljoin(page.url, html.unescape(form.group(1))), data=fields, timeout=60)
 
 
 def _idt(token: str) -> dict[str, str]:

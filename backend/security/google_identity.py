@@ -44,6 +44,7 @@ def _fetch_certs(url: str) -> dict[str, str]:
     certs = resp.json()
     with _lock:
         _certs[url] = certs
+        _refetched[url] = True  # certificates this fresh are not refetched for an unknown `kid`
     return certs
 
 

@@ -19,7 +19,7 @@ from backend.settings import Settings
 from sandbox.amocrm import seed
 from sandbox.redis_server import free_port
 from sandbox.serve import ServerThread
-from tests.integration.amocrm.conftest import HOST, Backend, backend_env, connect_flow
+from tests.integration.amocrm.conftest import HOST, Backend, backend_env, confirm_connect, connect_flow
 
 KOMMO_ID = "7d1e1c55-0000-4000-8000-00000000c0de"
 KOMMO_SECRET = "kommo-integration-secret-" + "k" * 40
@@ -70,6 +70,7 @@ def connect_with(b: Backend, button: str, host: str) -> tuple[int, str, dict]:
     answer = s.post(authorize.split("?")[0], data=form, allow_redirects=False, timeout=10)
     location = answer.headers["Location"]
     back = s.get(location.split("?")[0], params=dict(parse_qsl(urlsplit(location).query)), timeout=30)
+    back = confirm_connect(s, back)  # the person checks which sheet is being connected
     return back.status_code, back.text, {"cid": cid, **dict(parse_qsl(urlsplit(location).query))}
 
 
