@@ -4,6 +4,7 @@ Entry points put work in Redis first and enqueue a job only if none is pending (
 or account), so a burst of 100 edits or webhooks becomes one job that drains them all:
 - `request_edits(conn, rows)`       rows from the onEdit trigger  -> `apply_sheet_edits`
 - `request_amo_drain(acct, …)`      ids from the webhook intake   -> `apply_amo_changes`
+- `request_reconcile(conn)`         the schedule (`reconcile_all`) -> `reconcile`, one queued at most
 The job clears the flag before draining, so anything arriving meanwhile gets a new job.
 Transient failures (amoCRM/Sheets unavailable, rate limited, a busy lock) raise and RQ retries the job
 with backoff; permanent ones (blocked account, lost grant, sheet not shared) are recorded on the
@@ -13,7 +14,7 @@ connection for the sidebar and the job ends.
 from __future__ import annotations
 
 import logging
-import time
+import secrets
 from collections.abc import Iterable, Mapping
 
 import redis
@@ -162,22 +163,17 @@ def apply_amo_changes(account_id: int) -> dict:
 
 
 def reconcile_all() -> dict:
-    """Scheduled: a reconcile for every connection that has a mapping."""
+    """Scheduled: a reconcile for every connection that has a mapping and none waiting already."""
     svc = services.current()
-    count = 0
+    count = skipped = 0
     for raw in svc.redis.scan_iter("conn:*"):
         cid = raw.decode().split(":", 1)[1]
         if svc.redis.hget(raw, "mapping"):
-            queues.enqueue(
-                svc.redis,
-                queues.SYNC,
-                reconcile,
-                cid,
-                job_id=f"reconcile-{cid}-{int(time.time())}",
-                retry=RETRY,
-            )
-            count += 1
-    return {"enqueued": count}
+            if request_reconcile(svc.redis, cid)[1]:
+                count += 1
+            else:
+                skipped += 1
+    return {"enqueued": count, "already_queued": skipped}
 
 
 def refresh_tokens(now: float | None = None) -> dict:
@@ -207,6 +203,35 @@ def request_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, f
         job = queues.enqueue(client, queues.EDITS, apply_sheet_edits, connection_id, retry=RETRY)
         return job.id
     return None
+
+
+# A queued reconcile and its marker expire together: a job lost from the queue never blocks the next.
+RECONCILE_WAIT_S = 3600
+
+
+def request_reconcile(client: redis.Redis, connection_id: str) -> tuple[str, bool]:
+    """At most one queued reconcile per connection (the marker is set before the job exists, in one SET
+    NX, so two schedulers or a scheduler and a person cannot both enqueue). -> (job id, newly queued).
+    The job deletes the marker when it starts: a request made during a run gets a run of its own."""
+    job_id = f"reconcile-{connection_id}-{secrets.token_hex(6)}"
+    marker = f"reconcile-queued:{connection_id}"
+    if not client.set(marker, job_id, nx=True, ex=RECONCILE_WAIT_S):
+        return (client.get(marker) or b"").decode(), False
+    try:
+        queues.enqueue(
+            client,
+            queues.SYNC,
+            reconcile,
+            connection_id,
+            job_id=job_id,
+            retry=RETRY,
+            ttl=RECONCILE_WAIT_S,
+            meta={"connection_id": connection_id, "kind": "reconcile"},
+        )
+    except Exception:
+        client.delete(marker)  # no job behind it: the next request must be free to enqueue one
+        raise
+    return job_id, True
 
 
 def _requeue_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> None:
