@@ -27,6 +27,7 @@ from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.tokens import TokenStore
+from backend.sync import quiet
 from backend.sync.run import NotReady, Report, run_sync
 
 log = logging.getLogger(__name__)
@@ -100,13 +101,15 @@ def _permanent(connection_id: str, exc: Exception) -> dict:
     return {"status": "failed", "error": problem}
 
 
-def _run(connection_id: str, **kwargs) -> dict:
+def _run(connection_id: str, runner=run_sync, **kwargs) -> dict:
     job = get_current_job()
+    svc = services.current()
     with log_context(connection_id=connection_id, job_id=job.id if job else None):
         try:
-            return _finish(
-                connection_id, run_sync(services.current(), connection_id, progress=_progress, **kwargs)
-            )
+            after = quiet.watch(svc, connection_id, kwargs.get("kind", ""))  # our own sheet writes
+            report = runner(svc, connection_id, progress=_progress, **kwargs)
+            after(report)
+            return _finish(connection_id, report)
         except PERMANENT as exc:
             return _permanent(connection_id, exc)
 
@@ -120,7 +123,7 @@ def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) 
 
 def reconcile(connection_id: str) -> dict:
     services.current().redis.delete(f"reconcile-queued:{connection_id}")  # later requests get a new run
-    return _run(connection_id, kind="reconcile")
+    return _run(connection_id, runner=quiet.reconcile, kind="reconcile")  # reads the sheet only if it moved
 
 
 def apply_sheet_edits(connection_id: str) -> dict:
