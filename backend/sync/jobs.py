@@ -27,7 +27,7 @@ from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.tokens import TokenStore
-from backend.sync import quiet
+from backend.sync import edit_answers, edit_run, quiet
 from backend.sync.run import NotReady, Report, run_sync
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,15 @@ def apply_sheet_edits(connection_id: str) -> dict:
     keys = sorted(k.decode() for k in pending)
     if not keys:
         return {"status": "finished", "result": {}}
+    sent = edit_answers.take_values(r, connection_id, keys)  # rows the add-on sent: no sheet read
     try:
-        return _run(connection_id, kind="edits", keys=keys)
+        out = _run(connection_id, runner=edit_run.run_edits, rows=sent) if sent else {}
+        if rest := [k for k in keys if k not in sent]:
+            out = _run(connection_id, kind="edits", keys=rest)
+        return out
     except Exception:
         _requeue_edits(r, connection_id, {k.decode(): float(v) for k, v in pending.items()})
+        edit_answers.store_values(r, connection_id, sent)
         raise
 
 
@@ -199,8 +204,15 @@ def refresh_tokens(now: float | None = None) -> dict:
 # --- entry points --------------------------------------------------------------------------------------
 
 
-def request_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> str | None:
-    """Record edited row keys with their edit times; enqueue one job unless one is pending."""
+def request_edits(
+    client: redis.Redis,
+    connection_id: str,
+    edits: Mapping[str, float],
+    rows: Mapping[str, dict] | None = None,
+) -> str | None:
+    """Record edited row keys with their edit times (and the rows' values, when the add-on sent them);
+    enqueue one job unless one is pending."""
+    edit_answers.store_values(client, connection_id, rows or {})
     _requeue_edits(client, connection_id, edits)
     if client.set(f"edits-queued:{connection_id}", 1, nx=True, ex=3600):
         job = queues.enqueue(client, queues.EDITS, apply_sheet_edits, connection_id, retry=RETRY)
