@@ -56,8 +56,8 @@ def _k(name: str, connection_id: str) -> str:
     return f"{name}:{connection_id}"
 
 
-def store_values(client: redis.Redis, connection_id: str, rows: Mapping[str, Mapping[str, Any]]) -> None:
-    """rows: key -> {row, values, lead_id, edited_at (s)}."""
+def store_values(client: Any, connection_id: str, rows: Mapping[str, Mapping[str, Any]]) -> None:
+    """rows: key -> {row, values, lead_id, edited_at (s)}. `client`: a Redis client or a pipeline."""
     if not rows:
         return
     args = [x for k, r in rows.items() for x in (k, json.dumps(r, ensure_ascii=False))]
@@ -65,17 +65,45 @@ def store_values(client: redis.Redis, connection_id: str, rows: Mapping[str, Map
     client.expire(_k("edit-values", connection_id), TTL_S)
 
 
-def take_values(client: redis.Redis, connection_id: str, keys: Iterable[str]) -> dict[str, dict]:
-    """The stored rows of `keys`, removed from the store (a failed run puts them back)."""
-    keys = list(keys)
-    if not keys:
-        return {}
-    name = _k("edit-values", connection_id)
-    pipe = client.pipeline(transaction=True)
-    pipe.hmget(name, keys)
-    pipe.hdel(name, *keys)
-    raw, _ = pipe.execute()
-    return {k: json.loads(v) for k, v in zip(keys, raw, strict=True) if v is not None}
+# Every sent row at once, and those keys out of the pending edits too (they need no sheet read).
+_TAKE_ALL = """
+local all = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+for i = 1, #all, 2 do
+  redis.call('HDEL', KEYS[2], all[i])
+end
+return all
+"""
+
+
+def take_sent(client: redis.Redis, connection_id: str) -> dict[str, dict]:
+    """Every row sent with values and not planned yet, removed from the store and from the connection's
+    pending edits — called by the run once it holds the connection's lock, so that everything that
+    arrived while the previous run worked goes into this one."""
+    flat = client.eval(_TAKE_ALL, 2, _k("edit-values", connection_id), _k("edits", connection_id))
+    return {flat[i].decode(): json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+# Pending edits of rows with no values stored (sent without values): those need the sheet read. Rows
+# whose values arrived after the last run took them stay for the next run, which is already queued.
+_TAKE_UNSENT = """
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  if redis.call('HEXISTS', KEYS[2], all[i]) == 0 then
+    redis.call('HDEL', KEYS[1], all[i])
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+  end
+end
+return out
+"""
+
+
+def take_unsent(client: redis.Redis, connection_id: str) -> dict[str, float]:
+    """Pending edits (key -> edit time) of rows sent without values, removed from the pending edits."""
+    flat = client.eval(_TAKE_UNSENT, 2, _k("edits", connection_id), _k("edit-values", connection_id))
+    return {flat[i].decode(): float(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 def store_answers(client: redis.Redis, connection_id: str, answers: Mapping[str, dict]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from backend.amocrm import account as amo_account
@@ -53,13 +53,22 @@ def _table(p: Parts, rows: Mapping[str, dict]) -> tuple[Table, list[int]]:
 
 
 def run_edits(
-    svc: Services, connection_id: str, rows: Mapping[str, dict], *, progress: Progress | None = None
+    svc: Services,
+    connection_id: str,
+    *,
+    take: Callable[[], Mapping[str, dict]],
+    progress: Progress | None = None,
 ) -> Report:
-    """rows: key -> {row (1-based, as the add-on saw it), values: {column id: cell}, lead_id, edited_at}."""
+    """`take()` -> the rows to plan: key -> {row (1-based, as the add-on saw it), values: {column id:
+    cell}, lead_id, edited_at}. Called once the connection's lock is held, so a burst of edits that
+    arrived while the previous run worked is planned, read from amoCRM and written in one go."""
     started = time.monotonic()
     timer = PhaseTimer(progress or (lambda phase, done, total: None))
     with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
         timer("starting", 0, 1)
+        rows = take()
+        if not rows:
+            return Report("edits", result={"rows": 0})
         p = parts(svc, connection_id)
         report = _run(svc, p, rows, timer)
     report.phases_ms = timer.finish()

@@ -129,22 +129,25 @@ def reconcile(connection_id: str) -> dict:
 def apply_sheet_edits(connection_id: str) -> dict:
     r = services.current().redis
     r.delete(f"edits-queued:{connection_id}")
-    pipe = r.pipeline(transaction=True)
-    pipe.hgetall(f"edits:{connection_id}")
-    pipe.delete(f"edits:{connection_id}")
-    pending, _ = pipe.execute()
-    keys = sorted(k.decode() for k in pending)
-    if not keys:
-        return {"status": "finished", "result": {}}
-    sent = edit_answers.take_values(r, connection_id, keys)  # rows the add-on sent: no sheet read
+    taken: dict[str, dict] = {}
+
+    def take() -> dict[str, dict]:  # under the connection's lock: what arrived meanwhile joins this run
+        taken.update(edit_answers.take_sent(r, connection_id))
+        return dict(taken)
+
     try:
-        out = _run(connection_id, runner=edit_run.run_edits, rows=sent) if sent else {}
-        if rest := [k for k in keys if k not in sent]:
-            out = _run(connection_id, kind="edits", keys=rest)
-        return out
+        out = _run(connection_id, runner=edit_run.run_edits, take=take)  # rows with values: no sheet read
     except Exception:
-        _requeue_edits(r, connection_id, {k.decode(): float(v) for k, v in pending.items()})
-        edit_answers.store_values(r, connection_id, sent)
+        edit_answers.store_values(r, connection_id, taken)
+        _requeue_edits(r, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
+        raise
+    pending = edit_answers.take_unsent(r, connection_id)
+    if not pending:  # rows sent without values (a retry, an older add-on) are read from the sheet
+        return out
+    try:
+        return _run(connection_id, kind="edits", keys=sorted(pending))
+    except Exception:
+        _requeue_edits(r, connection_id, pending)
         raise
 
 
@@ -212,8 +215,10 @@ def request_edits(
 ) -> str | None:
     """Record edited row keys with their edit times (and the rows' values, when the add-on sent them);
     enqueue one job unless one is pending."""
-    edit_answers.store_values(client, connection_id, rows or {})
-    _requeue_edits(client, connection_id, edits)
+    pipe = client.pipeline(transaction=True)  # a run never sees a row's edit time without its values
+    edit_answers.store_values(pipe, connection_id, rows or {})
+    _requeue_edits(pipe, connection_id, edits)
+    pipe.execute()
     if client.set(f"edits-queued:{connection_id}", 1, nx=True, ex=3600):
         job = queues.enqueue(client, queues.EDITS, apply_sheet_edits, connection_id, retry=RETRY)
         return job.id
@@ -249,7 +254,7 @@ def request_reconcile(client: redis.Redis, connection_id: str) -> tuple[str, boo
     return job_id, True
 
 
-def _requeue_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> None:
+def _requeue_edits(client, connection_id: str, edits: Mapping[str, float]) -> None:
     if not edits:
         return
     args = [x for k, t in edits.items() for x in (k, repr(float(t)))]
