@@ -26,6 +26,7 @@ from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
+from backend.sync.model import LedgerEntry, entity_of
 from backend.sync.planner import PlanInput, plan
 from backend.sync.run import (
     CONNECTION_COLUMNS_EXTRA,
@@ -37,7 +38,7 @@ from backend.sync.run import (
     _defaults,
     parts,
 )
-from backend.sync.snapshot import amo_side, sheet_rows
+from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _run(svc: Services, p: Parts, rows: Mapping[str, dict], progress: Progress) 
     base = ledger.get_many(r.key for r in planned)
     progress("reading amoCRM", 0, 1)
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
-    amo = amo_side(p.amo, p.mapping, p.ctx, planned, base, directory, {})
+    amo = _amo_side(p, planned, base, directory)
     progress("planning", 0, 1)
     the_plan = plan(
         PlanInput(
@@ -140,6 +141,33 @@ def _run(svc: Services, p: Parts, rows: Mapping[str, dict], progress: Progress) 
     report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
     progress("done", 1, 1)
     return report
+
+
+def _amo_side(p: Parts, rows: list, base: Mapping[str, LedgerEntry], directory: ContactDirectory) -> AmoSide:
+    """The amoCRM side of the edited rows. When no row changed a contact field (the sent values equal
+    the rows' base) and every row is synced already, the contacts are not read: their fields are taken
+    from the base, as for leads a reconcile did not see change — the planner then has nothing to do on
+    them, and a change a manager made meanwhile arrives through its webhook. One amoCRM call less per
+    edit run: under a burst, the account's 7 requests a second are what an edit waits for."""
+    contact_cols = [c for c in p.mapping.columns if entity_of(c.target) == "contact"]
+    targets = [c.target for c in contact_cols]
+    untouched = bool(contact_cols) and all(
+        (le := base.get(r.key)) is not None
+        and r.lead_id in (None, le.lead_id)
+        and all(t in le.values and r.values.get(t) == le.values[t] for t in targets)
+        for r in rows
+    )
+    if not untouched:
+        return amo_side(p.amo, p.mapping, p.ctx, rows, base, directory, {})
+    leads_only = replace(p.mapping, columns=tuple(c for c in p.mapping.columns if c not in contact_cols))
+    side = amo_side(p.amo, leads_only, p.ctx, rows, base, None, {})
+    by_lead = {le.lead_id: le for le in base.values()}
+    for lead_id, al in list(side.leads.items()):
+        le = by_lead.get(lead_id)
+        if le is None or al.contact_id != le.contact_id:
+            return amo_side(p.amo, p.mapping, p.ctx, rows, base, directory, {})  # relinked: read it all
+        side.leads[lead_id] = replace(al, values={**al.values, **{t: le.values[t] for t in targets}})
+    return side
 
 
 def _write_unclaimed(svc: Services, p: Parts, the_plan, out, now: float, keys: list[str]) -> int:
