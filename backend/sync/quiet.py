@@ -67,10 +67,14 @@ def record_full_read(
     if before is None:
         svc.redis.delete(_seen_key(connection_id))
         return
-    svc.redis.hset(
+    pipe = svc.redis.pipeline()
+    pipe.hset(
         _seen_key(connection_id),
         mapping={"version": before.version, "read_at": repr(time.time()), "spreadsheet_id": spreadsheet_id},
     )
+    # gone when the safety net is due anyway: a disconnected connection leaves nothing behind for long
+    pipe.expire(_seen_key(connection_id), svc.settings.reconcile_full_read_s)
+    pipe.execute()
 
 
 def record_own_write(svc: Services, connection_id: str, before: FileVersion | None) -> None:
@@ -155,6 +159,8 @@ def reconcile(svc: Services, connection_id: str, *, kind: str = "reconcile", pro
             "quiet_sheet": 1,
             **({"quiet": 1} if not report.sheets_calls else {}),
         }
+        res = report.result  # rows that needed something, as a full reconcile counts them
+        res["healed"] = max(0, res.get("rows", 0) - res.get("unchanged", 0) - res.get("errors", 0))
         return report
     report = run_sync(svc, connection_id, kind=kind, progress=progress)
     if report.status == "finished":

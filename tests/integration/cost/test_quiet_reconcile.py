@@ -46,6 +46,7 @@ def test_an_amo_change_whose_webhook_was_lost_reaches_the_sheet_and_the_next_run
     small.amo.admin.advance(2)
     job = reconcile(small)
     assert job["result"]["quiet_sheet"] == 1 and job["result"]["update_sheet"] == 1, job
+    assert job["result"]["healed"] == 1
     assert small.row_of(keys_by_name(small)["Olga Smirnova"])["Бюджет"] == 555
     quiet_twice(small)  # our own write-back moved the sheet's version, and that is remembered
 
