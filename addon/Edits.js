@@ -4,7 +4,9 @@
  * them with whatever earlier runs could not deliver. Undelivered rows wait in DocumentProperties, in
  * parts of one property value each (addon/lib/outbox.js); rows that cannot wait there — more than the
  * parts hold, a busy lock, a store that throws — or that the backend refused, turn into a reconcile
- * request on the next delivery, so nothing is lost for good.
+ * request on the next delivery, so nothing is lost for good. The backend plans from the values sent
+ * and answers each row's lead id, link and status, which `writeAnswers_` puts into the row: an edit
+ * costs no Sheets API call.
  */
 
 /**
@@ -102,14 +104,18 @@ function deliverEdits_(fresh, conn, reconcile) {
   if (!rows.length && !box.needsReconcile) return { sent: 0, queued: 0 };
   /** @type {Array<{key: string, edited_at: number}>} */
   var sent = [];
+  /** @type {Array<{key: string, cells: Object}>} */
+  var answers = [];
   try {
     for (var i = 0; i < rows.length; i += CONFIG.EDITS_PER_REQUEST) {
       var chunk = rows.slice(i, i + CONFIG.EDITS_PER_REQUEST);
-      backendRequest_('POST', connectionPath_(conn, '/edits'), { body: { rows: chunk }, connection: conn });
+      var answer = backendRequest_('POST', connectionPath_(conn, '/edits'), { body: { rows: chunk }, connection: conn });
       sent = sent.concat(chunk);
+      answers = answers.concat((answer && answer.rows) || []);
     }
     if (box.needsReconcile) backendRequest_('POST', connectionPath_(conn, '/reconcile'), { connection: conn });
   } catch (e) {
+    writeAnswers_(conn, answers, sent);
     if (!e.code) throw e;
     // A refusal would be refused again: those rows leave the queue, and a reconcile is owed instead.
     var after = updateOutbox_(function (current) { return Outbox.without(current, e.retryable ? sent : rows); }, !e.retryable, false);
@@ -119,8 +125,64 @@ function deliverEdits_(fresh, conn, reconcile) {
     return { sent: sent.length, queued: queued, code: e.code };
   }
   var done = updateOutbox_(function (current) { return Outbox.without(current, sent); }, false, box.needsReconcile);
+  writeAnswers_(conn, answers, sent);
   saveLastSend_({ ok: true, at: Date.now(), sent: sent.length, queued: done.rows.length });
   return { sent: sent.length, queued: done.rows.length };
+}
+
+/**
+ * The backend's answers (lead id, link, status, canonical values) written into their rows by this
+ * execution — SpreadsheetApp, not the Sheets API, so an edit spends none of the service account's
+ * quota. Under the document lock, each row found by its key (sorted or moved meanwhile: still found;
+ * deleted: skipped). Script writes fire no edit trigger. → cells written.
+ */
+function writeAnswers_(conn, answers, sent) {
+  if (!answers || !answers.length) return 0;
+  var found = connectedSheet_(conn);
+  if (!found) return 0;
+  var sheet = found;
+  var byKey = {};
+  (sent || []).forEach(function (r) { byKey[r.key] = r; });
+  var lock = LockService.getDocumentLock(); // null outside a document's context
+  if (!lock || !lock.tryLock(CONFIG.LOCK_WAIT_MS)) {
+    console.warn('edits: the document lock is busy; ' + answers.length + ' rows keep their old status until the next sync');
+    return 0;
+  }
+  try {
+    var cols = sheetColumns_(sheet);
+    var first = conn.headerRow + 1;
+    var last = sheet.getLastRow();
+    if (!cols.key || last < first) return 0;
+    var width = sheet.getLastColumn();
+    var at = null;
+    var written = 0;
+    answers.forEach(function (a) {
+      var guess = byKey[a.key] && byKey[a.key].row;
+      var line = guess >= first && guess <= last ? sheet.getRange(guess, 1, 1, width).getValues()[0] : null;
+      var row = line && String(line[cols.key - 1]).trim() === a.key ? guess : null;
+      if (!row) {
+        // the row moved since the edit: find it by key (one read of the key column for all of them)
+        at = at || Rows.locate(sheet.getRange(first, cols.key, last - first + 1, 1).getValues(), first, answers.map(function (x) { return x.key; }));
+        row = at[a.key];
+        if (!row) return;
+        line = sheet.getRange(row, 1, 1, width).getValues()[0];
+      }
+      Rows.answerWrites(line, a, byKey[a.key], cols).forEach(function (w) {
+        sheet.getRange(row, w.column).setValue(w.value);
+        written++;
+      });
+    });
+    return written;
+  } finally {
+    lock.releaseLock();
+  }
+}
+
+/** The connected tab of the active spreadsheet, or null (deleted). */
+function connectedSheet_(conn) {
+  var sheets = SpreadsheetApp.getActiveSpreadsheet().getSheets();
+  for (var i = 0; i < sheets.length; i++) if (sheets[i].getSheetId() === conn.sheetId) return sheets[i];
+  return null;
 }
 
 function connectionPath_(conn, suffix) {

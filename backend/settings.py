@@ -363,6 +363,15 @@ VARS: tuple[Var, ...] = (
         group="sync",
     ),
     Var(
+        "RECONCILE_FULL_READ_S",
+        "reconcile_full_read_s",
+        _int(900, 30 * 24 * 3600),
+        "A scheduled reconcile skips reading a sheet whose Drive version did not move, but reads it in "
+        "full at least this often, in seconds (the safety net)",
+        str(24 * 3600),
+        group="sync",
+    ),
+    Var(
         "SIGNATURE_MAX_AGE_S",
         "signature_max_age_s",
         _int(10, 3600),
@@ -428,6 +437,7 @@ class Settings:
     sheets_writes_per_minute: int
     default_phone_region: str
     blast_radius_share: float
+    reconcile_full_read_s: int
     signature_max_age_s: int
     max_request_bytes: int
     ops_token: str = field(repr=False)

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench import report
-from bench.edits import run_edits
+from bench.edits import run_edit_idle, run_edits, run_reconcile_idle
 from bench.imports import run_import
 from bench.product import Limits, Product
 from bench.webhooks import run_webhooks
@@ -45,7 +45,12 @@ def bench_import(logs: Path, runs: int) -> dict:
 
 def bench_edits(logs: Path) -> dict:
     with Product.start(logs / "edits", Limits(), workers=2) as p:
-        return {"edits": run_edits(p, "edits.amocrm.ru")}
+        out = {"edits": run_edits(p, "edits.amocrm.ru")}
+        print(f"edits: {json.dumps(out['edits'], ensure_ascii=False)}", flush=True)
+        out["edit_idle"] = run_edit_idle(p, "idle.amocrm.ru")
+        print(f"edit_idle: {json.dumps(out['edit_idle'], ensure_ascii=False)}", flush=True)
+        out["reconcile_idle"] = run_reconcile_idle(p, "quiet.amocrm.ru")
+        return out
 
 
 def bench_webhooks(logs: Path) -> dict:

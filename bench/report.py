@@ -97,15 +97,36 @@ def table(r: dict[str, Any]) -> str:
             _row(
                 f"{e['edits']} single-row edits over {e['over_s']:.0f} s: receipt → amoCRM p50 / p95",
                 f"{e['p50_ms']} / {e['p95_ms']} ms",
-                "",
+                "p95 < 1 s",
             ),
             _row(
                 "edits: calls per edit (amoCRM / Sheets)",
                 f"{e['amo_calls_per_edit']} / {e['sheets_calls_per_edit']}",
-                "",
+                "Sheets 0",
             ),
             _row("edits: lost", e["lost"], "0"),
         ]
+    if e := r.get("edit_idle"):
+        lines += [
+            _row(
+                f"{e['edits']} edits one at a time: receipt → amoCRM p50 / p95",
+                f"{e['p50_ms']} / {e['p95_ms']} ms",
+                "p95 < 500 ms",
+            ),
+            _row(
+                "edit one at a time: calls per edit (amoCRM / Sheets)",
+                f"{e['amo_calls_per_edit']} / {e['sheets_calls_per_edit']}",
+                "Sheets 0",
+            ),
+        ]
+    if q := r.get("reconcile_idle"):
+        lines.append(
+            _row(
+                f"reconcile of a quiet connection ({q['rows']} rows): Sheets / amoCRM calls",
+                f"{q['sheets_calls']} / {q['amo_calls']}",
+                "Sheets 0",
+            )
+        )
     if w := r.get("webhooks"):
         lines += [
             _row(

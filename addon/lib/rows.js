@@ -6,12 +6,16 @@
  *  - `planEdit`: for the whole edited rows (read in ONE getValues from column 1), decide which rows
  *    need a new key (they have data but an empty key cell), the key column to write back (existing keys
  *    untouched), and the rows to send: those whose edit touched a mapped column, with the values of every
- *    mapped column (column id → cell value) and the edit time.
+ *    mapped column (column id → cell value), the lead-id cell when it holds one, and the edit time.
+ *  - `locate`, `answerWrites`: where an answered row is now (by key) and which of its cells to write
+ *    from the backend's answer (lead id, link, status; canonical values of cells nobody retyped).
  *
- * `columns` = {key: n|null, own: [n, …] (key/lead_id/link/sync), byId: {columnId: n}} (1-based numbers,
+ * `columns` = {key: n|null, own: [n, …], roles: {key|lead_id|link|sync: n}, byId: {columnId: n}} (1-based,
  * from the column developer metadata; see addon/Columns.js).
  */
 var Rows = (function () {
+  var ROLE_LEAD_ID = 'lead_id';
+
   /** Rows [first, last] of an edit, cut to below `headerRow` and to `lastDataRow`; null if nothing is left. */
   function span(first, last, headerRow, lastDataRow) {
     var from = Math.max(first, headerRow + 1);
@@ -65,10 +69,47 @@ var Rows = (function () {
       }
       var values = {};
       mapped.forEach(function (id) { values[id] = cell(line[c.byId[id] - 1]); });
-      rows.push({ key: key, row: row, edited_at: input.editedAt, values: values });
+      var sent = { key: key, row: row, edited_at: input.editedAt, values: values };
+      var leadAt = c.roles && c.roles[ROLE_LEAD_ID];
+      if (leadAt && !isEmpty(line[leadAt - 1])) sent.lead_id = cell(line[leadAt - 1]);
+      rows.push(sent);
     });
     return { keyColumn: added ? keyColumn : null, rows: rows, skipped: skipped, unkeyed: unkeyed };
   }
 
-  return { span: span, planEdit: planEdit, cell: cell };
+  /** The 1-based sheet row of each key in `keys`, from the key column's values (read from `firstRow`). */
+  function locate(keyColumn, firstRow, keys) {
+    var wanted = {};
+    (keys || []).forEach(function (k) { wanted[k] = true; });
+    var at = {};
+    (keyColumn || []).forEach(function (line, i) {
+      var k = isEmpty(line[0]) ? '' : String(line[0]).trim();
+      if (wanted[k] && !(k in at)) at[k] = firstRow + i;
+    });
+    return at;
+  }
+
+  /**
+   * The cells to write for one answered row → [{column: n, value}]. `line` is the row as it is now,
+   * `answer.cells` {role or column id: value} from the backend, `sent` the row as the edit sent it.
+   * The sync's own columns (lead id, link, status) are always written; a mapped column only while it
+   * still holds what was sent — a person typing again meanwhile wins, and that edit is on its way.
+   */
+  function answerWrites(line, answer, sent, columns) {
+    var out = [];
+    var cells = (answer && answer.cells) || {};
+    Object.keys(cells).forEach(function (name) {
+      var n = (columns.roles && columns.roles[name]) || null;
+      if (n) {
+        out.push({ column: n, value: cells[name] });
+        return;
+      }
+      n = columns.byId[name];
+      if (!n || !sent || !sent.values || !(name in sent.values)) return;
+      if (cell(line[n - 1]) === sent.values[name]) out.push({ column: n, value: cells[name] });
+    });
+    return out.sort(function (a, b) { return a.column - b.column; });
+  }
+
+  return { span: span, planEdit: planEdit, cell: cell, locate: locate, answerWrites: answerWrites };
 })();

@@ -4,6 +4,7 @@ Entry points put work in Redis first and enqueue a job only if none is pending (
 or account), so a burst of 100 edits or webhooks becomes one job that drains them all:
 - `request_edits(conn, rows)`       rows from the onEdit trigger  -> `apply_sheet_edits`
 - `request_amo_drain(acct, …)`      ids from the webhook intake   -> `apply_amo_changes`
+- `request_reconcile(conn)`         the schedule (`reconcile_all`) -> `reconcile`, one queued at most
 The job clears the flag before draining, so anything arriving meanwhile gets a new job.
 Transient failures (amoCRM/Sheets unavailable, rate limited, a busy lock) raise and RQ retries the job
 with backoff; permanent ones (blocked account, lost grant, sheet not shared) are recorded on the
@@ -13,7 +14,7 @@ connection for the sidebar and the job ends.
 from __future__ import annotations
 
 import logging
-import time
+import secrets
 from collections.abc import Iterable, Mapping
 
 import redis
@@ -26,6 +27,7 @@ from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.tokens import TokenStore
+from backend.sync import edit_answers, edit_run, quiet
 from backend.sync.run import NotReady, Report, run_sync
 
 log = logging.getLogger(__name__)
@@ -101,13 +103,15 @@ def _permanent(connection_id: str, exc: Exception) -> dict:
     return {"status": "failed", "error": problem}
 
 
-def _run(connection_id: str, **kwargs) -> dict:
+def _run(connection_id: str, runner=run_sync, **kwargs) -> dict:
     job = get_current_job()
+    svc = services.current()
     with log_context(connection_id=connection_id, job_id=job.id if job else None):
         try:
-            return _finish(
-                connection_id, run_sync(services.current(), connection_id, progress=_progress, **kwargs)
-            )
+            after = quiet.watch(svc, connection_id, kwargs.get("kind", ""))  # our own sheet writes
+            report = runner(svc, connection_id, progress=_progress, **kwargs)
+            after(report)
+            return _finish(connection_id, report)
         except PERMANENT as exc:
             return _permanent(connection_id, exc)
         except shutdown.StopRequested:
@@ -126,23 +130,31 @@ def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) 
 
 def reconcile(connection_id: str) -> dict:
     services.current().redis.delete(f"reconcile-queued:{connection_id}")  # later requests get a new run
-    return _run(connection_id, kind="reconcile")
+    return _run(connection_id, runner=quiet.reconcile, kind="reconcile")  # reads the sheet only if it moved
 
 
 def apply_sheet_edits(connection_id: str) -> dict:
     r = services.current().redis
     r.delete(f"edits-queued:{connection_id}")
-    pipe = r.pipeline(transaction=True)
-    pipe.hgetall(f"edits:{connection_id}")
-    pipe.delete(f"edits:{connection_id}")
-    pending, _ = pipe.execute()
-    keys = sorted(k.decode() for k in pending)
-    if not keys:
-        return {"status": "finished", "result": {}}
+    taken: dict[str, dict] = {}
+
+    def take() -> dict[str, dict]:  # under the connection's lock: what arrived meanwhile joins this run
+        taken.update(edit_answers.take_sent(r, connection_id))
+        return dict(taken)
+
     try:
-        return _run(connection_id, kind="edits", keys=keys)
+        out = _run(connection_id, runner=edit_run.run_edits, take=take)  # rows with values: no sheet read
     except Exception:
-        _requeue_edits(r, connection_id, {k.decode(): float(v) for k, v in pending.items()})
+        edit_answers.store_values(r, connection_id, taken)
+        _requeue_edits(r, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
+        raise
+    pending = edit_answers.take_unsent(r, connection_id)
+    if not pending:  # rows sent without values (a retry, an older add-on) are read from the sheet
+        return out
+    try:
+        return _run(connection_id, kind="edits", keys=sorted(pending))
+    except Exception:
+        _requeue_edits(r, connection_id, pending)
         raise
 
 
@@ -169,22 +181,17 @@ def apply_amo_changes(account_id: int) -> dict:
 
 
 def reconcile_all() -> dict:
-    """Scheduled: a reconcile for every connection that has a mapping."""
+    """Scheduled: a reconcile for every connection that has a mapping and none waiting already."""
     svc = services.current()
-    count = 0
+    count = skipped = 0
     for raw in svc.redis.scan_iter("conn:*"):
         cid = raw.decode().split(":", 1)[1]
         if svc.redis.hget(raw, "mapping"):
-            queues.enqueue(
-                svc.redis,
-                queues.SYNC,
-                reconcile,
-                cid,
-                job_id=f"reconcile-{cid}-{int(time.time())}",
-                retry=RETRY,
-            )
-            count += 1
-    return {"enqueued": count}
+            if request_reconcile(svc.redis, cid)[1]:
+                count += 1
+            else:
+                skipped += 1
+    return {"enqueued": count, "already_queued": skipped}
 
 
 def refresh_tokens(now: float | None = None) -> dict:
@@ -209,16 +216,54 @@ def refresh_tokens(now: float | None = None) -> dict:
 # --- entry points --------------------------------------------------------------------------------------
 
 
-def request_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> str | None:
-    """Record edited row keys with their edit times; enqueue one job unless one is pending."""
-    _requeue_edits(client, connection_id, edits)
+def request_edits(
+    client: redis.Redis,
+    connection_id: str,
+    edits: Mapping[str, float],
+    rows: Mapping[str, dict] | None = None,
+) -> str | None:
+    """Record edited row keys with their edit times (and the rows' values, when the add-on sent them);
+    enqueue one job unless one is pending."""
+    pipe = client.pipeline(transaction=True)  # a run never sees a row's edit time without its values
+    edit_answers.store_values(pipe, connection_id, rows or {})
+    _requeue_edits(pipe, connection_id, edits)
+    pipe.execute()
     if client.set(f"edits-queued:{connection_id}", 1, nx=True, ex=3600):
         job = queues.enqueue(client, queues.EDITS, apply_sheet_edits, connection_id, retry=RETRY)
         return job.id
     return None
 
 
-def _requeue_edits(client: redis.Redis, connection_id: str, edits: Mapping[str, float]) -> None:
+# A queued reconcile and its marker expire together: a job lost from the queue never blocks the next.
+RECONCILE_WAIT_S = 3600
+
+
+def request_reconcile(client: redis.Redis, connection_id: str) -> tuple[str, bool]:
+    """At most one queued reconcile per connection (the marker is set before the job exists, in one SET
+    NX, so two schedulers or a scheduler and a person cannot both enqueue). -> (job id, newly queued).
+    The job deletes the marker when it starts: a request made during a run gets a run of its own."""
+    job_id = f"reconcile-{connection_id}-{secrets.token_hex(6)}"
+    marker = f"reconcile-queued:{connection_id}"
+    if not client.set(marker, job_id, nx=True, ex=RECONCILE_WAIT_S):
+        return (client.get(marker) or b"").decode(), False
+    try:
+        queues.enqueue(
+            client,
+            queues.SYNC,
+            reconcile,
+            connection_id,
+            job_id=job_id,
+            retry=RETRY,
+            ttl=RECONCILE_WAIT_S,
+            meta={"connection_id": connection_id, "kind": "reconcile"},
+        )
+    except Exception:
+        client.delete(marker)  # no job behind it: the next request must be free to enqueue one
+        raise
+    return job_id, True
+
+
+def _requeue_edits(client, connection_id: str, edits: Mapping[str, float]) -> None:
     if not edits:
         return
     args = [x for k, t in edits.items() for x in (k, repr(float(t)))]

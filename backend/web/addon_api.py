@@ -30,9 +30,9 @@ from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.ledger import History
 from backend.store.tokens import TokenStore
-from backend.sync import jobs
+from backend.sync import edit_answers, jobs
 from backend.sync.writeback import ErrorList
-from backend.web import auth, mapping_api, sheet_access
+from backend.web import auth, edit_values, mapping_api, sheet_access
 from backend.web.oauth import make_ticket
 from backend.web.problem import problem
 
@@ -340,26 +340,43 @@ def edits(connection_id: str):
     if not isinstance(rows, list) or not 1 <= len(rows) <= 5000:
         raise BadRequest("rows must be a list of 1 to 5000 edited rows.")
     edited: dict[str, float] = {}
+    sent: dict[str, dict] = {}
     for i, row in enumerate(rows, 1):
         if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not _KEY.match(row["key"]):
             raise BadRequest(f"row #{i} has no valid key.")
         at = row.get("edited_at")
         if not isinstance(at, (int, float)) or isinstance(at, bool) or at <= 0:
             raise BadRequest(f"row #{i} has no edited_at (milliseconds since the epoch).")
-        edited[row["key"]] = max(edited.get(row["key"], 0.0), min(at / 1000.0, time.time() + 300))
-    job_id = jobs.request_edits(_svc().redis, connection_id, edited)
-    return jsonify(accepted=len(edited), job_id=job_id, queued=job_id is not None), 202
+        key, at_s = row["key"], min(at / 1000.0, time.time() + 300)
+        if at_s < edited.get(key, 0.0):
+            continue
+        edited[key] = at_s
+        if (values := edit_values.parse(row, i)) is not None:
+            sent[key] = {**values, "edited_at": at_s}
+        else:
+            sent.pop(key, None)
+    redis = _svc().redis
+    # The person is at the sheet: wait briefly for the rows' lead id and status, for the add-on to write
+    # into them itself — no Sheets API call. What is not ready in time the run writes through the API.
+    waiter = edit_answers.Waiter(redis, connection_id, {k: edited[k] for k in sent})
+    try:
+        job_id = jobs.request_edits(redis, connection_id, edited, sent)
+        waiter.collect(edit_values.ANSWER_WAIT_S)
+    finally:
+        answers, pending = waiter.close()
+    body = {"accepted": len(edited), "job_id": job_id, "queued": job_id is not None}
+    if sent:
+        body["rows"] = [{"key": k, "cells": a["cells"]} for k, a in answers.items()]
+        body["pending"] = pending
+    return jsonify(body), 202
 
 
 @bp.post("/connections/<connection_id>/reconcile")
 def reconcile(connection_id: str):
     auth.account_of(connection_id)
-    pending = _svc().redis.get(f"reconcile-queued:{connection_id}")
-    if pending:  # one is waiting to start: it will see everything this request wanted it to see
-        return jsonify(job_id=pending.decode(), kind="reconcile", status="queued"), 202
-    queued = _enqueue(connection_id, "reconcile", jobs.reconcile)
-    _svc().redis.set(f"reconcile-queued:{connection_id}", queued["job_id"], ex=3600)
-    return jsonify(queued), 202
+    # one queued reconcile per connection, shared with the schedule: it will see everything asked for
+    job_id, _ = jobs.request_reconcile(_svc().redis, connection_id)
+    return jsonify(job_id=job_id, kind="reconcile", status="queued"), 202
 
 
 @bp.get("/connections/<connection_id>/errors")

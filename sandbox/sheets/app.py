@@ -31,7 +31,7 @@ def create_app(
     cors: bool = False,
     state_file: Path | None = None,
 ) -> Flask:
-    from sandbox.sheets import admin, admin_knobs, api, drive, identity, script_access, view
+    from sandbox.sheets import admin, admin_knobs, api, drive, drive_files, identity, script_access, view
 
     if state is None:
         state = SheetsState(
@@ -42,6 +42,7 @@ def create_app(
     app.config["SHEETS_STATE_FILE"] = str(state_file) if state_file else None
     app.extensions["sheets_sandbox"] = state
     app.register_blueprint(api.bp)
+    app.register_blueprint(drive_files.bp)  # Drive files.get: a spreadsheet's version, before a read
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_knobs.bp)
     app.register_blueprint(script_access.bp)

@@ -111,3 +111,33 @@ test('outbox without: delivered rows leave; a row edited again since stays', () 
   const delivered = [{ key: 'a', edited_at: 1 }, { key: 'b', edited_at: 4 }];
   assert.deepEqual(plain(Outbox.without(rows, delivered)).map((r) => r.key), ['b', 'c']);
 });
+
+test('planEdit sends the lead-id cell when the row has one, and nothing for it when it is empty', () => {
+  const cols = { key: 4, own: [4, 5], roles: { key: 4, lead_id: 5 }, byId: { col_name: 1, col_phone: 2 } };
+  const out = plain(
+    Rows.planEdit({ values: [['Ann', '+7 1', '', 'rKeyRowTwo000', 31], ['Bob', '+7 2', '', 'rKeyRowThree0', '']], firstRow: 2, editedColumns: { first: 1, last: 2 }, columns: cols, mapped: ['col_name', 'col_phone'], editedAt: 5, newKey: null, isKey: Keys.isKey })
+  );
+  assert.equal(out.rows[0].lead_id, 31);
+  assert.equal('lead_id' in out.rows[1], false);
+});
+
+test('locate: each answered key\'s row now, wherever sorting put it; missing keys are left out', () => {
+  const keyColumn = [['rB'], [''], [' rA '], ['rB']];
+  assert.deepEqual(plain(Rows.locate(keyColumn, 2, ['rA', 'rB', 'rGone'])), { rA: 4, rB: 2 });
+});
+
+test('answerWrites: own columns always; a mapped cell only while it holds what the edit sent', () => {
+  const cols = { key: 4, own: [4, 5, 6, 7], roles: { key: 4, lead_id: 5, link: 6, sync: 7 }, byId: { col_name: 1, col_phone: 2 } };
+  const sent = { key: 'rA', values: { col_name: 'ann', col_phone: '89120000001' } };
+  const answer = { key: 'rA', cells: { lead_id: 31, link: 'https://x/leads/detail/31', sync: '✓ now', col_name: 'Ann', col_phone: '+7 912 000-00-01', col_gone: 'x' } };
+  // the person retyped the phone meanwhile: the newer typing stays (and is on its way to the backend)
+  const line = ['ann', '+7 999', '', 'rA', '', '', ''];
+  assert.deepEqual(plain(Rows.answerWrites(line, answer, sent, cols)), [
+    { column: 1, value: 'Ann' },
+    { column: 5, value: 31 },
+    { column: 6, value: 'https://x/leads/detail/31' },
+    { column: 7, value: '✓ now' },
+  ]);
+  // a row that was not sent from here (another execution's answer): only the own columns
+  assert.deepEqual(plain(Rows.answerWrites(line, answer, undefined, cols)).map((w) => w.column), [5, 6, 7]);
+});

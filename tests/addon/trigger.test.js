@@ -50,7 +50,7 @@ test('a single-cell edit sends the row\'s mapped columns with the edit time, sig
   const [rows] = editsOf(requests);
   assert.equal(rows.length, 1);
   const { edited_at: editedAt, ...rest } = rows[0];
-  assert.deepEqual(rest, { key: K2, row: 2, values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' } });
+  assert.deepEqual(rest, { key: K2, row: 2, lead_id: '101', values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' } });
   assert.ok(editedAt >= before && editedAt <= Date.now());
   assert.equal(callsOf(gas, 'Range.getValues', lastExecution(gas)).length, 1);
 });

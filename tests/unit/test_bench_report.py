@@ -9,10 +9,19 @@ from bench import report
 def test_the_table_renders_every_figure_of_the_last_run():
     results = json.loads(report.LATEST.read_text())
     table = report.table(results)
-    for section in ("import_1000", "import_10000", "edits", "webhooks", "import_100000"):
+    for section in (
+        "import_1000",
+        "import_10000",
+        "edits",
+        "edit_idle",
+        "reconcile_idle",
+        "webhooks",
+        "import_100000",
+    ):
         assert section in results, f"make bench wrote no {section}"
     assert "import 10,000: wall / floor" in table
     assert "receipt → amoCRM p50 / p95" in table
+    assert "edits one at a time" in table and "reconcile of a quiet connection" in table
     assert "webhooks: ack p50 / p95 / p99" in table
     assert "import 100,000 rows: peak RSS" in table
     assert "None" not in table
