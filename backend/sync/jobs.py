@@ -26,12 +26,13 @@ from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.tokens import TokenStore
+from backend.sync.columns import SheetLayoutChanged
 from backend.sync.run import NotReady, Report, run_sync
 
 log = logging.getLogger(__name__)
 
 RETRY = Retry(max=5, interval=[5, 15, 60, 180, 600])
-PERMANENT = (AmoBlocked, AmoAuthError, SheetsAccessDenied, NotReady)
+PERMANENT = (AmoBlocked, AmoAuthError, SheetsAccessDenied, NotReady, SheetLayoutChanged)
 
 # Keep the newest edit time per row key (a late, older edit never moves it back).
 _MAX_HSET = """

@@ -3,8 +3,9 @@
 Every job (full sync, preview, sheet edits, amoCRM changes, reconcile) is a `run_sync` with a different
 scope, under the connection's Redis lock, so two runs never interleave their writes to one sheet.
 
-Sheets calls per run: 1 read of every connection column; +1 write and +1 read when rows had no key yet
-(keys are written before any amoCRM write); 1 key re-read and 1 write at the end. amoCRM calls: leads
+Sheets calls per run: 1 read of every connection column; +1 read and +1 write when rows had no key yet
+(keys are written before any amoCRM write, where the rows sit right then); at the end 1 re-read of the
+columns to be written (every cell goes where its column and its row are now) and 1 write. amoCRM calls: leads
 and contacts by id (250 per call), then writes (250 per call).
 """
 
@@ -26,14 +27,15 @@ from backend.store import locks
 from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import History, Ledger
+from backend.sync import columns
 from backend.sync import fields as fx
 from backend.sync.executor import Executor, Outcome
 from backend.sync.intents import Intents
 from backend.sync.mapping import ColumnMapping
 from backend.sync.model import AmoLead, LedgerEntry, Plan
 from backend.sync.planner import PlanInput, plan
-from backend.sync.snapshot import amo_side, sheet_rows
-from backend.sync.writeback import ErrorList, Writeback
+from backend.sync.snapshot import amo_side, place_keys, sheet_rows
+from backend.sync.writeback import ErrorList, Writeback, ranges
 
 log = logging.getLogger(__name__)
 
@@ -106,19 +108,52 @@ def edited_times(svc: Services, connection_id: str) -> dict[str, float]:
     return {k.decode(): float(v) for k, v in svc.redis.hgetall(f"edited-at:{connection_id}").items()}
 
 
-def _write_new_keys(p: Parts, table: Table, new_keys: dict[int, str]) -> None:
-    data = [{"range": table.a1("key", row), "values": [[key]]} for row, key in sorted(new_keys.items())]
+def _write_new_keys(p: Parts, table: Table, keys: dict[int, str], cleared: set[int]) -> None:
+    """Keys (and, for a copy of a synced row, empty lead id and link cells) at the row positions of
+    `table`, which was read right before this write."""
+    data = ranges(table, "key", keys)
+    for column in ("lead_id", "link"):
+        data += ranges(table, column, dict.fromkeys(cleared, ""))
     p.sheets.update_values(p.conn.spreadsheet_id, data)
 
 
-def _with_keys(table: Table, new_keys: dict[int, str]) -> Table:
-    """The table as it must read back after `new_keys` were written and nothing else changed — then the
+def _with_keys(table: Table, keys: dict[int, str], cleared: set[int]) -> Table:
+    """The table as it must read back after `keys` were written and nothing else changed — then the
     rows parsed before are still right and 10,000 rows need not be parsed twice."""
-    keys = list(table.cells.get("key", []))
-    keys += [""] * (max(new_keys) - len(keys))
-    for row_index, key in new_keys.items():
-        keys[row_index - 1] = key
-    return replace(table, cells={**table.cells, "key": keys})
+    cells = dict(table.cells)
+    for column, values in (
+        ("key", keys),
+        ("lead_id", dict.fromkeys(cleared, "")),
+        ("link", dict.fromkeys(cleared, "")),
+    ):
+        if not values:
+            continue
+        col = list(cells.get(column, []))
+        col += [""] * (max(values) - len(col))
+        for row_index, value in values.items():
+            col[row_index - 1] = value
+        cells[column] = col
+    return replace(table, cells=cells, row_count=max(table.row_count, *(len(c) for c in cells.values())))
+
+
+def _stop_for_layout(p: Parts, table: Table, scope: set[str] | None, preview: bool) -> None:
+    """A sheet missing a column the run needs stops here, before any write: the rows in scope say why in
+    their status cell (when that column is there), and the run ends with the same sentence."""
+    try:
+        columns.check(table, p.mapping)
+    except columns.SheetLayoutChanged as exc:
+        if not preview and {"key", "sync"} <= set(table.positions):
+            message = f"⚠ {exc.extra['problems'][0]} {columns.NOTHING_SYNCED}"
+            rows = {
+                i + 1: message
+                for i, k in enumerate(table.cells.get("key", []))
+                if str(k).strip()
+                and (scope is None or str(k).strip() in scope)
+                and str(table.cell("sync", i)) != message
+            }
+            if rows:
+                p.sheets.update_values(p.conn.spreadsheet_id, ranges(table, "sync", rows))
+        raise
 
 
 class PhaseTimer:
@@ -186,16 +221,23 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         known_leads = echo
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
-    side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+    _stop_for_layout(p, table, scope, preview)
+    side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger)
     keyed_now: set[str] = set()
-    if side.new_keys and not preview:
-        _write_new_keys(p, table, side.new_keys)  # before any amoCRM write: a created lead is never orphaned
-        keyed_now = set(side.new_keys.values())
-        expected = _with_keys(table, side.new_keys)
-        table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
-        if table != expected:  # the sheet changed meanwhile: parse what it holds now
-            side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
-        del expected
+    if (side.new_keys or side.cleared) and not preview:
+        # Keys go in before any amoCRM write (a created lead is never orphaned), at positions read again
+        # right now: a sort since the first read must not put a key on another row.
+        now = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+        _stop_for_layout(p, now, scope, preview)
+        keys, cleared = place_keys(table, now, side)
+        unchanged = now == table and keys == side.new_keys and cleared == side.cleared
+        if keys or cleared:
+            _write_new_keys(p, now, keys, cleared)
+        keyed_now = set(keys.values())
+        table = _with_keys(now, keys, cleared)
+        if not unchanged:  # the sheet changed meanwhile: parse what it holds now
+            side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger, mint=False)
+        del now
     table = table.layout()  # the rows live on in `side`; the raw cells are not needed again
     full_scan = kind in ("full", "reconcile")
     if scope is not None:

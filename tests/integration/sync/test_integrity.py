@@ -1,0 +1,153 @@
+"""Sync integrity under what people really do to a sheet (issue 13), end to end: both emulators, a real
+Redis, the backend's HTTP API and RQ workers. Each test is one rule of docs/sync.md "Invariants"."""
+
+import pytest
+
+from tests.integration.amocrm.conftest import HOST
+from tests.integration.sync.messy import HEADERS
+
+PERSON = "manager@example.com"
+
+
+@pytest.fixture
+def small(make_stack):
+    stack = make_stack(
+        [
+            ["Иван Петров", "8 912 000-00-01", "ivan@x.ru", "100", ""],
+            ["Olga Smirnova", "8 912 000-00-02", "olga@x.ru", "200", ""],
+            ["Пётр Иванов", "8 912 000-00-03", "petr@x.ru", "300", ""],
+        ],
+        HEADERS,
+    )
+    assert stack.sync()["status"] == "finished"
+    stack.settle()
+    return stack
+
+
+def crm(stack) -> dict:
+    """What amoCRM holds, by lead id: (lead name, price, contact name, e-mail)."""
+    contacts = {c["id"]: c for c in stack.contacts()}
+    out = {}
+    for lead in stack.leads():
+        main = (lead.get("_embedded") or {}).get("contacts") or [{}]
+        c = contacts.get(main[0].get("id"), {})
+        emails = [
+            v["value"]
+            for f in c.get("custom_fields_values") or []
+            if f.get("field_code") == "EMAIL"
+            for v in f["values"]
+        ]
+        out[lead["id"]] = (lead["name"], lead["price"], c.get("name"), emails[:1])
+    return out
+
+
+def key_of(stack, name: str) -> str:
+    grid = stack.grid()
+    n, k = grid[0].index("Имя"), grid[0].index("amo_sync_id")
+    return next(r[k] for r in grid[1:] if len(r) > k and r[0 if n == 0 else n] == name)
+
+
+def state(stack) -> dict:
+    r = stack.call("GET", "")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def sync_job(stack, **kw) -> dict:
+    return stack.sync(**kw)
+
+
+# --- a run whose sheet lacks a column stops before any write and says which and what to do ---------
+
+
+def test_a_deleted_email_column_stops_edit_and_full_runs_before_any_write(small):
+    before = crm(small)
+    olga = key_of(small, "Olga Smirnova")
+    small.sheets.admin.delete_columns(small.spreadsheet_id, "C", user=PERSON)  # Email
+    small.edit("Leads!C3", [["250"]])  # Бюджет is column C now
+    small.send_edits([olga])
+    small.work()
+    assert crm(small) == before  # no e-mail cleared, no budget pushed: nothing was synced
+    said = "The Email column is missing: put it back or change the mapping. Nothing was synced."
+    assert small.row_of(olga)["amo_sync_status"] == f"⚠ {said}"
+    assert said in state(small)["last_error"]
+    job = sync_job(small)
+    assert job["status"] == "failed" and said in job["error"]["detail"], job
+    assert job["error"]["code"] == "mapping_invalid"
+    assert crm(small) == before
+    # every row says it, not only the edited one
+    assert {small.row_of(key_of(small, n))["amo_sync_status"] for n in ("Иван Петров", "Пётр Иванов")} == {
+        f"⚠ {said}"
+    }
+
+
+def test_a_deleted_key_column_stops_the_run_and_saving_the_mapping_gives_every_row_its_key_back(small):
+    before = crm(small)
+    grid = small.grid()
+    k = grid[0].index("amo_sync_id")
+    letter = chr(ord("A") + k)
+    small.sheets.admin.delete_columns(small.spreadsheet_id, letter, user=PERSON)
+    job = sync_job(small)
+    assert job["status"] == "failed", job
+    assert "The amo_sync_id column is missing" in job["error"]["detail"]
+    assert crm(small) == before
+    # the sidebar's way back: save the mapping again, which adds the key column
+    mapping = small.call("GET", "/mapping").json()["mapping"]
+    assert small.call("PUT", "/mapping", mapping).status_code == 200
+    job = sync_job(small)
+    assert job["status"] == "finished", job
+    assert job["preview"]["create"] == 0 and job["preview"]["unchanged"] == 3, job["preview"]
+    assert crm(small) == before and len(small.leads()) == 3
+    grid = small.grid()
+    assert len({r[grid[0].index("amo_sync_id")] for r in grid[1:]}) == 3  # each row keyed again
+
+
+def test_a_header_renamed_into_another_fields_name_or_a_deleted_header_row_stops_the_run(small):
+    before = crm(small)
+    small.sheets.admin.rename_header(small.spreadsheet_id, "Email", "Phone", user=PERSON)
+    job = sync_job(small)
+    assert job["status"] == "failed" and "is now headed “Phone”" in job["error"]["detail"], job
+    small.sheets.admin.rename_header(small.spreadsheet_id, "Phone", "E-mail", user=PERSON)  # same meaning
+    assert sync_job(small)["status"] == "finished"
+    small.sheets.admin.delete_rows(small.spreadsheet_id, 1, 1, user=PERSON)  # the header row
+    job = sync_job(small)
+    assert job["status"] == "failed" and "Row 1 no longer holds the headers" in job["error"]["detail"], job
+    assert crm(small) == before
+
+
+# --- every cell goes where its row and column are now ------------------------------------------------
+
+
+def test_a_column_inserted_and_rows_sorted_during_a_run_move_no_lead_id_into_a_persons_data(make_stack):
+    from backend.sync.run import run_sync
+
+    stack = make_stack(
+        [
+            ["Иван Петров", "8 912 000-00-01", "ivan@x.ru", "100", ""],
+            ["Olga Smirnova", "8 912 000-00-02", "olga@x.ru", "200", ""],
+        ],
+        HEADERS,
+    )
+    admin, sid = stack.sheets.admin, stack.spreadsheet_id
+    done = []
+
+    def progress(phase: str, _done: int, _total: int) -> None:
+        if phase == "creating leads" and not done:  # amoCRM is being written; the sheet not yet
+            done.append(phase)
+            admin.insert_columns(sid, "A", 2, user=PERSON)
+            admin.sort(sid, "Leads!A2:K3", "C", ascending=False, user=PERSON)  # by name, Olga first
+
+    report = run_sync(stack.backend.services, stack.connection_id, kind="full", progress=progress)
+    assert done and report.status == "finished" and report.result["leads_created"] == 2
+    grid = stack.grid()
+    h = grid[0]
+    assert h[:2] == ["", ""] and h[2:7] == HEADERS
+    leads = {x["id"]: x for x in stack.leads()}
+    for r in grid[1:]:
+        assert r[0] == r[1] == ""  # the inserted columns stay empty
+        row = dict(zip(h, r, strict=False))
+        lead = leads[int(row["amo_lead_id"])]
+        contact = next(c for c in stack.contacts() if c["id"] == lead["_embedded"]["contacts"][0]["id"])
+        assert contact["name"] == row["Имя"] and lead["price"] == int(row["Бюджет"])
+        assert row["amo_link"] == f"https://{HOST}/leads/detail/{lead['id']}"
+        assert row["amo_sync_status"].startswith("✓")
