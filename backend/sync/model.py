@@ -36,7 +36,7 @@ class Policy(StrEnum):
 
     SHEET_WINS = "sheet_wins"
     AMO_WINS = "amo_wins"
-    NEWEST = "newest"  # the later of the row's edit time and the record's updated_at
+    NEWEST = "newest"  # the later of the row's edit time and the field's own record's updated_at
 
 
 class Change(StrEnum):
@@ -114,7 +114,8 @@ class AmoLead:
     lead_id: int
     values: Mapping[str, Value]  # target -> canonical value (lead fields and its main contact's)
     contact_id: int | None = None
-    updated_at: float = 0.0  # the later of the lead's and its main contact's updated_at
+    updated_at: float = 0.0  # the lead's own updated_at: "newest" for lead fields
+    contact_updated_at: float = 0.0  # its main contact's updated_at: "newest" for contact fields
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from backend.sync.contacts import contact_fields, group_contacts
+from backend.sync.contacts import SHARED, contact_fields, group_contacts
 from backend.sync.draft import Draft, apply, keep_base
 from backend.sync.model import (
     CONTACT_NAME,
@@ -176,6 +176,15 @@ def _message(d: Draft, rules: Mapping[str, FieldRule]) -> str:
             f"{(rules[t].label if t in rules else t) or t}: {why}" for t, why in sorted(d.sr.errors.items())
         ]
         return "⚠ " + "; ".join(parts)
+    held = [c for c in d.conflicts if c.reason.startswith(SHARED)]
+    if held:
+        c = held[0]
+        label = (rules[c.target].label if c.target in rules else "") or c.target
+        return (
+            f"⚠ {label}: the amoCRM contact this row joined (same e-mail or phone) has “{c.amo}”; "
+            "it is shared, so it was not changed. Fix the cell, or the e-mail/phone if this is another "
+            "person."
+        )
     if d.conflicts:
         c = d.conflicts[0]
         label = (rules[c.target].label if c.target in rules else "") or c.target
@@ -212,8 +221,8 @@ def _freeze(d: Draft, rules: Mapping[str, FieldRule]) -> RowPlan:
     mark = rp.has_actions or (
         rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) and message != d.sr.status
     )
-    if rp.outcome is Outcome.UNCHANGED and d.sr.status.startswith("⚠") and not rp.errors:
-        mark = True  # an old warning no longer applies
+    if rp.outcome is Outcome.UNCHANGED and d.sr.status.startswith("⚠") and message != d.sr.status:
+        mark = not rp.errors  # an old warning no longer applies (or another one does)
     le = d.le
     dirty = rp.lead_id is not None and rp.outcome is not Outcome.DELETED_IN_AMO and (
         le is None or le.lead_id != rp.lead_id or dict(le.values) != rp.base

@@ -406,7 +406,9 @@ def _reconcile_delta(
     for le in base.values():
         if le.lead_id in changed or le.contact_id in changed_contacts or not targets <= set(le.values):
             continue
-        synthesized[le.lead_id] = AmoLead(le.lead_id, dict(le.values), le.contact_id, le.synced_at)
+        synthesized[le.lead_id] = AmoLead(
+            le.lead_id, dict(le.values), le.contact_id, le.synced_at, le.synced_at
+        )
     return {i: lead for i, lead in changed.items() if i in ours}, synthesized
 
 

@@ -276,8 +276,13 @@ def amo_side(
         cid = _main_contact(lead)
         contact = raw_contacts.get(cid) if cid else None
         values = fx.lead_values(lead, lead_targets, ctx) | fx.contact_values(contact, contact_targets, ctx)
-        updated = max(float(lead.get("updated_at") or 0), float((contact or {}).get("updated_at") or 0))
-        leads[lead_id] = AmoLead(lead_id, values, cid, updated)
+        leads[lead_id] = AmoLead(
+            lead_id,
+            values,
+            cid,
+            float(lead.get("updated_at") or 0),
+            float((contact or {}).get("updated_at") or 0),
+        )
     contacts = {
         cid: AmoContact(
             cid,

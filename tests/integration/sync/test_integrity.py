@@ -151,3 +151,24 @@ def test_a_column_inserted_and_rows_sorted_during_a_run_move_no_lead_id_into_a_p
         assert contact["name"] == row["Имя"] and lead["price"] == int(row["Бюджет"])
         assert row["amo_link"] == f"https://{HOST}/leads/detail/{lead['id']}"
         assert row["amo_sync_status"].startswith("✓")
+
+
+# --- a shared contact changes only by its owner's change ---------------------------------------------
+
+
+def test_a_new_row_with_an_existing_contacts_email_and_another_name_does_not_rename_the_contact(small):
+    before = crm(small)
+    small.edit("Leads!A5:E5", [["Bob Brown", "", "olga@x.ru", "500", ""]])
+    job = sync_job(small)
+    assert job["status"] == "finished" and job["result"]["leads_created"] == 1, job
+    after = crm(small)
+    assert {k: v for k, v in after.items() if k in before} == before  # Olga's contact keeps her name
+    (new,) = set(after) - set(before)
+    assert after[new] == ("Bob Brown", 500, "Olga Smirnova", ["olga@x.ru"])  # joined her contact
+    bob = small.row_of(key_of(small, "Bob Brown"))
+    assert bob["Имя"] == "Bob Brown"  # the person's cell is not overwritten
+    assert bob["amo_sync_status"].startswith("⚠ Имя: the amoCRM contact this row joined")
+    assert "“Olga Smirnova”" in bob["amo_sync_status"]
+    small.settle()
+    again = sync_job(small)  # stable: shown again, never applied
+    assert again["preview"]["update_amo"] == 0 and crm(small) == after

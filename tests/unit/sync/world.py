@@ -52,12 +52,12 @@ class World:
     def amo_lead(self, lead_id: int) -> AmoLead:
         lead = self.leads[lead_id]
         values = dict(lead["values"])
-        updated = lead["updated_at"]
+        contact_updated = 0.0
         if lead["contact"] is not None:
             contact = self.contacts[lead["contact"]]
             values.update(contact["values"])
-            updated = max(updated, contact["updated_at"])
-        return AmoLead(lead_id, values, lead["contact"], updated)
+            contact_updated = contact["updated_at"]
+        return AmoLead(lead_id, values, lead["contact"], lead["updated_at"], contact_updated)
 
     def plan_input(self, *, rows=None, full_scan=True, blast_radius=1.0) -> PlanInput:
         targets = [r.target for r in self.rules]
