@@ -3,6 +3,8 @@
 Per connection:
 - `ledger:{conn}`        hash  row key -> JSON {lead_id, contact_id, values, synced_at}
 - `ledger-lead:{conn}`   hash  lead id -> row key   (which row shows a lead: webhook drains use it)
+- `ledger-print:{conn}`  hash  fingerprint of the agreed values -> row key (finds values that moved to
+                         another row without their key cells: a cut, a sort of a range)
 - `history:{conn}:{key}` list  newest first, capped: {at, source, direction, field, old, new, ...}
 
 The ledger is the base of the three-way comparison and is only written for what succeeded (the
@@ -17,7 +19,7 @@ from typing import Any
 
 import redis
 
-from backend.sync.model import LedgerEntry
+from backend.sync.model import LedgerEntry, fingerprint
 
 HISTORY_LIMIT = 30
 HISTORY_TTL_S = 120 * 86400  # a row untouched for four months forgets its history
@@ -47,6 +49,7 @@ class Ledger:
         self.conn = connection_id
         self.key = f"ledger:{connection_id}"
         self.lead_key = f"ledger-lead:{connection_id}"
+        self.print_key = f"ledger-print:{connection_id}"
 
     def all(self) -> dict[str, LedgerEntry]:
         return {k.decode(): _decode(v) for k, v in self.client.hgetall(self.key).items()}
@@ -64,23 +67,37 @@ class Ledger:
         found = self.client.hmget(self.lead_key, [str(i) for i in ids])
         return {i: k.decode() for i, k in zip(ids, found, strict=True) if k}
 
+    def keys_for_prints(self, prints: Iterable[str]) -> dict[str, str]:
+        """Fingerprint (`model.fingerprint`) -> the row key whose agreed values it is."""
+        prints = sorted(set(prints))
+        if not prints:
+            return {}
+        found = self.client.hmget(self.print_key, prints)
+        return {p: k.decode() for p, k in zip(prints, found, strict=True) if k}
+
     def put_many(self, entries: Mapping[str, LedgerEntry]) -> None:
         if not entries:
             return
         old = self.get_many(entries.keys())
+        owners = self.keys_for_prints(fp for le in old.values() if (fp := fingerprint(le.values)))
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(self.key, mapping={k: _encode(le) for k, le in entries.items()})
         for key, le in entries.items():
             if key in old and old[key].lead_id != le.lead_id:
                 pipe.hdel(self.lead_key, str(old[key].lead_id))
             pipe.hset(self.lead_key, str(le.lead_id), key)
+            was, now = fingerprint(old[key].values) if key in old else None, fingerprint(le.values)
+            if was and was != now and owners.get(was) == key:
+                pipe.hdel(self.print_key, was)
+            if now:
+                pipe.hset(self.print_key, now, key)
         pipe.execute()
 
     def count(self) -> int:
         return int(self.client.hlen(self.key))
 
     def clear(self) -> None:
-        self.client.delete(self.key, self.lead_key)
+        self.client.delete(self.key, self.lead_key, self.print_key)
 
 
 class History:

@@ -60,7 +60,7 @@ def _progress(phase: str, done: int, total: int) -> None:
     job.save_meta()
 
 
-AUTOMATIC = ("amo", "reconcile")  # runs nobody is watching: a tripped guard must reach the sidebar
+AUTOMATIC = ("amo", "reconcile", "edits")  # runs nobody watches: a tripped guard must reach the sidebar
 
 
 def _finish(connection_id: str, report: Report) -> dict:
@@ -72,9 +72,10 @@ def _finish(connection_id: str, report: Report) -> dict:
         amo_account.tenants(services.current()).set_fields(connection_id, last_error="")
     elif report.status == "waiting_confirmation" and report.kind in AUTOMATIC:
         reasons = "; ".join(g["reason"] for g in report.guards if g["tripped"])
+        source = "the sheet" if report.kind == "edits" else "amoCRM"
         amo_account.tenants(services.current()).set_fields(
             connection_id,
-            last_error=f"Changes from amoCRM are waiting for confirmation ({reasons}). "
+            last_error=f"Changes from {source} are waiting for confirmation ({reasons}). "
             "Run a sync from the sidebar to review and confirm them.",
         )
     log.info(

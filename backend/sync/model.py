@@ -13,6 +13,8 @@ Short names used everywhere: `sr` sheet row, `al` amo lead, `le` ledger entry, `
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -77,6 +79,16 @@ STANDARD_TARGETS = (
     CONTACT_PHONE,
     CONTACT_EMAIL,
 )
+
+
+def fingerprint(values: Mapping[str, Value]) -> str | None:
+    """What a row's values say, as a short digest of the non-empty ones; None when fewer than two (too
+    little to tell two rows apart). Finds a row's agreed values again after they moved to another row
+    without their key cells (a cut, or a sort of a range that left out the sync's columns)."""
+    items = sorted((t, v) for t, v in values.items() if v is not None)
+    if len(items) < 2:
+        return None
+    return hashlib.blake2b(json.dumps(items, ensure_ascii=False).encode(), digest_size=10).hexdigest()
 
 
 def entity_of(target: str) -> str:

@@ -57,6 +57,10 @@ class PlanInput:
     blast_radius: float = 0.2
     synced_rows: int | None = None  # rows the connection has synced; the guard's share is of these, not
     # of this run's scope (a webhook drain of 5 changed leads is 100 % of its scope, ~0 % of the sheet)
+    moved: Mapping[str, str] = field(default_factory=dict)  # new row key -> the synced row whose agreed
+    # values it holds while that row no longer does (cut and pasted without the sync's columns)
+    scrambled: Mapping[str, str] = field(default_factory=dict)  # row key -> the other synced row whose
+    # agreed values it shows instead of its own (a range sorted without the sync's columns)
 
 
 def plan(inp: PlanInput) -> Plan:
@@ -92,6 +96,14 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
         le = inp.ledger.get(sr.key)
         d = Draft(sr=sr, le=le, outcome=Outcome.UPDATE)
         drafts[sr.key] = d
+        if le is not None and sr.key in inp.scrambled:  # never push another row's values into this lead
+            d.outcome = Outcome.ERROR
+            d.message = (
+                f"⚠ this row shows the values of another synced row ({inp.scrambled[sr.key]}), not those "
+                f"of its lead {le.lead_id}: part of the sheet was sorted without the amo_sync_id and "
+                "amo_lead_id columns. Undo the sort; sort whole rows. Nothing was synced for this row."
+            )
+            continue
         if le is not None:
             lead_id = _follow_merges(le.lead_id, inp.merged)
             owner = claimed.setdefault(lead_id, sr.key)
@@ -260,14 +272,20 @@ def _finish(inp, drafts, rules, new_contacts, contact_updates) -> Plan:
         cleared_in_sheet=sum(1 for rp in linked if drafts_by_key[rp.key].cleared_sheet),
     )
     changed = sum(1 for rp in linked if rp.lead_update or rp.contact_update or rp.sheet_update)
+    if inp.synced_rows if inp.synced_rows is not None else inp.ledger:
+        changed += len(creates)  # a first import creates every row; later, creates count like changes
     cleared = sum(
         1 for rp in linked if drafts_by_key[rp.key].cleared_amo or drafts_by_key[rp.key].cleared_sheet
     )
-    guards = _guards(inp, changed, cleared)
+    moved = sorted(rp.key for rp in creates if rp.key in inp.moved)
+    scrambled = sorted(k for k in inp.scrambled if k in drafts_by_key)
+    guards = _guards(inp, changed, cleared, moved, scrambled)
     return Plan(tuple(rows), tuple(new_contacts), tuple(contact_updates), counts, guards)
 
 
-def _guards(inp: PlanInput, changed: int, cleared: int) -> tuple[Guard, ...]:
+def _guards(
+    inp: PlanInput, changed: int, cleared: int, moved: list[str], scrambled: list[str]
+) -> tuple[Guard, ...]:
     known = max(inp.synced_rows if inp.synced_rows is not None else len(inp.ledger), 1)
     limit = inp.blast_radius * known
     return (
@@ -285,5 +303,18 @@ def _guards(inp: PlanInput, changed: int, cleared: int) -> tuple[Guard, ...]:
             "empty_sheet",
             inp.full_scan and not inp.rows and bool(inp.ledger),
             f"the sheet returned no rows but {len(inp.ledger)} are synced (never a mass clear)",
+        ),
+        Guard(
+            "moved_without_keys",
+            bool(moved),
+            f"{len(moved)} new rows hold exactly the values of synced rows that no longer do — cut and "
+            "pasted without the amo_sync_id and amo_lead_id columns? Undo and move whole rows, or confirm "
+            "to create them as new leads",
+        ),
+        Guard(
+            "rows_scrambled",
+            bool(scrambled),
+            f"{len(scrambled)} rows show the values of other synced rows — a range sorted without the "
+            "amo_sync_id and amo_lead_id columns? Undo the sort; those rows are not synced until then",
         ),
     )

@@ -32,7 +32,7 @@ from backend.sync import fields as fx
 from backend.sync.executor import Executor, Outcome
 from backend.sync.intents import Intents
 from backend.sync.mapping import ColumnMapping
-from backend.sync.model import AmoLead, LedgerEntry, Plan
+from backend.sync.model import AmoLead, LedgerEntry, Plan, SheetRow, fingerprint
 from backend.sync.planner import PlanInput, plan
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, ranges
@@ -259,6 +259,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         known,
     )
     amo.leads.update(synthesized)
+    moved, scrambled = _moved_values(ledger, side.rows, rows, base)
     progress("planning", 0, 1)
     the_plan = plan(
         PlanInput(
@@ -271,6 +272,8 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
             full_scan=full_scan,
             blast_radius=svc.settings.blast_radius_share,
             synced_rows=len(base) if full_scan else ledger.count(),
+            moved=moved,
+            scrambled=scrambled,
         )
     )
     report.preview = _counts(the_plan)
@@ -278,7 +281,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     if preview:
         report.status = "preview"
         return report
-    if the_plan.needs_confirmation and not confirm and kind != "edits":
+    if the_plan.needs_confirmation and not confirm:  # every kind of run: edits too
         report.status = "waiting_confirmation"
         return report
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
@@ -331,6 +334,35 @@ def _amo_echo(p: Parts, ledger: Ledger, scope: set[str], progress: Progress) -> 
                 return amo.raw_leads
     progress("done", 1, 1)
     return report  # also when no row of this sheet shows these leads (rows being keyed sync on their own)
+
+
+def _moved_values(
+    ledger: Ledger, sheet: list[SheetRow], rows: list[SheetRow], base: dict[str, LedgerEntry]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Rows holding another synced row's agreed values (found by fingerprint in the ledger):
+    - a new row whose values a synced row no longer holds (or that row is gone): moved without its
+      key cells — creating it would duplicate that row's lead (`moved`);
+    - a synced row that shows another synced row's values instead of its own: the pairing of rows and
+      leads was scrambled — pushing them would write one lead's values into another (`scrambled`)."""
+    prints = {r.key: fp for r in rows if not r.errors and (fp := fingerprint(r.values))}
+    owners = ledger.keys_for_prints(prints.values())
+    if not owners:
+        return {}, {}
+    by_key = {r.key: r for r in sheet}
+    moved: dict[str, str] = {}
+    scrambled: dict[str, str] = {}
+    for key, fp in prints.items():
+        other = owners.get(fp)
+        if other is None or other == key:
+            continue
+        le = base.get(key)
+        if le is None and by_key[key].lead_id is None:
+            source = by_key.get(other)
+            if source is None or fingerprint(source.values) != fp:
+                moved[key] = other
+        elif le is not None and fingerprint(le.values) != fp:
+            scrambled[key] = other
+    return moved, scrambled
 
 
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: Outcome, written: set[str]) -> None:

@@ -172,3 +172,71 @@ def test_a_new_row_with_an_existing_contacts_email_and_another_name_does_not_ren
     small.settle()
     again = sync_job(small)  # stable: shown again, never applied
     assert again["preview"]["update_amo"] == 0 and crm(small) == after
+
+
+# --- of two rows with one key, the one that agrees with the ledger keeps it ---------------------------
+
+
+def test_a_synced_row_copied_with_its_key_cells_above_the_original_becomes_a_new_lead(small):
+    before = crm(small)
+    olga_key = key_of(small, "Olga Smirnova")
+    original = small.grid()[2]  # Olga's row, every cell (key, lead id, link, status too)
+    small.sheets.admin.insert_rows(small.spreadsheet_id, 3, 1, user=PERSON)
+    copy = ["Olga Copy", "8 912 000-00-09", "copy@x.ru", 999, *original[4:]]
+    small.edit("Leads!A3:I3", [copy])  # pasted above the original, then edited
+    job = sync_job(small)
+    assert job["status"] == "finished" and job["result"]["leads_created"] == 1, job
+    after = crm(small)
+    assert {k: v for k, v in after.items() if k in before} == before  # Olga's lead and contact untouched
+    (new,) = set(after) - set(before)
+    assert after[new] == ("Olga Copy", 999, "Olga Copy", ["copy@x.ru"])
+    assert small.row_of(olga_key)["Имя"] == "Olga Smirnova"  # the original kept its key
+    copy_row = small.row_of(key_of(small, "Olga Copy"))
+    assert copy_row["amo_lead_id"] == new and copy_row["amo_sync_status"].startswith("✓")
+
+
+# --- guards: every kind of run, creates counted, scrambled pairings refused ---------------------------
+
+
+def tripped(job) -> set[str]:
+    return {g["name"] for g in job.get("guards") or [] if g["tripped"]}
+
+
+def test_a_range_sorted_without_the_system_columns_is_refused_and_changes_nothing(small):
+    before = crm(small)
+    keys = {n: key_of(small, n) for n in ("Иван Петров", "Olga Smirnova", "Пётр Иванов")}
+    small.sheets.admin.sort(small.spreadsheet_id, "Leads!A2:E4", "D", ascending=False, user=PERSON)
+    job = sync_job(small)
+    assert job["status"] == "waiting_confirmation" and "rows_scrambled" in tripped(job), job
+    assert crm(small) == before
+    # a manager's change to one of those leads arrives by webhook: refused there too
+    ivan_lead = int(small.row_of(keys["Иван Петров"])["amo_lead_id"])  # his row now shows Пётр's values
+    small.amo.admin.manager_update_lead(HOST, ivan_lead, price=777)
+    small.settle()
+    assert "a range sorted without the amo_sync_id" in state(small)["last_error"]
+    expected = {**before, ivan_lead: (*before[ivan_lead][:1], 777, *before[ivan_lead][2:])}
+    assert crm(small) == expected
+    # even confirmed, the scrambled rows are held and say why; no lead takes another row's values
+    job = sync_job(small, confirm=True)
+    assert job["status"] == "finished", job
+    assert crm(small) == expected
+    held = "⚠ this row shows the values of another synced row"
+    assert small.row_of(keys["Иван Петров"])["amo_sync_status"].startswith(held)
+    assert small.row_of(keys["Пётр Иванов"])["amo_sync_status"].startswith(held)
+    assert small.row_of(keys["Olga Smirnova"])["amo_sync_status"].startswith("✓")  # not moved by the sort
+
+
+def test_rows_cut_without_the_system_columns_wait_for_confirmation_instead_of_duplicating(small):
+    before = crm(small)
+    olga = small.grid()[2][:5]
+    small.edit("Leads!A3:E3", [["", "", "", "", ""]])  # cut …
+    small.edit("Leads!A6:E6", [olga])  # … and pasted lower, without the amo_* cells
+    new_key = "rCutPasteRow1"
+    small.edit("Leads!F6", [[new_key]])  # the add-on keys the pasted row and sends the edit
+    small.send_edits([new_key])
+    small.work()
+    assert crm(small) == before and len(small.leads()) == 3  # no duplicate lead, nothing cleared
+    assert "cut and pasted without the amo_sync_id" in state(small)["last_error"]
+    job = sync_job(small)
+    assert job["status"] == "waiting_confirmation" and "moved_without_keys" in tripped(job), job
+    assert crm(small) == before

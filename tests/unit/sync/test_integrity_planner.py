@@ -2,6 +2,8 @@
 change only by their owner's change, "newest" compares each field with its own record's time, guards
 count creates and refuse scrambled rows."""
 
+from dataclasses import replace
+
 from backend.sync.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
@@ -87,3 +89,33 @@ def test_a_later_unrelated_contact_edit_does_not_win_a_lead_field_conflict():
     (rp,) = w.plan().actions
     assert rp.lead_update == {LEAD_PRICE: "200"}  # the sheet's budget edit is newer than the lead's change
     assert rp.sheet_update == {CONTACT_EMAIL: "ivan@y.ru"}
+
+
+# --- guards count creates and cover every kind of run --------------------------------------------------
+
+
+def guard(p, name):
+    return next(g for g in p.guards if g.name == name)
+
+
+def test_creates_count_toward_the_share_guard_once_rows_are_synced_but_a_first_import_never_trips():
+    w = world(*(row(f"a{i}", f"P{i}", None, f"p{i}@x.ru", "100") for i in range(10)))
+    first = w.plan(blast_radius=0.2)
+    assert first.counts.create == 10 and not guard(first, "share_of_rows").tripped
+    w.apply(first)
+    w.rows += [row(f"b{i}", f"Q{i}", None, f"q{i}@x.ru", "100") for i in range(5)]
+    # an edit run (not a full scan) with five new rows: 5 of 10 synced rows > 20 %
+    p = w.plan(blast_radius=0.2, full_scan=False, rows=w.rows[10:])
+    assert guard(p, "share_of_rows").tripped and "5 of 10 synced rows" in guard(p, "share_of_rows").reason
+
+
+def test_rows_that_hold_another_synced_rows_values_are_held_and_trip_the_guard():
+    w = synced(row("a", "Ivan", None, "ivan@x.ru", "100"), row("b", "Olga", None, "olga@x.ru", "200"))
+    w.rows[0].values, w.rows[1].values = w.rows[1].values, w.rows[0].values  # a range sorted alone
+    p = w.plan_input()
+    out = __import__("backend.sync.planner", fromlist=["plan"]).plan(
+        replace(p, scrambled={"a": "b", "b": "a"})
+    )
+    assert guard(out, "rows_scrambled").tripped
+    assert all(rp.outcome.value == "error" and not rp.has_actions for rp in out.rows)
+    assert not out.contact_updates and out.rows[0].message.startswith("⚠ this row shows the values of")
