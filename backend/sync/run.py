@@ -30,7 +30,7 @@ from backend.store.ledger import History, Ledger
 from backend.sync import columns
 from backend.sync import fields as fx
 from backend.sync.executor import Executor, Outcome
-from backend.sync.intents import Intents
+from backend.sync.intents import Intents, row_of
 from backend.sync.mapping import ColumnMapping
 from backend.sync.model import AmoLead, LedgerEntry, Plan, SheetRow, fingerprint
 from backend.sync.planner import PlanInput, plan
@@ -404,7 +404,15 @@ def _counts(the_plan: Plan) -> dict[str, int]:
 
 
 def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
-    """Leads a crashed run created but never recorded: find them and put them in the ledger."""
+    """Leads and contacts a crashed run created but never recorded: found by their row's tag, leads go
+    into the ledger and contacts are reused by the next create of the same contact."""
+    contacts = intents.recover(p.amo, "contact")
+    intents.done(list(intents.pending("contact")))
+    intents.adopt_contacts({ref: int(c["id"]) for ref, c in contacts.items()})
+    if contacts:
+        log.warning(
+            "connection %s: adopted %d contacts created by an interrupted run", p.conn.id, len(contacts)
+        )
     found = intents.recover(p.amo, "lead")
     if found:
         entries = {}
@@ -416,6 +424,7 @@ def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
         ledger.put_many(entries)
         log.warning("connection %s: adopted %d leads created by an interrupted run", p.conn.id, len(entries))
     intents.done(list(intents.pending("lead")))
+    intents.done([ref for ref in contacts if row_of(ref) in found])  # their leads were found with them
 
 
 def _reconcile_delta(

@@ -1,6 +1,8 @@
 """Sync integrity under what people really do to a sheet (issue 13), end to end: both emulators, a real
 Redis, the backend's HTTP API and RQ workers. Each test is one rule of docs/sync.md "Invariants"."""
 
+import os
+
 import pytest
 
 from tests.integration.amocrm.conftest import HOST
@@ -240,3 +242,87 @@ def test_rows_cut_without_the_system_columns_wait_for_confirmation_instead_of_du
     job = sync_job(small)
     assert job["status"] == "waiting_confirmation" and "moved_without_keys" in tripped(job), job
     assert crm(small) == before
+
+
+# --- an ambiguous create is recovered by the row's tag, not by content -------------------------------
+
+
+def children(pid: int) -> list[int]:
+    """Child processes of `pid` (Linux /proc)."""
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+@pytest.mark.parametrize("killed_at", ["POST /api/v4/contacts", "POST /api/v4/leads"])
+def test_a_worker_killed_while_amocrm_creates_is_recovered_by_the_rows_tag(
+    make_stack, subprocess_env, killed_at
+):
+    """kill -9 of the worker while amoCRM applies a create: the next run finds what was created by the
+    tag naming its row — even after an automation moved the new lead's stage — and creates nothing twice.
+    Name-only rows: nothing but the tag could tell which contact is whose."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    stack = make_stack([["Иван Петров", "", "", "100", ""], ["Olga Smirnova", "", "", "200", ""]], HEADERS)
+    amo = stack.amo.admin
+    env = {**subprocess_env, **stack.backend.env}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "backend", "worker", "--name", "doomed"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        seen = amo.counters()["total"]
+        amo.force(delay=1.0, count=1)  # every amoCRM call of the run takes a second: time to kill it
+        r = stack.call("POST", "/sync", {"confirm": False})
+        assert r.status_code == 202
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            c = amo.counters()
+            if c["by_endpoint"].get(killed_at, 0):
+                for pid in [*children(worker.pid), worker.pid]:  # RQ runs the job in a forked work horse
+                    os.kill(pid, signal.SIGKILL)  # amoCRM is applying the create right now
+                break
+            if c["total"] > seen:
+                seen = c["total"]
+                amo.force(delay=1.0, count=1)
+            time.sleep(0.005)
+        else:
+            raise AssertionError("the run never reached " + killed_at)
+        worker.wait(10)
+    finally:
+        worker.kill()
+    entity = "leads" if killed_at.endswith("leads") else "contacts"
+    deadline = time.time() + 10
+    while time.time() < deadline and len(getattr(stack, entity)()) < 2:
+        time.sleep(0.05)
+    made = getattr(stack, entity)()
+    assert len(made) == 2  # the create was applied; the killed run never recorded it
+    if entity == "leads":  # an automation moves a new lead's stage before anyone looks
+        pipeline = next(p for p in amo.account(HOST)["pipelines"] if p["is_main"])
+        moved = next(s["id"] for s in pipeline["statuses"] if s["name"] == "Переговоры")
+        amo.manager_set_status(HOST, made[0]["id"], moved)
+
+    from backend.store import locks
+
+    stack.redis.delete(locks.connection_lock_name(stack.connection_id))  # as its 60 s TTL would
+    job = stack.sync()
+    assert job["status"] == "finished", job
+    stack.settle()
+    assert len(stack.leads()) == 2 and len(stack.contacts()) == 2  # nothing created twice
+    names = {c["name"] for c in stack.contacts()}
+    assert names == {"Иван Петров", "Olga Smirnova"}
+    grid = stack.grid()
+    h = grid[0]
+    assert len({r[h.index("amo_lead_id")] for r in grid[1:]}) == 2
+    if entity == "leads":
+        assert "Переговоры" in [r[h.index("Статус")] for r in grid[1:]]
