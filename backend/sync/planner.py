@@ -5,7 +5,8 @@ the rows. Imports only `sync/model.py`, `sync/resolve.py` and the standard libra
 
 Phases, in order (each a small function below):
 1. `_link`      what each row is: linked to a lead (ledger or an adopted lead id), new, empty, in error,
-                or pointing at a lead deleted in amoCRM (merged leads are followed);
+                or pointing at a lead deleted in amoCRM (a lead merged away is one: amoCRM's API does not
+                say into which lead, so the row says so and a person types the surviving lead's id);
 2. `_lead_fields`  per linked row, every lead.* field through `resolve()`; new rows get their create values;
 3. `_group_contacts` which amoCRM contact each row shows: its lead's main contact, or — for new rows and
                 leads without one — find-or-create: e-mail first, then phone unless the e-mail or the
@@ -51,7 +52,6 @@ class PlanInput:
     leads: Mapping[int, AmoLead]
     ledger: Mapping[str, LedgerEntry]
     contacts: Mapping[int, AmoContact] = field(default_factory=dict)  # existing contacts for dedup
-    merged: Mapping[int, int] = field(default_factory=dict)  # lead id -> the lead it was merged into
     create_defaults: Mapping[str, Value] = field(default_factory=dict)  # what amoCRM sets on create
     full_scan: bool = True  # `rows` is the whole sheet (so ledger keys missing from it were removed)
     blast_radius: float = 0.2
@@ -81,14 +81,6 @@ def plan(inp: PlanInput) -> Plan:
 # --- 1. what each row is -------------------------------------------------------------------------------
 
 
-def _follow_merges(lead_id: int, merged: Mapping[int, int]) -> int:
-    seen = set()
-    while lead_id in merged and lead_id not in seen:
-        seen.add(lead_id)
-        lead_id = merged[lead_id]
-    return lead_id
-
-
 def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
     claimed = {le.lead_id: key for key, le in sorted(inp.ledger.items())}  # lead -> the row key it belongs to
     drafts: dict[str, Draft] = {}
@@ -105,25 +97,31 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
             )
             continue
         if le is not None:
-            lead_id = _follow_merges(le.lead_id, inp.merged)
-            owner = claimed.setdefault(lead_id, sr.key)
-            if lead_id in inp.leads and owner != sr.key:  # merged into a lead another row shows
-                d.outcome, d.lead_id = Outcome.DELETED_IN_AMO, le.lead_id
-                d.message = f"⚠ lead {le.lead_id} was merged into lead {lead_id} (row {owner})"
-                continue
+            lead_id = le.lead_id
             if lead_id in inp.leads:
                 d.lead_id, d.has_base = lead_id, True
-                d.relink = lead_id != le.lead_id or sr.lead_id != lead_id
+                d.relink = sr.lead_id != lead_id
+                continue
+            typed = sr.lead_id
+            if (
+                typed is not None
+                and typed != lead_id
+                and typed in inp.leads
+                and claimed.get(typed) in (None, sr.key)
+            ):
+                claimed[typed] = sr.key  # a person typed the id of the lead it was merged into: adopt it
+                d.le, d.lead_id, d.relink = None, typed, True
                 continue
             if sr.lead_id is not None:  # the lead is gone; the row stays and says so
                 d.outcome, d.lead_id = Outcome.DELETED_IN_AMO, le.lead_id
                 d.message = (
-                    f"⚠ lead {le.lead_id} was deleted in amoCRM; clear its lead id to create a new one"
+                    f"⚠ lead {le.lead_id} was deleted in amoCRM (or merged into another): type the id of "
+                    "the lead it was merged into to follow it, or clear it to create a new one"
                 )
                 continue
             d.le = None  # a person cleared the lead id of a deleted lead: treat the row as new
         elif sr.lead_id is not None:  # a lead id typed or pasted into a row we do not know yet
-            lead_id = _follow_merges(sr.lead_id, inp.merged)
+            lead_id = sr.lead_id
             owner = claimed.get(lead_id)
             if lead_id not in inp.leads:
                 d.outcome, d.message = Outcome.ERROR, f"⚠ lead {sr.lead_id} is not in amoCRM"
