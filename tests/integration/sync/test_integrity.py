@@ -326,3 +326,19 @@ def test_a_worker_killed_while_amocrm_creates_is_recovered_by_the_rows_tag(
     assert len({r[h.index("amo_lead_id")] for r in grid[1:]}) == 2
     if entity == "leads":
         assert "Переговоры" in [r[h.index("Статус")] for r in grid[1:]]
+
+
+def test_an_edit_run_pasting_many_new_rows_waits_for_confirmation_like_any_other_run(small):
+    before = crm(small)
+    keys = [f"rPastedRow{i:03}" for i in range(5)]
+    small.edit(
+        "Leads!A5:F9", [[f"New {i}", "", f"new{i}@x.ru", str(10 * i), "", keys[i]] for i in range(5)]
+    )
+    small.send_edits(keys)
+    small.work()
+    assert crm(small) == before  # five creates on a sheet of three synced rows: held for a person
+    said = state(small)["last_error"]
+    assert said.startswith("Changes from the sheet are waiting for confirmation") and "5 of 3" in said
+    job = sync_job(small, confirm=True)  # the person reviews and confirms
+    assert job["status"] == "finished" and job["result"]["leads_created"] == 5, job
+    assert state(small)["last_error"] == ""
