@@ -140,11 +140,14 @@ SHARED = "shared contact"  # a Conflict.reason prefix: shown on the row, never a
 
 
 def _joins(d: Draft, gid: int | str, target: str) -> bool:
-    """The row did not own this field of this existing contact: it found the contact (by e-mail or
-    phone, or by adopting its lead) and has no agreed value of the field with it."""
-    return not isinstance(gid, str) and not (
-        d.le is not None and d.has_base and d.le.contact_id == gid and target in d.le.values
-    )
+    """The row does not own this field of this existing contact: it found the contact (by e-mail or
+    phone, or by adopting its lead) and has no agreed value of the field. A row whose own lead a
+    manager moved to another contact keeps its base: that change is amoCRM's, and the row follows it."""
+    if isinstance(gid, str):
+        return False
+    if d.outcome is Outcome.CREATE or d.link_contact:
+        return True
+    return not (d.le is not None and d.has_base and target in d.le.values)
 
 
 def contact_fields(

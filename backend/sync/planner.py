@@ -98,6 +98,13 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
             continue
         if le is not None:
             lead_id = le.lead_id
+            if lead_id in inp.leads and not sr.errors and all(sr.values.get(t) is None for t in rules):
+                d.outcome = Outcome.ERROR  # an emptied row never empties its lead (nor its contact)
+                d.message = (
+                    f"⚠ this row's cells are empty; lead {lead_id} was left as it is in amoCRM. Type its "
+                    "values back (or undo a cut), or delete the row if it should no longer show the lead."
+                )
+                continue
             if lead_id in inp.leads:
                 d.lead_id, d.has_base = lead_id, True
                 d.relink = sr.lead_id != lead_id
@@ -229,7 +236,8 @@ def _freeze(d: Draft, rules: Mapping[str, FieldRule]) -> RowPlan:
     if rp.outcome is Outcome.UPDATE and rp.errors:
         rp = replace(rp, outcome=Outcome.ERROR)
     mark = rp.has_actions or (
-        rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) and message != d.sr.status
+        (rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) or message.startswith("⚠"))
+        and message != d.sr.status
     )
     if rp.outcome is Outcome.UNCHANGED and d.sr.status.startswith("⚠") and message != d.sr.status:
         mark = not rp.errors  # an old warning no longer applies (or another one does)

@@ -108,16 +108,18 @@ def edited_times(svc: Services, connection_id: str) -> dict[str, float]:
     return {k.decode(): float(v) for k, v in svc.redis.hgetall(f"edited-at:{connection_id}").items()}
 
 
-def _write_new_keys(p: Parts, table: Table, keys: dict[int, str], cleared: set[int]) -> None:
-    """Keys (and, for a copy of a synced row, empty lead id and link cells) at the row positions of
-    `table`, which was read right before this write."""
-    data = ranges(table, "key", keys)
+def _write_new_keys(
+    p: Parts, table: Table, keys: dict[int, str], cleared: set[int], held: dict[int, str]
+) -> None:
+    """Keys (and, for a copy of a synced row, empty lead id and link cells; for a row held, its status)
+    at the row positions of `table`, which was read right before this write."""
+    data = ranges(table, "key", keys) + ranges(table, "sync", held)
     for column in ("lead_id", "link"):
         data += ranges(table, column, dict.fromkeys(cleared, ""))
     p.sheets.update_values(p.conn.spreadsheet_id, data)
 
 
-def _with_keys(table: Table, keys: dict[int, str], cleared: set[int]) -> Table:
+def _with_keys(table: Table, keys: dict[int, str], cleared: set[int], held: dict[int, str]) -> Table:
     """The table as it must read back after `keys` were written and nothing else changed — then the
     rows parsed before are still right and 10,000 rows need not be parsed twice."""
     cells = dict(table.cells)
@@ -125,6 +127,7 @@ def _with_keys(table: Table, keys: dict[int, str], cleared: set[int]) -> Table:
         ("key", keys),
         ("lead_id", dict.fromkeys(cleared, "")),
         ("link", dict.fromkeys(cleared, "")),
+        ("sync", held),
     ):
         if not values:
             continue
@@ -224,17 +227,17 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     _stop_for_layout(p, table, scope, preview)
     side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger)
     keyed_now: set[str] = set()
-    if (side.new_keys or side.cleared) and not preview:
+    if (side.new_keys or side.cleared or side.held) and not preview:
         # Keys go in before any amoCRM write (a created lead is never orphaned), at positions read again
         # right now: a sort since the first read must not put a key on another row.
         now = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
         _stop_for_layout(p, now, scope, preview)
-        keys, cleared = place_keys(table, now, side)
+        keys, cleared, held = place_keys(table, now, side)
         unchanged = now == table and keys == side.new_keys and cleared == side.cleared
-        if keys or cleared:
-            _write_new_keys(p, now, keys, cleared)
+        if keys or cleared or held:
+            _write_new_keys(p, now, keys, cleared, held)
         keyed_now = set(keys.values())
-        table = _with_keys(now, keys, cleared)
+        table = _with_keys(now, keys, cleared, held)
         if not unchanged:  # the sheet changed meanwhile: parse what it holds now
             side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger, mint=False)
         del now
@@ -352,16 +355,16 @@ def _moved_values(
     moved: dict[str, str] = {}
     scrambled: dict[str, str] = {}
     for key, fp in prints.items():
-        other = owners.get(fp)
-        if other is None or other == key:
+        others = [k for k in owners.get(fp, []) if k != key]
+        if not others:
             continue
         le = base.get(key)
         if le is None and by_key[key].lead_id is None:
-            source = by_key.get(other)
-            if source is None or fingerprint(source.values) != fp:
-                moved[key] = other
+            lost = [k for k in others if (src := by_key.get(k)) is None or fingerprint(src.values) != fp]
+            if lost:  # a synced row with these values no longer shows them (or is gone)
+                moved[key] = lost[0]
         elif le is not None and fingerprint(le.values) != fp:
-            scrambled[key] = other
+            scrambled[key] = others[0]
     return moved, scrambled
 
 

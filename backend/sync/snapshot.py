@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -54,6 +55,7 @@ class SheetSide:
     rows: list[SheetRow]
     new_keys: dict[int, str] = field(default_factory=dict)  # grid row index -> key to write now
     cleared: set[int] = field(default_factory=set)  # grid row indexes whose lead id and link to empty
+    held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
     blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
@@ -112,9 +114,18 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
     for key in sorted(dups):
         group = by_key[key]
         le = entries.get(key)
-        keeper = max(group, key=lambda ln: _agreement(ln, le, ctx)) if le is not None else group[0]
-        for line in group:
+        scores = [_agreement(ln, le, ctx) if le is not None else (0, 0) for ln in group]
+        best = max(scores) if le is not None else scores[0]
+        keeper = group[scores.index(best)]
+        for line, score in zip(group, scores, strict=True):
             if line is keeper:
+                continue
+            if le is not None and score == best:  # exact copies: nothing tells which row is the original
+                side.held[line.index] = (
+                    f"⚠ this row and row {keeper.index + 1} are copies with one amo_sync_id: delete one, or "
+                    "clear this row's amo_sync_id and amo_lead_id to make it a new row. Nothing was synced "
+                    "for this row."
+                )
                 continue
             line.key = ""
             if le is not None and line.lead_id == le.lead_id:  # a copy of the synced row: a new row
@@ -158,6 +169,7 @@ def sheet_rows(
             continue
         lines.append(_Line(i + 1, key, lead_id, raw))  # grid index: the header is row 0
     _assign_keys(lines, ledger, ctx, side)
+    lines = [ln for ln in lines if ln.index not in side.held]
     for line in lines:
         if not line.key:
             line.key = new_key()
@@ -196,30 +208,46 @@ def row_print(table: Table, index: int) -> tuple[str, ...]:
     return tuple(str(table.cell(c, index - 1)) for c in sorted(table.cells))
 
 
-def place_keys(before: Table, now: Table, side: SheetSide) -> tuple[dict[int, str], set[int]]:
-    """Where the keys planned on `before` go in `now`, re-read right before writing them: each row is
-    found again by everything it holds (a sort in between moves it), and a row not found — or no longer
-    unique — is left for the next run rather than written over another row's key."""
-    wanted: dict[tuple[str, ...], list[int]] = {}
-    for index in sorted(set(side.new_keys) | side.cleared):
-        wanted.setdefault(row_print(before, index), []).append(index)
+def place_rows(before: Table, now: Table, indexes: Iterable[int]) -> dict[int, int]:
+    """Where rows of `before` (grid indexes) are in `now`, re-read right before writing to them. A row
+    still where it was, holding the same, stays there (identical rows are interchangeable); a row that
+    moved is found again by everything it holds when that is unique; a row not found — changed,
+    removed, copied meanwhile — is left out (the next run deals with it) rather than guessed."""
+    placed: dict[int, int] = {}
+    moved: dict[tuple[str, ...], list[int]] = {}
+    for index in sorted(set(indexes)):
+        fp = row_print(before, index)
+        if index <= now.row_count and row_print(now, index) == fp:
+            placed[index] = index
+        else:
+            moved.setdefault(fp, []).append(index)
+    if not moved:
+        return placed
+    taken = set(placed.values())
+    counts = Counter(row_print(before, i + 1) for i in range(before.row_count))
     found: dict[tuple[str, ...], list[int]] = {}
     for i in range(now.row_count):
         fp = row_print(now, i + 1)
-        if fp in wanted:
+        if fp in moved and i + 1 not in taken:
             found.setdefault(fp, []).append(i + 1)
-    keys: dict[int, str] = {}
-    cleared: set[int] = set()
-    for fp, olds in wanted.items():
+    for fp, olds in moved.items():
         news = found.get(fp, [])
-        if len(news) != len(olds):
-            continue  # the row was changed, removed or copied meanwhile: the next run keys it
-        for old, new in zip(olds, news, strict=True):
-            if old in side.new_keys:
-                keys[new] = side.new_keys[old]
-            if old in side.cleared:
-                cleared.add(new)
-    return keys, cleared
+        if len(news) == len(olds) == counts[fp]:
+            placed.update(zip(olds, news, strict=True))
+    return placed
+
+
+def place_keys(before: Table, now: Table, side: SheetSide) -> tuple[dict[int, str], set[int], dict[int, str]]:
+    """The keys, cleared lead ids and held rows' statuses planned on `before`, at their rows in `now`."""
+    placed = place_rows(before, now, [*side.new_keys, *side.cleared, *side.held])
+    keys = {placed[i]: k for i, k in side.new_keys.items() if i in placed}
+    cleared = {placed[i] for i in side.cleared if i in placed}
+    held = {
+        placed[i]: m
+        for i, m in side.held.items()
+        if i in placed and str(now.cell("sync", placed[i] - 1)) != m
+    }
+    return keys, cleared, held
 
 
 @dataclass

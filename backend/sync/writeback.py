@@ -82,7 +82,17 @@ class Writeback:
         if not cells:
             return 0
         sheet = read_table(self.sheets, self.spreadsheet_id, self.sheet_id, ["key", *cells])
-        where = {str(k).strip(): i + 1 for i, k in enumerate(sheet.cells.get("key", [])) if str(k).strip()}
+        found: dict[str, list[int]] = {}
+        for i, k in enumerate(sheet.cells.get("key", [])):
+            if str(k).strip():
+                found.setdefault(str(k).strip(), []).append(i + 1)
+        planned = {rp.key: rp.row for rp in plan.rows}
+        # a key on two rows (exact copies, one held): the row the plan was made for, if it is still there
+        where = {
+            k: rows[0] if len(rows) == 1 else planned.get(k)
+            for k, rows in found.items()
+            if len(rows) == 1 or planned.get(k) in rows
+        }
         unwritable = {k for column, by_key in cells.items() if column not in sheet.positions for k in by_key}
         written = {k for by_key in cells.values() for k in by_key if k in where} - unwritable
         data = []

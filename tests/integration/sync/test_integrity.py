@@ -331,9 +331,7 @@ def test_a_worker_killed_while_amocrm_creates_is_recovered_by_the_rows_tag(
 def test_an_edit_run_pasting_many_new_rows_waits_for_confirmation_like_any_other_run(small):
     before = crm(small)
     keys = [f"rPastedRow{i:03}" for i in range(5)]
-    small.edit(
-        "Leads!A5:F9", [[f"New {i}", "", f"new{i}@x.ru", str(10 * i), "", keys[i]] for i in range(5)]
-    )
+    small.edit("Leads!A5:F9", [[f"New {i}", "", f"new{i}@x.ru", str(10 * i), "", keys[i]] for i in range(5)])
     small.send_edits(keys)
     small.work()
     assert crm(small) == before  # five creates on a sheet of three synced rows: held for a person
@@ -342,3 +340,43 @@ def test_an_edit_run_pasting_many_new_rows_waits_for_confirmation_like_any_other
     job = sync_job(small, confirm=True)  # the person reviews and confirms
     assert job["status"] == "finished" and job["result"]["leads_created"] == 5, job
     assert state(small)["last_error"] == ""
+
+
+def test_an_exact_copy_of_a_synced_row_pasted_above_it_is_held_and_the_original_keeps_its_lead(small):
+    """Checker finding (09:58): nothing tells an exact copy from its original, so neither may take a
+    second lead; one of them is held and says what to do, and the lead stays with one row."""
+    before = crm(small)
+    olga_key = key_of(small, "Olga Smirnova")
+    original = small.grid()[2]
+    small.sheets.admin.insert_rows(small.spreadsheet_id, 3, 1, user=PERSON)
+    small.edit("Leads!A3:I3", [original])
+    small.send_edits([olga_key])
+    small.work()
+    assert crm(small) == before and len(small.leads()) == 3
+    grid = small.grid()
+    h = grid[0]
+    rows = [
+        dict(zip(h, r, strict=False))
+        for r in grid[1:]
+        if len(r) > 5 and r[h.index("amo_sync_id")] == olga_key
+    ]
+    assert len(rows) == 2
+    held = [r["amo_sync_status"] for r in rows if r["amo_sync_status"].startswith("⚠ this row and row")]
+    assert len(held) == 1 and "are copies with one amo_sync_id" in held[0]
+    job = sync_job(small)
+    assert job["status"] == "finished" and job["result"]["create"] == 0, job
+    assert crm(small) == before
+
+
+def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing_in_amocrm(small):
+    """Checker finding (10:17): a cut whose pasted copy a person confirmed as new left the source row
+    empty, and the next run emptied its lead and the contact shared with other rows."""
+    before = crm(small)
+    olga = key_of(small, "Olga Smirnova")
+    small.edit("Leads!A3:E3", [["", "", "", "", ""]])
+    small.send_edits([olga])
+    small.work()
+    job = sync_job(small, confirm=True)
+    assert job["status"] == "finished", job
+    assert crm(small) == before
+    assert small.row_of(olga)["amo_sync_status"].startswith("⚠ this row's cells are empty")

@@ -119,3 +119,14 @@ def test_rows_that_hold_another_synced_rows_values_are_held_and_trip_the_guard()
     assert guard(out, "rows_scrambled").tripped
     assert all(rp.outcome.value == "error" and not rp.has_actions for rp in out.rows)
     assert not out.contact_updates and out.rows[0].message.startswith("⚠ this row shows the values of")
+
+
+def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing():
+    w, cid = alice_world()
+    w.rows[0].values = dict.fromkeys(w.rows[0].values)
+    p = w.plan()
+    (rp,) = p.rows
+    assert not p.actions and not p.contact_updates and rp.mark
+    assert rp.message.startswith("⚠ this row's cells are empty")
+    w.apply(p)
+    assert w.contacts[cid]["values"][CONTACT_NAME] == "Alice"

@@ -86,6 +86,17 @@ def test_of_two_rows_with_one_key_the_one_that_agrees_with_the_ledger_keeps_it(l
     assert side.new_keys == {1: by_row[1].key} and side.cleared == {1}
 
 
+def test_exact_copies_with_one_key_are_held_not_guessed(ledger):
+    """Checker finding (copy a synced row with its key cells, paste it above, edit run): nothing tells
+    the copy from the original, so the original must not get a second lead: one row is held and says why."""
+    ledger.put_many({"rk1": LedgerEntry(501, 9, {"contact.name": "Olga", "contact.email": "o@x.ru"})})
+    t = table([line("Olga", "o@x.ru", "", "rk1", "501"), line("Olga", "o@x.ru", "", "rk1", "501")])
+    side = sheet_rows(t, MAPPING, CTX, ledger=ledger)
+    assert [(r.row, r.key, r.lead_id) for r in side.rows] == [(1, "rk1", 501)]
+    assert not side.new_keys and not side.cleared
+    assert side.held[2].startswith("⚠ this row and row 2 are copies with one amo_sync_id")
+
+
 def test_two_rows_with_one_key_unknown_to_the_ledger_keep_the_first_and_re_key_the_other(ledger):
     t = table([line("A", "a@x.ru", "1", "rk2"), line("B", "b@x.ru", "2", "rk2")])
     side = sheet_rows(t, MAPPING, CTX, ledger=ledger)
@@ -125,11 +136,11 @@ def test_keys_are_placed_where_their_rows_are_after_a_sort_and_never_on_another_
     assert set(side.new_keys) == {1, 3}
     # a person sorts by name descending between the read and the write
     now = table([line("C", "c@x.ru", "3"), line("B", "b@x.ru", "2", "rkB"), line("A", "a@x.ru", "1")])
-    keys, _ = place_keys(before, now, side)
+    keys, _, _ = place_keys(before, now, side)
     assert keys == {3: side.new_keys[1], 1: side.new_keys[3]}
     # a row changed meanwhile is left for the next run, not guessed
     edited = table([line("C", "c@x.ru", "33"), line("B", "b@x.ru", "2", "rkB"), line("A", "a@x.ru", "1")])
-    keys, _ = place_keys(before, edited, side)
+    keys, _, _ = place_keys(before, edited, side)
     assert keys == {3: side.new_keys[1]}
     again = sheet_rows(edited, MAPPING, CTX, mint=False)
     assert again.unkeyed == 2 and [r.key for r in again.rows] == ["rkB"]
