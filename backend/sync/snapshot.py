@@ -92,10 +92,29 @@ def _agreement(line: _Line, le: LedgerEntry, ctx: fx.Context) -> tuple[int, int]
     return (int(line.lead_id == le.lead_id), same)
 
 
+def _same(a: _Line, b: _Line) -> bool:
+    return a.lead_id == b.lead_id and all(
+        str(v).strip() == str(b.raw.get(t, "")).strip() for t, v in a.raw.items()
+    )
+
+
+def _hold(side: SheetSide, group: list[_Line]) -> None:
+    """Exact copies of one synced row: nothing tells the original, so none of them syncs until a person
+    says which is the copy; each says so."""
+    for line in group:
+        others = ", ".join(str(o.index + 1) for o in group if o is not line)
+        side.held[line.index] = (
+            f"⚠ rows {line.index + 1} and {others} are copies of one synced row (same lead, same values): "
+            "delete the copy, or clear its amo_sync_id and amo_lead_id to make it a new row. Nothing is "
+            "synced for them until then."
+        )
+
+
 def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context, side: SheetSide) -> None:
     """Give every line its key for this run (in place): of two rows with one key, the one that agrees
-    with the ledger keeps it and the other becomes a new row; a row that lost its key (or was given a
-    new one) while its lead id names a ledger row no longer in the sheet gets that row's key back."""
+    with the ledger keeps it and the other becomes a new row — exact copies are held, all of them; a
+    row that lost its key (or was given a new one) while its lead id names a ledger row no longer in
+    the sheet gets that row's key back."""
     by_key: dict[str, list[_Line]] = {}
     for line in lines:
         if line.key:
@@ -117,15 +136,11 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
         scores = [_agreement(ln, le, ctx) if le is not None else (0, 0) for ln in group]
         best = max(scores) if le is not None else scores[0]
         keeper = group[scores.index(best)]
-        for line, score in zip(group, scores, strict=True):
-            if line is keeper:
-                continue
-            if le is not None and score == best:  # exact copies: nothing tells which row is the original
-                side.held[line.index] = (
-                    f"⚠ this row and row {keeper.index + 1} are copies with one amo_sync_id: delete one, or "
-                    "clear this row's amo_sync_id and amo_lead_id to make it a new row. Nothing was synced "
-                    "for this row."
-                )
+        twins = [ln for ln in group if ln is keeper or (le is not None and _same(ln, keeper))]
+        if len(twins) > 1:
+            _hold(side, twins)
+        for line in group:
+            if line in twins:
                 continue
             line.key = ""
             if le is not None and line.lead_id == le.lead_id:  # a copy of the synced row: a new row
@@ -133,13 +148,17 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
                 side.cleared.add(line.index)
     for line in lines:
         owner = owners.get(line.lead_id) if line.lead_id is not None else None
-        if owner is None or owner == line.key or (line.key and line.key in known):
+        if owner is None or owner == line.key or (line.key and line.key in known) or line.index in side.held:
             continue
         if owner not in present:  # the row of that lead lost its key: give it back
             line.key = owner
             present.add(owner)
             side.new_keys[line.index] = owner
-        else:  # a copy of a synced row without its key (or with a key of its own): a new row
+            continue
+        twins = [ln for ln in by_key[owner] if _same(line, ln)]
+        if twins:  # an exact copy whose key cell was cleared: hold it and the row it copies
+            _hold(side, [*twins, line])
+        else:  # an edited copy of a synced row without its key (or with a key of its own): a new row
             line.lead_id = None
             side.cleared.add(line.index)
 

@@ -342,9 +342,9 @@ def test_an_edit_run_pasting_many_new_rows_waits_for_confirmation_like_any_other
     assert state(small)["last_error"] == ""
 
 
-def test_an_exact_copy_of_a_synced_row_pasted_above_it_is_held_and_the_original_keeps_its_lead(small):
-    """Checker finding (09:58): nothing tells an exact copy from its original, so neither may take a
-    second lead; one of them is held and says what to do, and the lead stays with one row."""
+def test_an_exact_copy_of_a_synced_row_pasted_above_it_holds_both_until_a_person_says_which(small):
+    """Checker findings (09:58, 10:28): nothing tells an exact copy from its original, so neither may
+    take a second lead; both are held and say what to do."""
     before = crm(small)
     olga_key = key_of(small, "Olga Smirnova")
     original = small.grid()[2]
@@ -361,11 +361,15 @@ def test_an_exact_copy_of_a_synced_row_pasted_above_it_is_held_and_the_original_
         if len(r) > 5 and r[h.index("amo_sync_id")] == olga_key
     ]
     assert len(rows) == 2
-    held = [r["amo_sync_status"] for r in rows if r["amo_sync_status"].startswith("⚠ this row and row")]
-    assert len(held) == 1 and "are copies with one amo_sync_id" in held[0]
+    held = [r["amo_sync_status"] for r in rows if r["amo_sync_status"].startswith("⚠ rows ")]
+    assert len(held) == 2 and all("are copies of one synced row" in h for h in held)
     job = sync_job(small)
     assert job["status"] == "finished" and job["result"]["create"] == 0, job
     assert crm(small) == before
+    small.sheets.admin.delete_rows(small.spreadsheet_id, 3, 1, user=PERSON)  # the person deletes one
+    job = sync_job(small)
+    assert job["status"] == "finished" and job["result"]["create"] == 0, job
+    assert small.row_of(olga_key)["amo_sync_status"].startswith("✓") and crm(small) == before
 
 
 def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing_in_amocrm(small):
