@@ -43,6 +43,11 @@ function collectEdit_(range, conn) {
       isKey: Keys.isKey,
     });
     if (plan.keyColumn) sheet.getRange(span.first, cols.key, plan.keyColumn.length, 1).setValues(plan.keyColumn);
+    if (plan.rows.length) {
+      var first = conn.headerRow + 1;
+      var keys = sheet.getRange(first, cols.key, Math.max(sheet.getLastRow() - first + 1, 1), 1).getValues();
+      Rows.withoutValuesWhereKeyRepeats(plan.rows, keys);
+    }
   } finally {
     if (lock && locked) lock.releaseLock();
   }

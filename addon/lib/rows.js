@@ -77,6 +77,23 @@ var Rows = (function () {
     return { keyColumn: added ? keyColumn : null, rows: rows, skipped: skipped, unkeyed: unkeyed };
   }
 
+  /**
+   * A row whose key stands in more than one row (a synced row copied with its key cells) is sent
+   * without values: only the backend's read of the whole sheet can tell the original from the copy.
+   * `keyColumn`: the key column's values ([[key], …]). Changes `rows` in place.
+   */
+  function withoutValuesWhereKeyRepeats(rows, keyColumn) {
+    var seen = {};
+    (keyColumn || []).forEach(function (line) {
+      var k = isEmpty(line[0]) ? '' : String(line[0]).trim();
+      if (k) seen[k] = (seen[k] || 0) + 1;
+    });
+    rows.forEach(function (r) {
+      if (seen[r.key] > 1) delete r.values;
+    });
+    return rows;
+  }
+
   /** The 1-based sheet row of each key in `keys`, from the key column's values (read from `firstRow`). */
   function locate(keyColumn, firstRow, keys) {
     var wanted = {};
@@ -111,5 +128,12 @@ var Rows = (function () {
     return out.sort(function (a, b) { return a.column - b.column; });
   }
 
-  return { span: span, planEdit: planEdit, cell: cell, locate: locate, answerWrites: answerWrites };
+  return {
+    span: span,
+    planEdit: planEdit,
+    cell: cell,
+    locate: locate,
+    answerWrites: answerWrites,
+    withoutValuesWhereKeyRepeats: withoutValuesWhereKeyRepeats,
+  };
 })();

@@ -79,7 +79,9 @@ class Table:
         return Table(self.title, self.positions, self.headers, {}, self.row_count)
 
     def cell(self, column_id: str, i: int) -> Any:
-        col = self.cells.get(column_id, [])
+        """Row i's cell ("" below a column's last value). A column the sheet does not have is an error,
+        never empty cells: runs check the columns first (sync/columns.py)."""
+        col = self.cells[column_id]
         return col[i] if i < len(col) else ""
 
     def a1(self, column_id: str, row_index: int, end_row_index: int | None = None) -> str:
@@ -121,13 +123,6 @@ def read_table(client: SheetsClient, spreadsheet_id: str, sheet_id: int, column_
             table.cells[cid] = list(values[1:])
     table.row_count = max((len(c) for c in table.cells.values()), default=0)
     return table
-
-
-def read_keys(client: SheetsClient, spreadsheet_id: str, sheet_id: int) -> dict[str, int]:
-    """Row key -> current 0-based grid row index, read right before writing (the sheet may have been
-    sorted since the plan was made)."""
-    table = read_table(client, spreadsheet_id, sheet_id, ["key"])
-    return {str(k).strip(): i + 1 for i, k in enumerate(table.cells.get("key", [])) if str(k).strip()}
 
 
 @dataclass

@@ -3,6 +3,9 @@
 Per connection:
 - `ledger:{conn}`        hash  row key -> JSON {lead_id, contact_id, values, synced_at}
 - `ledger-lead:{conn}`   hash  lead id -> row key   (which row shows a lead: webhook drains use it)
+- `ledger-print:{conn}`  hash  fingerprint of the agreed values -> JSON list of the row keys agreeing on
+                         them (finds values that moved to another row without their key cells: a cut,
+                         a sort of a range; identical rows share one fingerprint)
 - `history:{conn}:{key}` list  newest first, capped: {at, source, direction, field, old, new, ...}
 
 The ledger is the base of the three-way comparison and is only written for what succeeded (the
@@ -17,7 +20,7 @@ from typing import Any
 
 import redis
 
-from backend.sync.model import LedgerEntry
+from backend.sync.model import LedgerEntry, fingerprint
 
 HISTORY_LIMIT = 30
 HISTORY_TTL_S = 120 * 86400  # a row untouched for four months forgets its history
@@ -47,6 +50,7 @@ class Ledger:
         self.conn = connection_id
         self.key = f"ledger:{connection_id}"
         self.lead_key = f"ledger-lead:{connection_id}"
+        self.print_key = f"ledger-print:{connection_id}"
 
     def all(self) -> dict[str, LedgerEntry]:
         return {k.decode(): _decode(v) for k, v in self.client.hgetall(self.key).items()}
@@ -64,23 +68,53 @@ class Ledger:
         found = self.client.hmget(self.lead_key, [str(i) for i in ids])
         return {i: k.decode() for i, k in zip(ids, found, strict=True) if k}
 
+    def keys_for_prints(self, prints: Iterable[str]) -> dict[str, list[str]]:
+        """Fingerprint (`model.fingerprint`) -> the row keys whose agreed values it is."""
+        prints = sorted(set(prints))
+        if not prints:
+            return {}
+        found = self.client.hmget(self.print_key, prints)
+        return {p: json.loads(k) for p, k in zip(prints, found, strict=True) if k}
+
     def put_many(self, entries: Mapping[str, LedgerEntry]) -> None:
         if not entries:
             return
         old = self.get_many(entries.keys())
+        moves = {
+            k: (fingerprint(old[k].values) if k in old else None, fingerprint(le.values))
+            for k, le in entries.items()
+        }
+        prints = self.keys_for_prints({fp for pair in moves.values() for fp in pair if fp})
+        changed: set[str] = set()
+        for key, (was, now) in moves.items():
+            if was == now:
+                continue
+            if was and key in prints.get(was, []):
+                prints[was].remove(key)
+                changed.add(was)
+            if now:
+                prints.setdefault(now, [])
+                if key not in prints[now]:
+                    prints[now].append(key)
+                    changed.add(now)
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(self.key, mapping={k: _encode(le) for k, le in entries.items()})
         for key, le in entries.items():
             if key in old and old[key].lead_id != le.lead_id:
                 pipe.hdel(self.lead_key, str(old[key].lead_id))
             pipe.hset(self.lead_key, str(le.lead_id), key)
+        for fp in sorted(changed):
+            if prints[fp]:
+                pipe.hset(self.print_key, fp, json.dumps(sorted(prints[fp])))
+            else:
+                pipe.hdel(self.print_key, fp)
         pipe.execute()
 
     def count(self) -> int:
         return int(self.client.hlen(self.key))
 
     def clear(self) -> None:
-        self.client.delete(self.key, self.lead_key)
+        self.client.delete(self.key, self.lead_key, self.print_key)
 
 
 class History:

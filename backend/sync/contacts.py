@@ -21,11 +21,13 @@ from backend.sync.model import (
     CONTACT_PHONE,
     AmoContact,
     AmoLead,
+    Conflict,
     ContactUpdate,
     Direction,
     FieldRule,
     NewContact,
     Outcome,
+    Side,
     Value,
 )
 from backend.sync.resolve import resolve
@@ -112,7 +114,7 @@ def group_contacts(
         al = leads[d.lead_id]
         if al.contact_id is not None:
             cvals = {t: v for t, v in al.values.items() if t.startswith("contact.")}
-            g = directory.add(_existing(al.contact_id, cvals, al.updated_at))
+            g = directory.add(_existing(al.contact_id, cvals, al.contact_updated_at))
             g.keys.append(d.sr.key)
             d.contact = g.gid
         elif any(d.s(r.target) is not None for r in contact_rules if r.direction is not Direction.TO_SHEET):
@@ -134,9 +136,27 @@ def group_contacts(
     return directory.groups
 
 
+SHARED = "shared contact"  # a Conflict.reason prefix: shown on the row, never applied
+
+
+def _joins(d: Draft, gid: int | str, target: str) -> bool:
+    """The row does not own this field of this existing contact: it found the contact (by e-mail or
+    phone, or by adopting its lead) and has no agreed value of the field. A row whose own lead a
+    manager moved to another contact keeps its base: that change is amoCRM's, and the row follows it."""
+    if isinstance(gid, str):
+        return False
+    if d.outcome is Outcome.CREATE or d.link_contact:
+        return True
+    return not (d.le is not None and d.has_base and target in d.le.values)
+
+
 def contact_fields(
     drafts: dict[str, Draft], contact_rules: list[FieldRule], groups: dict
 ) -> tuple[list[NewContact], list[ContactUpdate]]:
+    """Every contact field across the rows that show the contact. A row that joins an existing contact
+    may only fill its empty fields; where its value contradicts the contact's, the contact — shared with
+    its other leads — is left as it is, the row's cell too, and the row shows the conflict (it has no
+    base for that field, so it keeps showing it until a person settles it)."""
     new_contacts: list[NewContact] = []
     updates: list[ContactUpdate] = []
     for g in sorted(groups.values(), key=lambda g: str(g.gid)):
@@ -148,11 +168,25 @@ def contact_fields(
         for rule in contact_rules:
             a = g.values.get(rule.target)
             valid = [d for d in members if rule.target not in d.sr.errors]
+            held = [
+                d
+                for d in valid
+                if rule.direction is not Direction.TO_SHEET
+                and _joins(d, g.gid, rule.target)
+                and a is not None
+                and d.s(rule.target) != a
+                and (d.s(rule.target) is not None or rule.direction is Direction.TO_AMO)
+            ]
+            valid = [d for d in valid if d not in held]
             res = resolve(rule, a, [d.member(rule.target) for d in valid], g.updated_at)
             if res.final != a:
                 push[rule.target] = res.final
                 pushers.update(d.sr.key for d in valid if d.s(rule.target) == res.final)
             for d in members:
+                if d in held:
+                    why = f"{SHARED}: amoCRM's contact {g.gid} holds another value and is not changed"
+                    d.conflicts.append(Conflict(rule.target, d.s(rule.target), a, None, Side.AMO, why))
+                    continue
                 if d not in valid:
                     keep_base(d, rule.target)
                     continue

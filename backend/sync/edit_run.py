@@ -5,9 +5,13 @@ document lock, by key — sync/edit_answers.py). Only when nobody waits for an a
 run write it through the Sheets API, as every run did before.
 
 The rest is the ordinary run (sync/run.py): under the connection's lock, crashed creates adopted first,
-the same planner, guards, executor, ledger and history. The ledger's sheet-side base is not moved for
-cells the add-on writes (the run cannot see them land); the next run that reads the row finds sheet and
-amoCRM agreeing and settles it then.
+the same planner, guards, executor, ledger and history. What only a read of the whole sheet can judge is
+not judged here but handed to that run (`defer`): a row sent without a value for every mapped column (a
+column deleted: its cells must not read as cleared), a row that needs its key or lead-id cells changed
+(a copy of a synced row), rows holding another row's agreed values (moved or sorted without the sync's
+columns), and a plan the guards hold for a person's confirmation. The ledger's sheet-side base is not
+moved for cells the add-on writes (the run cannot see them land); the next run that reads the row finds
+sheet and amoCRM agreeing and settles it then.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from backend.sync.run import (
     Report,
     _adopt_pending,
     _defaults,
+    _moved_values,
     parts,
 )
 from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
@@ -48,6 +53,7 @@ def _table(p: Parts, rows: Mapping[str, dict]) -> tuple[Table, list[int]]:
     """The sent rows as a table of their own (row i of it = the i-th sent row) and their sheet rows."""
     keys = list(rows)
     cells: dict[str, list] = {"key": keys, "lead_id": [rows[k].get("lead_id") or "" for k in keys]}
+    cells["sync"] = [""] * len(keys)  # the status cell is not sent: the answer writes it
     for c in p.mapping.columns:
         cells[c.column] = [rows[k]["values"].get(c.column, "") for k in keys]
     return Table("", {}, {}, cells, len(keys)), [int(rows[k]["row"]) for k in keys]
@@ -58,11 +64,13 @@ def run_edits(
     connection_id: str,
     *,
     take: Callable[[], Mapping[str, dict]],
+    defer: Callable[[Mapping[str, float]], None] = lambda rows: None,
     progress: Progress | None = None,
 ) -> Report:
     """`take()` -> the rows to plan: key -> {row (1-based, as the add-on saw it), values: {column id:
     cell}, lead_id, edited_at}. Called once the connection's lock is held, so a burst of edits that
-    arrived while the previous run worked is planned, read from amoCRM and written in one go."""
+    arrived while the previous run worked is planned, read from amoCRM and written in one go.
+    `defer(key -> edit time)` receives the rows this run leaves to a run that reads the sheet."""
     started = time.monotonic()
     timer = PhaseTimer(progress or (lambda phase, done, total: None))
     with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
@@ -71,7 +79,7 @@ def run_edits(
         if not rows:
             return Report("edits", result={"rows": 0})
         p = parts(svc, connection_id)
-        report = _run(svc, p, rows, timer)
+        report = _run(svc, p, rows, timer, defer)
     report.phases_ms = timer.finish()
     report.amo_calls = p.amo.stats.calls
     report.sheets_calls = p.sheets.total_calls
@@ -80,18 +88,39 @@ def run_edits(
     return report
 
 
-def _run(svc: Services, p: Parts, rows: Mapping[str, dict], progress: Progress) -> Report:
+def _run(
+    svc: Services,
+    p: Parts,
+    rows: Mapping[str, dict],
+    progress: Progress,
+    defer: Callable[[Mapping[str, float]], None],
+) -> Report:
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     report = Report("edits")
+    mapped = [c.column for c in p.mapping.columns]
+    partial = {k for k, r in rows.items() if any(c not in r["values"] for c in mapped)}
+    if partial:  # the add-on did not find a mapped column: only a read of the sheet can say why
+        log.info("edit run: %d rows sent without every mapped column, left to a sheet read", len(partial))
+        defer({k: float(rows[k]["edited_at"]) for k in partial})
+        rows = {k: r for k, r in rows.items() if k not in partial}
+        if not rows:
+            report.result = {"deferred": len(partial)}
+            return report
     _adopt_pending(p, ledger, intents)
     table, sheet_row = _table(p, rows)
     edited = {k: float(r["edited_at"]) for k, r in rows.items()}
-    side = sheet_rows(table, p.mapping, p.ctx, edited)
+    side = sheet_rows(table, p.mapping, p.ctx, edited, ledger=ledger)
     # grid index as the add-on saw it (header = 0); the add-on re-finds the row by key when it writes
     by_key = dict(zip(rows, sheet_row, strict=True))
     planned = [replace(r, row=by_key[r.key] - 1) for r in side.rows if r.key in by_key]
     base = ledger.get_many(r.key for r in planned)
+    moved, scrambled = _moved_values(ledger, planned, planned, base)
+    if (
+        side.new_keys or side.cleared or side.held or moved or scrambled
+    ):  # key cells to change, rows to compare
+        why = "key cells to change" if side.new_keys or side.cleared or side.held else "values of other rows"
+        return _deferred(report, rows, defer, len(partial), why)
     progress("reading amoCRM", 0, 1)
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
     amo = _amo_side(p, planned, base, directory)
@@ -109,6 +138,8 @@ def _run(svc: Services, p: Parts, rows: Mapping[str, dict], progress: Progress) 
             synced_rows=ledger.count(),
         )
     )
+    if the_plan.needs_confirmation:  # the run that reads the sheet holds it and tells the sidebar
+        return _deferred(report, rows, defer, len(partial), "held by a guard")
     report.preview = dict(the_plan.counts.__dict__)
     report.guards = [g.__dict__ for g in the_plan.guards]
     out = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base).run(
@@ -140,6 +171,19 @@ def _run(svc: Services, p: Parts, rows: Mapping[str, dict], progress: Progress) 
     written = _write_unclaimed(svc, p, the_plan, out, now, nobody) if nobody else 0
     report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
     progress("done", 1, 1)
+    return report
+
+
+def _deferred(
+    report: Report,
+    rows: Mapping[str, dict],
+    defer: Callable[[Mapping[str, float]], None],
+    partial: int,
+    why: str,
+) -> Report:
+    log.info("edit run: %d rows left to a run that reads the sheet (%s)", len(rows), why)
+    defer({k: float(r["edited_at"]) for k, r in rows.items()})
+    report.result = {"deferred": len(rows) + partial}
     return report
 
 

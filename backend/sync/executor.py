@@ -3,8 +3,9 @@
 Order: new contacts -> contact updates -> new leads -> lead updates -> links -> ledger -> sheet.
 - Writes go 250 per call (`request_id` = row key); a batch amoCRM refuses for some items is resent
   without them, and those rows get amoCRM's reason in their status cell.
-- Creates are recorded as intents first and the ledger is written right after each create batch, so a
-  crash or an ambiguous timeout never creates the same lead twice (see `sync/intents.py`).
+- Creates are recorded as intents first, carry their row's tag, and the ledger is written right after
+  each create batch, so a crash or an ambiguous timeout never creates the same lead or contact twice
+  (see `sync/intents.py`).
 - The ledger moves only for rows whose amoCRM writes all succeeded; other rows stay as they were and the
   next run plans them again. Fields the run still has to write into the SHEET keep their previous base
   here (`before_sheet`); `run.py` moves them once the sheet write succeeded — a crash in between must
@@ -25,7 +26,7 @@ from backend.amocrm.errors import AmoValidationError
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import Ledger
 from backend.sync import fields as fx
-from backend.sync.intents import Intents, contact_sig, lead_sig
+from backend.sync.intents import Intents, row_tag
 from backend.sync.mapping import ColumnMapping
 from backend.sync.model import LEAD_STATUS, LedgerEntry, Plan, RowPlan
 from backend.sync.snapshot import AmoSide
@@ -140,17 +141,27 @@ class Executor:
         self.progress("creating contacts", 0, total)
         created = 0
         for i, contacts in enumerate(_chunks(list(plan.new_contacts))):  # payloads per batch, as leads
-            batch = [{**fx.contact_payload(nc.values, self.ctx), "request_id": nc.ref} for nc in contacts]
+            adopted = self.intents.adopted_contacts(nc.ref for nc in contacts)  # a crashed run made them
+            batch = [
+                {**fx.contact_payload(nc.values, self.ctx), "request_id": nc.ref}
+                for nc in contacts
+                if nc.ref not in adopted
+            ]
             for p in batch:
                 p.setdefault("name", "")
-            t0 = self.clock()  # a crash after creating them finds them again by signature
-            sigs = {p["request_id"]: contact_sig(p, self.ctx.region, canonical=True) for p in batch}
-            self.intents.put("contact", sigs, t0)
+                p.setdefault("_embedded", {})["tags"] = [row_tag(p["request_id"])]
+            t0 = self.clock()  # a crash after creating them finds them again by their tag
+            self.intents.put("contact", [p["request_id"] for p in batch], t0)
+            done = [{"id": cid, "request_id": ref} for ref, cid in adopted.items()]
             try:
-                done = self._send("POST", "contacts", batch, out)
+                done += self._send("POST", "contacts", batch, out) if batch else []
             except AmbiguousWrite:
-                found = self.intents.recover(self.amo, "contact", self.ctx.region)
-                done = [{"id": c["id"], "request_id": ref} for ref, c in found.items()]
+                found = self.intents.recover(self.amo, "contact")
+                done += [
+                    {"id": c["id"], "request_id": ref}
+                    for ref, c in found.items()
+                    if ref in {p["request_id"] for p in batch}
+                ]
                 missing = [p for p in batch if p["request_id"] not in found]
                 done += self._send("POST", "contacts", missing, out) if missing else []
             for c in done:
@@ -165,7 +176,7 @@ class Executor:
                     ),
                     canonical=True,
                 )
-            self.intents.done([p["request_id"] for p in batch])
+            self.intents.done([p["request_id"] for p in batch] + list(adopted))
             created += len(done)
             self.progress("creating contacts", min((i + 1) * MAX_PAGE, total), total)
         out.bump("contacts_created", created)
@@ -213,8 +224,9 @@ class Executor:
             if self.mapping.default_status_id:
                 p["status_id"] = self.mapping.default_status_id
         p.setdefault("name", "")
+        p["_embedded"] = {"tags": [row_tag(rp.key)]}  # what finds it again after an ambiguous create
         if contact_id:
-            p["_embedded"] = {"contacts": [{"id": contact_id, "is_main": True}]}
+            p["_embedded"]["contacts"] = [{"id": contact_id, "is_main": True}]
         p["request_id"] = rp.key
         return p
 
@@ -228,7 +240,7 @@ class Executor:
         for rows in _chunks(creates):  # payloads per batch: 100,000 of them at once cost 150 MB
             batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
             t0 = self.clock()
-            self.intents.put("lead", {p["request_id"]: lead_sig(p) for p in batch}, t0)
+            self.intents.put("lead", [p["request_id"] for p in batch], t0)
             try:
                 created = self._send("POST", "leads", batch, out)
             except AmbiguousWrite:

@@ -2,54 +2,46 @@
 may not have happened (a timeout, a 5xx, a worker killed between amoCRM's answer and the ledger write)
 is found and adopted instead of being created twice.
 
-`intents:{conn}` hash: row key -> {kind: "lead"|"contact", sig, t0}. Recovery lists the leads (or contacts)
-amoCRM updated since the oldest intent and matches them by signature — what we sent: name, price,
-pipeline, status and contact for a lead; name, phone and e-mail for a contact.
+Every lead and contact the sync creates carries a tag naming the row it was created for,
+`amo_sync_id:<row key>` — something amoCRM keeps on the record and returns with it (`_embedded.tags`)
+that only that row could have written. amoCRM keeps no trace of `request_id` (it is only echoed in the
+answer), and content (name, price, stage…) is no identity: an automation that moves a new lead's stage
+would hide it, and two rows may hold the same values.
+
+`intents:{conn}` hash: intent id (a row key, or a new contact's ref "new:<row key>") -> {kind, t0} for a
+pending create, or {kind: "adopted-contact", id} for a contact a crashed run created, which the next
+create of that contact reuses. Recovery lists the records amoCRM updated since the oldest intent and
+picks those carrying a pending intent's tag.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import redis
-
-from backend.sync import normalize as n
 
 if TYPE_CHECKING:
     from backend.amocrm.client import AmoClient
 
-
-def lead_sig(payload: Mapping[str, Any]) -> list:
-    contacts = (payload.get("_embedded") or {}).get("contacts") or [{}]
-    price = int(payload.get("price") or 0)
-    return [
-        payload.get("name") or "",
-        price,
-        payload.get("pipeline_id"),
-        payload.get("status_id"),
-        contacts[0].get("id"),
-    ]
+TAG_PREFIX = "amo_sync_id:"
 
 
-def lead_sig_of(lead: Mapping[str, Any]) -> list:
-    contacts = (lead.get("_embedded") or {}).get("contacts") or []
-    main = next((c for c in contacts if c.get("is_main")), contacts[0] if contacts else {})
-    price = int(lead.get("price") or 0)
-    return [lead.get("name") or "", price, lead.get("pipeline_id"), lead.get("status_id"), main.get("id")]
+def row_of(intent_id: str) -> str:
+    """The row key of an intent id ("new:rAbc…" for a contact -> "rAbc…")."""
+    return intent_id.split(":", 1)[1] if intent_id.startswith("new:") else intent_id
 
 
-def contact_sig(payload: Mapping[str, Any], region: str = "RU", *, canonical: bool = False) -> list:
-    """`canonical`: the payload was rendered from canonical values (ours), so they need no parsing."""
-    phones, emails = [], []
-    for f in payload.get("custom_fields_values") or []:
-        values = [str(v.get("value", "")) for v in f.get("values") or []]
-        if f.get("field_code") == "PHONE":
-            phones = values if canonical else [n.phone(v, region).value for v in values]
-        elif f.get("field_code") == "EMAIL":
-            emails = values if canonical else [n.email(v).value for v in values]
-    return [payload.get("name") or "", phones[:1], emails[:1]]
+def row_tag(intent_id: str) -> dict[str, str]:
+    """The tag a create carries (for `_embedded.tags`)."""
+    return {"name": TAG_PREFIX + row_of(intent_id)}
+
+
+def tagged_rows(entity: Mapping) -> set[str]:
+    """The row keys an amoCRM record was created for, from its tags."""
+    tags = (entity.get("_embedded") or {}).get("tags") or []
+    return {t["name"][len(TAG_PREFIX) :] for t in tags if str(t.get("name", "")).startswith(TAG_PREFIX)}
 
 
 class Intents:
@@ -57,27 +49,44 @@ class Intents:
         self.client = client
         self.key = f"intents:{connection_id}"
 
-    def put(self, kind: str, items: Mapping[str, list], t0: float) -> None:
+    def put(self, kind: str, ids: Iterable[str], t0: float) -> None:
+        items = {i: json.dumps({"kind": kind, "t0": t0}) for i in ids}
         if items:
-            self.client.hset(
-                self.key,
-                mapping={k: json.dumps({"kind": kind, "sig": sig, "t0": t0}) for k, sig in items.items()},
-            )
+            self.client.hset(self.key, mapping=items)
 
-    def done(self, keys: list[str]) -> None:
-        if keys:
-            self.client.hdel(self.key, *keys)
+    def done(self, ids: list[str]) -> None:
+        if ids:
+            self.client.hdel(self.key, *ids)
+
+    def _all(self) -> dict[str, dict]:
+        return {k.decode(): json.loads(v) for k, v in self.client.hgetall(self.key).items()}
 
     def pending(self, kind: str) -> dict[str, dict]:
+        return {k: item for k, item in self._all().items() if item["kind"] == kind}
+
+    def adopt_contacts(self, found: Mapping[str, int]) -> None:
+        """Contacts a crashed run created (ref -> id): the next create of that ref reuses them."""
+        if found:
+            self.client.hset(
+                self.key,
+                mapping={
+                    ref: json.dumps({"kind": "adopted-contact", "id": cid}) for ref, cid in found.items()
+                },
+            )
+
+    def adopted_contacts(self, refs: Iterable[str]) -> dict[str, int]:
+        refs = list(refs)
+        if not refs:
+            return {}
         out = {}
-        for k, v in self.client.hgetall(self.key).items():
-            item = json.loads(v)
-            if item["kind"] == kind:
-                out[k.decode()] = item
+        for ref, raw in zip(refs, self.client.hmget(self.key, refs), strict=True):
+            item = json.loads(raw) if raw else {}
+            if item.get("kind") == "adopted-contact":
+                out[ref] = int(item["id"])
         return out
 
-    def recover(self, amo: AmoClient, kind: str, region: str = "RU") -> dict[str, dict]:
-        """Row key (or contact ref) -> the entity amoCRM created for a pending intent of this kind."""
+    def recover(self, amo: AmoClient, kind: str) -> dict[str, dict]:
+        """Intent id -> the record amoCRM created for a pending intent of this kind (found by its tag)."""
         pending = self.pending(kind)
         if not pending:
             return {}
@@ -86,15 +95,13 @@ class Intents:
         params = {"filter[updated_at][from]": since, "order[id]": "asc"}
         if kind == "lead":
             params["with"] = "contacts"
-        by_sig: dict[str, list[str]] = {}
-        for key, item in sorted(pending.items()):
-            by_sig.setdefault(json.dumps(item["sig"]), []).append(key)
+        by_row = {row_of(i): i for i in pending}
         found: dict[str, dict] = {}
-        for entity_json in amo.pages(f"/api/v4/{entity}", entity, params):
-            if float(entity_json.get("created_at") or 0) < since:
+        for record in amo.pages(f"/api/v4/{entity}", entity, params):
+            if float(record.get("created_at") or 0) < since:
                 continue  # updated recently, but created before our request: not ours
-            sig = lead_sig_of(entity_json) if kind == "lead" else contact_sig(entity_json, region)
-            keys = by_sig.get(json.dumps(sig))
-            if keys:
-                found[keys.pop(0)] = entity_json
+            for row in tagged_rows(record):
+                intent = by_row.get(row)
+                if intent is not None and intent not in found:
+                    found[intent] = record
         return found

@@ -28,12 +28,13 @@ from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
 from backend.store.tokens import TokenStore
 from backend.sync import edit_answers, edit_run, quiet
+from backend.sync.columns import SheetLayoutChanged
 from backend.sync.run import NotReady, Report, run_sync
 
 log = logging.getLogger(__name__)
 
 RETRY = Retry(max=5, interval=[5, 15, 60, 180, 600])
-PERMANENT = (AmoBlocked, AmoAuthError, SheetsAccessDenied, NotReady)
+PERMANENT = (AmoBlocked, AmoAuthError, SheetsAccessDenied, NotReady, SheetLayoutChanged)
 
 # Keep the newest edit time per row key (a late, older edit never moves it back).
 _MAX_HSET = """
@@ -63,7 +64,7 @@ def _progress(phase: str, done: int, total: int) -> None:
     job.save_meta()
 
 
-AUTOMATIC = ("amo", "reconcile")  # runs nobody is watching: a tripped guard must reach the sidebar
+AUTOMATIC = ("amo", "reconcile", "edits")  # runs nobody watches: a tripped guard must reach the sidebar
 
 
 def _finish(connection_id: str, report: Report) -> dict:
@@ -75,9 +76,10 @@ def _finish(connection_id: str, report: Report) -> dict:
         amo_account.tenants(services.current()).set_fields(connection_id, last_error="")
     elif report.status == "waiting_confirmation" and report.kind in AUTOMATIC:
         reasons = "; ".join(g["reason"] for g in report.guards if g["tripped"])
+        source = "the sheet" if report.kind == "edits" else "amoCRM"
         amo_account.tenants(services.current()).set_fields(
             connection_id,
-            last_error=f"Changes from amoCRM are waiting for confirmation ({reasons}). "
+            last_error=f"Changes from {source} are waiting for confirmation ({reasons}). "
             "Run a sync from the sidebar to review and confirm them.",
         )
     log.info(
@@ -137,18 +139,20 @@ def apply_sheet_edits(connection_id: str) -> dict:
     r = services.current().redis
     r.delete(f"edits-queued:{connection_id}")
     taken: dict[str, dict] = {}
+    deferred: dict[str, float] = {}  # rows the edit run leaves to a run that reads the sheet
 
     def take() -> dict[str, dict]:  # under the connection's lock: what arrived meanwhile joins this run
         taken.update(edit_answers.take_sent(r, connection_id))
         return dict(taken)
 
     try:
-        out = _run(connection_id, runner=edit_run.run_edits, take=take)  # rows with values: no sheet read
+        # rows with values: no sheet read
+        out = _run(connection_id, runner=edit_run.run_edits, take=take, defer=deferred.update)
     except Exception:
         edit_answers.store_values(r, connection_id, taken)
         _requeue_edits(r, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
         raise
-    pending = edit_answers.take_unsent(r, connection_id)
+    pending = {**deferred, **edit_answers.take_unsent(r, connection_id)}
     if not pending:  # rows sent without values (a retry, an older add-on) are read from the sheet
         return out
     try:

@@ -164,26 +164,35 @@ def validate(mapping: ColumnMapping, catalog: Catalog, headers: Mapping[str, str
     return problems
 
 
-def _header_key(header: str) -> str:
+def header_key(header: str) -> str:
+    """A header as the suggester compares it: case, units and punctuation folded away."""
     value = re.sub(r"\(.*?\)|[*:#№.,;₽$€]|\b(руб|rub|usd|eur)\b", " ", header, flags=re.IGNORECASE)
     return fold(value).replace("-", " ")
 
 
+_BY_SYNONYM = {header_key(s): t for t, names in SYNONYMS.items() for s in names}
+
+
+def target_of_header(header: str) -> str | None:
+    """The standard field a header names ("Телефон" -> contact.phone), or None."""
+    return _BY_SYNONYM.get(header_key(header))
+
+
 def suggest(headers: Iterable[tuple[str, str]], catalog: Catalog) -> ColumnMapping:
     """Propose a mapping from (column id, header) pairs: standard fields by synonyms, custom by name."""
-    by_synonym = {_header_key(s): t for t, names in SYNONYMS.items() for s in names}
+    by_synonym = _BY_SYNONYM
     by_cf: dict[str, str] = {}
     for entity in ("lead", "contact"):
         for cf in catalog.fields_of(entity).values():
             if cf.code not in ("PHONE", "EMAIL"):
-                by_cf.setdefault(_header_key(cf.name), f"{entity}.cf:{cf.id}")
+                by_cf.setdefault(header_key(cf.name), f"{entity}.cf:{cf.id}")
     columns: list[ColumnRule] = []
     unmapped: list[str] = []
     used: set[str] = set()
     for column, header in headers:
         if not header.strip() or header.strip() in SPECIAL_COLUMNS.values():
             continue
-        key = _header_key(header)
+        key = header_key(header)
         target = by_synonym.get(key) or by_cf.get(key)
         if target is None or target in used:
             unmapped.append(header)

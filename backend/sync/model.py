@@ -13,6 +13,8 @@ Short names used everywhere: `sr` sheet row, `al` amo lead, `le` ledger entry, `
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -36,7 +38,7 @@ class Policy(StrEnum):
 
     SHEET_WINS = "sheet_wins"
     AMO_WINS = "amo_wins"
-    NEWEST = "newest"  # the later of the row's edit time and the record's updated_at
+    NEWEST = "newest"  # the later of the row's edit time and the field's own record's updated_at
 
 
 class Change(StrEnum):
@@ -79,6 +81,16 @@ STANDARD_TARGETS = (
 )
 
 
+def fingerprint(values: Mapping[str, Value]) -> str | None:
+    """What a row's values say, as a short digest of the non-empty ones; None when fewer than two (too
+    little to tell two rows apart). Finds a row's agreed values again after they moved to another row
+    without their key cells (a cut, or a sort of a range that left out the sync's columns)."""
+    items = sorted((t, v) for t, v in values.items() if v is not None)
+    if len(items) < 2:
+        return None
+    return hashlib.blake2b(json.dumps(items, ensure_ascii=False).encode(), digest_size=10).hexdigest()
+
+
 def entity_of(target: str) -> str:
     """'lead' or 'contact' for a target such as 'lead.cf:123' or 'contact.email'."""
     return target.split(".", 1)[0]
@@ -114,7 +126,8 @@ class AmoLead:
     lead_id: int
     values: Mapping[str, Value]  # target -> canonical value (lead fields and its main contact's)
     contact_id: int | None = None
-    updated_at: float = 0.0  # the later of the lead's and its main contact's updated_at
+    updated_at: float = 0.0  # the lead's own updated_at: "newest" for lead fields
+    contact_updated_at: float = 0.0  # its main contact's updated_at: "newest" for contact fields
 
 
 @dataclass(frozen=True)

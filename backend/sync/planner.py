@@ -5,7 +5,8 @@ the rows. Imports only `sync/model.py`, `sync/resolve.py` and the standard libra
 
 Phases, in order (each a small function below):
 1. `_link`      what each row is: linked to a lead (ledger or an adopted lead id), new, empty, in error,
-                or pointing at a lead deleted in amoCRM (merged leads are followed);
+                or pointing at a lead deleted in amoCRM (a lead merged away is one: amoCRM's API does not
+                say into which lead, so the row says so and a person types the surviving lead's id);
 2. `_lead_fields`  per linked row, every lead.* field through `resolve()`; new rows get their create values;
 3. `_group_contacts` which amoCRM contact each row shows: its lead's main contact, or — for new rows and
                 leads without one — find-or-create: e-mail first, then phone unless the e-mail or the
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from backend.sync.contacts import contact_fields, group_contacts
+from backend.sync.contacts import SHARED, contact_fields, group_contacts
 from backend.sync.draft import Draft, apply, keep_base
 from backend.sync.model import (
     CONTACT_NAME,
@@ -51,12 +52,15 @@ class PlanInput:
     leads: Mapping[int, AmoLead]
     ledger: Mapping[str, LedgerEntry]
     contacts: Mapping[int, AmoContact] = field(default_factory=dict)  # existing contacts for dedup
-    merged: Mapping[int, int] = field(default_factory=dict)  # lead id -> the lead it was merged into
     create_defaults: Mapping[str, Value] = field(default_factory=dict)  # what amoCRM sets on create
     full_scan: bool = True  # `rows` is the whole sheet (so ledger keys missing from it were removed)
     blast_radius: float = 0.2
     synced_rows: int | None = None  # rows the connection has synced; the guard's share is of these, not
     # of this run's scope (a webhook drain of 5 changed leads is 100 % of its scope, ~0 % of the sheet)
+    moved: Mapping[str, str] = field(default_factory=dict)  # new row key -> the synced row whose agreed
+    # values it holds while that row no longer does (cut and pasted without the sync's columns)
+    scrambled: Mapping[str, str] = field(default_factory=dict)  # row key -> the other synced row whose
+    # agreed values it shows instead of its own (a range sorted without the sync's columns)
 
 
 def plan(inp: PlanInput) -> Plan:
@@ -77,14 +81,6 @@ def plan(inp: PlanInput) -> Plan:
 # --- 1. what each row is -------------------------------------------------------------------------------
 
 
-def _follow_merges(lead_id: int, merged: Mapping[int, int]) -> int:
-    seen = set()
-    while lead_id in merged and lead_id not in seen:
-        seen.add(lead_id)
-        lead_id = merged[lead_id]
-    return lead_id
-
-
 def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
     claimed = {le.lead_id: key for key, le in sorted(inp.ledger.items())}  # lead -> the row key it belongs to
     drafts: dict[str, Draft] = {}
@@ -92,26 +88,47 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
         le = inp.ledger.get(sr.key)
         d = Draft(sr=sr, le=le, outcome=Outcome.UPDATE)
         drafts[sr.key] = d
+        if le is not None and sr.key in inp.scrambled:  # never push another row's values into this lead
+            d.outcome = Outcome.ERROR
+            d.message = (
+                f"⚠ this row shows the values of another synced row ({inp.scrambled[sr.key]}), not those "
+                f"of its lead {le.lead_id}: part of the sheet was sorted without the amo_sync_id and "
+                "amo_lead_id columns. Undo the sort; sort whole rows. Nothing was synced for this row."
+            )
+            continue
         if le is not None:
-            lead_id = _follow_merges(le.lead_id, inp.merged)
-            owner = claimed.setdefault(lead_id, sr.key)
-            if lead_id in inp.leads and owner != sr.key:  # merged into a lead another row shows
-                d.outcome, d.lead_id = Outcome.DELETED_IN_AMO, le.lead_id
-                d.message = f"⚠ lead {le.lead_id} was merged into lead {lead_id} (row {owner})"
+            lead_id = le.lead_id
+            if lead_id in inp.leads and not sr.errors and all(sr.values.get(t) is None for t in rules):
+                d.outcome = Outcome.ERROR  # an emptied row never empties its lead (nor its contact)
+                d.message = (
+                    f"⚠ this row's cells are empty; lead {lead_id} was left as it is in amoCRM. Type its "
+                    "values back (or undo a cut), or delete the row if it should no longer show the lead."
+                )
                 continue
             if lead_id in inp.leads:
                 d.lead_id, d.has_base = lead_id, True
-                d.relink = lead_id != le.lead_id or sr.lead_id != lead_id
+                d.relink = sr.lead_id != lead_id
+                continue
+            typed = sr.lead_id
+            if (
+                typed is not None
+                and typed != lead_id
+                and typed in inp.leads
+                and claimed.get(typed) in (None, sr.key)
+            ):
+                claimed[typed] = sr.key  # a person typed the id of the lead it was merged into: adopt it
+                d.le, d.lead_id, d.relink = None, typed, True
                 continue
             if sr.lead_id is not None:  # the lead is gone; the row stays and says so
                 d.outcome, d.lead_id = Outcome.DELETED_IN_AMO, le.lead_id
                 d.message = (
-                    f"⚠ lead {le.lead_id} was deleted in amoCRM; clear its lead id to create a new one"
+                    f"⚠ lead {le.lead_id} was deleted in amoCRM (or merged into another): type the id of "
+                    "the lead it was merged into to follow it, or clear it to create a new one"
                 )
                 continue
             d.le = None  # a person cleared the lead id of a deleted lead: treat the row as new
         elif sr.lead_id is not None:  # a lead id typed or pasted into a row we do not know yet
-            lead_id = _follow_merges(sr.lead_id, inp.merged)
+            lead_id = sr.lead_id
             owner = claimed.get(lead_id)
             if lead_id not in inp.leads:
                 d.outcome, d.message = Outcome.ERROR, f"⚠ lead {sr.lead_id} is not in amoCRM"
@@ -176,6 +193,15 @@ def _message(d: Draft, rules: Mapping[str, FieldRule]) -> str:
             f"{(rules[t].label if t in rules else t) or t}: {why}" for t, why in sorted(d.sr.errors.items())
         ]
         return "⚠ " + "; ".join(parts)
+    held = [c for c in d.conflicts if c.reason.startswith(SHARED)]
+    if held:
+        c = held[0]
+        label = (rules[c.target].label if c.target in rules else "") or c.target
+        return (
+            f"⚠ {label}: the amoCRM contact this row joined (same e-mail or phone) has “{c.amo}”; "
+            "it is shared, so it was not changed. Fix the cell, or the e-mail/phone if this is another "
+            "person."
+        )
     if d.conflicts:
         c = d.conflicts[0]
         label = (rules[c.target].label if c.target in rules else "") or c.target
@@ -210,10 +236,11 @@ def _freeze(d: Draft, rules: Mapping[str, FieldRule]) -> RowPlan:
     if rp.outcome is Outcome.UPDATE and rp.errors:
         rp = replace(rp, outcome=Outcome.ERROR)
     mark = rp.has_actions or (
-        rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) and message != d.sr.status
+        (rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) or message.startswith("⚠"))
+        and message != d.sr.status
     )
-    if rp.outcome is Outcome.UNCHANGED and d.sr.status.startswith("⚠") and not rp.errors:
-        mark = True  # an old warning no longer applies
+    if rp.outcome is Outcome.UNCHANGED and d.sr.status.startswith("⚠") and message != d.sr.status:
+        mark = not rp.errors  # an old warning no longer applies (or another one does)
     le = d.le
     dirty = rp.lead_id is not None and rp.outcome is not Outcome.DELETED_IN_AMO and (
         le is None or le.lead_id != rp.lead_id or dict(le.values) != rp.base
@@ -251,14 +278,20 @@ def _finish(inp, drafts, rules, new_contacts, contact_updates) -> Plan:
         cleared_in_sheet=sum(1 for rp in linked if drafts_by_key[rp.key].cleared_sheet),
     )
     changed = sum(1 for rp in linked if rp.lead_update or rp.contact_update or rp.sheet_update)
+    if inp.synced_rows if inp.synced_rows is not None else inp.ledger:
+        changed += len(creates)  # a first import creates every row; later, creates count like changes
     cleared = sum(
         1 for rp in linked if drafts_by_key[rp.key].cleared_amo or drafts_by_key[rp.key].cleared_sheet
     )
-    guards = _guards(inp, changed, cleared)
+    moved = sorted(rp.key for rp in creates if rp.key in inp.moved)
+    scrambled = sorted(k for k in inp.scrambled if k in drafts_by_key)
+    guards = _guards(inp, changed, cleared, moved, scrambled)
     return Plan(tuple(rows), tuple(new_contacts), tuple(contact_updates), counts, guards)
 
 
-def _guards(inp: PlanInput, changed: int, cleared: int) -> tuple[Guard, ...]:
+def _guards(
+    inp: PlanInput, changed: int, cleared: int, moved: list[str], scrambled: list[str]
+) -> tuple[Guard, ...]:
     known = max(inp.synced_rows if inp.synced_rows is not None else len(inp.ledger), 1)
     limit = inp.blast_radius * known
     return (
@@ -276,5 +309,18 @@ def _guards(inp: PlanInput, changed: int, cleared: int) -> tuple[Guard, ...]:
             "empty_sheet",
             inp.full_scan and not inp.rows and bool(inp.ledger),
             f"the sheet returned no rows but {len(inp.ledger)} are synced (never a mass clear)",
+        ),
+        Guard(
+            "moved_without_keys",
+            bool(moved),
+            f"{len(moved)} new rows hold exactly the values of synced rows that no longer do — cut and "
+            "pasted without the amo_sync_id and amo_lead_id columns? Undo and move whole rows, or confirm "
+            "to create them as new leads",
+        ),
+        Guard(
+            "rows_scrambled",
+            bool(scrambled),
+            f"{len(scrambled)} rows show the values of other synced rows — a range sorted without the "
+            "amo_sync_id and amo_lead_id columns? Undo the sort; those rows are not synced until then",
         ),
     )

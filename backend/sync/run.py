@@ -3,8 +3,9 @@
 Every job (full sync, preview, sheet edits, amoCRM changes, reconcile) is a `run_sync` with a different
 scope, under the connection's Redis lock, so two runs never interleave their writes to one sheet.
 
-Sheets calls per run: 1 read of every connection column; +1 write and +1 read when rows had no key yet
-(keys are written before any amoCRM write); 1 key re-read and 1 write at the end. amoCRM calls: leads
+Sheets calls per run: 1 read of every connection column; +1 read and +1 write when rows had no key yet
+(keys are written before any amoCRM write, where the rows sit right then); at the end 1 re-read of the
+columns to be written (every cell goes where its column and its row are now) and 1 write. amoCRM calls: leads
 and contacts by id (250 per call), then writes (250 per call).
 """
 
@@ -26,14 +27,15 @@ from backend.store import locks
 from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import History, Ledger
+from backend.sync import columns
 from backend.sync import fields as fx
 from backend.sync.executor import Executor, Outcome
-from backend.sync.intents import Intents
+from backend.sync.intents import Intents, row_of
 from backend.sync.mapping import ColumnMapping
-from backend.sync.model import AmoLead, LedgerEntry, Plan
+from backend.sync.model import AmoLead, LedgerEntry, Plan, SheetRow, fingerprint
 from backend.sync.planner import PlanInput, plan
-from backend.sync.snapshot import amo_side, sheet_rows
-from backend.sync.writeback import ErrorList, Writeback
+from backend.sync.snapshot import amo_side, place_keys, sheet_rows
+from backend.sync.writeback import ErrorList, Writeback, ranges
 
 log = logging.getLogger(__name__)
 
@@ -106,19 +108,55 @@ def edited_times(svc: Services, connection_id: str) -> dict[str, float]:
     return {k.decode(): float(v) for k, v in svc.redis.hgetall(f"edited-at:{connection_id}").items()}
 
 
-def _write_new_keys(p: Parts, table: Table, new_keys: dict[int, str]) -> None:
-    data = [{"range": table.a1("key", row), "values": [[key]]} for row, key in sorted(new_keys.items())]
+def _write_new_keys(
+    p: Parts, table: Table, keys: dict[int, str], cleared: set[int], held: dict[int, str]
+) -> None:
+    """Keys (and, for a copy of a synced row, empty lead id and link cells; for a row held, its status)
+    at the row positions of `table`, which was read right before this write."""
+    data = ranges(table, "key", keys) + ranges(table, "sync", held)
+    for column in ("lead_id", "link"):
+        data += ranges(table, column, dict.fromkeys(cleared, ""))
     p.sheets.update_values(p.conn.spreadsheet_id, data)
 
 
-def _with_keys(table: Table, new_keys: dict[int, str]) -> Table:
-    """The table as it must read back after `new_keys` were written and nothing else changed — then the
+def _with_keys(table: Table, keys: dict[int, str], cleared: set[int], held: dict[int, str]) -> Table:
+    """The table as it must read back after `keys` were written and nothing else changed — then the
     rows parsed before are still right and 10,000 rows need not be parsed twice."""
-    keys = list(table.cells.get("key", []))
-    keys += [""] * (max(new_keys) - len(keys))
-    for row_index, key in new_keys.items():
-        keys[row_index - 1] = key
-    return replace(table, cells={**table.cells, "key": keys})
+    cells = dict(table.cells)
+    for column, values in (
+        ("key", keys),
+        ("lead_id", dict.fromkeys(cleared, "")),
+        ("link", dict.fromkeys(cleared, "")),
+        ("sync", held),
+    ):
+        if not values:
+            continue
+        col = list(cells.get(column, []))
+        col += [""] * (max(values) - len(col))
+        for row_index, value in values.items():
+            col[row_index - 1] = value
+        cells[column] = col
+    return replace(table, cells=cells, row_count=max(table.row_count, *(len(c) for c in cells.values())))
+
+
+def _stop_for_layout(p: Parts, table: Table, scope: set[str] | None, preview: bool) -> None:
+    """A sheet missing a column the run needs stops here, before any write: the rows in scope say why in
+    their status cell (when that column is there), and the run ends with the same sentence."""
+    try:
+        columns.check(table, p.mapping)
+    except columns.SheetLayoutChanged as exc:
+        if not preview and {"key", "sync"} <= set(table.positions):
+            message = f"⚠ {exc.extra['problems'][0]} {columns.NOTHING_SYNCED}"
+            rows = {
+                i + 1: message
+                for i, k in enumerate(table.cells.get("key", []))
+                if str(k).strip()
+                and (scope is None or str(k).strip() in scope)
+                and str(table.cell("sync", i)) != message
+            }
+            if rows:
+                p.sheets.update_values(p.conn.spreadsheet_id, ranges(table, "sync", rows))
+        raise
 
 
 class PhaseTimer:
@@ -186,16 +224,23 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         known_leads = echo
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
-    side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+    _stop_for_layout(p, table, scope, preview)
+    side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger)
     keyed_now: set[str] = set()
-    if side.new_keys and not preview:
-        _write_new_keys(p, table, side.new_keys)  # before any amoCRM write: a created lead is never orphaned
-        keyed_now = set(side.new_keys.values())
-        expected = _with_keys(table, side.new_keys)
-        table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
-        if table != expected:  # the sheet changed meanwhile: parse what it holds now
-            side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
-        del expected
+    if (side.new_keys or side.cleared or side.held) and not preview:
+        # Keys go in before any amoCRM write (a created lead is never orphaned), at positions read again
+        # right now: a sort since the first read must not put a key on another row.
+        now = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+        _stop_for_layout(p, now, scope, preview)
+        keys, cleared, held = place_keys(table, now, side)
+        unchanged = now == table and keys == side.new_keys and cleared == side.cleared
+        if keys or cleared or held:
+            _write_new_keys(p, now, keys, cleared, held)
+        keyed_now = set(keys.values())
+        table = _with_keys(now, keys, cleared, held)
+        if not unchanged:  # the sheet changed meanwhile: parse what it holds now
+            side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger, mint=False)
+        del now
     table = table.layout()  # the rows live on in `side`; the raw cells are not needed again
     full_scan = kind in ("full", "reconcile")
     if scope is not None:
@@ -217,6 +262,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         known,
     )
     amo.leads.update(synthesized)
+    moved, scrambled = _moved_values(ledger, side.rows, rows, base)
     progress("planning", 0, 1)
     the_plan = plan(
         PlanInput(
@@ -229,6 +275,8 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
             full_scan=full_scan,
             blast_radius=svc.settings.blast_radius_share,
             synced_rows=len(base) if full_scan else ledger.count(),
+            moved=moved,
+            scrambled=scrambled,
         )
     )
     report.preview = _counts(the_plan)
@@ -236,7 +284,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     if preview:
         report.status = "preview"
         return report
-    if the_plan.needs_confirmation and not confirm and kind != "edits":
+    if the_plan.needs_confirmation and not confirm:  # every kind of run: edits too
         report.status = "waiting_confirmation"
         return report
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
@@ -291,6 +339,35 @@ def _amo_echo(p: Parts, ledger: Ledger, scope: set[str], progress: Progress) -> 
     return report  # also when no row of this sheet shows these leads (rows being keyed sync on their own)
 
 
+def _moved_values(
+    ledger: Ledger, sheet: list[SheetRow], rows: list[SheetRow], base: dict[str, LedgerEntry]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Rows holding another synced row's agreed values (found by fingerprint in the ledger):
+    - a new row whose values a synced row no longer holds (or that row is gone): moved without its
+      key cells — creating it would duplicate that row's lead (`moved`);
+    - a synced row that shows another synced row's values instead of its own: the pairing of rows and
+      leads was scrambled — pushing them would write one lead's values into another (`scrambled`)."""
+    prints = {r.key: fp for r in rows if not r.errors and (fp := fingerprint(r.values))}
+    owners = ledger.keys_for_prints(prints.values())
+    if not owners:
+        return {}, {}
+    by_key = {r.key: r for r in sheet}
+    moved: dict[str, str] = {}
+    scrambled: dict[str, str] = {}
+    for key, fp in prints.items():
+        others = [k for k in owners.get(fp, []) if k != key]
+        if not others:
+            continue
+        le = base.get(key)
+        if le is None and by_key[key].lead_id is None:
+            lost = [k for k in others if (src := by_key.get(k)) is None or fingerprint(src.values) != fp]
+            if lost:  # a synced row with these values no longer shows them (or is gone)
+                moved[key] = lost[0]
+        elif le is not None and fingerprint(le.values) != fp:
+            scrambled[key] = others[0]
+    return moved, scrambled
+
+
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: Outcome, written: set[str]) -> None:
     """Now that the sheet shows them, the fields written into it join the rows' base (see executor)."""
     settled = {}
@@ -330,7 +407,15 @@ def _counts(the_plan: Plan) -> dict[str, int]:
 
 
 def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
-    """Leads a crashed run created but never recorded: find them and put them in the ledger."""
+    """Leads and contacts a crashed run created but never recorded: found by their row's tag, leads go
+    into the ledger and contacts are reused by the next create of the same contact."""
+    contacts = intents.recover(p.amo, "contact")
+    intents.done(list(intents.pending("contact")))
+    intents.adopt_contacts({ref: int(c["id"]) for ref, c in contacts.items()})
+    if contacts:
+        log.warning(
+            "connection %s: adopted %d contacts created by an interrupted run", p.conn.id, len(contacts)
+        )
     found = intents.recover(p.amo, "lead")
     if found:
         entries = {}
@@ -342,6 +427,7 @@ def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
         ledger.put_many(entries)
         log.warning("connection %s: adopted %d leads created by an interrupted run", p.conn.id, len(entries))
     intents.done(list(intents.pending("lead")))
+    intents.done([ref for ref in contacts if row_of(ref) in found])  # their leads were found with them
 
 
 def _reconcile_delta(
@@ -364,7 +450,9 @@ def _reconcile_delta(
     for le in base.values():
         if le.lead_id in changed or le.contact_id in changed_contacts or not targets <= set(le.values):
             continue
-        synthesized[le.lead_id] = AmoLead(le.lead_id, dict(le.values), le.contact_id, le.synced_at)
+        synthesized[le.lead_id] = AmoLead(
+            le.lead_id, dict(le.values), le.contact_id, le.synced_at, le.synced_at
+        )
     return {i: lead for i, lead in changed.items() if i in ours}, synthesized
 
 

@@ -2,8 +2,10 @@
 
 - `sheet_rows()`  the connection's columns (one Sheets call) -> SheetRows with canonical values and
                   per-cell errors; rows with data but no key get a fresh key (written back before any
-                  amoCRM write, so a crash can never orphan a created lead); a copied row's duplicate
-                  key is replaced on the later row;
+                  amoCRM write, so a crash can never orphan a created lead). Of two rows with one key,
+                  the one that agrees with the ledger keeps it and the other becomes a new row; a row
+                  that lost its key but still shows its lead id gets its key back (`_assign_keys`);
+- `place_keys()`  where those keys go in the sheet as re-read right before writing them;
 - `amo_side()`    the leads the rows point at (250 per call, with their main contacts) -> AmoLeads, and
                   existing contacts that new rows may match (through the contact directory).
 
@@ -12,10 +14,12 @@ The raw amoCRM JSON is kept: the executor needs it to keep a contact's other pho
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from backend.amocrm.client import AmoClient
 from backend.sheets.layout import Table
@@ -32,20 +36,35 @@ from backend.sync.model import (
     entity_of,
 )
 
-_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes: people read keys aloud
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KEY_PATTERN = re.compile(r"^r[0-9A-Za-z]{12}$")  # the add-on's format (addon/lib/keys.js)
 
 
 def new_key() -> str:
-    # 10 letters of a 31-letter alphabet (~50 bits); one urandom read instead of ten choice() calls.
-    # The modulo bias (256 % 31) is irrelevant for a unique id that is not a secret.
-    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in secrets.token_bytes(10))
+    """A row key in the one format both authors use: 'r' + 12 base-62 characters (~71 random bits).
+    The leading letter keeps Sheets from reading a key as a number, date or boolean."""
+    n, out = secrets.randbelow(62**12), []
+    for _ in range(12):
+        n, rem = divmod(n, 62)
+        out.append(_ALPHABET[rem])
+    return "r" + "".join(out)
 
 
 @dataclass
 class SheetSide:
     rows: list[SheetRow]
-    new_keys: dict[int, str] = field(default_factory=dict)  # grid row index -> key assigned now
+    new_keys: dict[int, str] = field(default_factory=dict)  # grid row index -> key to write now
+    cleared: set[int] = field(default_factory=set)  # grid row indexes whose lead id and link to empty
+    held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
     blank: int = 0  # rows with nothing mapped in them
+    unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
+
+
+class LedgerView(Protocol):
+    """What keying rows needs from the ledger (store/ledger.py `Ledger`)."""
+
+    def get_many(self, keys: Iterable[str]) -> Mapping[str, LedgerEntry]: ...
+    def keys_for_leads(self, lead_ids: Iterable[int]) -> Mapping[int, str]: ...
 
 
 def _lead_id(raw: Any) -> int | None:
@@ -55,51 +74,199 @@ def _lead_id(raw: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
+@dataclass
+class _Line:
+    index: int  # grid row index
+    key: str
+    lead_id: int | None
+    raw: dict[str, Any]
+
+
+def _agreement(line: _Line, le: LedgerEntry, ctx: fx.Context) -> tuple[int, int]:
+    """How well a row agrees with a ledger entry: its lead id, then how many values equal the base."""
+    same = sum(
+        1
+        for target, cell in line.raw.items()
+        if target in le.values and fx.parse_cell(target, cell, ctx).value == le.values[target]
+    )
+    return (int(line.lead_id == le.lead_id), same)
+
+
+def _same(a: _Line, b: _Line) -> bool:
+    return a.lead_id == b.lead_id and all(
+        str(v).strip() == str(b.raw.get(t, "")).strip() for t, v in a.raw.items()
+    )
+
+
+def _hold(side: SheetSide, group: list[_Line]) -> None:
+    """Exact copies of one synced row: nothing tells the original, so none of them syncs until a person
+    says which is the copy; each says so."""
+    for line in group:
+        others = ", ".join(str(o.index + 1) for o in group if o is not line)
+        side.held[line.index] = (
+            f"⚠ rows {line.index + 1} and {others} are copies of one synced row (same lead, same values): "
+            "delete the copy, or clear its amo_sync_id and amo_lead_id to make it a new row. Nothing is "
+            "synced for them until then."
+        )
+
+
+def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context, side: SheetSide) -> None:
+    """Give every line its key for this run (in place): of two rows with one key, the one that agrees
+    with the ledger keeps it and the other becomes a new row — exact copies are held, all of them; a
+    row that lost its key (or was given a new one) while its lead id names a ledger row no longer in
+    the sheet gets that row's key back."""
+    by_key: dict[str, list[_Line]] = {}
+    for line in lines:
+        if line.key:
+            by_key.setdefault(line.key, []).append(line)
+    dups = {k for k, group in by_key.items() if len(group) > 1}
+    entries = dict(ledger.get_many(sorted(dups))) if ledger is not None and dups else {}
+    owners: Mapping[int, str] = {}
+    if ledger is not None:
+        ids = {line.lead_id for line in lines if line.lead_id is not None}
+        owners = ledger.keys_for_leads(sorted(ids)) if ids else {}
+    strangers = sorted(
+        {ln.key for ln in lines if ln.key and ln.lead_id in owners and owners[ln.lead_id] != ln.key}
+    )
+    known = set(ledger.get_many(strangers)) if ledger is not None and strangers else set()
+    present = set(by_key)
+    for key in sorted(dups):
+        group = by_key[key]
+        le = entries.get(key)
+        scores = [_agreement(ln, le, ctx) if le is not None else (0, 0) for ln in group]
+        best = max(scores) if le is not None else scores[0]
+        keeper = group[scores.index(best)]
+        twins = [ln for ln in group if ln is keeper or (le is not None and _same(ln, keeper))]
+        if len(twins) > 1:
+            _hold(side, twins)
+        for line in group:
+            if line in twins:
+                continue
+            line.key = ""
+            if le is not None and line.lead_id == le.lead_id:  # a copy of the synced row: a new row
+                line.lead_id = None
+                side.cleared.add(line.index)
+    for line in lines:
+        owner = owners.get(line.lead_id) if line.lead_id is not None else None
+        if owner is None or owner == line.key or (line.key and line.key in known) or line.index in side.held:
+            continue
+        if owner not in present:  # the row of that lead lost its key: give it back
+            line.key = owner
+            present.add(owner)
+            side.new_keys[line.index] = owner
+            continue
+        twins = [ln for ln in by_key[owner] if _same(line, ln)]
+        if twins:  # an exact copy whose key cell was cleared: hold it and the row it copies
+            _hold(side, [*twins, line])
+        else:  # an edited copy of a synced row without its key (or with a key of its own): a new row
+            line.lead_id = None
+            side.cleared.add(line.index)
+
+
 def sheet_rows(
     table: Table,
     mapping: ColumnMapping,
     ctx: fx.Context,
     edited_at: Mapping[str, float] | None = None,
     only_keys: Iterable[str] | None = None,
+    *,
+    ledger: LedgerView | None = None,
+    mint: bool = True,
 ) -> SheetSide:
+    """The sheet's rows for the planner. `mint=False`: rows that need a key written are left out
+    (counted in `unkeyed`) — for a table read after the keys were written."""
     edited_at = edited_at or {}
     scope = set(only_keys) if only_keys is not None else None
     side = SheetSide(rows=[])
-    seen: set[str] = set()
+    lines: list[_Line] = []
     for i in range(table.row_count):
-        row_index = i + 1  # grid index: the header is row 0
         key = str(table.cell("key", i)).strip()
         raw = {c.target: table.cell(c.column, i) for c in mapping.columns}
         lead_id = _lead_id(table.cell("lead_id", i))
-        has_data = any(str(v).strip() for v in raw.values())
-        if not key and not has_data and lead_id is None:
+        if not key and lead_id is None and not any(str(v).strip() for v in raw.values()):
             side.blank += 1
             continue
-        if not key or key in seen:
-            key = new_key()
-            side.new_keys[row_index] = key
-        seen.add(key)
-        if scope is not None and key not in scope:
+        lines.append(_Line(i + 1, key, lead_id, raw))  # grid index: the header is row 0
+    _assign_keys(lines, ledger, ctx, side)
+    lines = [ln for ln in lines if ln.index not in side.held]
+    for line in lines:
+        if not line.key:
+            line.key = new_key()
+            side.new_keys[line.index] = line.key
+    if not mint and (side.new_keys or side.cleared):
+        waiting = set(side.new_keys) | side.cleared
+        side.unkeyed = len(waiting)
+        lines = [ln for ln in lines if ln.index not in waiting]
+        side.new_keys, side.cleared = {}, set()
+    for line in lines:
+        if scope is not None and line.key not in scope:
             continue
         values: dict[str, str | None] = {}
         errors: dict[str, str] = {}
-        for target, cell in raw.items():
+        for target, cell in line.raw.items():
             parsed = fx.parse_cell(target, cell, ctx)
             values[target] = parsed.value
             if parsed.error:
                 errors[target] = parsed.error
         side.rows.append(
             SheetRow(
-                key=key,
-                row=row_index,
+                key=line.key,
+                row=line.index,
                 values=values,
                 errors=errors,
-                lead_id=lead_id,
-                edited_at=edited_at.get(key),
-                status=str(table.cell("sync", i)),
+                lead_id=line.lead_id,
+                edited_at=edited_at.get(line.key),
+                status=str(table.cell("sync", line.index - 1)),
             )
         )
     return side
+
+
+def row_print(table: Table, index: int) -> tuple[str, ...]:
+    """Everything the connection's columns hold in one row (grid index), to find the row again."""
+    return tuple(str(table.cell(c, index - 1)) for c in sorted(table.cells))
+
+
+def place_rows(before: Table, now: Table, indexes: Iterable[int]) -> dict[int, int]:
+    """Where rows of `before` (grid indexes) are in `now`, re-read right before writing to them. A row
+    still where it was, holding the same, stays there (identical rows are interchangeable); a row that
+    moved is found again by everything it holds when that is unique; a row not found — changed,
+    removed, copied meanwhile — is left out (the next run deals with it) rather than guessed."""
+    placed: dict[int, int] = {}
+    moved: dict[tuple[str, ...], list[int]] = {}
+    for index in sorted(set(indexes)):
+        fp = row_print(before, index)
+        if index <= now.row_count and row_print(now, index) == fp:
+            placed[index] = index
+        else:
+            moved.setdefault(fp, []).append(index)
+    if not moved:
+        return placed
+    taken = set(placed.values())
+    counts = Counter(row_print(before, i + 1) for i in range(before.row_count))
+    found: dict[tuple[str, ...], list[int]] = {}
+    for i in range(now.row_count):
+        fp = row_print(now, i + 1)
+        if fp in moved and i + 1 not in taken:
+            found.setdefault(fp, []).append(i + 1)
+    for fp, olds in moved.items():
+        news = found.get(fp, [])
+        if len(news) == len(olds) == counts[fp]:
+            placed.update(zip(olds, news, strict=True))
+    return placed
+
+
+def place_keys(before: Table, now: Table, side: SheetSide) -> tuple[dict[int, str], set[int], dict[int, str]]:
+    """The keys, cleared lead ids and held rows' statuses planned on `before`, at their rows in `now`."""
+    placed = place_rows(before, now, [*side.new_keys, *side.cleared, *side.held])
+    keys = {placed[i]: k for i, k in side.new_keys.items() if i in placed}
+    cleared = {placed[i] for i in side.cleared if i in placed}
+    held = {
+        placed[i]: m
+        for i, m in side.held.items()
+        if i in placed and str(now.cell("sync", placed[i] - 1)) != m
+    }
+    return keys, cleared, held
 
 
 @dataclass
@@ -156,8 +323,13 @@ def amo_side(
         cid = _main_contact(lead)
         contact = raw_contacts.get(cid) if cid else None
         values = fx.lead_values(lead, lead_targets, ctx) | fx.contact_values(contact, contact_targets, ctx)
-        updated = max(float(lead.get("updated_at") or 0), float((contact or {}).get("updated_at") or 0))
-        leads[lead_id] = AmoLead(lead_id, values, cid, updated)
+        leads[lead_id] = AmoLead(
+            lead_id,
+            values,
+            cid,
+            float(lead.get("updated_at") or 0),
+            float((contact or {}).get("updated_at") or 0),
+        )
     contacts = {
         cid: AmoContact(
             cid,

@@ -1,9 +1,10 @@
 """The sheet side of executing a plan: cell writes in ONE values.batchUpdate, the row history, and the
 connection's list of rows with problems.
 
-Right before writing, the key column is read again and every cell goes to the row where its key sits
-*now* — a sort between the plan and the write moves nothing to the wrong row; a row deleted meanwhile
-is skipped. Vertical runs of cells in one column become one range.
+Right before writing, the key column and every column to be written are read again, and every cell goes
+to the row where its key sits *now* and the column where its column id sits *now* — a sort, or a column
+inserted, between the plan and the write moves nothing into the wrong row or into a person's data; a row
+or column deleted meanwhile is skipped. Vertical runs of cells in one column become one range.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import redis
 
 from backend.sheets.client import SheetsClient
-from backend.sheets.layout import Table, read_keys
+from backend.sheets.layout import Table, read_table
 from backend.store.ledger import History
 from backend.sync import fields as fx
 from backend.sync.executor import Outcome
@@ -80,31 +81,27 @@ class Writeback:
         cells = self.cells(plan, out, now)
         if not cells:
             return 0
-        where = read_keys(self.sheets, self.spreadsheet_id, self.sheet_id)
-        unwritable = {
-            k for column, by_key in cells.items() if column not in self.table.positions for k in by_key
+        sheet = read_table(self.sheets, self.spreadsheet_id, self.sheet_id, ["key", *cells])
+        found: dict[str, list[int]] = {}
+        for i, k in enumerate(sheet.cells.get("key", [])):
+            if str(k).strip():
+                found.setdefault(str(k).strip(), []).append(i + 1)
+        planned = {rp.key: rp.row for rp in plan.rows}
+        # a key on two rows (exact copies, one held): the row the plan was made for, if it is still there
+        where = {
+            k: rows[0] if len(rows) == 1 else planned.get(k)
+            for k, rows in found.items()
+            if len(rows) == 1 or planned.get(k) in rows
         }
+        unwritable = {k for column, by_key in cells.items() if column not in sheet.positions for k in by_key}
         written = {k for by_key in cells.values() for k in by_key if k in where} - unwritable
         data = []
         for column, by_key in cells.items():
-            if column not in self.table.positions:
+            if column not in sheet.positions:
                 continue
             values = {row: value for key, value in by_key.items() if (row := where.get(key)) is not None}
             by_key.clear()
-            rows = sorted(values)
-            if not rows:
-                continue
-            start = prev = rows[0]
-            run = [values[start]]
-            for r in [*rows[1:], None]:
-                if r is not None and r == prev + 1:
-                    run.append(values[r])
-                    prev = r
-                    continue
-                data.append({"range": self.table.a1(column, start, prev), "values": [[v] for v in run]})
-                if r is not None:
-                    start = prev = r
-                    run = [values[r]]
+            data += ranges(sheet, column, values)
         del cells, where
         self.sheets.update_values(self.spreadsheet_id, data)
         self.written = written
@@ -165,6 +162,19 @@ class Writeback:
                 )
             if items:
                 yield rp.key, items
+
+
+def ranges(table: Table, column: str, values: Mapping[int, Any]) -> list[dict]:
+    """Cells of one column by grid row index -> value ranges, a vertical run of rows as one range."""
+    rows = sorted(values)
+    out: list[dict] = []
+    start = 0
+    for n in range(1, len(rows) + 1):
+        if n == len(rows) or rows[n] != rows[n - 1] + 1:
+            run = rows[start:n]
+            out.append({"range": table.a1(column, run[0], run[-1]), "values": [[values[r]] for r in run]})
+            start = n
+    return out
 
 
 def _change(now: float, source: str, label: str, direction: str, old: Any, new: Any) -> dict:

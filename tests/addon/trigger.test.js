@@ -52,14 +52,15 @@ test('a single-cell edit sends the row\'s mapped columns with the edit time, sig
   const { edited_at: editedAt, ...rest } = rows[0];
   assert.deepEqual(rest, { key: K2, row: 2, lead_id: '101', values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' } });
   assert.ok(editedAt >= before && editedAt <= Date.now());
-  assert.equal(callsOf(gas, 'Range.getValues', lastExecution(gas)).length, 1);
+  // the edited row, then the key column (is this row a copy of another one, key cells included?)
+  assert.deepEqual(callsOf(gas, 'Range.getValues', lastExecution(gas)).map((r) => r.a1), ['A2:G2', 'E2:E3']);
 });
 
-test('a multi-row, multi-column paste reads the whole edited rows in ONE getValues', async () => {
+test('a multi-row, multi-column paste reads the whole edited rows in ONE getValues (and the key column once)', async () => {
   const { gas } = await connected(ROWS.concat([['Vera', '+79120000003', 'vera@example.com', '', 'rKeyRowFour00', '', '']]));
   gas.userEdit('Leads', 2, 2, [['+7 1', 'a@x.ru'], ['+7 2', 'b@x.ru'], ['+7 3', 'c@x.ru']]);
   const reads = callsOf(gas, 'Range.getValues', lastExecution(gas));
-  assert.deepEqual(reads.map((r) => r.a1), ['A2:G4']);
+  assert.deepEqual(reads.map((r) => r.a1), ['A2:G4', 'E2:E4']);
   const [rows] = editsOf(await backend.requests());
   assert.deepEqual(rows.map((r) => [r.key, r.row, r.values.col_phone, r.values.col_email]), [
     [K2, 2, '+7 1', 'a@x.ru'],
@@ -290,4 +291,11 @@ test('triggers made before auto-sync was recorded per document: the first to fir
   assert.deepEqual(editsOf(await backend.requests()).map((rows) => rows.map((r) => r.values.col_name)), [['Once'], ['Twice']]);
   assert.deepEqual(triggersOf(gas), [OWNER + ' handleEdit', OWNER + ' handleChange']);
   assert.equal(gas.call('getState').autoSyncBy, OWNER);
+});
+
+test('a row pasted with another row\'s key cells is sent without values: the backend reads the sheet to tell the copy from the original', async () => {
+  const { gas } = await connected();
+  gas.userEdit('Leads', 4, 1, [ROWS[0]]); // the synced row 2 copied, key and lead id included, below
+  const [rows] = editsOf(await backend.requests());
+  assert.deepEqual(rows.map((r) => [r.key, r.row, 'values' in r]), [[K2, 4, false]]);
 });

@@ -68,3 +68,28 @@ def test_a_name_edit_reads_and_updates_the_contact(small):
     calls = small.amo.admin.counters()["by_account_endpoint"][HOST]
     assert calls.get("GET /api/v4/contacts") == 1, calls
     assert next(c for c in small.contacts() if c["id"] == contact_id)["name"] == "Olga S."
+
+
+def test_a_row_sent_without_a_mapped_column_is_left_to_a_run_that_reads_the_sheet(small):
+    """The add-on sends only the mapped columns it finds: a deleted Email column must never read as "the
+    person cleared every e-mail". Such a row is planned from the sheet, where the columns check decides."""
+    olga = ids(small)["Olga Smirnova"]
+    contact_id = lead(small, olga)["_embedded"]["contacts"][0]["id"]
+    email_before = next(c for c in small.contacts() if c["id"] == contact_id)["custom_fields_values"]
+    mapping = small.backend.tenants.get(small.connection_id).mapping
+    key = keys_by_name(small)["Olga Smirnova"]
+    row = small.row_of(key)
+    column = {c["header"]: c["column"] for c in mapping["columns"]}
+    values = {column[h]: ("777" if h == "Бюджет" else row[h]) for h in column if h != "Email"}
+    at = time.time()
+    small.sheets.admin.reset_counters()
+    jobs.request_edits(
+        small.redis,
+        small.connection_id,
+        {key: at},
+        {key: {"row": 2, "values": values, "lead_id": row["amo_lead_id"], "edited_at": at}},
+    )
+    small.work()
+    contact = next(c for c in small.contacts() if c["id"] == contact_id)
+    assert contact["custom_fields_values"] == email_before  # the e-mail was not cleared
+    assert small.sheets.admin.counters(), "the row was read from the sheet"

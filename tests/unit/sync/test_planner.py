@@ -135,15 +135,16 @@ def test_lead_deleted_in_amo_marks_the_row_and_deletes_nothing():
     assert "deleted in amoCRM" in rp.message
 
 
-def test_merged_lead_is_followed():
+def test_a_lead_merged_away_marks_its_row_and_typing_the_surviving_lead_id_relinks_it():
     w = synced(row("a", "Ivan", None, None, "100"))
     old = w.rows[0].lead_id
     w.leads[5000] = {"values": {LEAD_PRICE: "100", LEAD_STATUS: "10:1"}, "contact": w.leads[old]["contact"],
                      "updated_at": w.tick()}  # fmt: skip
     w.deleted.add(old)
-    w.merged[old] = 5000
-    (rp,) = w.plan().actions
-    assert rp.lead_id == 5000 and rp.relink
+    w.merged[old] = 5000  # amoCRM's API does not tell which lead survived: the row says the lead is gone
+    (rp,) = w.plan().rows
+    assert rp.outcome is Outcome.DELETED_IN_AMO and "was deleted in amoCRM" in rp.message
+    w.rows[0].lead_id = 5000  # the person types the surviving lead's id
     w.apply(w.plan())
     assert w.rows[0].lead_id == 5000 and not w.plan().actions
 

@@ -39,7 +39,7 @@ class World:
     next_id: int = 1000
     clock: float = 1000.0
     deleted: set = field(default_factory=set)
-    merged: dict = field(default_factory=dict)
+    merged: dict = field(default_factory=dict)  # what amoCRM did; the planner is not told (its API is not)
 
     def _id(self) -> int:
         self.next_id += 1
@@ -52,12 +52,12 @@ class World:
     def amo_lead(self, lead_id: int) -> AmoLead:
         lead = self.leads[lead_id]
         values = dict(lead["values"])
-        updated = lead["updated_at"]
+        contact_updated = 0.0
         if lead["contact"] is not None:
             contact = self.contacts[lead["contact"]]
             values.update(contact["values"])
-            updated = max(updated, contact["updated_at"])
-        return AmoLead(lead_id, values, lead["contact"], updated)
+            contact_updated = contact["updated_at"]
+        return AmoLead(lead_id, values, lead["contact"], lead["updated_at"], contact_updated)
 
     def plan_input(self, *, rows=None, full_scan=True, blast_radius=1.0) -> PlanInput:
         targets = [r.target for r in self.rules]
@@ -79,7 +79,6 @@ class World:
             leads={i: self.amo_lead(i) for i in self.leads if i not in self.deleted},
             ledger=dict(self.ledger),
             contacts={i: AmoContact(i, dict(c["values"]), c["updated_at"]) for i, c in self.contacts.items()},
-            merged=dict(self.merged),
             create_defaults=dict(self.defaults),
             full_scan=full_scan,
             blast_radius=blast_radius,

@@ -1,0 +1,132 @@
+"""The planner's integrity rules (docs/sync.md "Invariants"), each from a small world: shared contacts
+change only by their owner's change, "newest" compares each field with its own record's time, guards
+count creates and refuse scrambled rows."""
+
+from dataclasses import replace
+
+from backend.sync.model import (
+    CONTACT_EMAIL,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    LEAD_PRICE,
+    Direction,
+    FieldRule,
+    Side,
+)
+from tests.unit.sync.test_planner import RULES, row, synced, world
+
+
+def alice_world():
+    """Alice's row is synced: her contact (name, e-mail, no phone) is on her lead."""
+    w = synced(row("a", "Alice", None, "alice@x.ru", "100"))
+    (contact_id,) = w.contacts
+    return w, contact_id
+
+
+# --- a shared contact changes only by its owner's change ----------------------------------------------
+
+
+def test_a_new_row_with_an_existing_contacts_email_and_another_name_does_not_rename_the_contact():
+    w, cid = alice_world()
+    w.rows.append(row("b", "Bob", "+79120000002", "alice@x.ru", "900", edited_at=w.tick() + 100))
+    p = w.plan()
+    rp = next(rp for rp in p.rows if rp.key == "b")
+    assert rp.create_lead is not None and rp.contact == cid  # the lead joins the contact found by e-mail
+    # the contact's name is not changed (not even by a newer edit); its empty phone is filled
+    assert [cu.values for cu in p.contact_updates] == [{CONTACT_PHONE: "+79120000002"}]
+    assert CONTACT_NAME not in rp.sheet_update  # the person's cell is not overwritten either
+    (c,) = rp.conflicts
+    assert (c.target, c.sheet, c.amo, c.winner) == (CONTACT_NAME, "Bob", "Alice", Side.AMO)
+    assert rp.message.startswith(
+        "⚠ Name: the amoCRM contact this row joined (same e-mail or phone) has “Alice”"
+    )
+    w.apply(p)
+    assert w.contacts[cid]["values"][CONTACT_NAME] == "Alice"
+    # the conflict stays shown, and is never applied later (the row has no agreed name with the contact)
+    again = w.plan()
+    assert not again.actions and not again.contact_updates
+    assert next(rp for rp in again.rows if rp.key == "b").conflicts[0].sheet == "Bob"
+    # the person settles it by typing the contact's name: then the row owns the field like any other
+    w.rows[1].values[CONTACT_NAME] = "Alice"
+    w.apply(w.plan())
+    assert not w.plan().actions and not w.plan().rows[1].conflicts
+
+
+def test_a_joined_row_with_an_empty_cell_under_to_amo_never_clears_the_shared_contact():
+    rules = tuple(
+        FieldRule(r.target, Direction.TO_AMO, label=r.label) if r.target == CONTACT_PHONE else r
+        for r in RULES
+    )
+    w = world(row("a", "Alice", "+79120000001", "alice@x.ru", "100"), rules=rules)
+    w.apply(w.plan())
+    w.rows.append(row("b", "Alice", None, "alice@x.ru", "900"))
+    p = w.plan()
+    assert not p.contact_updates
+    w.apply(p)
+    assert next(iter(w.contacts.values()))["values"][CONTACT_PHONE] == "+79120000001"
+
+
+def test_the_owner_row_still_changes_its_contact():
+    w, _ = alice_world()
+    w.rows[0].values[CONTACT_NAME] = "Alice Smith"
+    p = w.plan()
+    assert [cu.values for cu in p.contact_updates] == [{CONTACT_NAME: "Alice Smith"}]
+
+
+# --- "newest" compares each field with its own record's time -----------------------------------------
+
+
+def test_a_later_unrelated_contact_edit_does_not_win_a_lead_field_conflict():
+    w = synced(row("a", "Ivan", None, "ivan@x.ru", "100"))
+    lead_id = w.rows[0].lead_id
+    w.leads[lead_id]["values"][LEAD_PRICE] = "300"
+    w.leads[lead_id]["updated_at"] = w.tick()  # the manager's budget change: before the sheet edit
+    w.rows[0].values[LEAD_PRICE] = "200"
+    w.rows[0].edited_at = w.tick()
+    contact = w.leads[lead_id]["contact"]
+    w.contacts[contact]["values"][CONTACT_EMAIL] = "ivan@y.ru"
+    w.contacts[contact]["updated_at"] = w.tick()  # an unrelated contact edit, later than the sheet's
+    (rp,) = w.plan().actions
+    assert rp.lead_update == {LEAD_PRICE: "200"}  # the sheet's budget edit is newer than the lead's change
+    assert rp.sheet_update == {CONTACT_EMAIL: "ivan@y.ru"}
+
+
+# --- guards count creates and cover every kind of run --------------------------------------------------
+
+
+def guard(p, name):
+    return next(g for g in p.guards if g.name == name)
+
+
+def test_creates_count_toward_the_share_guard_once_rows_are_synced_but_a_first_import_never_trips():
+    w = world(*(row(f"a{i}", f"P{i}", None, f"p{i}@x.ru", "100") for i in range(10)))
+    first = w.plan(blast_radius=0.2)
+    assert first.counts.create == 10 and not guard(first, "share_of_rows").tripped
+    w.apply(first)
+    w.rows += [row(f"b{i}", f"Q{i}", None, f"q{i}@x.ru", "100") for i in range(5)]
+    # an edit run (not a full scan) with five new rows: 5 of 10 synced rows > 20 %
+    p = w.plan(blast_radius=0.2, full_scan=False, rows=w.rows[10:])
+    assert guard(p, "share_of_rows").tripped and "5 of 10 synced rows" in guard(p, "share_of_rows").reason
+
+
+def test_rows_that_hold_another_synced_rows_values_are_held_and_trip_the_guard():
+    w = synced(row("a", "Ivan", None, "ivan@x.ru", "100"), row("b", "Olga", None, "olga@x.ru", "200"))
+    w.rows[0].values, w.rows[1].values = w.rows[1].values, w.rows[0].values  # a range sorted alone
+    p = w.plan_input()
+    out = __import__("backend.sync.planner", fromlist=["plan"]).plan(
+        replace(p, scrambled={"a": "b", "b": "a"})
+    )
+    assert guard(out, "rows_scrambled").tripped
+    assert all(rp.outcome.value == "error" and not rp.has_actions for rp in out.rows)
+    assert not out.contact_updates and out.rows[0].message.startswith("⚠ this row shows the values of")
+
+
+def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing():
+    w, cid = alice_world()
+    w.rows[0].values = dict.fromkeys(w.rows[0].values)
+    p = w.plan()
+    (rp,) = p.rows
+    assert not p.actions and not p.contact_updates and rp.mark
+    assert rp.message.startswith("⚠ this row's cells are empty")
+    w.apply(p)
+    assert w.contacts[cid]["values"][CONTACT_NAME] == "Alice"
