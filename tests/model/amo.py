@@ -3,8 +3,8 @@
 Leads and contacts are kept as amoCRM v4 returns them (`name`, `price`, `pipeline_id`, `status_id`,
 `_embedded.contacts[{id, is_main}]`, contacts' PHONE/EMAIL multitext `custom_fields_values`), so the
 product's own converters (`sync/fields.py`) read them. `ModelAmo` has the `AmoClient` methods a run uses;
-anything else it is asked raises, so a new kind of call is noticed. amoCRM's deletes are the manager's
-(a deleted lead is gone from the API); the client has no delete, and a run never needs one.
+anything else raises `ModelGap`, which fails the checker (a new kind of call must be modelled first).
+Deletes are the manager's (a deleted lead is gone from the API); the client has no delete.
 
 Faults: `fail_at` makes the n-th call of a run fail the way the real client reports a failure it gave up
 on — 429 (`AmoRateLimited`), 5xx (`AmoUnavailable`; for a POST `AmbiguousWrite`, not applied) or a
@@ -19,6 +19,7 @@ from typing import Any
 
 from backend.amocrm.client import AmbiguousWrite, CallStats
 from backend.amocrm.errors import AmoRateLimited, AmoUnavailable
+from tests.model.sheet import ModelGap
 
 PIPELINE = 100
 FIRST_STATUS = 10
@@ -122,7 +123,6 @@ class ModelAmo:
     fail_at: int | None = None
     fault: str = "5xx"  # 429 | 5xx | timeout (applied, then the answer was lost)
     stats: CallStats = field(default_factory=CallStats)
-    unexpected: list[str] = field(default_factory=list)
 
     def _call(self, method: str, path: str, write: bool) -> bool:
         """Count a call; raise now for a fault that happens before amoCRM applies anything. Returns
@@ -161,8 +161,10 @@ class ModelAmo:
             yield copy.deepcopy(x)
 
     def get(self, path: str, params: Any = None) -> Any:
-        self.unexpected.append(f"GET {path}")
-        raise AssertionError(f"the model amoCRM does not answer GET {path}")
+        raise ModelGap(f"the model amoCRM does not answer GET {path}")
+
+    def __getattr__(self, name: str):
+        raise ModelGap(f"the model amoCRM client has no {name!r}")
 
     # --- writes ------------------------------------------------------------------------------------------
 
@@ -179,8 +181,7 @@ class ModelAmo:
             self._link(json)
             out = []
         else:
-            self.unexpected.append(f"{method} {path}")
-            raise AssertionError(f"the model amoCRM does not answer {method} {path}")
+            raise ModelGap(f"the model amoCRM does not answer {method} {path}")
         if lost:
             raise self._lost_answer(method, path)
         return {"_embedded": {entity: out}} if out else None

@@ -33,3 +33,23 @@ def world(redis_client, redis_url):
     from tests.model.world import World, settings_for
 
     return World(redis_client, settings_for(redis_url))
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory):
+    """The whole product as processes (Redis with AOF, both emulators, gunicorn, two RQ workers) with
+    amoCRM's webhooks held until a webhook step releases them (tests/model/live.py)."""
+    from bench.faults.suite import fault_product
+    from tests.model.live import HOLD
+
+    with fault_product(tmp_path_factory.mktemp("integrity-logs")) as p:
+        p.amo.set_faults(webhook_delay=HOLD)
+        yield p
+
+
+@pytest.fixture
+def live(product):
+    """A fresh tenant on the running product, as the end-to-end checker starts each sequence."""
+    from tests.model.live import new_live_world
+
+    return new_live_world(product, [[0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]])

@@ -73,6 +73,11 @@ class Tab:
         return {i: (r.rid, dict(r.cells)) for i, r in zip(self.idents(), self.rows, strict=True)}
 
 
+class ModelGap(AttributeError):
+    """The run called something the model clients do not answer: the checker must learn it (never
+    counted as the product's crash)."""
+
+
 _A1 = re.compile(r"^'((?:[^']|'')*)'!([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$")
 
 
@@ -86,6 +91,9 @@ class ModelSheets:
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
+
+    def __getattr__(self, name: str):
+        raise ModelGap(f"the model Sheets client has no {name!r}")
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1

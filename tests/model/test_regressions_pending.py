@@ -68,3 +68,24 @@ def test_a_column_inserted_during_a_run_gets_no_cells_of_other_columns(world):
     """Issue 13.5: lead ids and status text landed in the person's columns."""
     v = judged(world, (a.add_row, IVAN), (a.run_while_person_acts, 0, 1, 0))
     assert not v, story(world)
+
+
+def test_a_reconcile_does_not_bring_back_a_lead_deleted_in_amocrm(world):
+    """Found by the checker, not in issue 13's list: the reconcile takes leads that did not change since
+    its cursor from the ledger — a deleted lead never shows up as changed, so the row's "deleted in
+    amoCRM" warning is replaced by ✓ and the row shows a lead that is gone (run._reconcile_delta)."""
+    v = judged(world, (a.add_row, IVAN), (a.add_row, OLGA), (a.full_sync, True), (a.edit_lead, 1, 0, 1),
+               (a.delete_lead, 0), (a.full_sync, True), (a.reconcile,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_end_to_end_sorting_the_data_columns_without_the_system_columns_is_refused(live):
+    """The same as the planner-level sort above, over the real processes (also proof that the
+    end-to-end oracle sees what the planner level sees)."""
+    from tests.model import live_actions as la
+
+    live.log.append(la.full_sync(live, True))
+    live.log.append(la.person(live, "sort_range", 0, True))
+    live.log.append(la.full_sync(live, True))
+    live.log.append(la.quiet_reconcile(live))
+    assert not live.violations, story(live)

@@ -55,7 +55,7 @@ from backend.sync.model import (
 )
 from tests.conftest import base_env
 from tests.model.amo import Account, ModelAmo
-from tests.model.sheet import SYSTEM, Column, ModelSheets, Row, Tab
+from tests.model.sheet import SYSTEM, Column, ModelGap, ModelSheets, Row, Tab
 from tests.unit.sync.catalog_fixture import CATALOG
 
 CONNECTION = "cmodel"
@@ -222,10 +222,10 @@ class World:
                 ids = (set(lead_ids), set(contact_ids))
                 report = sync_run._run(self.svc, p, kind, False, confirm, keys, *ids, lambda *a: None)
             status = report.status
+        except ModelGap:
+            raise
         except (AmoError, SheetsError) as exc:
-            if amo.unexpected:
-                self.flag("run_crashed", f"{kind}: unexpected amoCRM call {amo.unexpected}")
-            elif amo_fault is None and sheets_fault is None:
+            if amo_fault is None and sheets_fault is None:
                 self.flag("run_crashed", f"{kind}: {type(exc).__name__}: {exc}")
         except AppError as exc:  # the product stopped the run and says why (in its own words)
             status = f"stopped: {exc}"
