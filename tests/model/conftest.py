@@ -37,13 +37,10 @@ def world(redis_client, redis_url):
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory):
-    """The whole product as processes (Redis with AOF, both emulators, gunicorn, two RQ workers) with
-    amoCRM's webhooks held until a webhook step releases them (tests/model/live.py)."""
+    """The whole product as processes (Redis with AOF, both emulators, gunicorn, two RQ workers)."""
     from bench.faults.suite import fault_product
-    from tests.model.live import HOLD
 
     with fault_product(tmp_path_factory.mktemp("integrity-logs")) as p:
-        p.amo.set_faults(webhook_delay=HOLD)
         yield p
 
 

@@ -90,9 +90,10 @@ class LiveCheck(RuleBasedStateMachine):
         k=i,
         what=i,
         x=v,
+        hook=st.integers(0, 2),
     )
-    def manager(self, name, k, what, x):
-        self.step(la.manager(self.w, name, k, what, x))
+    def manager(self, name, k, what, x, hook):
+        self.step(la.manager(self.w, name, k, what, x, hook))
 
     @rule()
     def edit_run(self):
@@ -101,10 +102,6 @@ class LiveCheck(RuleBasedStateMachine):
     @rule(confirm=st.booleans())
     def full_sync(self, confirm):
         self.step(la.full_sync(self.w, confirm))
-
-    @rule(mode=st.integers(0, 2))
-    def webhook(self, mode):
-        self.step(la.webhook(self.w, mode))
 
     @rule()
     def reconcile(self):
@@ -121,7 +118,6 @@ class LiveCheck(RuleBasedStateMachine):
     def teardown(self):
         if self.w is None:
             return
-        self.w.log.append(la.webhook(self.w, 0))
         self.w.log.append(la.quiet_reconcile(self.w))
         stats.level("end_to_end").add(len(self.w.log), self.w.violations, self.w.log)
         self.step("end")

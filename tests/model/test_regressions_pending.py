@@ -89,3 +89,16 @@ def test_end_to_end_sorting_the_data_columns_without_the_system_columns_is_refus
     live.log.append(la.full_sync(live, True))
     live.log.append(la.quiet_reconcile(live))
     assert not live.violations, story(live)
+
+
+def test_end_to_end_a_typed_row_with_a_known_email_does_not_rename_that_contact(live):
+    """Issue 13.3 over the real processes: a manager's contact Ivan / a@x.ru; the person types a new row
+    Olga / a@x.ru; the add-on sends the edit."""
+    from tests.model import live_actions as la
+
+    live.log.append(la.full_sync(live, True))
+    live.log.append(la.manager(live, "new_lead_in_amo", 0, 0, 0))
+    live.log.append(la.person(live, "add_row", [1, -1, 0, 2, 2, -1]))
+    live.log.append(la.edit_run(live))
+    live.log.append(la.quiet_reconcile(live))
+    assert not live.violations, story(live)

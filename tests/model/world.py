@@ -106,6 +106,8 @@ class World:
     pending_edits: dict[str, float] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # the readable steps of this sequence
+    # (entity id, target or "*") a manager changed within the judged step (end to end): not the run's doing
+    exempt: set[tuple[int, str]] = field(default_factory=set)
     ctx: fx.Context = CTX
     runs: int = 0
     last_status: str = ""
@@ -289,6 +291,8 @@ class World:
 
     def _judge_amo(self, before: _Before) -> None:
         for lid, old_lead in before.leads.items():
+            if (lid, "*") in self.exempt:
+                continue
             if lid not in self.acct.leads:
                 self.flag("nothing_deleted", f"lead {lid} disappeared during a run")
                 continue
@@ -301,7 +305,7 @@ class World:
                 )
             now = fx.lead_values(new_lead, LEAD_TARGETS, self.ctx)
             for t in LEAD_TARGETS:
-                if now[t] == old[t]:
+                if now[t] == old[t] or (lid, t) in self.exempt:
                     continue
                 rid = self.owner.get(lid)
                 seen = self._sheet_before(before, rid) if rid is not None else None
@@ -312,7 +316,7 @@ class World:
             old = fx.contact_values(old_c, CONTACT_TARGETS, self.ctx)
             now = fx.contact_values(self.acct.contacts[cid], CONTACT_TARGETS, self.ctx)
             for t in CONTACT_TARGETS:
-                if now[t] == old[t]:
+                if now[t] == old[t] or (cid, t) in self.exempt or (cid, "*") in self.exempt:
                     continue
                 whys = []
                 for rid in self._rids_showing(cid):
