@@ -1,0 +1,244 @@
+"""The planner-level randomized checker (like Dropbox's CanopyCheck): thousands of generated sequences of
+what people do to the sheet and in amoCRM, interleaved with sync runs, webhooks, reconciles and faults,
+each run judged by the oracle in tests/model/world.py.
+
+The real run (`sync/run.py`: snapshot, planner, guards, executor, writeback) runs over the model sheet and
+the model amoCRM, with the real Redis for the ledger, intents and the contact directory.
+
+Violations of an invariant listed in `known.OPEN` (a product bug with a pending regression test) are
+counted and reported, not raised; any other violation fails the test. `INTEGRITY_STRICT=1` raises at the
+first violation of any kind, so hypothesis shrinks it to a minimal sequence.
+`INTEGRITY_PLANNER_SEQUENCES` sets how many sequences run (default 2,000).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests.model import actions as a
+from tests.model import known, stats
+from tests.model.world import World, settings_for
+
+SEQUENCES = int(os.environ.get("INTEGRITY_PLANNER_SEQUENCES", "2000"))
+STEPS = int(os.environ.get("INTEGRITY_PLANNER_STEPS", "14"))
+STRICT = os.environ.get("INTEGRITY_STRICT", "")  # "1": every invariant; or names, comma-separated
+
+i = st.integers(0, 7)
+v = st.integers(0, 6)
+row_values = st.lists(st.integers(-1, 3), min_size=6, max_size=6)
+
+
+def _strict(invariant: str) -> bool:
+    if STRICT == "1" or invariant in STRICT.split(","):
+        return True
+    return not STRICT and invariant not in known.OPEN
+
+
+class PlannerCheck(RuleBasedStateMachine):
+    redis = None  # set by the test: the session's real Redis
+    settings = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w: World | None = None
+        self.reported = 0
+
+    def step(self, text: str) -> None:
+        self.w.log.append(text)
+        new = self.w.violations[self.reported :]
+        self.reported = len(self.w.violations)
+        bad = [x for x in new if _strict(x.invariant)]
+        if bad:
+            raise AssertionError(
+                "\n".join([*self.w.log, *(f"VIOLATION {x.invariant}: {x.detail}" for x in bad)])
+            )
+
+    @initialize(
+        seed=st.integers(0, 2**16),
+        rows=st.lists(row_values, max_size=4),
+        existing=st.sampled_from(["none", "contact", "lead"]),
+        synced=st.booleans(),
+    )
+    def start(self, seed, rows, existing, synced):
+        self.w = World(self.redis, self.settings, seed)
+        if existing != "none":
+            self.w.log.append(a.new_lead_in_amo(self.w, 0, with_contact=True))
+            if existing == "contact":  # only the contact stays: a person already known to amoCRM
+                self.w.acct.delete_lead(max(self.w.acct.leads))
+                self.w.log.append("manager deletes that lead (its contact stays)")
+        for values in rows:
+            self.w.log.append(a.add_row(self.w, values))
+        if synced:
+            self.w.log.append(a.full_sync(self.w, confirm=True))
+            self.w.pending_edits.clear()
+        self.step("start")
+
+    # a person in the sheet
+    @rule(r=i, c=i, x=v)
+    def type_cell(self, r, c, x):
+        self.step(a.type_cell(self.w, r, c, x))
+
+    @rule(values=row_values)
+    def add_row(self, values):
+        self.step(a.add_row(self.w, values))
+
+    @rule(r=i, n=st.integers(2, 3), c=i, x=v)
+    def paste_column(self, r, n, c, x):
+        self.step(a.paste_column(self.w, r, n, c, x))
+
+    @rule(r=i, c=i)
+    def clear_cell(self, r, c):
+        self.step(a.clear_cell(self.w, r, c))
+
+    @rule(r=i, s=i, phone=st.booleans())
+    def same_contact(self, r, s, phone):
+        self.step(a.same_contact(self.w, r, s, phone))
+
+    @rule(r=i, above=st.booleans())
+    def copy_row(self, r, above):
+        self.step(a.copy_row(self.w, r, above))
+
+    @rule(r=i, to=i)
+    def move_row(self, r, to):
+        self.step(a.move_row(self.w, r, to))
+
+    @rule(r=i)
+    def cut_data_only(self, r):
+        self.step(a.cut_data_only(self.w, r))
+
+    @rule(c=st.integers(0, 10), desc=st.booleans())
+    def sort_sheet(self, c, desc):
+        self.step(a.sort_sheet(self.w, c, desc))
+
+    @rule(c=st.integers(0, 10), desc=st.booleans())
+    def sort_range(self, c, desc):
+        self.step(a.sort_range(self.w, c, desc))
+
+    @rule(c=st.integers(0, 10))
+    def filter_rows(self, c):
+        self.step(a.filter_rows(self.w, c))
+
+    @rule(r=i)
+    def insert_row(self, r):
+        self.step(a.insert_row(self.w, r))
+
+    @precondition(lambda self: self.w.tab.rows)
+    @rule(r=i)
+    def delete_row(self, r):
+        self.step(a.delete_row(self.w, r))
+
+    @rule(p=st.integers(0, 12))
+    def insert_column(self, p):
+        self.step(a.insert_column(self.w, p))
+
+    @rule(c=st.integers(0, 10))
+    def delete_column(self, c):
+        self.step(a.delete_column(self.w, c))
+
+    @rule(c=st.integers(0, 10), p=st.integers(0, 12))
+    def move_column(self, c, p):
+        self.step(a.move_column(self.w, c, p))
+
+    @rule(c=st.integers(0, 10), clear=st.booleans())
+    def rename_header(self, c, clear):
+        self.step(a.rename_header(self.w, c, clear))
+
+    @rule(r=i)
+    def clear_key(self, r):
+        self.step(a.clear_key(self.w, r))
+
+    # a manager in amoCRM
+    @rule(k=i, what=st.integers(0, 2), x=v)
+    def edit_lead(self, k, what, x):
+        self.step(a.edit_lead(self.w, k, what, x))
+
+    @rule(k=i, what=st.integers(0, 2), x=v)
+    def edit_contact(self, k, what, x):
+        self.step(a.edit_contact(self.w, k, what, x))
+
+    @rule(k=i)
+    def delete_lead(self, k):
+        self.step(a.delete_lead(self.w, k))
+
+    @rule(k1=i, k2=i)
+    def merge_leads(self, k1, k2):
+        self.step(a.merge_leads(self.w, k1, k2))
+
+    @rule(k1=i, k2=i)
+    def share_contact(self, k1, k2):
+        self.step(a.share_contact(self.w, k1, k2))
+
+    @rule(x=v, contact=st.booleans())
+    def new_lead_in_amo(self, x, contact):
+        self.step(a.new_lead_in_amo(self.w, x, contact))
+
+    # the sync
+    @rule(confirm=st.booleans())
+    def full_sync(self, confirm):
+        self.step(a.full_sync(self.w, confirm))
+
+    @rule()
+    def edit_run(self):
+        self.step(a.edit_run(self.w))
+
+    @rule(mode=st.integers(0, 2))
+    def webhook(self, mode):
+        self.step(a.webhook(self.w, mode))
+
+    @rule()
+    def reconcile(self):
+        self.step(a.reconcile(self.w))
+
+    @rule(kind=st.integers(0, 3), at=st.integers(1, 8), fault=st.integers(0, 3))
+    def faulty_run(self, kind, at, fault):
+        self.step(a.faulty_run(self.w, kind, at, fault))
+
+    @rule(kind=st.integers(0, 1), what=st.integers(0, 4), arg=i)
+    def run_while_person_acts(self, kind, what, arg):
+        self.step(a.run_while_person_acts(self.w, kind, what, arg))
+
+    @rule()
+    def quiet_reconcile(self):
+        self.step(a.quiet_reconcile(self.w))
+
+    def teardown(self):
+        if self.w is None:
+            return
+        self.w.log.append(a.quiet_reconcile(self.w))  # every sequence ends judged at rest
+        level = stats.level("planner")
+        level.add(len(self.w.log), self.w.violations, self.w.log)
+        self.step("end")
+
+
+def test_planner_check(redis_client, redis_url):
+    PlannerCheck.redis, PlannerCheck.settings = redis_client, settings_for(redis_url)
+    run_state_machine_as_test(
+        PlannerCheck,
+        settings=settings(
+            max_examples=SEQUENCES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            database=None if not STRICT else settings.default.database,
+            suppress_health_check=list(HealthCheck),
+            print_blob=True,
+        ),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(known.OPEN))
+def test_every_open_invariant_has_a_pending_regression(name):
+    """An invariant the checker tolerates is one a pending regression test reproduces."""
+    from tests.model import test_regressions_pending as pending
+
+    assert all(hasattr(pending, t) for t in known.OPEN[name]), known.OPEN[name]

@@ -1,0 +1,104 @@
+"""Shrunk sequences of the randomized checker that break an invariant on today's code. Each is a
+product bug of issue 13 being fixed on another branch; they are neither skipped nor xfailed, so they
+fail until the fix is merged (then they move to test_regressions.py and `known.OPEN` is emptied).
+The steps are those hypothesis shrank to; the findings log lists when each was found."""
+
+from __future__ import annotations
+
+from tests.model import actions as a
+from tests.model.scenario import judged, story
+
+IVAN = [0, 0, 0, 0, 0, 0]  # Ivan, +79120000001, a@x.ru, Kitchen, 100, Первичный контакт
+OLGA = [1, 1, 1, 1, 1, 1]  # Olga, +79120000002, b@x.ru, Roof, 250, Переговоры
+KEY, DEAL, NAME = 7, 3, 0  # actions.COLUMNS positions
+
+
+def test_deleting_the_key_column_stops_runs_with_a_reason_instead_of_crashing(world):
+    """Issue 13.4: with the key column gone every run died with KeyError: 'key'."""
+    v = judged(world, (a.add_row, [0, -1, -1, -1, -1, -1]), (a.add_row, [0, -1, -1, -1, -1, -1]),
+               (a.delete_column, KEY), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_new_row_with_a_known_email_and_another_name_does_not_rename_that_contact(world):
+    """Issue 13.3: the existing contact took the new row's name (on every lead it is on)."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [1, -1, 0, 0, 0, 0]), (a.full_sync, True))
+    assert not v, story(world)
+
+
+def test_a_new_row_joining_a_known_contact_does_not_overwrite_its_phone(world):
+    """Issue 13.3: joining by e-mail pushed the row's other phone over the contact's."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [0, 1, 0, 0, 0, 0]), (a.full_sync, True))
+    assert not v, story(world)
+
+
+def test_deleting_a_mapped_column_clears_nothing_in_amocrm(world):
+    """Issue 13.1: the Deal column deleted, an edit run cleared the lead names in amoCRM."""
+    v = judged(world, (a.add_row, IVAN), (a.add_row, IVAN), (a.edit_run,),
+               (a.delete_column, DEAL), (a.move_row, 0, 0), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_cutting_a_rows_data_without_its_system_columns_is_refused(world):
+    """Issue 13.6: the data moved to a new row: the old lead was cleared and a second lead created."""
+    v = judged(world, (a.add_row, IVAN), (a.full_sync, True), (a.cut_data_only, 0))
+    assert not v, story(world)
+
+
+def test_sorting_the_data_columns_without_the_system_columns_is_refused(world):
+    """Issue 13.6: each row's data was pushed into the other row's lead."""
+    v = judged(world, (a.add_row, IVAN), (a.add_row, OLGA), (a.full_sync, True), (a.sort_range, NAME, True))
+    assert not v, story(world)
+
+
+def test_a_copied_row_pasted_above_its_original_does_not_take_its_lead(world):
+    """Issue 13.2: the edited copy (higher, so it kept the key) overwrote the original's lead."""
+    v = judged(world, (a.add_row, IVAN), (a.full_sync, True), (a.copy_row, 0, True),
+               (a.type_cell, 0, NAME, 1), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_column_moved_during_a_run_gets_no_cells_of_other_columns(world):
+    """Issue 13.5: cells went to the column positions of the run's first read (Stage moved right)."""
+    v = judged(world, (a.add_row, IVAN), (a.run_while_person_acts, 0, 2, 5))
+    assert not v, story(world)
+
+
+def test_a_column_inserted_during_a_run_gets_no_cells_of_other_columns(world):
+    """Issue 13.5: lead ids and status text landed in the person's columns."""
+    v = judged(world, (a.add_row, IVAN), (a.run_while_person_acts, 0, 1, 0))
+    assert not v, story(world)
+
+
+def test_a_reconcile_does_not_bring_back_a_lead_deleted_in_amocrm(world):
+    """Found by the checker, not in issue 13's list: the reconcile takes leads that did not change since
+    its cursor from the ledger — a deleted lead never shows up as changed, so the row's "deleted in
+    amoCRM" warning is replaced by ✓ and the row shows a lead that is gone (run._reconcile_delta)."""
+    v = judged(world, (a.add_row, IVAN), (a.add_row, OLGA), (a.full_sync, True), (a.edit_lead, 1, 0, 1),
+               (a.delete_lead, 0), (a.full_sync, True), (a.reconcile,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_end_to_end_sorting_the_data_columns_without_the_system_columns_is_refused(live):
+    """The same as the planner-level sort above, over the real processes (also proof that the
+    end-to-end oracle sees what the planner level sees)."""
+    from tests.model import live_actions as la
+
+    live.log.append(la.full_sync(live, True))
+    live.log.append(la.person(live, "sort_range", 0, True))
+    live.log.append(la.full_sync(live, True))
+    live.log.append(la.quiet_reconcile(live))
+    assert not live.violations, story(live)
+
+
+def test_end_to_end_a_typed_row_with_a_known_email_does_not_rename_that_contact(live):
+    """Issue 13.3 over the real processes: a manager's contact Ivan / a@x.ru; the person types a new row
+    Olga / a@x.ru; the add-on sends the edit."""
+    from tests.model import live_actions as la
+
+    live.log.append(la.full_sync(live, True))
+    live.log.append(la.manager(live, "new_lead_in_amo", 0, 0, 0))
+    live.log.append(la.person(live, "add_row", [1, -1, 0, 2, 2, -1]))
+    live.log.append(la.edit_run(live))
+    live.log.append(la.quiet_reconcile(live))
+    assert not live.violations, story(live)

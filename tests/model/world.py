@@ -1,0 +1,475 @@
+"""One connection as the checker sees it: the model tab, the model amoCRM account, the real Redis (ledger,
+intents, history, contact directory), and the REAL sync run (`backend.sync.run._run`: snapshot → planner →
+guards → executor → writeback) driven over them. Plus the oracle that judges every run.
+
+The oracle keeps its own truth, independent of the ledger:
+- `owner`: lead id -> the rid (the person's data row, see `sheet.py`) it was created for or adopted by;
+- `made_by`: contact id -> the rid whose row created it;
+- `agreed`: rid -> target -> (entity id, value) as both sides held it after the last run where they agreed.
+
+Invariants (names as reported; docs in tests/model/README.md):
+- one_lead_per_row      a rid never owns two live leads; the ledger never gives one lead to two keys
+- amo_untouched         a run changes an amoCRM lead field only to the value the person typed in its own row
+                        since the last agreed state
+- shared_contact        a run changes a contact field only by a row that agreed with that contact before
+                        and whose person changed it; a row joining a contact may only fill its empty fields
+- sheet_untouched       a run writes a data cell only with its own lead's (or contact's) value, and only
+                        when amoCRM moved since the last agreed state
+- nothing_deleted       no run deletes, unlinks or replaces anything (leads, contacts, main contacts, rows)
+- run_crashed           a run never fails except by the faults the checker injected
+- quiet_agreement       after a quiet reconcile every row with data shows its own lead and agrees with it,
+                        or its status says why (⚠); no row shows another row's lead without saying why
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import redis
+
+from backend.amocrm.errors import AmoError
+from backend.errors import AppError
+from backend.services import Services
+from backend.settings import Settings
+from backend.sheets.client import SheetsError
+from backend.store.connections import Account as AccountRecord
+from backend.store.connections import Connection
+from backend.store.ledger import Ledger
+from backend.sync import fields as fx
+from backend.sync import run as sync_run
+from backend.sync import snapshot
+from backend.sync.mapping import ColumnMapping, ColumnRule
+from backend.sync.model import (
+    CONTACT_EMAIL,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    LEAD_NAME,
+    LEAD_PRICE,
+    LEAD_STATUS,
+    entity_of,
+)
+from tests.conftest import base_env
+from tests.model.amo import Account, ModelAmo
+from tests.model.sheet import SYSTEM, Column, ModelGap, ModelSheets, Row, Tab
+from tests.unit.sync.catalog_fixture import CATALOG
+
+CONNECTION = "cmodel"
+TARGETS = {
+    "c_name": CONTACT_NAME,
+    "c_phone": CONTACT_PHONE,
+    "c_email": CONTACT_EMAIL,
+    "c_deal": LEAD_NAME,
+    "c_price": LEAD_PRICE,
+    "c_stage": LEAD_STATUS,
+}
+HEADERS = {
+    "c_name": "Name",
+    "c_phone": "Phone",
+    "c_email": "Email",
+    "c_deal": "Deal",
+    "c_price": "Budget",
+    "c_stage": "Stage",
+}
+MAPPING = ColumnMapping(tuple(ColumnRule(c, HEADERS[c], t) for c, t in TARGETS.items()), pipeline_id=100)
+CTX = fx.Context(CATALOG, 100, "RU")
+LEAD_TARGETS = [t for t in TARGETS.values() if entity_of(t) == "lead"]
+CONTACT_TARGETS = [t for t in TARGETS.values() if entity_of(t) == "contact"]
+ERR = "!invalid"
+MISSING = "!column missing"  # never equal to a value: a deleted column is not a person clearing cells
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    detail: str
+
+
+def settings_for(url: str) -> Settings:
+    return Settings.from_env(base_env(url))
+
+
+@dataclass
+class World:
+    redis: redis.Redis
+    settings: Settings
+    seed: int = 0
+    tab: Tab = field(init=False)
+    acct: Account = field(default_factory=Account)
+    owner: dict[int, int] = field(default_factory=dict)
+    made_by: dict[int, int] = field(default_factory=dict)
+    agreed: dict[int, dict[str, tuple[int, Any]]] = field(default_factory=dict)
+    pending_edits: dict[str, float] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the readable steps of this sequence
+    # (entity id, target or "*") a manager changed within the judged step (end to end): not the run's doing
+    exempt: set[tuple[int, str]] = field(default_factory=set)
+    ctx: fx.Context = CTX
+    runs: int = 0
+    last_status: str = ""
+    next_rid: int = 1
+    next_addon_key: int = 0
+
+    def __post_init__(self) -> None:
+        self.redis.flushdb()
+        cols = [Column(c, HEADERS[c]) for c in TARGETS]
+        cols.insert(2, Column(None, "Notes"))  # a person's own column, not mapped
+        cols += [
+            Column(role, header)
+            for role, header in zip(
+                SYSTEM, ("amo_sync_id", "amo_lead_id", "amo_link", "amo_sync_status"), strict=True
+            )
+        ]
+        self.tab = Tab(cols)
+        self.rng = random.Random(self.seed)  # the backend's key minting, made repeatable for shrinking
+        self.svc = Services(self.settings, self.redis)
+
+    # --- reading the model -----------------------------------------------------------------------------
+
+    def cell_value(self, row: Row, cid: str) -> Any:
+        target = TARGETS[cid]
+        if self.tab.column(cid) is None:
+            return MISSING
+        p = fx.parse_cell(target, self.tab.get(row, cid), self.ctx)
+        return (ERR, str(self.tab.get(row, cid))) if p.error else p.value
+
+    def row_values(self, row: Row) -> dict[str, Any]:
+        return {t: self.cell_value(row, c) for c, t in TARGETS.items()}
+
+    def row_of(self, rid: int) -> Row | None:
+        return next((r for r in self.tab.rows if r.rid == rid), None)
+
+    def lead_of(self, rid: int) -> int | None:
+        live = [lid for lid, r in self.owner.items() if r == rid and lid in self.acct.leads]
+        return live[0] if live else None
+
+    def amo_values(self, lid: int, leads=None, contacts=None) -> dict[str, Any]:
+        leads = self.acct.leads if leads is None else leads
+        contacts = self.acct.contacts if contacts is None else contacts
+        lead = leads[lid]
+        out = fx.lead_values(lead, LEAD_TARGETS, self.ctx)
+        cid = _main(lead)
+        out |= fx.contact_values(contacts.get(cid) if cid else None, CONTACT_TARGETS, self.ctx)
+        return out
+
+    def entity(self, lid: int, target: str, leads=None) -> int | None:
+        leads = self.acct.leads if leads is None else leads
+        return lid if entity_of(target) == "lead" else _main(leads[lid])
+
+    def has_data(self, row: Row) -> bool:
+        return any(str(self.tab.get(row, c)).strip() for c in TARGETS)
+
+    # --- the add-on's side of a person's edit --------------------------------------------------------
+
+    def edited(self, row: Row) -> None:
+        """onEdit: a row without a key gets one (the add-on's format), and the edit is queued."""
+        if row.rid is None:
+            row.rid, self.next_rid = self.next_rid, self.next_rid + 1
+        if self.tab.column("key") is None:
+            return  # the add-on finds no key column and sends nothing
+        key = str(self.tab.get(row, "key")).strip()
+        if not key:
+            self.next_addon_key += 1
+            key = f"r{self.next_addon_key:012d}"
+            self.tab.put(row, "key", key)
+        self.acct.clock += 0.25
+        self.pending_edits[key] = self.acct.clock
+        self.redis.hset(f"edited-at:{CONNECTION}", key, self.acct.clock)
+
+    # --- one sync run -----------------------------------------------------------------------------------
+
+    def parts(self, amo: ModelAmo, sheets: ModelSheets) -> sync_run.Parts:
+        conn = Connection(CONNECTION, "sheet-1", 0, "Deals", 1, MAPPING.to_json())
+        return sync_run.Parts(conn, AccountRecord(1, CATALOG.host), MAPPING, CTX, amo, sheets)
+
+    @contextlib.contextmanager
+    def _keys(self) -> Iterator[None]:
+        with mock.patch.object(snapshot.secrets, "token_bytes", self.rng.randbytes):
+            yield
+
+    def run(
+        self,
+        kind: str,
+        *,
+        keys=None,
+        lead_ids=(),
+        contact_ids=(),
+        confirm: bool = False,
+        amo_fault: tuple[int, str] | None = None,
+        sheets_fault: int | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> str:
+        """Run the real sync once and judge it. Returns the run's status ("failed" for an injected fault)."""
+        amo = ModelAmo(
+            self.acct, fail_at=amo_fault[0] if amo_fault else None, fault=amo_fault[1] if amo_fault else "5xx"
+        )
+        sheets = ModelSheets(self.tab, fail_at=sheets_fault)
+        before = _Before(self)
+        if meanwhile is not None:
+
+            def agitate() -> None:
+                meanwhile()
+                before.sheet = self.tab.copy()  # the person's cells, as judged from here on
+
+            sheets.before_key_reread = agitate
+        self.runs += 1
+        status = "failed"
+        try:
+            with self._keys():
+                p = self.parts(amo, sheets)
+                ids = (set(lead_ids), set(contact_ids))
+                report = sync_run._run(self.svc, p, kind, False, confirm, keys, *ids, lambda *a: None)
+            status = report.status
+        except ModelGap:
+            raise
+        except (AmoError, SheetsError) as exc:
+            if amo_fault is None and sheets_fault is None:
+                self.flag("run_crashed", f"{kind}: {type(exc).__name__}: {exc}")
+        except AppError as exc:  # the product stopped the run and says why (in its own words)
+            status = f"stopped: {exc}"
+        except Exception as exc:  # any other failure of a run is what the checker reports
+            self.flag("run_crashed", f"{kind}: {type(exc).__name__}: {exc}")
+        self.last_status = status
+        self.judge(before)
+        self.settle()
+        return status
+
+    def flag(self, invariant: str, detail: str) -> None:
+        self.violations.append(Violation(invariant, detail))
+
+    # --- the oracle ---------------------------------------------------------------------------------------
+
+    def judge(self, before: _Before) -> None:
+        self._adopt_created(before)
+        self._judge_amo(before)
+        self._judge_sheet(before)
+
+    def _adopt_created(self, before: _Before) -> None:
+        """Leads and contacts this run created belong to the row that held their request's key."""
+        # rows a person deleted during the run still count: the lead was created while the row was there
+        keyed = {str(self.tab.get(r, "key")).strip(): r for r in [*before.rows, *self.tab.rows]}
+        for lid in sorted(set(self.acct.leads) - set(before.leads)):
+            key = self.acct.created_for.get(lid, "")
+            row = keyed.get(key)
+            rid = row.rid if row is not None else None
+            if rid is None:
+                self.flag(
+                    "one_lead_per_row",
+                    f"lead {lid} was created for key {key!r}, which no row holds after the run "
+                    "(its key cell was overwritten): the row will get a second lead",
+                )
+                continue
+            other = self.lead_of(rid)
+            if other is not None:
+                self.flag("one_lead_per_row", f"row r{rid} got a second lead {lid} (it has lead {other})")
+            self.owner[lid] = rid
+        for cid in sorted(set(self.acct.contacts) - set(before.contacts)):
+            key = self.acct.created_for.get(cid, "").removeprefix("new:")
+            row = keyed.get(key)
+            if row is not None and row.rid is not None:
+                self.made_by[cid] = row.rid
+        ledger = Ledger(self.redis, CONNECTION).all()
+        seen: dict[int, str] = {}
+        for key, le in sorted(ledger.items()):
+            if le.lead_id in seen:
+                self.flag(
+                    "one_lead_per_row",
+                    f"the ledger gives lead {le.lead_id} to keys {seen[le.lead_id]} and {key}",
+                )
+            seen[le.lead_id] = key
+
+    def _sheet_before(self, before: _Before, rid: int) -> dict[str, Any] | None:
+        for r, cells in before.sheet.values():
+            if r == rid:
+                row = Row(cells, r)
+                return self.row_values(row)
+        return None
+
+    def _judge_amo(self, before: _Before) -> None:
+        for lid, old_lead in before.leads.items():
+            if (lid, "*") in self.exempt:
+                continue
+            if lid not in self.acct.leads:
+                self.flag("nothing_deleted", f"lead {lid} disappeared during a run")
+                continue
+            old = self.amo_values(lid, before.leads, before.contacts)
+            new_lead = self.acct.leads[lid]
+            if _main(old_lead) is not None and _main(new_lead) != _main(old_lead):
+                self.flag(
+                    "nothing_deleted",
+                    f"lead {lid}: its main contact {_main(old_lead)} was replaced by {_main(new_lead)}",
+                )
+            now = fx.lead_values(new_lead, LEAD_TARGETS, self.ctx)
+            for t in LEAD_TARGETS:
+                if now[t] == old[t] or (lid, t) in self.exempt:
+                    continue
+                rid = self.owner.get(lid)
+                seen = self._sheet_before(before, rid) if rid is not None else None
+                why = self._push_ok(rid, seen, t, lid, old[t], now[t], shared=False)
+                if why:
+                    self.flag("amo_untouched", f"lead {lid} {t}: {old[t]!r} -> {now[t]!r}: {why}")
+        for cid, old_c in before.contacts.items():
+            old = fx.contact_values(old_c, CONTACT_TARGETS, self.ctx)
+            now = fx.contact_values(self.acct.contacts[cid], CONTACT_TARGETS, self.ctx)
+            for t in CONTACT_TARGETS:
+                if now[t] == old[t] or (cid, t) in self.exempt or (cid, "*") in self.exempt:
+                    continue
+                whys = []
+                for rid in self._rids_showing(cid):
+                    seen = self._sheet_before(before, rid)
+                    why = self._push_ok(rid, seen, t, cid, old[t], now[t], shared=True)
+                    if not why:
+                        break
+                    whys.append(f"r{rid}: {why}")
+                else:
+                    self.flag(
+                        "shared_contact",
+                        f"contact {cid} {t}: {old[t]!r} -> {now[t]!r}: "
+                        + ("; ".join(whys) or "no row shows it"),
+                    )
+
+    def _rids_showing(self, cid: int) -> list[int]:
+        return sorted(
+            {
+                rid
+                for lid, rid in self.owner.items()
+                if lid in self.acct.leads and _main(self.acct.leads[lid]) == cid
+            }
+        )
+
+    def _push_ok(self, rid, seen, t, eid, old, new, *, shared: bool) -> str:
+        """Why a run may not have pushed `new` into entity `eid`'s field `t` ("" when it may)."""
+        if rid is None or seen is None:
+            return "no row of the sheet owns it"
+        if seen[t] != new:
+            return f"its row r{rid} shows {seen[t]!r}"
+        agreed = self.agreed.get(rid, {}).get(t)
+        if agreed == (eid, new):
+            return f"its row r{rid} did not change since both held {new!r} (a manager's change was reverted)"
+        if (
+            shared
+            and old is not None
+            and (agreed is None or agreed[0] != eid)
+            and self.made_by.get(eid) != rid
+        ):
+            return (
+                f"row r{rid} joined this contact and overwrote {old!r} (joining may only fill empty fields)"
+            )
+        return ""
+
+    def _judge_sheet(self, before: _Before) -> None:
+        data_uids = {self.tab.column(c).uid: TARGETS[c] for c in TARGETS if self.tab.column(c) is not None}
+        by_id = dict(zip(self.tab.idents(), self.tab.rows, strict=True))
+        for ident, (rid, cells) in before.sheet.items():
+            row = by_id.get(ident)
+            if row is None:
+                self.flag("nothing_deleted", f"a row (r{rid}) disappeared during a run")
+                continue
+            for uid, t in data_uids.items():
+                if row.cells.get(uid, "") == cells.get(uid, ""):
+                    continue
+                old = self.cell_value(Row(cells, rid), _cid(t))
+                new = self.cell_value(row, _cid(t))
+                if old == new:
+                    continue
+                why = self._write_ok(rid, t, new)
+                if why:
+                    self.flag("sheet_untouched", f"row r{rid} {t}: {old!r} -> {new!r}: {why}")
+            for c in self.tab.columns:  # the run writes nothing into a person's own columns
+                if c.tag is None and row.cells.get(c.uid, "") != cells.get(c.uid, ""):
+                    self.flag(
+                        "sheet_untouched",
+                        f"row r{rid}: the run wrote {row.cells.get(c.uid)!r} into the person's column "
+                        f"{c.header!r}",
+                    )
+
+    def _write_ok(self, rid: int | None, t: str, new: Any) -> str:
+        if rid is None:
+            return "the row holds no person's data"
+        lid = self.lead_of(rid)
+        if lid is None:
+            return "the row has no lead of its own"
+        eid = self.entity(lid, t)
+        amo = self.amo_values(lid)[t]
+        if amo != new:
+            return f"its own lead {lid} holds {amo!r}"
+        if self.agreed.get(rid, {}).get(t) == (eid, new):
+            return "amoCRM did not change since both held that value (the person's edit was reverted)"
+        return ""
+
+    def settle(self) -> None:
+        """After a run: where a row and its own lead hold the same value, that is the new agreed state."""
+        for row in self.tab.rows:
+            if row.rid is None or (lid := self.lead_of(row.rid)) is None:
+                continue
+            sheet, amo = self.row_values(row), self.amo_values(lid)
+            for t in TARGETS.values():
+                if sheet[t] == amo[t]:
+                    self.agreed.setdefault(row.rid, {})[t] = (self.entity(lid, t), amo[t])
+
+    def check_quiet(self) -> None:
+        """After a reconcile with no faults and nobody acting: both sides agree, or the row says why."""
+        if self.last_status != "finished":
+            return  # the run itself says why: a guard waits for a person, or the run stopped with a reason
+        shown: dict[int, list[Row]] = {}
+        for row in self.tab.rows:
+            text = str(self.tab.get(row, "lead_id")).strip()
+            if text.isdigit():
+                shown.setdefault(int(text), []).append(row)
+        for row in self.tab.rows:
+            warned = str(self.tab.get(row, "sync")).startswith("⚠")
+            if warned or row.rid is None or not self.has_data(row):
+                continue
+            lid = self.lead_of(row.rid)
+            if lid is None:
+                self.flag(
+                    "quiet_agreement", f"row r{row.rid} has data but no lead, and its status says nothing"
+                )
+                continue
+            if str(self.tab.get(row, "lead_id")).strip() != str(lid):
+                self.flag(
+                    "quiet_agreement",
+                    f"row r{row.rid} shows lead id {self.tab.get(row, 'lead_id')!r}, its lead is {lid}",
+                )
+            sheet, amo = self.row_values(row), self.amo_values(lid)
+            diff = {t: (sheet[t], amo[t]) for t in TARGETS.values() if sheet[t] not in (amo[t], MISSING)}
+            if diff and not str(self.tab.get(row, "sync")).startswith("conflict"):
+                self.flag(
+                    "quiet_agreement",
+                    f"row r{row.rid} and lead {lid} disagree on {diff}, and the row says nothing",
+                )
+        for lid, rows in shown.items():
+            strangers = [
+                r
+                for r in rows
+                if self.owner.get(lid) != r.rid and not str(self.tab.get(r, "sync")).startswith("⚠")
+            ]
+            if strangers and lid in self.acct.leads:
+                self.flag(
+                    "quiet_agreement",
+                    f"lead {lid} (row r{self.owner.get(lid)}) is shown by row(s) "
+                    f"{[r.rid for r in strangers]} without a warning",
+                )
+
+
+class _Before:
+    """Both sides as they were when a run started."""
+
+    def __init__(self, w: World):
+        self.leads, self.contacts = w.acct.state()
+        self.sheet = w.tab.copy()
+        self.rows = list(w.tab.rows)
+
+
+def _main(lead: dict) -> int | None:
+    contacts = (lead.get("_embedded") or {}).get("contacts") or []
+    main = next((c for c in contacts if c.get("is_main")), contacts[0] if contacts else None)
+    return int(main["id"]) if main else None
+
+
+def _cid(target: str) -> str:
+    return next(c for c, t in TARGETS.items() if t == target)
