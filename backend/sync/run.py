@@ -33,6 +33,7 @@ from backend.sync.executor import Executor, Outcome
 from backend.sync.intents import Intents, row_of
 from backend.sync.mapping import ColumnMapping
 from backend.sync.model import AmoLead, LedgerEntry, Plan, SheetRow, fingerprint
+from backend.sync.model import Outcome as ModelOutcome
 from backend.sync.planner import PlanInput, plan
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, ranges
@@ -289,6 +290,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         return report
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
     out = executor.run(the_plan)
+    _remember_deleted(svc, cid, the_plan)
     now = time.time()
     history, errors = History(svc.redis, cid), ErrorList(svc.redis, cid)
     wb = Writeback(
@@ -430,6 +432,18 @@ def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
     intents.done([ref for ref in contacts if row_of(ref) in found])  # their leads were found with them
 
 
+def _deleted_key(connection_id: str) -> str:
+    return f"deleted-leads:{connection_id}"
+
+
+def _remember_deleted(svc: Services, connection_id: str, the_plan: Plan) -> None:
+    """Leads a run found deleted in amoCRM. A reconcile takes unchanged leads from the ledger, and amoCRM's
+    updated_at listing never shows a deleted lead: without this a reconcile would bring it back."""
+    gone = [rp.lead_id for rp in the_plan.rows if rp.outcome is ModelOutcome.DELETED_IN_AMO and rp.lead_id]
+    if gone:
+        svc.redis.sadd(_deleted_key(connection_id), *gone)
+
+
 def _reconcile_delta(
     svc: Services, p: Parts, base: dict[str, LedgerEntry]
 ) -> tuple[dict[int, dict], dict[int, AmoLead]]:
@@ -446,9 +460,12 @@ def _reconcile_delta(
     }
     targets = {c.target for c in p.mapping.columns}
     ours = {le.lead_id for le in base.values()}
+    deleted = {int(x) for x in svc.redis.smembers(_deleted_key(p.conn.id))}
     synthesized: dict[int, AmoLead] = {}
     for le in base.values():
-        if le.lead_id in changed or le.contact_id in changed_contacts or not targets <= set(le.values):
+        if le.lead_id in changed or le.lead_id in deleted or le.contact_id in changed_contacts:
+            continue
+        if not targets <= set(le.values):
             continue
         synthesized[le.lead_id] = AmoLead(
             le.lead_id, dict(le.values), le.contact_id, le.synced_at, le.synced_at

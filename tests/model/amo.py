@@ -191,9 +191,16 @@ class ModelAmo:
 
     def _create(self, entity: str, item: dict) -> dict:
         rid = str(item.get("request_id", ""))
+        # amoCRM keeps a record's tags and lists them in `_embedded.tags` (what recovers a lost create)
+        tags = [
+            {"id": 900 + i, "name": t["name"]}
+            for i, t in enumerate((item.get("_embedded") or {}).get("tags") or [])
+        ]
         if entity == "contacts":
             coded = _coded(item)
             cid = self.acct.new_contact(item.get("name") or "", coded.get("PHONE"), coded.get("EMAIL"), rid)
+            if tags:
+                self.acct.contacts[cid]["_embedded"] = {"tags": tags}
             return {"id": cid, "request_id": rid}
         contacts = (item.get("_embedded") or {}).get("contacts") or []
         lid = self.acct.new_lead(
@@ -205,6 +212,8 @@ class ModelAmo:
         )
         if item.get("responsible_user_id"):
             self.acct.leads[lid]["responsible_user_id"] = int(item["responsible_user_id"])
+        if tags:
+            self.acct.leads[lid]["_embedded"]["tags"] = tags
         return {"id": lid, "request_id": rid}
 
     def _update(self, entity: str, item: dict) -> dict:
