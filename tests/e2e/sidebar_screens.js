@@ -76,6 +76,38 @@ async function main() {
     screens.progress = Object.assign({}, screens.preview, { startSync: [gas.call('startSync', true)], getJob: [previewed, running] });
     screens.result = Object.assign({}, screens.preview, { startSync: [gas.call('startSync', true)], getJob: [previewed, finished], getErrors: [common.getErrors[0], common.getErrors[0]] });
 
+    // Activity and Health: a day of runs (one opened), and a health check with two problems.
+    const at = (h, m) => '2026-12-05T' + String(h).padStart(2, '0') + ':' + String(m).padStart(2, '0') + ':00+00:00';
+    const run = (id, trigger, h, m, summary, counts, changes) => ({
+      run_id: id, trigger, started_at: at(h, m), finished_at: at(h, m), counts: Object.assign({ created: 0, updated_amo: 0, updated_sheet: 0, healed: 0, errors: 0 }, counts),
+      changes, truncated: false, summary,
+    });
+    const runs = [
+      run('1764946920000-a1b2c3d4', 'amocrm', 14, 2, '2 updated in the sheet.', { updated_sheet: 2 }, 2),
+      run('1764945000000-b1b2c3d4', 'reconcile', 13, 30, '3 changes amoCRM did not announce were picked up.', { healed: 3 }, 3),
+      run('1764943200000-c1b2c3d4', 'edit', 13, 0, '1 updated in amoCRM, 1 with errors.', { updated_amo: 1, errors: 1 }, 1),
+      run('1764936000000-d1b2c3d4', 'sync_now', 11, 0, '12 created, 40 updated in amoCRM, 2 with errors.', { created: 12, updated_amo: 40, errors: 2 }, 52),
+    ];
+    const changes = [
+      { key: 'rKeyRowTwo000', lead_id: 30512345, contact_id: 40512345, side: 'sheet', field: 'lead.price', before: '1500', after: '1800', why: 'amo_change' },
+      { key: 'rKeyRowThree0', lead_id: 30512346, contact_id: 40512346, side: 'sheet', field: 'contact.email', before: 'boris@example.com', after: 'b.ivanov@beta-company.example.com', why: 'conflict_policy' },
+    ];
+    const health = {
+      webhook: { ok: false, detail: 'amoCRM disabled the webhook after failed deliveries.', action: 'It is registered again within the hour; to do it now, reconnect amoCRM.', at: null },
+      amo: { ok: true, detail: 'amoCRM answered recently.', action: '', at: at(14, 2) },
+      token: { ok: true, detail: 'The amoCRM grant is fresh.', action: '', at: at(9, 15) },
+      backlog: { ok: false, detail: '12 changes queued, about 95 s.', action: 'Runs are slow: amoCRM or Sheets may be limiting us. Nothing is lost; if it does not go down within the hour, look at the errors list or press Sync now.', at: null, queued: 12, estimate_s: 95 },
+    };
+    await backend.configure({
+      routes: {
+        'GET /runs': { body: { runs, next_before: runs[3].run_id } },
+        ['GET /runs/' + runs[0].run_id]: { body: { run: runs[0], changes, next_offset: null } },
+        'GET /health': { body: health },
+      },
+    });
+    screens.activity = Object.assign({}, common, { getRuns: [gas.call('getRuns')], getRun: [gas.call('getRun', runs[0].run_id)] });
+    screens.health = Object.assign({}, common, { getHealth: [gas.call('getHealth')] });
+
     await backend.stop(); // the backend unreachable: the sidebar's first call fails
     try {
       gas.call('getState');

@@ -1,4 +1,5 @@
-"""Every sidebar screen in headless Chromium at the sidebar's 300 px width (issue 14, item 6).
+"""Every sidebar screen in headless Chromium at the sidebar's 300 px width (issue 14, item 6; Activity and
+Health: issue 17).
 
 The page is the real one: `showSidebar` evaluated by the HtmlService double (tests/e2e/sidebar_screens.js),
 with the real CSS and script. Its `google.script.run` answers with what the real server functions
@@ -191,4 +192,47 @@ def test_ready_preview_progress_result(browser, served):
     focused_with_outline(page, "#result-title")
     no_horizontal_scroll(page)
     shot(page, "11-result")
+    assert errors == []
+
+
+def test_activity_lists_runs_and_opens_one_and_health_says_what_to_do(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "activity")
+    page.locator("#btn-activity").click()
+    expect(page.locator("#screen-activity")).to_be_visible()
+    focused_with_outline(page, "#activity-title")
+    expect(page.locator("#runs li")).to_have_count(4)
+    expect(page.locator("#runs li").nth(1)).to_contain_text("Regular check")
+    expect(page.locator("#runs li").nth(1)).to_contain_text(
+        "3 changes amoCRM did not announce were picked up."
+    )
+    expect(page.locator("#btn-runs-more")).to_be_visible()
+    no_horizontal_scroll(page)
+    shot(page, "12-activity")
+    page.locator("#runs li button").first.click()
+    expect(page.locator("#run")).to_be_visible()
+    focused_with_outline(page, "#run-title")
+    expect(page.locator("#run-title")).to_contain_text("Changes in amoCRM")
+    expect(page.locator("#run-changes li")).to_have_count(2)
+    expect(page.locator("#run-changes li").first).to_have_text(
+        "Lead 30512345, Lead: budget in the sheet: “1500” → “1800” (changed in amoCRM)"
+    )
+    no_horizontal_scroll(page)
+    page.locator("#run").scroll_into_view_if_needed()
+    shot(page, "13-activity-run")
+    shot(page, "14-activity-full", full=True)
+
+    open_screen(page, served, "health")
+    page.locator("#btn-health-open").click()
+    expect(page.locator("#screen-health")).to_be_visible()
+    focused_with_outline(page, "#health-title")
+    items = page.locator("#health-items li")
+    expect(items).to_have_count(4)
+    expect(page.locator("#health-items li.bad")).to_have_count(2)
+    expect(items.first).to_contain_text("reconnect amoCRM")
+    expect(items.nth(3)).to_contain_text("12 changes queued, about 95 s.")
+    no_horizontal_scroll(page)
+    shot(page, "15-health", full=True)
+    page.locator("#btn-health-back").click()
+    expect(page.locator("#screen-ready")).to_be_visible()
     assert errors == []
