@@ -133,6 +133,17 @@ function getRun(runId) {
   return backendRequest_('GET', connectionPath_(conn, '/runs/' + runId), { connection: conn });
 }
 
+/**
+ * Undo a run: restore what it changed where nobody changed it since; its leads are kept and tagged
+ * (stage: optional stage id to move them to). → Job (poll getJob)
+ */
+function undoRun(runId, stage) {
+  if (!isRunId_(runId)) throw backendError_('not_found');
+  var conn = requireConnection_();
+  var body = typeof stage === 'number' && stage > 0 ? { stage: stage } : {};
+  return backendRequest_('POST', connectionPath_(conn, '/runs/' + runId + '/undo'), { connection: conn, body: body });
+}
+
 /** → {webhook, amo, token, backlog}: each {ok, detail, action, at}; backlog also {queued, estimate_s}. */
 function getHealth() {
   var conn = requireConnection_();

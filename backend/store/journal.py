@@ -162,6 +162,9 @@ def record_run(
     written: Set[str],
     result: Mapping[str, int],
     started_at: float,
+    *,
+    undo_of: str = "",
+    kept: list[dict[str, Any]] | None = None,
 ) -> str:
     """The hook `run.py` calls once a run wrote both sides: journal it; return the run's id.
     `parts` is the run's `Parts`, `out` the executor's `Outcome`, `rows` the sheet rows as read and
@@ -187,7 +190,10 @@ def record_run(
         trigger=j.TRIGGERS.get(kind, kind),
         started_at=started_at,
         finished_at=now,
-        counts=j.count(items, errors=errors, healed=int(result.get("healed", 0))),
+        counts=j.count(items, errors=errors, healed=int(result.get("healed", 0)))
+        | {k: int(result[k]) for k in ("restored", "kept", "leads_kept") if k in result},
+        undo_of=undo_of,
+        kept=list(kept or []),
     )
     journal = Journal(client, conn_id)
     journal.put(meta, items)

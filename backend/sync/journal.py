@@ -74,6 +74,7 @@ class RunMeta:
     changes: int = 0  # changes the run made (may exceed the stored ones: see `truncated`)
     truncated: bool = False  # more changes than a run's journal keeps
     undo_of: str = ""  # the run an undo run took back
+    kept: list[dict[str, Any]] = field(default_factory=list)  # undo: fields left alone, and why
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +149,15 @@ def count(items: list[Change], *, errors: int, healed: int = 0) -> dict[str, int
 def summary(meta: RunMeta) -> str:
     """One line for the Activity list ("3 changes amoCRM did not announce were picked up")."""
     c = meta.counts
+    if meta.trigger == "undo":
+        said = [f"{c.get('restored', 0)} restored"]
+        if c.get("kept"):
+            said.append(f"{c['kept']} kept (changed since)")
+        if c.get("leads_kept"):
+            said.append(f"{c['leads_kept']} created leads kept and tagged")
+        if c.get("errors"):
+            said.append(f"{c['errors']} with errors")
+        return "Undo: " + ", ".join(said) + "."
     if meta.trigger == "reconcile":
         healed = c.get("healed", 0)
         if not healed:

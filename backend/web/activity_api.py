@@ -5,6 +5,7 @@ a run id is looked up only under the connection the signature opened, so another
 names nothing here.
 - `GET …/runs`            recent runs, newest first, with counts and a one-line summary
 - `GET …/runs/<run_id>`   one run and its changes (paged)
+- `POST …/runs/<run_id>/undo`  queue an undo of that run (`sync/undo.py`); poll it as a job
 - `GET …/health`          webhook, amoCRM's last answer, token refresh, backlog — each with what to do
 """
 
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import time
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
 
+from backend import queues
 from backend.amocrm import account as amo_account
 from backend.errors import BadRequest, NotFound
 from backend.security.crypto import Cipher
 from backend.store.journal import Journal
 from backend.store.tokens import NEEDS_RECONNECT, TokenStore
 from backend.store.tokens import OK as TOKEN_OK
+from backend.sync import jobs
 from backend.sync import journal as j
+from backend.sync.undo import undo_job
 from backend.web import auth
 
 bp = Blueprint("activity_api", __name__, url_prefix="/api/v1")
@@ -54,19 +59,23 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return int(raw)
 
 
+# every run has the first five; an undo also says what it restored and kept
+_COUNTS = ("created", "updated_amo", "updated_sheet", "healed", "errors", "restored", "kept", "leads_kept")
+
+
 def _run_json(m: j.RunMeta) -> dict:
     return {
         "run_id": m.run_id,
         "trigger": m.trigger,
         "started_at": _iso(m.started_at),
         "finished_at": _iso(m.finished_at),
-        "counts": {
-            k: int(m.counts.get(k, 0))
-            for k in ("created", "updated_amo", "updated_sheet", "healed", "errors")
-        },
+        "counts": {k: int(m.counts.get(k, 0)) for k in _COUNTS[:5]}
+        | {k: int(m.counts[k]) for k in _COUNTS[5:] if k in m.counts},
         "changes": m.changes,
         "truncated": m.truncated,
         "summary": j.summary(m),
+        "undo_of": m.undo_of or None,
+        "kept": m.kept,
     }
 
 
@@ -98,6 +107,32 @@ def run(connection_id: str, run_id: str):
         changes=[c.to_json() for c in items],
         next_offset=offset + len(items) if more else None,
     )
+
+
+@bp.post("/connections/<connection_id>/runs/<run_id>/undo")
+def undo(connection_id: str, run_id: str):
+    if not _RUN_ID.match(run_id) or Journal(_svc().redis, connection_id).run(run_id) is None:
+        raise NotFound("That run is unknown or older than 30 days.")
+    data = request.get_json(silent=True) if request.get_data(cache=True) else {}
+    if not isinstance(data, dict):
+        raise BadRequest("Send a JSON object (or nothing).")
+    stage = data.get("stage")
+    if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool) or stage <= 0):
+        raise BadRequest("stage must be the id of a stage of this sheet's pipeline.")
+    auth.account_of(connection_id)
+    job_id = f"undo-{connection_id}-{secrets.token_hex(6)}"
+    job = queues.enqueue(
+        _svc().redis,
+        queues.SYNC,
+        undo_job,
+        connection_id,
+        run_id,
+        stage,
+        job_id=job_id,
+        retry=jobs.RETRY,
+        meta={"connection_id": connection_id, "kind": "undo"},
+    )
+    return jsonify(job_id=job.id, kind="undo", status="queued"), 202
 
 
 # --- health ----------------------------------------------------------------------------------------

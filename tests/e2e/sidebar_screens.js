@@ -107,6 +107,20 @@ async function main() {
     });
     screens.activity = Object.assign({}, common, { getRuns: [gas.call('getRuns')], getRun: [gas.call('getRun', runs[0].run_id)] });
     screens.health = Object.assign({}, common, { getHealth: [gas.call('getHealth')] });
+    // Undo this run: the undo is queued, finishes, and the list shows it on top.
+    const undoRun = run('1764947000000-e1b2c3d4', 'undo', 14, 5, 'Undo: 1 restored, 1 kept (changed since).', { restored: 1, kept: 1 }, 2);
+    await backend.configure({
+      routes: {
+        ['POST /runs/' + runs[0].run_id + '/undo']: { status: 202, body: { job_id: 'undo-1', kind: 'undo', status: 'queued' } },
+        'GET /jobs/undo-1': { body: { job_id: 'undo-1', kind: 'undo', status: 'finished', progress: { phase: 'done', done: 1, total: 1, percent: 100 }, result: { restored: 1, kept: 1, leads_kept: 0 } } },
+      },
+    });
+    const undone = { runs: [undoRun].concat(runs), next_before: runs[3].run_id };
+    screens.undo = Object.assign({}, screens.activity, {
+      getRuns: [screens.activity.getRuns[0], undone],
+      undoRun: [gas.call('undoRun', runs[0].run_id)],
+      getJob: [gas.call('getJob', 'undo-1')],
+    });
 
     await backend.stop(); // the backend unreachable: the sidebar's first call fails
     try {

@@ -236,3 +236,24 @@ def test_activity_lists_runs_and_opens_one_and_health_says_what_to_do(browser, s
     page.locator("#btn-health-back").click()
     expect(page.locator("#screen-ready")).to_be_visible()
     assert errors == []
+
+
+def test_undo_this_run_asks_twice_then_lists_the_undo_on_top(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "undo")
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    undo = page.locator("#btn-run-undo")
+    expect(undo).to_have_text("Undo this run")
+    undo.click()
+    expect(undo).to_have_text("Click again to undo")
+    shot(page, "16-activity-undo-armed")
+    undo.click()
+    expect(page.locator("#message")).to_have_text("Undone: 1 field restored, 1 kept, 0 created leads kept.")
+    expect(page.locator("#runs li")).to_have_count(5)
+    expect(page.locator("#run")).to_be_hidden()
+    expect(page.locator("#runs li").first).to_contain_text("Undo: 1 restored, 1 kept (changed since).")
+    no_horizontal_scroll(page)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot(page, "17-activity-undone")
+    assert errors == []

@@ -38,6 +38,7 @@ ENDPOINTS = [
     ("POST", "/rows/KEY/retry", None),
     ("GET", "/runs", None),
     ("GET", "/runs/RUN", None),
+    ("POST", "/runs/RUN/undo", None),
     ("GET", "/health", None),
 ]
 
@@ -144,8 +145,8 @@ def test_alice_cannot_reach_bob_with_her_key_his_key_id_or_no_signature(two, ids
 )
 def test_bobs_job_ids_and_row_keys_mean_nothing_under_alices_connection(two, ids, method, path, body):
     """Alice, properly signed on her own connection, names Bob's job, run or row: his job and his run
-    are unknown there (404); his row key addresses only Alice's own rows (no history, a retry that
-    touches nothing of Bob's)."""
+    are unknown there (404: she can neither read nor undo his run); his row key addresses only
+    Alice's own rows (no history, a retry that touches nothing of Bob's)."""
     a = two.a
     alice_path, alice_body = _fill(path, body, ids["b"])
     before = _bob_state(two)
