@@ -135,12 +135,14 @@ function getRun(runId) {
 
 /**
  * Undo a run: restore what it changed where nobody changed it since; its leads are kept and tagged
- * (stage: optional stage id to move them to). → Job (poll getJob)
+ * (stage: optional stage id to move them to; confirm=true passes the share-of-rows guard, as for a
+ * sync). → Job (poll getJob; `waiting_confirmation` when the guard tripped)
  */
-function undoRun(runId, stage) {
+function undoRun(runId, stage, confirm) {
   if (!isRunId_(runId)) throw backendError_('not_found');
   var conn = requireConnection_();
   var body = typeof stage === 'number' && stage > 0 ? { stage: stage } : {};
+  if (confirm === true) body.confirm = true;
   return backendRequest_('POST', connectionPath_(conn, '/runs/' + runId + '/undo'), { connection: conn, body: body });
 }
 

@@ -27,7 +27,8 @@ from backend.store.ledger import History, Ledger
 from backend.sync import journal as j
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
-from backend.sync.model import LEAD_STATUS, ContactUpdate, Counts, Outcome, Plan, RowPlan, entity_of
+from backend.sync.model import LEAD_STATUS, ContactUpdate, Counts, Guard, Outcome, Plan, RowPlan, entity_of
+from backend.sync.planner import GUARD_MIN_ROWS
 from backend.sync.run import Report, _columns, _settle_sheet_fields, edited_times, parts
 from backend.sync.snapshot import amo_side, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, stamp
@@ -88,10 +89,17 @@ def decide(
 
 
 def undo_run(
-    svc: Services, connection_id: str, run_id: str, *, stage: int | None = None, progress=None
+    svc: Services,
+    connection_id: str,
+    run_id: str,
+    *,
+    stage: int | None = None,
+    confirm: bool = False,
+    progress=None,
 ) -> Report:
     """Undo journaled run `run_id` of this connection; `stage`: a status id of the mapping's pipeline
-    to move the leads it created to (they are tagged UNDONE_TAG in any case)."""
+    to move the leads it created to (they are tagged UNDONE_TAG in any case). Like a sync, an undo
+    that would change more than the blast-radius share of the synced rows waits for `confirm`."""
     progress = progress or (lambda phase, done, total: None)
     started_at = time.time()
     with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
@@ -110,14 +118,24 @@ def undo_run(
         ):
             raise CannotUndo("That stage is not in the pipeline of this sheet's new leads.")
         changes = journal.changes(run_id, 0, meta.changes or 1)
-        report = _undo(svc, p, meta, changes, stage, progress, started_at)
+        report = _undo(svc, p, meta, changes, stage, confirm, progress, started_at)
     report.amo_calls = p.amo.stats.calls
     report.sheets_calls = p.sheets.total_calls
     report.duration_ms = int((time.time() - started_at) * 1000)
     return report
 
 
-def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, progress, started_at) -> Report:
+def undo_guard(changed: int, synced: int, share: float) -> Guard:
+    """The sync's share-of-rows guard, for the rows an undo would change."""
+    known = max(synced, 1)
+    return Guard(
+        "share_of_rows",
+        changed >= GUARD_MIN_ROWS and changed > share * known,
+        f"the undo would change {changed} of {known} synced rows (limit {share:.0%})",
+    )
+
+
+def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, progress, started_at) -> Report:
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     progress("reading the sheet", 0, 1)
@@ -197,6 +215,11 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, progress, sta
         ),
         counts=Counts(rows=len(plan_rows), update_amo=len(plan_rows)),
     )
+    changed = sum(1 for rp in plan_rows if rp.lead_update or rp.contact_update or rp.sheet_update)
+    guard = undo_guard(changed, ledger.count(), svc.settings.blast_radius_share)
+    if guard.tripped and not confirm:
+        preview = {"rows": changed, "restore": sum(len(f) for f in d.restore.values()), "kept": len(d.kept)}
+        return Report("undo", status="waiting_confirmation", preview=preview, guards=[guard.__dict__])
     progress("restoring amoCRM", 0, 1)
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, None, amo, progress, previous=base)
     out = executor.run(plan)
@@ -260,7 +283,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, progress, sta
 # --- the RQ job --------------------------------------------------------------------------------------
 
 
-def undo_job(connection_id: str, run_id: str, stage: int | None = None) -> dict:
+def undo_job(connection_id: str, run_id: str, stage: int | None = None, confirm: bool = False) -> dict:
     """RQ job: undo a run; a run that cannot be undone ends the job with the reason (no retry)."""
     from rq import get_current_job
 
@@ -271,7 +294,14 @@ def undo_job(connection_id: str, run_id: str, stage: int | None = None) -> dict:
     job = get_current_job()
     with log_context(connection_id=connection_id, job_id=job.id if job else None):
         try:
-            report = undo_run(services.current(), connection_id, run_id, stage=stage, progress=jobs._progress)
+            report = undo_run(
+                services.current(),
+                connection_id,
+                run_id,
+                stage=stage,
+                confirm=confirm,
+                progress=jobs._progress,
+            )
         except CannotUndo as exc:
             if job is not None:
                 job.meta["error"] = {"code": str(exc.code), "detail": exc.detail}

@@ -119,6 +119,9 @@ def undo(connection_id: str, run_id: str):
     stage = data.get("stage")
     if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool) or stage <= 0):
         raise BadRequest("stage must be the id of a stage of this sheet's pipeline.")
+    confirm = data.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise BadRequest("confirm must be true or false.")
     auth.account_of(connection_id)
     job_id = f"undo-{connection_id}-{secrets.token_hex(6)}"
     job = queues.enqueue(
@@ -128,6 +131,7 @@ def undo(connection_id: str, run_id: str):
         connection_id,
         run_id,
         stage,
+        confirm,
         job_id=job_id,
         retry=jobs.RETRY,
         meta={"connection_id": connection_id, "kind": "undo"},

@@ -144,8 +144,9 @@ test('activity and health: runs, one run, older runs, health; a malformed run id
   await backend.configure({ routes: { [`POST /runs/${RUN}/undo`]: { status: 202, body: { job_id: 'undo-1', kind: 'undo', status: 'queued' } } } });
   assert.equal(gas.call('undoRun', RUN).job_id, 'undo-1');
   gas.call('undoRun', RUN, 142002);
+  gas.call('undoRun', RUN, null, true);
   const undos = (await backend.requests()).filter((r) => r.url.endsWith('/undo')).map((r) => JSON.parse(r.body));
-  assert.deepEqual(undos, [{}, { stage: 142002 }]);
+  assert.deepEqual(undos, [{}, { stage: 142002 }, { confirm: true }]);
   const sent = (await backend.requests()).length;
   for (const bad of ['../errors', '1764990000000-0A1B2C3D', '', 5]) {
     assert.throws(() => gas.call('getRun', bad), /\[not_found\]/);

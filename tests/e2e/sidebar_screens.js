@@ -121,6 +121,19 @@ async function main() {
       undoRun: [gas.call('undoRun', runs[0].run_id)],
       getJob: [gas.call('getJob', 'undo-1')],
     });
+    // The same undo past the share-of-rows guard: it waits, says why, and goes on when confirmed.
+    const guard = { name: 'share_of_rows', tripped: true, reason: 'the undo would change 52 of 60 synced rows (limit 20%)' };
+    await backend.configure({
+      routes: {
+        ['POST /runs/' + runs[0].run_id + '/undo']: { status: 202, body: { job_id: 'undo-2', kind: 'undo', status: 'queued' } },
+        'GET /jobs/undo-2': { body: { job_id: 'undo-2', kind: 'undo', status: 'waiting_confirmation', progress: { phase: 'done', done: 1, total: 1, percent: 100 }, preview: { rows: 52 }, guards: [guard] } },
+      },
+    });
+    const waiting = [gas.call('undoRun', runs[0].run_id), gas.call('getJob', 'undo-2')];
+    screens.undoGuard = Object.assign({}, screens.undo, {
+      undoRun: [waiting[0], screens.undo.undoRun[0]],
+      getJob: [waiting[1], screens.undo.getJob[0]],
+    });
 
     await backend.stop(); // the backend unreachable: the sidebar's first call fails
     try {

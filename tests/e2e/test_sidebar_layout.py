@@ -257,3 +257,24 @@ def test_undo_this_run_asks_twice_then_lists_the_undo_on_top(browser, served):
     page.evaluate("() => window.scrollTo(0, 0)")
     shot(page, "17-activity-undone")
     assert errors == []
+
+
+def test_an_undo_past_the_guard_says_why_and_goes_on_when_confirmed(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "undoGuard")
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    undo = page.locator("#btn-run-undo")
+    undo.click()
+    undo.click()
+    expect(undo).to_have_text("Undo anyway")
+    expect(page.locator("#run-guard")).to_have_text(
+        "Please check first: the undo would change 52 of 60 synced rows (limit 20%)."
+    )
+    expect(page.locator("#run-guard")).to_be_in_viewport()
+    no_horizontal_scroll(page)
+    shot(page, "18-activity-undo-guard")
+    undo.click()
+    expect(page.locator("#message")).to_have_text("Undone: 1 field restored, 1 kept, 0 created leads kept.")
+    expect(page.locator("#run-guard")).to_be_hidden()
+    assert errors == []

@@ -140,3 +140,23 @@ def test_unknown_runs_and_bad_stages_are_refused(small):
     job = small.call("GET", f"/jobs/{r.json()['job_id']}").json()
     assert job["status"] == "failed" and "not in the pipeline" in job["error"]["detail"]
     assert len(small.leads()) == 2
+
+
+def test_an_undo_that_would_change_most_rows_waits_for_confirmation_like_a_sync(make_stack):
+    rows = [[f"Person {i}", f"8 912 000-01-{i:02d}", f"p{i}@x.ru", str(100 + i), ""] for i in range(6)]
+    stack = make_stack(rows, HEADERS)
+    assert stack.sync()["status"] == "finished"
+    stack.settle()
+    run_id = newest(stack)["run_id"]
+    moved = {"stage": stage(stack, "Переговоры")}
+    r = stack.call("POST", f"/runs/{run_id}/undo", moved)
+    stack.work()
+    job = stack.call("GET", f"/jobs/{r.json()['job_id']}").json()
+    assert job["status"] == "waiting_confirmation", job
+    (guard,) = [g for g in job["guards"] if g["tripped"]]
+    assert guard["reason"] == "the undo would change 6 of 6 synced rows (limit 20%)"
+    assert {x["status_id"] for x in stack.leads()} != {moved["stage"]}  # nothing written yet
+    assert newest(stack)["run_id"] == run_id  # and nothing journaled
+    result = undo(stack, run_id, {**moved, "confirm": True})
+    assert result["leads_kept"] == 6
+    assert {x["status_id"] for x in stack.leads()} == {moved["stage"]}

@@ -2,9 +2,10 @@
 
 Real processes (bench.product: Redis, both emulators at amoCRM's real 7 requests/s, gunicorn, an RQ
 worker process): an import of 1,500 rows, then an undo of it that moves its leads to a stage and tags
-them; the worker and its work horse are killed while the undo writes to amoCRM, a new worker takes
-the abandoned job. Nothing is deleted, every lead ends tagged in the picked stage, every row marked —
-and a second undo of the same run leaves both sides exactly as they were."""
+them (confirmed past the share-of-rows guard); the worker and its work horse are killed while the
+undo writes to amoCRM, a new worker takes the abandoned job. Nothing is deleted, every lead ends
+tagged in the picked stage, every row marked — and a second undo of the same run leaves both sides
+exactly as they were."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def test_an_undo_killed_mid_way_finishes_and_a_rerun_changes_nothing(product):
     leads_before = {x["id"] for x in tenant.leads()}
     assert len(leads_before) == ROWS
 
-    r = tenant.call("POST", f"/runs/{imported['run_id']}/undo", {"stage": stage})
+    r = tenant.call("POST", f"/runs/{imported['run_id']}/undo", {"stage": stage, "confirm": True})
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
     job = wait_phase(product, job_id, "updating leads")
@@ -82,7 +83,9 @@ def test_an_undo_killed_mid_way_finishes_and_a_rerun_changes_nothing(product):
     undo_runs = [x for x in tenant.call("GET", "/runs").json()["runs"] if x["trigger"] == "undo"]
     assert len(undo_runs) == 1 and undo_runs[0]["counts"]["leads_kept"] == ROWS
 
-    again = tenant.call("POST", f"/runs/{imported['run_id']}/undo", {"stage": stage}).json()["job_id"]
+    again = tenant.call("POST", f"/runs/{imported['run_id']}/undo", {"stage": stage, "confirm": True}).json()[
+        "job_id"
+    ]
     assert tenant.wait_job(again, timeout_s=600)["status"] == "finished"
     settle(product)
     assert both_sides(tenant)[:2] == (leads, rows)
