@@ -171,7 +171,9 @@ def record_run(
     `leads` amoCRM's leads as read (their values are the fields' values before the run)."""
     now = time.time()
     conn_id = parts.conn.id
-    items = list(
+    errors = int(result.get("failed", 0)) + int(result.get("errors", 0))
+    tally = j.Tally(errors=errors, healed=int(result.get("healed", 0)))
+    items = tally.feed(
         j.changes(
             kind,
             plan,
@@ -183,18 +185,17 @@ def record_run(
             {i: al.values for i, al in leads.items()},
         )
     )
-    errors = int(result.get("failed", 0)) + int(result.get("errors", 0))
     meta = j.RunMeta(
         run_id=j.new_run_id(started_at),
         connection_id=conn_id,
         trigger=j.TRIGGERS.get(kind, kind),
         started_at=started_at,
         finished_at=now,
-        counts=j.count(items, errors=errors, healed=int(result.get("healed", 0)))
-        | {k: int(result[k]) for k in ("restored", "kept", "leads_kept") if k in result},
+        counts=tally.counts,  # complete once `put` has streamed the changes, before it writes the meta
         undo_of=undo_of,
         kept=list(kept or []),
     )
+    meta.counts.update({k: int(result[k]) for k in ("restored", "kept", "leads_kept") if k in result})
     journal = Journal(client, conn_id)
     journal.put(meta, items)
     if parts.amo.stats.calls:

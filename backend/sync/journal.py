@@ -9,7 +9,7 @@ amoCRM refused are errors, not changes, and sheet cells count only for rows whos
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -135,15 +135,30 @@ def changes(
                 yield Change(rp.key, lead_id, contact, SHEET, target, sheet_old.get(target), value, why)
 
 
-def count(items: list[Change], *, errors: int, healed: int = 0) -> dict[str, int]:
-    """The counts a person sees: created leads, rows updated on each side, healed, errors."""
-    return {
-        "created": sum(1 for c in items if c.field == CREATED_FIELD),
-        "updated_amo": len({c.key for c in items if c.side == AMO and c.field != CREATED_FIELD}),
-        "updated_sheet": len({c.key for c in items if c.side == SHEET}),
-        "healed": healed,
-        "errors": errors,
-    }
+class Tally:
+    """The counts a person sees (created leads, rows updated on each side, healed, errors), taken
+    while the changes stream past: `feed` yields them on, so an import's journal is never held whole.
+    `changes()` yields a row's changes together, so a row is counted when its key first appears."""
+
+    def __init__(self, *, errors: int, healed: int = 0):
+        self.counts = {"created": 0, "updated_amo": 0, "updated_sheet": 0, "healed": healed, "errors": errors}
+        self._last = {AMO: "", SHEET: ""}
+
+    def feed(self, items: Iterable[Change]) -> Iterator[Change]:
+        for c in items:
+            if c.field == CREATED_FIELD:
+                self.counts["created"] += 1
+            elif self._last[c.side] != c.key:
+                self._last[c.side] = c.key
+                self.counts["updated_amo" if c.side == AMO else "updated_sheet"] += 1
+            yield c
+
+
+def count(items: Iterable[Change], *, errors: int, healed: int = 0) -> dict[str, int]:
+    tally = Tally(errors=errors, healed=healed)
+    for _ in tally.feed(items):
+        pass
+    return tally.counts
 
 
 def summary(meta: RunMeta) -> str:

@@ -21,13 +21,15 @@ from flask import Blueprint, current_app, jsonify, request
 
 from backend import queues
 from backend.amocrm import account as amo_account
-from backend.errors import BadRequest, NotFound
+from backend.errors import AppError, BadRequest, NotFound
 from backend.security.crypto import Cipher
 from backend.store.journal import Journal
 from backend.store.tokens import NEEDS_RECONNECT, TokenStore
 from backend.store.tokens import OK as TOKEN_OK
+from backend.sync import fields as fx
 from backend.sync import jobs
 from backend.sync import journal as j
+from backend.sync.mapping import ColumnMapping
 from backend.sync.undo import undo_job
 from backend.web import auth
 
@@ -100,11 +102,20 @@ def run(connection_id: str, run_id: str):
     if meta is None:
         raise NotFound("That run is unknown or older than 30 days.")
     items = journal.changes(run_id, offset, CHANGES_PAGE)
+    label, text = _readable(connection_id)
     stored = min(meta.changes, offset + len(items))
     more = len(items) == CHANGES_PAGE and stored < meta.changes
     return jsonify(
         run=_run_json(meta),
-        changes=[c.to_json() for c in items],
+        changes=[
+            c.to_json()
+            | {
+                "label": label(c.field),
+                "before_text": text(c.field, c.before),
+                "after_text": text(c.field, c.after),
+            }
+            for c in items
+        ],
         next_offset=offset + len(items) if more else None,
     )
 
@@ -137,6 +148,37 @@ def undo(connection_id: str, run_id: str):
         meta={"connection_id": connection_id, "kind": "undo"},
     )
     return jsonify(job_id=job.id, kind="undo", status="queued"), 202
+
+
+def _readable(connection_id: str):
+    """How a person reads a change: the column's header for a target, and a value as the sheet shows
+    it (a stage by name, a user by name). Without the account's catalog, values stay as stored."""
+    svc = _svc()
+    t = amo_account.tenants(svc)
+    conn = t.get(connection_id)
+    mapping = ColumnMapping.from_json(conn.mapping) if conn.mapping else None
+    headers = {c.target: c.header for c in mapping.columns if c.header} if mapping else {}
+    ctx = None
+    if mapping and conn.account_id and (account := t.account(conn.account_id)) and not account.blocked:
+        try:
+            ctx = fx.Context(amo_account.catalog(svc, account), mapping.pipeline_id)
+        except AppError:  # amoCRM unreachable or the grant lost: the stored values still say it
+            ctx = None
+
+    def label(target: str) -> str:
+        return "lead" if target == j.CREATED_FIELD else headers.get(target, target)
+
+    def text(target: str, value) -> str:
+        if value is None or value == "":
+            return ""
+        if ctx is not None and target != j.CREATED_FIELD:
+            try:
+                return str(fx.render_cell(target, value, ctx))
+            except (ValueError, KeyError):
+                pass
+        return str(value)
+
+    return label, text
 
 
 # --- health ----------------------------------------------------------------------------------------

@@ -89,8 +89,8 @@ async function main() {
       run('1764936000000-d1b2c3d4', 'sync_now', 11, 0, '12 created, 40 updated in amoCRM, 2 with errors.', { created: 12, updated_amo: 40, errors: 2 }, 52),
     ];
     const changes = [
-      { key: 'rKeyRowTwo000', lead_id: 30512345, contact_id: 40512345, side: 'sheet', field: 'lead.price', before: '1500', after: '1800', why: 'amo_change' },
-      { key: 'rKeyRowThree0', lead_id: 30512346, contact_id: 40512346, side: 'sheet', field: 'contact.email', before: 'boris@example.com', after: 'b.ivanov@beta-company.example.com', why: 'conflict_policy' },
+      { key: 'rKeyRowTwo000', lead_id: 30512345, contact_id: 40512345, side: 'sheet', field: 'lead.status', before: '7001:142001', after: '7001:142002', why: 'amo_change', label: 'Stage', before_text: 'New lead', after_text: 'Talks' },
+      { key: 'rKeyRowThree0', lead_id: 30512346, contact_id: 40512346, side: 'sheet', field: 'contact.email', before: 'boris@example.com', after: 'b.ivanov@beta-company.example.com', why: 'conflict_policy', label: 'Email', before_text: 'boris@example.com', after_text: 'b.ivanov@beta-company.example.com' },
     ];
     const health = {
       webhook: { ok: false, detail: 'amoCRM disabled the webhook after failed deliveries.', action: 'It is registered again within the hour; to do it now, reconnect amoCRM.', at: null },
@@ -116,10 +116,13 @@ async function main() {
       },
     });
     const undone = { runs: [undoRun].concat(runs), next_before: runs[3].run_id };
+    const keptItem = { key: 'rKeyRowThree0', lead_id: 30512346, field: 'lead.price', side: 'amo', now: '900', reason: 'changed in amoCRM since' };
+    const undoDetail = { run: Object.assign({}, undoRun, { undo_of: runs[0].run_id, kept: [keptItem] }), changes: [Object.assign({}, changes[0], { before: changes[0].after, after: changes[0].before, before_text: 'Talks', after_text: 'New lead', why: 'undo' })], next_offset: null };
     screens.undo = Object.assign({}, screens.activity, {
       getRuns: [screens.activity.getRuns[0], undone],
       undoRun: [gas.call('undoRun', runs[0].run_id)],
       getJob: [gas.call('getJob', 'undo-1')],
+      getRun: [screens.activity.getRun[0], undoDetail],
     });
     // The same undo past the share-of-rows guard: it waits, says why, and goes on when confirmed.
     const guard = { name: 'share_of_rows', tripped: true, reason: 'the undo would change 52 of 60 synced rows (limit 20%)' };

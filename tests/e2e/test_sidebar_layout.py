@@ -215,7 +215,7 @@ def test_activity_lists_runs_and_opens_one_and_health_says_what_to_do(browser, s
     expect(page.locator("#run-title")).to_contain_text("Changes in amoCRM")
     expect(page.locator("#run-changes li")).to_have_count(2)
     expect(page.locator("#run-changes li").first).to_have_text(
-        "Lead 30512345, Lead: budget in the sheet: “1500” → “1800” (changed in amoCRM)"
+        "Lead 30512345, Stage in the sheet: “New lead” → “Talks” (changed in amoCRM)"
     )
     no_horizontal_scroll(page)
     page.locator("#run").scroll_into_view_if_needed()
@@ -256,6 +256,18 @@ def test_undo_this_run_asks_twice_then_lists_the_undo_on_top(browser, served):
     no_horizontal_scroll(page)
     page.evaluate("() => window.scrollTo(0, 0)")
     shot(page, "17-activity-undone")
+    page.locator("#runs li button").first.click()  # the undo itself: what it kept, and why
+    expect(page.locator("#run-changes li")).to_have_count(2)
+    expect(page.locator("#run-changes li").nth(1)).to_have_text(
+        "Kept: lead 30512346, Lead: budget — changed in amoCRM since (now “900”)."
+    )
+    expect(page.locator("#run-changes li").first).to_have_text(
+        "Lead 30512345, Stage in the sheet: “Talks” → “New lead” (undone)"
+    )
+    page.evaluate(
+        "() => document.querySelector('#run-changes li:last-child').scrollIntoView({block: 'center'})"
+    )
+    shot(page, "17b-undo-run-kept")
     assert errors == []
 
 

@@ -56,6 +56,7 @@ def test_an_import_then_an_edit_then_an_amo_change_are_journaled_newest_first(sm
     (c,) = changes(small, edit["run_id"])
     assert (c["key"], c["lead_id"], c["side"], c["field"]) == (olga, olga_lead, "amo", "lead.price")
     assert (c["before"], c["after"], c["why"]) == ("200", "777", "sheet_edit")
+    assert (c["label"], c["before_text"], c["after_text"]) == ("Бюджет", "200", "777")
     small.settle()  # amoCRM's echo of our write changes nothing and is not a run
 
     ivan, ivan_lead = key_and_lead(small, "Иван Петров")

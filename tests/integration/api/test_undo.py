@@ -66,6 +66,15 @@ def test_undo_of_an_import_keeps_the_leads_tags_and_moves_them_and_marks_the_row
     run = newest(small)
     assert run["trigger"] == "undo" and run["undo_of"] == imported["run_id"]
     assert run["summary"] == "Undo: 0 restored, 2 created leads kept and tagged."
+    moved = [
+        c
+        for c in small.call("GET", f"/runs/{run['run_id']}").json()["changes"]
+        if c["field"] == "lead.status"
+    ]
+    assert {(c["side"], c["why"], c["label"], c["after_text"]) for c in moved} == {
+        ("amo", "undo", "Статус", "Переговоры"),
+        ("sheet", "undo", "Статус", "Переговоры"),
+    }
     # the next sync sees both sides agree: it plans nothing
     again = small.sync()
     p = again["preview"]

@@ -90,3 +90,14 @@ def test_summaries_say_what_a_person_wants_to_know():
 def test_run_ids_sort_by_time():
     ids = [j.new_run_id(t) for t in (1_700_000_000.0, 1_700_000_000.5, 1_800_000_000.0)]
     assert ids == sorted(ids) and len(set(ids)) == 3
+
+
+def test_rows_are_counted_once_per_side_however_many_fields_changed():
+    items = [
+        j.Change("a", 1, None, "amo", LEAD_PRICE, "1", "2", "sheet_edit"),
+        j.Change("a", 1, None, "amo", CONTACT_NAME, "x", "y", "sheet_edit"),
+        j.Change("a", 1, None, "sheet", LEAD_STATUS, "10:1", "10:2", "amo_change"),
+        j.Change("b", 2, None, "amo", LEAD_PRICE, "3", "4", "sheet_edit"),
+    ]
+    assert j.count(items, errors=0) == {
+        "created": 0, "updated_amo": 2, "updated_sheet": 1, "healed": 0, "errors": 0}  # fmt: skip
