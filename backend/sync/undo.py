@@ -155,9 +155,10 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     plan_rows: list[RowPlan] = []
     contact_values: dict[int, dict[str, Any]] = {}
     contact_keys: dict[int, list[str]] = {}
+    lead_of = {c.key: c.lead_id for c in changes if c.field != j.CREATED_FIELD}
     for key, fields in d.restore.items():
         le = base.get(key)
-        if le is None or key not in by_key:
+        if le is None or key not in by_key or le.lead_id != lead_of.get(key):
             d.kept.extend(
                 {
                     "key": key,
@@ -189,7 +190,20 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
                 mark=True,
             )
         )
-    for key, lead_id in d.created.items():
+    for key, lead_id in list(d.created.items()):
+        if lead_id not in amo.leads:  # deleted in amoCRM since: nothing left to tag or move
+            d.kept.append(
+                {
+                    "key": key,
+                    "lead_id": lead_id,
+                    "field": j.CREATED_FIELD,
+                    "side": "amo",
+                    "now": None,
+                    "reason": "the lead is gone from amoCRM",
+                }
+            )
+            del d.created[key]
+            continue
         le = base.get(key)
         moved = {LEAD_STATUS: status} if status else {}
         plan_rows.append(

@@ -169,3 +169,16 @@ def test_an_undo_that_would_change_most_rows_waits_for_confirmation_like_a_sync(
     result = undo(stack, run_id, {**moved, "confirm": True})
     assert result["leads_kept"] == 6
     assert {x["status_id"] for x in stack.leads()} == {moved["stage"]}
+
+
+def test_a_created_lead_deleted_since_is_listed_and_the_rest_still_undone(small):
+    (imported,) = small.call("GET", "/runs").json()["runs"]
+    olga = int(row(small, "Olga Smirnova")["amo_lead_id"])
+    ivan = int(row(small, "Иван Петров")["amo_lead_id"])
+    small.amo.admin.manager_delete_lead(HOST, olga)
+    small.settle()
+    result = undo(small, imported["run_id"])
+    assert (result["leads_kept"], result["kept"]) == (1, 1)
+    assert UNDONE_TAG in {t["name"] for t in amo_lead(small, ivan)["_embedded"]["tags"]}
+    (kept,) = newest(small)["kept"]
+    assert (kept["lead_id"], kept["reason"]) == (olga, "the lead is gone from amoCRM")
