@@ -102,7 +102,7 @@ def run(connection_id: str, run_id: str):
     if meta is None:
         raise NotFound("That run is unknown or older than 30 days.")
     items = journal.changes(run_id, offset, CHANGES_PAGE)
-    label, text = _readable(connection_id)
+    label, text, stages = _readable(connection_id)
     stored = min(meta.changes, offset + len(items))
     more = len(items) == CHANGES_PAGE and stored < meta.changes
     return jsonify(
@@ -117,6 +117,7 @@ def run(connection_id: str, run_id: str):
             for c in items
         ],
         next_offset=offset + len(items) if more else None,
+        undo_stages=stages if meta.counts.get("created") else [],
     )
 
 
@@ -152,7 +153,8 @@ def undo(connection_id: str, run_id: str):
 
 def _readable(connection_id: str):
     """How a person reads a change: the column's header for a target, and a value as the sheet shows
-    it (a stage by name, a user by name). Without the account's catalog, values stay as stored."""
+    it (a stage by name, a user by name); and the stages of the sheet's pipeline (where an undo may
+    move the leads a run created). Without the account's catalog, values stay as stored."""
     svc = _svc()
     t = amo_account.tenants(svc)
     conn = t.get(connection_id)
@@ -178,7 +180,9 @@ def _readable(connection_id: str):
                 pass
         return str(value)
 
-    return label, text
+    pipeline = ctx.catalog.pipeline(ctx.pipeline_id) if ctx is not None else None
+    stages = [{"id": s.status_id, "name": s.name} for s in pipeline.statuses] if pipeline else []
+    return label, text, stages
 
 
 # --- health ----------------------------------------------------------------------------------------

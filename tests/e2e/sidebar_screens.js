@@ -133,6 +133,22 @@ async function main() {
       },
     });
     const waiting = [gas.call('undoRun', runs[0].run_id), gas.call('getJob', 'undo-2')];
+    // Undo of the import (it created 12 leads): the stages of the sheet's pipeline are offered.
+    const importDetail = { run: runs[3], changes: [], next_offset: null, undo_stages: [{ id: 142001, name: 'New lead' }, { id: 142002, name: 'Talks' }] };
+    await backend.configure({
+      routes: {
+        'GET /runs': { body: { runs: [runs[3]], next_before: null } },
+        ['GET /runs/' + runs[3].run_id]: { body: importDetail },
+        ['POST /runs/' + runs[3].run_id + '/undo']: { status: 202, body: { job_id: 'undo-3', kind: 'undo', status: 'queued' } },
+        'GET /jobs/undo-3': { body: { job_id: 'undo-3', kind: 'undo', status: 'finished', progress: { phase: 'done', done: 1, total: 1, percent: 100 }, result: { restored: 0, kept: 0, leads_kept: 12 } } },
+      },
+    });
+    screens.undoImport = Object.assign({}, common, {
+      getRuns: [gas.call('getRuns'), gas.call('getRuns')],
+      getRun: [gas.call('getRun', runs[3].run_id)],
+      undoRun: [gas.call('undoRun', runs[3].run_id, 142002)],
+      getJob: [gas.call('getJob', 'undo-3')],
+    });
     screens.undoGuard = Object.assign({}, screens.undo, {
       undoRun: [waiting[0], screens.undo.undoRun[0]],
       getJob: [waiting[1], screens.undo.getJob[0]],

@@ -26,6 +26,7 @@ SHOTS = ARTIFACTS / "sidebar"
 WIDTH, HEIGHT = 300, 640
 
 # google.script.run over recorded answers: one per call, in order; with none left the call hangs.
+# Every call and its arguments are kept in window.__calls.
 SHIM = """<script>
 window.__answers = %s;
 window.google = { script: { run: (function runner(ok, fail) {
@@ -33,6 +34,7 @@ window.google = { script: { run: (function runner(ok, fail) {
     if (name === 'withSuccessHandler') return function (f) { return runner(f, fail); };
     if (name === 'withFailureHandler') return function (f) { return runner(ok, f); };
     return function () {
+      (window.__calls = window.__calls || []).push([name, Array.prototype.slice.call(arguments)]);
       var left = window.__answers[name] || [];
       if (!left.length) return;
       var answer = left.shift();
@@ -289,4 +291,30 @@ def test_an_undo_past_the_guard_says_why_and_goes_on_when_confirmed(browser, ser
     undo.click()
     expect(page.locator("#message")).to_have_text("Undone: 1 field restored, 1 kept, 0 created leads kept.")
     expect(page.locator("#run-guard")).to_be_hidden()
+    assert errors == []
+
+
+def test_undo_of_a_run_that_created_leads_offers_the_stages_to_move_them_to(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "undoImport")
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    expect(page.locator("#run")).to_be_visible()
+    stage = page.locator("#undo-stage")
+    expect(stage).to_be_visible()
+    expect(stage.locator("option")).to_have_text(["their current stage (tag only)", "New lead", "Talks"])
+    stage.select_option(label="Talks")
+    no_horizontal_scroll(page)
+    page.evaluate("() => document.getElementById('undo-stage').scrollIntoView({block: 'center'})")
+    shot(page, "19-undo-import-stage")
+    page.locator("#btn-run-undo").click()
+    page.locator("#btn-run-undo").click()
+    expect(page.locator("#message")).to_have_text("Undone: 0 fields restored, 0 kept, 12 created leads kept.")
+    calls = page.evaluate("() => window.__calls.filter((c) => c[0] === 'undoRun')")
+    assert calls == [["undoRun", ["1764936000000-d1b2c3d4", 142002, False]]]
+    open_screen(page, served, "undo")  # a run that created nothing offers no stages
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    expect(page.locator("#run")).to_be_visible()
+    expect(page.locator("#undo-stage-field")).to_be_hidden()
     assert errors == []

@@ -53,6 +53,7 @@ def test_an_import_then_an_edit_then_an_amo_change_are_journaled_newest_first(sm
     small.work()
     edit = runs(small)[0]
     assert edit["trigger"] == "edit" and edit["counts"]["updated_amo"] == 1
+    assert small.call("GET", f"/runs/{edit['run_id']}").json()["undo_stages"] == []  # it created none
     (c,) = changes(small, edit["run_id"])
     assert (c["key"], c["lead_id"], c["side"], c["field"]) == (olga, olga_lead, "amo", "lead.price")
     assert (c["before"], c["after"], c["why"]) == ("200", "777", "sheet_edit")

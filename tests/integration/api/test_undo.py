@@ -51,6 +51,8 @@ def stage(stack, name: str) -> int:
 
 def test_undo_of_an_import_keeps_the_leads_tags_and_moves_them_and_marks_the_rows(small):
     (imported,) = small.call("GET", "/runs").json()["runs"]
+    offered = small.call("GET", f"/runs/{imported['run_id']}").json()["undo_stages"]
+    assert {"id": stage(small, "Переговоры"), "name": "Переговоры"} in offered
     leads = {x["id"] for x in small.leads()}
     result = undo(small, imported["run_id"], {"stage": stage(small, "Переговоры")})
     assert result["leads_kept"] == 2 and result["kept"] == 0
