@@ -13,6 +13,7 @@ written again; a created lead is tagged and moved again (both idempotent in amoC
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -140,7 +141,8 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
-    side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid))
+    edited = edited_times(svc, cid)
+    side = sheet_rows(table, p.mapping, p.ctx, edited)
     table = table.layout()
     keys = {c.key for c in changes}
     rows = [r for r in side.rows if r.key in keys and r.key not in side.new_keys.values()]
@@ -269,6 +271,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
         if k in out.failed
         for t in f
     ]
+    kept = [k | _who_and_when(k, p.ctx.catalog, amo, edited) for k in kept]
     result = {
         "restored": restored + d.already,
         "kept": len(kept),
@@ -292,6 +295,24 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     )
     progress("done", 1, 1)
     return Report("undo", result=result)
+
+
+def _who_and_when(kept: dict, catalog, amo, edited: Mapping[str, float]) -> dict:
+    """When the kept field's side last changed, and (in amoCRM) by whom — as far as the sides say."""
+    at: float | None = None
+    by: str | None = None
+    if kept["side"] == "sheet":
+        at = edited.get(kept["key"])
+    elif (lead := amo.raw_leads.get(kept["lead_id"] or 0)) is not None:
+        entity = lead
+        if entity_of(kept["field"]) == "contact":
+            main = ((lead.get("_embedded") or {}).get("contacts") or [{}])[0].get("id")
+            entity = amo.raw_contacts.get(int(main)) if main else None
+        if entity:
+            at = float(entity.get("updated_at") or 0) or None
+            user = catalog.users.get(int(entity.get("updated_by") or 0))
+            by = (user[0] or user[1]) if user else None
+    return {"at": dt.datetime.fromtimestamp(at, dt.UTC).isoformat() if at else None, "by": by}
 
 
 # --- the RQ job --------------------------------------------------------------------------------------

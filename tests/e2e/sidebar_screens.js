@@ -116,7 +116,7 @@ async function main() {
       },
     });
     const undone = { runs: [undoRun].concat(runs), next_before: runs[3].run_id };
-    const keptItem = { key: 'rKeyRowThree0', lead_id: 30512346, field: 'lead.price', side: 'amo', now: '900', reason: 'changed in amoCRM since' };
+    const keptItem = { key: 'rKeyRowThree0', lead_id: 30512346, field: 'lead.price', side: 'amo', now: '900', reason: 'changed in amoCRM since', at: at(14, 4), by: 'Maxim Manager' };
     const undoDetail = { run: Object.assign({}, undoRun, { undo_of: runs[0].run_id, kept: [keptItem] }), changes: [Object.assign({}, changes[0], { before: changes[0].after, after: changes[0].before, before_text: 'Talks', after_text: 'New lead', why: 'undo' })], next_offset: null };
     screens.undo = Object.assign({}, screens.activity, {
       getRuns: [screens.activity.getRuns[0], undone],

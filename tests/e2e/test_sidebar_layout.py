@@ -261,7 +261,8 @@ def test_undo_this_run_asks_twice_then_lists_the_undo_on_top(browser, served):
     page.locator("#runs li button").first.click()  # the undo itself: what it kept, and why
     expect(page.locator("#run-changes li")).to_have_count(2)
     expect(page.locator("#run-changes li").nth(1)).to_have_text(
-        "Kept: lead 30512346, Lead: budget — changed in amoCRM since (now “900”)."
+        "Kept: lead 30512346, Lead: budget — changed in amoCRM since by Maxim Manager"
+        " at 12/5/2026, 2:04:00 PM (now “900”)."
     )
     expect(page.locator("#run-changes li").first).to_have_text(
         "Lead 30512345, Stage in the sheet: “Talks” → “New lead” (undone)"

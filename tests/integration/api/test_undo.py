@@ -3,6 +3,8 @@ go back only where nobody changed them since (the others are kept and listed), c
 never deleted (tagged, moved to the picked stage, rows marked), an undo can be undone, and running
 the same undo twice ends in the same state."""
 
+import datetime as dt
+
 import pytest
 
 from backend.sync.undo import UNDONE_TAG
@@ -131,6 +133,10 @@ def test_fields_changed_since_are_kept_and_listed_the_rest_restored(small):
         and row(small, "Olga Smirnova")["Бюджет"] == 777
     )
     (kept,) = newest(small)["kept"]
+    changed_by, changed_at = kept.pop("by"), kept.pop("at")
+    assert changed_by == "Maxim Manager"  # the emulator's manager (not the integration's user)
+    updated = amo_lead(small, int(olga["amo_lead_id"]))["updated_at"]
+    assert changed_at == dt.datetime.fromtimestamp(updated, dt.UTC).isoformat()
     assert kept == {
         "key": olga["amo_sync_id"],
         "lead_id": int(olga["amo_lead_id"]),
