@@ -115,6 +115,48 @@ function getRowHistory(key) {
   return backendRequest_('GET', connectionPath_(conn, '/rows/' + key + '/history'), { connection: conn });
 }
 
+/** → {runs: [Run], next_before}: this sheet's recent sync runs, newest first (docs/openapi.yaml `Run`). */
+function getRuns(before) {
+  var conn = requireConnection_();
+  var query = '';
+  if (before !== undefined && before !== null) {
+    if (!isRunId_(before)) throw backendError_('not_found');
+    query = '?before=' + before;
+  }
+  return backendRequest_('GET', connectionPath_(conn, '/runs' + query), { connection: conn });
+}
+
+/** → {run: Run, changes: [{key, lead_id, contact_id, side, field, before, after, why}], next_offset} */
+function getRun(runId) {
+  if (!isRunId_(runId)) throw backendError_('not_found');
+  var conn = requireConnection_();
+  return backendRequest_('GET', connectionPath_(conn, '/runs/' + runId), { connection: conn });
+}
+
+/**
+ * Undo a run: restore what it changed where nobody changed it since; its leads are kept and tagged
+ * (stage: optional stage id to move them to; confirm=true passes the share-of-rows guard, as for a
+ * sync). → Job (poll getJob; `waiting_confirmation` when the guard tripped)
+ */
+function undoRun(runId, stage, confirm) {
+  if (!isRunId_(runId)) throw backendError_('not_found');
+  var conn = requireConnection_();
+  var body = typeof stage === 'number' && stage > 0 ? { stage: stage } : {};
+  if (confirm === true) body.confirm = true;
+  return backendRequest_('POST', connectionPath_(conn, '/runs/' + runId + '/undo'), { connection: conn, body: body });
+}
+
+/** → {webhook, amo, token, backlog}: each {ok, detail, action, at}; backlog also {queued, estimate_s}. */
+function getHealth() {
+  var conn = requireConnection_();
+  return backendRequest_('GET', connectionPath_(conn, '/health'), { connection: conn });
+}
+
+/** A run id as the backend makes them (milliseconds, a dash, 8 hex digits): safe in a path as is. */
+function isRunId_(runId) {
+  return typeof runId === 'string' && /^[0-9]{13}-[0-9a-f]{8}$/.test(runId);
+}
+
 /** → {row, key|null}: the row under the cursor in the connected tab (for "history of this row"). */
 function getSelectedRow() {
   var conn = requireConnection_();

@@ -24,11 +24,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Cyrillic stays readable
     app.extensions["services"] = services
 
-    from backend.web import addon_api, health, oauth, problem, webhooks
+    from backend.web import activity_api, addon_api, health, oauth, problem, webhooks
 
     problem.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(addon_api.bp)
+    app.register_blueprint(activity_api.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(webhooks.bp)
     return app

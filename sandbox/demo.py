@@ -148,6 +148,16 @@ def run(rows_n: int | None, log_dir: Path) -> dict:
         table["reconcile_healed"] = healed["healed"]
 
         t = time.perf_counter()
+        undone = demo.undo_the_reconcile()
+        report.step(
+            "undo the reconcile run",
+            f"{undone['restored']} fields restored, {undone['kept']} kept; "
+            f"{undone['checked']} checked on both sides",
+            t,
+        )
+        table["undo_restored"] = undone["checked"]
+
+        t = time.perf_counter()
         table["final"] = demo.final_counts()
         report.step("final check", "both sides read back", t)
     table["stopped"] = not [
@@ -168,6 +178,7 @@ def print_table(table: dict) -> bool:
         ("rows explained with ⚠", f["explained_errors"], e["errors"]),
         ("rows neither synced nor explained", f["unexplained"], 0),
         ("reconcile healed", table["reconcile_healed"], 3),
+        ("undo: fields back on both sides", table["undo_restored"], 3),
         ("processes left running", 0 if table["stopped"] else 1, 0),
     ]
     print("\n  ┌" + "─" * 46 + "┬──────────┬──────────┐")

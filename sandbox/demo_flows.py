@@ -366,6 +366,37 @@ class Flows:
             raise FlowError(f"reconcile did not heal every change: {ok}")
         return {"changed": 3, "healed": healed}
 
+    @step("undo the reconcile run")
+    def undo_the_reconcile(self) -> dict:
+        """From the sidebar's Activity: open the reconcile run, Undo this run; then read both sides
+        back — each field it changed shows its earlier value again in amoCRM and in the sheet."""
+        addon = self.addon
+        assert addon is not None
+        run = next(r for r in addon.call("getRuns")["runs"] if r["trigger"] == "reconcile")
+        changes = addon.call("getRun", run["run_id"])["changes"]
+        job = self.wait_job(addon.call("undoRun", run["run_id"])["job_id"])
+        result = job["result"]
+        leads = {x["id"]: x for x in self.amo.leads(self.host)}
+        rows = {r["amo_sync_id"]: r for r in self.records()}
+        names = {f"{s['pipeline_id']}:{s['id']}": s["name"] for s in self._statuses()}
+        checked = 0
+        for c in changes:
+            lead, row = leads[c["lead_id"]], rows[c["key"]]
+            if c["field"] == "lead.status":
+                now = (f"{lead['pipeline_id']}:{lead['status_id']}", row["Статус"])
+                want = (c["before"], names[c["before"]])
+            else:
+                now = (n.money(lead["price"]).value, n.money(row["Бюджет"]).value)
+                want = (c["before"], c["before"])
+            if now != want:
+                raise FlowError(f"{c['field']} of lead {c['lead_id']} is {now} after the undo, not {want}")
+            checked += 1
+        return {"restored": result["restored"], "kept": result["kept"], "checked": checked}
+
+    def _statuses(self) -> list[dict]:
+        pipeline = next(p for p in self.amo.account(self.host)["pipelines"] if p["is_main"])
+        return [{**s, "pipeline_id": pipeline["id"]} for s in pipeline["statuses"]]
+
     @step("final check")
     def final_counts(self) -> dict:
         records = self.records()

@@ -26,6 +26,7 @@ from backend.services import Services
 from backend.sheets.layout import Table, read_table
 from backend.store import locks
 from backend.store.contact_directory import ContactDirectory
+from backend.store.journal import record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
 from backend.sync.executor import Executor
@@ -95,6 +96,7 @@ def _run(
     progress: Progress,
     defer: Callable[[Mapping[str, float]], None],
 ) -> Report:
+    started = time.time()
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     report = Report("edits")
@@ -170,6 +172,8 @@ def _run(
     nobody = [k for k in edit_answers.unwaited(svc.redis, cid, answers) if answers[k]["cells"]]
     written = _write_unclaimed(svc, p, the_plan, out, now, nobody) if nobody else 0
     report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
+    answered = {k for k, a in answers.items() if a["cells"]}  # the add-on or _write_unclaimed writes them
+    record_run(svc.redis, p, "edits", the_plan, out, planned, amo.leads, answered, report.result, started)
     progress("done", 1, 1)
     return report
 

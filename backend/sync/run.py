@@ -26,6 +26,7 @@ from backend.sheets.layout import Table, read_table
 from backend.store import locks
 from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
+from backend.store.journal import record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import columns
 from backend.sync import fields as fx
@@ -168,6 +169,7 @@ class PhaseTimer:
         self.progress = progress
         self.phases: dict[str, float] = {}
         self._phase, self._since = "", time.monotonic()
+        self.started_at = time.time()  # the run's wall-clock start, for its journal
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if phase != self._phase:
@@ -308,6 +310,9 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         _advance_cursor(svc, p, amo.raw_leads)
     if kind == "reconcile":
         report.result["healed"] = sum(1 for rp in the_plan.actions)
+    record_run(
+        svc.redis, p, kind, the_plan, out, rows, amo.leads, wb.written, report.result, progress.started_at
+    )
     progress("done", 1, 1)
     return report
 

@@ -128,9 +128,37 @@ test('errors, retry row, and the history of the selected row', async () => {
   assert.throws(() => gas.call('getSelectedRow'), /\[wrong_sheet\] Select a row in the connected sheet first/);
 });
 
+test('activity and health: runs, one run, older runs, health; a malformed run id never reaches the backend', async () => {
+  const world = connectWorld(createWorld({ backend, rows: [['Anna', '', '', '', KEY, '', '']] }), backend);
+  const { gas } = world;
+  const RUN = '1764990000000-0a1b2c3d';
+  const runs = { runs: [{ run_id: RUN, trigger: 'edit', summary: '1 updated in amoCRM.' }], next_before: RUN };
+  const run = { run: runs.runs[0], changes: [{ key: KEY, side: 'amo', field: 'lead.price', before: '1', after: '2', why: 'sheet_edit' }], next_offset: null };
+  const health = { webhook: { ok: true, detail: 'ok', action: '', at: null } };
+  await backend.configure({ routes: { 'GET /runs': { body: runs }, [`GET /runs/${RUN}`]: { body: run }, 'GET /health': { body: health } } });
+  assert.deepEqual(gas.call('getRuns'), runs);
+  gas.call('getRuns', RUN);
+  assert.ok((await backend.requests()).some((r) => r.url.endsWith('/runs?before=' + RUN)));
+  assert.deepEqual(gas.call('getRun', RUN), run);
+  assert.deepEqual(gas.call('getHealth'), health);
+  await backend.configure({ routes: { [`POST /runs/${RUN}/undo`]: { status: 202, body: { job_id: 'undo-1', kind: 'undo', status: 'queued' } } } });
+  assert.equal(gas.call('undoRun', RUN).job_id, 'undo-1');
+  gas.call('undoRun', RUN, 142002);
+  gas.call('undoRun', RUN, null, true);
+  const undos = (await backend.requests()).filter((r) => r.url.endsWith('/undo')).map((r) => JSON.parse(r.body));
+  assert.deepEqual(undos, [{}, { stage: 142002 }, { confirm: true }]);
+  const sent = (await backend.requests()).length;
+  for (const bad of ['../errors', '1764990000000-0A1B2C3D', '', 5]) {
+    assert.throws(() => gas.call('getRun', bad), /\[not_found\]/);
+    assert.throws(() => gas.call('getRuns', bad), /\[not_found\]/);
+    assert.throws(() => gas.call('undoRun', bad), /\[not_found\]/);
+  }
+  assert.equal((await backend.requests()).length, sent);
+});
+
 test('every call before Set up says so', () => {
   const { gas } = createWorld({ backend });
-  for (const fn of ['startConnect', 'getAmoMetadata', 'suggestMapping', 'getMapping', 'previewSync', 'startSync', 'getErrors', 'turnOnAutoSync', 'disconnect']) {
+  for (const fn of ['startConnect', 'getAmoMetadata', 'suggestMapping', 'getMapping', 'previewSync', 'startSync', 'getErrors', 'getRuns', 'getHealth', 'turnOnAutoSync', 'disconnect']) {
     assert.throws(() => gas.call(fn), /^Error: \[not_registered\]/, fn);
   }
 });

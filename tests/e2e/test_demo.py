@@ -21,5 +21,6 @@ def test_demo_round_trip_with_60_rows(tmp_path, subprocess_env):
     assert f["duplicate_leads"] == f["duplicate_contacts"] == 0
     assert f["explained_errors"] == e["errors"] and f["unexplained"] == 0
     assert table["reconcile_healed"] == 3
+    assert table["undo_restored"] == 3  # the reconcile undone: each field back on both sides
     assert table["stopped"] is True  # every process it started is gone
     assert "✓ final check" in proc.stdout

@@ -1,4 +1,5 @@
-"""Every sidebar screen in headless Chromium at the sidebar's 300 px width (issue 14, item 6).
+"""Every sidebar screen in headless Chromium at the sidebar's 300 px width (issue 14, item 6; Activity and
+Health: issue 17).
 
 The page is the real one: `showSidebar` evaluated by the HtmlService double (tests/e2e/sidebar_screens.js),
 with the real CSS and script. Its `google.script.run` answers with what the real server functions
@@ -25,6 +26,7 @@ SHOTS = ARTIFACTS / "sidebar"
 WIDTH, HEIGHT = 300, 640
 
 # google.script.run over recorded answers: one per call, in order; with none left the call hangs.
+# Every call and its arguments are kept in window.__calls.
 SHIM = """<script>
 window.__answers = %s;
 window.google = { script: { run: (function runner(ok, fail) {
@@ -32,6 +34,7 @@ window.google = { script: { run: (function runner(ok, fail) {
     if (name === 'withSuccessHandler') return function (f) { return runner(f, fail); };
     if (name === 'withFailureHandler') return function (f) { return runner(ok, f); };
     return function () {
+      (window.__calls = window.__calls || []).push([name, Array.prototype.slice.call(arguments)]);
       var left = window.__answers[name] || [];
       if (!left.length) return;
       var answer = left.shift();
@@ -191,4 +194,128 @@ def test_ready_preview_progress_result(browser, served):
     focused_with_outline(page, "#result-title")
     no_horizontal_scroll(page)
     shot(page, "11-result")
+    assert errors == []
+
+
+def test_activity_lists_runs_and_opens_one_and_health_says_what_to_do(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "activity")
+    page.locator("#btn-activity").click()
+    expect(page.locator("#screen-activity")).to_be_visible()
+    focused_with_outline(page, "#activity-title")
+    expect(page.locator("#runs li")).to_have_count(4)
+    expect(page.locator("#runs li").nth(1)).to_contain_text("Regular check")
+    expect(page.locator("#runs li").nth(1)).to_contain_text(
+        "3 changes amoCRM did not announce were picked up."
+    )
+    expect(page.locator("#btn-runs-more")).to_be_visible()
+    no_horizontal_scroll(page)
+    shot(page, "12-activity")
+    page.locator("#runs li button").first.click()
+    expect(page.locator("#run")).to_be_visible()
+    focused_with_outline(page, "#run-title")
+    expect(page.locator("#run-title")).to_contain_text("Changes in amoCRM")
+    expect(page.locator("#run-changes li")).to_have_count(2)
+    expect(page.locator("#run-changes li").first).to_have_text(
+        "Lead 30512345, Stage in the sheet: “New lead” → “Talks” (changed in amoCRM)"
+    )
+    no_horizontal_scroll(page)
+    page.locator("#run").scroll_into_view_if_needed()
+    shot(page, "13-activity-run")
+    shot(page, "14-activity-full", full=True)
+
+    open_screen(page, served, "health")
+    page.locator("#btn-health-open").click()
+    expect(page.locator("#screen-health")).to_be_visible()
+    focused_with_outline(page, "#health-title")
+    items = page.locator("#health-items li")
+    expect(items).to_have_count(4)
+    expect(page.locator("#health-items li.bad")).to_have_count(2)
+    expect(items.first).to_contain_text("reconnect amoCRM")
+    expect(items.nth(3)).to_contain_text("12 changes queued, about 95 s.")
+    no_horizontal_scroll(page)
+    shot(page, "15-health", full=True)
+    page.locator("#btn-health-back").click()
+    expect(page.locator("#screen-ready")).to_be_visible()
+    assert errors == []
+
+
+def test_undo_this_run_asks_twice_then_lists_the_undo_on_top(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "undo")
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    undo = page.locator("#btn-run-undo")
+    expect(undo).to_have_text("Undo this run")
+    undo.click()
+    expect(undo).to_have_text("Click again to undo")
+    shot(page, "16-activity-undo-armed")
+    undo.click()
+    expect(page.locator("#message")).to_have_text("Undone: 1 field restored, 1 kept, 0 created leads kept.")
+    expect(page.locator("#runs li")).to_have_count(5)
+    expect(page.locator("#run")).to_be_hidden()
+    expect(page.locator("#runs li").first).to_contain_text("Undo: 1 restored, 1 kept (changed since).")
+    no_horizontal_scroll(page)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot(page, "17-activity-undone")
+    page.locator("#runs li button").first.click()  # the undo itself: what it kept, and why
+    expect(page.locator("#run-changes li")).to_have_count(2)
+    expect(page.locator("#run-changes li").nth(1)).to_have_text(
+        "Kept: lead 30512346, Lead: budget — changed in amoCRM since by Maxim Manager"
+        " at 12/5/2026, 2:04:00 PM (now “900”)."
+    )
+    expect(page.locator("#run-changes li").first).to_have_text(
+        "Lead 30512345, Stage in the sheet: “Talks” → “New lead” (undone)"
+    )
+    page.evaluate(
+        "() => document.querySelector('#run-changes li:last-child').scrollIntoView({block: 'center'})"
+    )
+    shot(page, "17b-undo-run-kept")
+    assert errors == []
+
+
+def test_an_undo_past_the_guard_says_why_and_goes_on_when_confirmed(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "undoGuard")
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    undo = page.locator("#btn-run-undo")
+    undo.click()
+    undo.click()
+    expect(undo).to_have_text("Undo anyway")
+    expect(page.locator("#run-guard")).to_have_text(
+        "Please check first: the undo would change 52 of 60 synced rows (limit 20%)."
+    )
+    expect(page.locator("#run-guard")).to_be_in_viewport()
+    no_horizontal_scroll(page)
+    shot(page, "18-activity-undo-guard")
+    undo.click()
+    expect(page.locator("#message")).to_have_text("Undone: 1 field restored, 1 kept, 0 created leads kept.")
+    expect(page.locator("#run-guard")).to_be_hidden()
+    assert errors == []
+
+
+def test_undo_of_a_run_that_created_leads_offers_the_stages_to_move_them_to(browser, served):
+    _, page, errors = browser
+    open_screen(page, served, "undoImport")
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    expect(page.locator("#run")).to_be_visible()
+    stage = page.locator("#undo-stage")
+    expect(stage).to_be_visible()
+    expect(stage.locator("option")).to_have_text(["their current stage (tag only)", "New lead", "Talks"])
+    stage.select_option(label="Talks")
+    no_horizontal_scroll(page)
+    page.evaluate("() => document.getElementById('undo-stage').scrollIntoView({block: 'center'})")
+    shot(page, "19-undo-import-stage")
+    page.locator("#btn-run-undo").click()
+    page.locator("#btn-run-undo").click()
+    expect(page.locator("#message")).to_have_text("Undone: 0 fields restored, 0 kept, 12 created leads kept.")
+    calls = page.evaluate("() => window.__calls.filter((c) => c[0] === 'undoRun')")
+    assert calls == [["undoRun", ["1764936000000-d1b2c3d4", 142002, False]]]
+    open_screen(page, served, "undo")  # a run that created nothing offers no stages
+    page.locator("#btn-activity").click()
+    page.locator("#runs li button").first.click()
+    expect(page.locator("#run")).to_be_visible()
+    expect(page.locator("#undo-stage-field")).to_be_hidden()
     assert errors == []

@@ -37,11 +37,16 @@ ENDPOINTS = [
     ("GET", "/errors", None),
     ("GET", "/rows/KEY/history", None),
     ("POST", "/rows/KEY/retry", None),
+    ("GET", "/runs", None),
+    ("GET", "/runs/RUN", None),
+    ("POST", "/runs/RUN/undo", None),
+    ("GET", "/health", None),
 ]
 
 
 def _rule(path: str) -> str:
-    return re.sub(r"(JOB|KEY)", lambda m: {"JOB": "<job_id>", "KEY": "<key>"}[m.group(1)], path)
+    names = {"JOB": "<job_id>", "KEY": "<key>", "RUN": "<run_id>"}
+    return re.sub(r"(JOB|KEY|RUN)", lambda m: names[m.group(1)], path)
 
 
 def test_the_table_covers_every_api_endpoint(two):
@@ -61,11 +66,12 @@ def _ids(tenant) -> dict[str, str]:
     _, rows = tenant.table()
     job = tenant.call("POST", "/sync/preview").json()["job_id"]
     mapping = tenant.call("GET", "/mapping").json()["mapping"]
-    return {"JOB": job, "KEY": rows[0]["amo_sync_id"], "MAPPING": mapping}
+    run = tenant.call("GET", "/runs").json()["runs"][0]["run_id"]  # its first sync, journaled
+    return {"JOB": job, "KEY": rows[0]["amo_sync_id"], "MAPPING": mapping, "RUN": run}
 
 
 def _fill(path: str, body, ids: dict):
-    path = path.replace("JOB", ids["JOB"]).replace("KEY", ids["KEY"])
+    path = path.replace("JOB", ids["JOB"]).replace("KEY", ids["KEY"]).replace("RUN", ids["RUN"])
     if body == "MAPPING":
         body = ids["MAPPING"]
     elif body is not None:
@@ -135,16 +141,18 @@ def test_alice_cannot_reach_bob_with_her_key_his_key_id_or_no_signature(two, ids
     assert _bob_state(two) == before
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [e for e in ENDPOINTS if "JOB" in e[1] or "KEY" in e[1]])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), [e for e in ENDPOINTS if any(n in e[1] for n in ("JOB", "KEY", "RUN"))]
+)
 def test_bobs_job_ids_and_row_keys_mean_nothing_under_alices_connection(two, ids, method, path, body):
-    """Alice, properly signed on her own connection, names Bob's job or row: his job is unknown there
-    (404); his row key addresses only Alice's own rows (no history, a retry that touches nothing of
-    Bob's)."""
+    """Alice, properly signed on her own connection, names Bob's job, run or row: his job and his run
+    are unknown there (404: she can neither read nor undo his run); his row key addresses only
+    Alice's own rows (no history, a retry that touches nothing of Bob's)."""
     a = two.a
     alice_path, alice_body = _fill(path, body, ids["b"])
     before = _bob_state(two)
     r = a.call(method, alice_path, alice_body)
-    if "JOB" in path:
+    if "JOB" in path or "RUN" in path:
         assert r.status_code == 404, r.text
     elif path.endswith("/history"):
         assert r.status_code == 200 and r.json()["history"] == [], r.text
@@ -154,6 +162,11 @@ def test_bobs_job_ids_and_row_keys_mean_nothing_under_alices_connection(two, ids
 
     settle(two.product)
     assert _bob_state(two) == before
+
+
+def test_alices_activity_lists_none_of_bobs_runs(two, ids):
+    runs = two.a.call("GET", "/runs").json()["runs"]
+    assert runs and ids["b"]["RUN"] not in {r["run_id"] for r in runs}
 
 
 def test_webhook_tokens_do_not_cross_accounts(two):

@@ -1,0 +1,203 @@
+"""The run journal in Redis (record types in `sync/journal.py`). Per connection:
+
+- `journal:{conn}:runs`            sorted set  run id -> started_at (newest last)
+- `journal:{conn}:run:{run}`       string      the run's meta (JSON)
+- `journal:{conn}:changes:{run}`   list        the run's changes, in order, each a compact JSON array
+- `journal:{conn}:health`          hash        amo_answered_at: when amoCRM last answered a run
+
+Every key names the connection, so a disconnect's erase (SCAN `journal:{conn}:*`) removes them all.
+Bounded: runs live RETENTION_S (every key expires), a connection keeps at most MAX_RUNS runs and
+MAX_STORED changes over all of them (the oldest runs go first), and a run keeps at most MAX_CHANGES
+changes (its meta says when more were made).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Set
+from typing import Any
+
+import redis
+
+from backend.sync import journal as j
+from backend.sync.model import Plan
+
+RETENTION_S = 30 * 86400
+MAX_RUNS = 200  # per connection: a week of busy edits; older runs go before 30 days are up
+MAX_CHANGES = 20_000  # per run: an import of more rows keeps its first changes and says it was cut
+MAX_STORED = 100_000  # per connection, over all its runs (≈ 11 MB): older runs go first
+_BATCH = 1000  # changes per RPUSH: bounded commands
+
+
+def _dumps(x: Any) -> str:
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+
+
+class Journal:
+    def __init__(
+        self,
+        client: redis.Redis,
+        connection_id: str,
+        *,
+        max_runs: int = MAX_RUNS,
+        max_changes: int = MAX_CHANGES,
+        max_stored: int = MAX_STORED,
+    ):
+        self.client = client
+        self.conn = connection_id
+        self.max_runs, self.max_changes, self.max_stored = max_runs, max_changes, max_stored
+        self.runs_key = f"journal:{connection_id}:runs"
+        self.health_key = f"journal:{connection_id}:health"
+
+    def _meta_key(self, run_id: str) -> str:
+        return f"journal:{self.conn}:run:{run_id}"
+
+    def _changes_key(self, run_id: str) -> str:
+        return f"journal:{self.conn}:changes:{run_id}"
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def put(self, meta: j.RunMeta, changes: Iterable[j.Change]) -> None:
+        """Store a run: changes first (up to max_changes), then the meta, then its place in the list —
+        a run is listed only once it is whole."""
+        ck = self._changes_key(meta.run_id)
+        self.client.delete(ck)
+        stored = total = 0
+        batch: list[str] = []
+        for c in changes:
+            total += 1
+            if stored >= self.max_changes:
+                continue
+            batch.append(_dumps(c.to_row()))
+            stored += 1
+            if len(batch) >= _BATCH:
+                self.client.rpush(ck, *batch)
+                batch = []
+        if batch:
+            self.client.rpush(ck, *batch)
+        meta.changes, meta.truncated = total, total > stored
+        pipe = self.client.pipeline(transaction=True)
+        pipe.expire(ck, RETENTION_S)
+        pipe.set(self._meta_key(meta.run_id), _dumps(meta.to_json()), ex=RETENTION_S)
+        pipe.zadd(self.runs_key, {meta.run_id: meta.started_at})
+        pipe.expire(self.runs_key, RETENTION_S)
+        pipe.execute()
+        self._trim(meta.finished_at)
+
+    def _trim(self, now: float) -> None:
+        """Forget runs past retention or beyond max_runs (the list's entries and their keys)."""
+        old = [x.decode() for x in self.client.zrangebyscore(self.runs_key, 0, now - RETENTION_S)]
+        extra = self.client.zcard(self.runs_key) - len(old) - self.max_runs
+        if extra > 0:
+            old += [x.decode() for x in self.client.zrange(self.runs_key, len(old), len(old) + extra - 1)]
+        old += self._over_budget(set(old))
+        if not old:
+            return
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zrem(self.runs_key, *old)
+        for run_id in old:
+            pipe.delete(self._meta_key(run_id), self._changes_key(run_id))
+        pipe.execute()
+
+    def _over_budget(self, going: set[str]) -> list[str]:
+        """Runs past the connection's budget of stored changes, oldest first (the newest always stays)."""
+        newest = [x.decode() for x in self.client.zrevrange(self.runs_key, 0, -1)]
+        newest = [r for r in newest if r not in going]
+        pipe = self.client.pipeline(transaction=False)
+        for run_id in newest:
+            pipe.llen(self._changes_key(run_id))
+        total, over = 0, []
+        for n, (run_id, size) in enumerate(zip(newest, pipe.execute(), strict=True)):
+            total += size
+            if n and total > self.max_stored:
+                over.append(run_id)
+        return over
+
+    def amo_answered(self, at: float) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.health_key, "amo_answered_at", at)
+        pipe.expire(self.health_key, RETENTION_S)
+        pipe.execute()
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def runs(self, limit: int = 50, before: str | None = None) -> list[j.RunMeta]:
+        """Newest first; `before` (a run id) pages on to older runs."""
+        hi = "+inf"
+        if before is not None:
+            score = self.client.zscore(self.runs_key, before)
+            if score is None:
+                return []
+            hi = f"({score}"
+        ids = [
+            x.decode() for x in self.client.zrevrangebyscore(self.runs_key, hi, "-inf", start=0, num=limit)
+        ]
+        if not ids:
+            return []
+        raws = self.client.mget([self._meta_key(r) for r in ids])
+        return [j.RunMeta.from_json(json.loads(raw)) for raw in raws if raw]
+
+    def run(self, run_id: str) -> j.RunMeta | None:
+        raw = self.client.get(self._meta_key(run_id))
+        return j.RunMeta.from_json(json.loads(raw)) if raw else None
+
+    def changes(self, run_id: str, offset: int = 0, limit: int = 500) -> list[j.Change]:
+        raw = self.client.lrange(self._changes_key(run_id), offset, offset + limit - 1)
+        return [j.Change.from_row(json.loads(x)) for x in raw]
+
+    def amo_answered_at(self) -> float | None:
+        raw = self.client.hget(self.health_key, "amo_answered_at")
+        return float(raw) if raw else None
+
+
+def record_run(
+    client: redis.Redis,
+    parts: Any,
+    kind: str,
+    plan: Plan,
+    out: Any,
+    rows: Iterable[Any],
+    leads: Mapping[int, Any],
+    written: Set[str],
+    result: Mapping[str, int],
+    started_at: float,
+    *,
+    undo_of: str = "",
+    kept: list[dict[str, Any]] | None = None,
+) -> str:
+    """The hook `run.py` calls once a run wrote both sides: journal it; return the run's id.
+    `parts` is the run's `Parts`, `out` the executor's `Outcome`, `rows` the sheet rows as read and
+    `leads` amoCRM's leads as read (their values are the fields' values before the run)."""
+    now = time.time()
+    conn_id = parts.conn.id
+    errors = int(result.get("failed", 0)) + int(result.get("errors", 0))
+    tally = j.Tally(errors=errors, healed=int(result.get("healed", 0)))
+    items = tally.feed(
+        j.changes(
+            kind,
+            plan,
+            out.failed,
+            out.lead_ids,
+            out.contact_ids,
+            written,
+            {r.key: r.values for r in rows},
+            {i: al.values for i, al in leads.items()},
+        )
+    )
+    meta = j.RunMeta(
+        run_id=j.new_run_id(started_at),
+        connection_id=conn_id,
+        trigger=j.TRIGGERS.get(kind, kind),
+        started_at=started_at,
+        finished_at=now,
+        counts=tally.counts,  # complete once `put` has streamed the changes, before it writes the meta
+        undo_of=undo_of,
+        kept=list(kept or []),
+    )
+    meta.counts.update({k: int(result[k]) for k in ("restored", "kept", "leads_kept") if k in result})
+    journal = Journal(client, conn_id)
+    journal.put(meta, items)
+    if parts.amo.stats.calls:
+        journal.amo_answered(now)
+    return meta.run_id
