@@ -99,14 +99,14 @@ def _same(a: _Line, b: _Line) -> bool:
 
 
 def _hold(side: SheetSide, group: list[_Line]) -> None:
-    """Exact copies of one synced row: nothing tells the original, so none of them syncs until a person
-    says which is the copy; each says so."""
+    """Copies of one synced row that nothing tells apart (the same values, or equally far from the last
+    sync): none of them syncs until a person says which is the copy; each says so."""
     for line in group:
         others = ", ".join(str(o.index + 1) for o in group if o is not line)
         side.held[line.index] = (
-            f"⚠ rows {line.index + 1} and {others} are copies of one synced row (same lead, same values): "
-            "delete the copy, or clear its amo_sync_id and amo_lead_id to make it a new row. Nothing is "
-            "synced for them until then."
+            f"⚠ rows {line.index + 1} and {others} are copies of one synced row and nothing tells which is "
+            "the original: delete the copy, or clear its amo_sync_id and amo_lead_id to make it a new "
+            "row. Nothing is synced for them until then."
         )
 
 
@@ -136,7 +136,9 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
         scores = [_agreement(ln, le, ctx) if le is not None else (0, 0) for ln in group]
         best = max(scores) if le is not None else scores[0]
         keeper = group[scores.index(best)]
-        twins = [ln for ln in group if ln is keeper or (le is not None and _same(ln, keeper))]
+        # exact copies, or rows that agree with the ledger equally well: nothing tells the original
+        twins = [ln for ln, sc in zip(group, scores, strict=True) if le is not None and sc == best]
+        twins = twins or [keeper]
         if len(twins) > 1:
             _hold(side, twins)
         for line in group:
@@ -153,6 +155,7 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
         if owner not in present:  # the row of that lead lost its key: give it back
             line.key = owner
             present.add(owner)
+            by_key[owner] = [line]
             side.new_keys[line.index] = owner
             continue
         twins = [ln for ln in by_key[owner] if _same(line, ln)]

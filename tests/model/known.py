@@ -9,11 +9,13 @@ OPEN: dict[str, tuple[str, ...]] = {
         "test_a_new_row_with_a_known_email_and_another_name_does_not_rename_that_contact",
         "test_a_new_row_joining_a_known_contact_does_not_overwrite_its_phone",
         "test_a_copied_row_pasted_above_its_original_does_not_take_its_lead",
+        "test_end_to_end_a_typed_row_with_a_known_email_does_not_rename_that_contact",
     ),
     "amo_untouched": (
         "test_deleting_a_mapped_column_clears_nothing_in_amocrm",
         "test_cutting_a_rows_data_without_its_system_columns_is_refused",
         "test_sorting_the_data_columns_without_the_system_columns_is_refused",
+        "test_end_to_end_sorting_the_data_columns_without_the_system_columns_is_refused",
     ),
     "one_lead_per_row": (
         "test_cutting_a_rows_data_without_its_system_columns_is_refused",

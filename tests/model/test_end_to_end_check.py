@@ -23,7 +23,7 @@ from tests.model.live import LiveWorld, new_live_world
 from tests.model.test_planner_check import _strict
 
 SEQUENCES = int(os.environ.get("INTEGRITY_E2E_SEQUENCES", "30"))
-STEPS = int(os.environ.get("INTEGRITY_E2E_STEPS", "7"))
+STEPS = int(os.environ.get("INTEGRITY_E2E_STEPS", "4"))  # make faults: 8
 
 i = st.integers(0, 5)
 v = st.integers(0, 6)
@@ -124,7 +124,7 @@ class LiveCheck(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(120 + 30 * SEQUENCES)  # ~10 s a sequence; the project default of 300 s is per test
+@pytest.mark.timeout(120 + 6 * SEQUENCES * STEPS)  # ~2-3 s a step; the default 300 s is per test
 def test_end_to_end_check(product):
     LiveCheck.product = product
     run_state_machine_as_test(

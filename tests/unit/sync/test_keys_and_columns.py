@@ -96,8 +96,13 @@ def test_exact_copies_with_one_key_are_held_not_guessed(ledger):
         side = sheet_rows(table(rows), MAPPING, CTX, ledger=ledger)
         assert side.rows == [] and not side.new_keys and not side.cleared
         assert set(side.held) == {1, 2}
-        assert side.held[1].startswith("⚠ rows 2 and 3 are copies of one synced row (same lead, same values)")
-    # an edited copy is another matter: it becomes a new row (test above)
+        assert side.held[1].startswith("⚠ rows 2 and 3 are copies of one synced row and nothing tells which")
+    # both edited, each as far from the last sync: held too
+    side = sheet_rows(
+        table([{**olga, "cname": "Ivan"}, {**olga, "cname": "Anna"}]), MAPPING, CTX, ledger=ledger
+    )
+    assert side.rows == [] and set(side.held) == {1, 2}
+    # an edited copy of an unedited original is another matter: it becomes a new row (test above)
 
 
 def test_two_rows_with_one_key_unknown_to_the_ledger_keep_the_first_and_re_key_the_other(ledger):
@@ -120,6 +125,15 @@ def test_a_row_given_a_new_key_by_the_add_on_after_losing_its_own_gets_its_own_b
     t = table([line("Olga", "o@x.ru", "200", "rNEWNEWNEWNEW", "501")])
     side = sheet_rows(t, MAPPING, CTX, ledger=ledger)
     assert [r.key for r in side.rows] == ["rk1"] and side.new_keys == {1: "rk1"}
+
+
+def test_two_keyless_rows_showing_the_lead_of_a_row_gone_from_the_sheet_do_not_crash(ledger):
+    """Checker finding (10:36, `KeyError` in a reconcile): the first gets the key back, the exact copy
+    below it is held with it."""
+    ledger.put_many({"rk1": LedgerEntry(501, None, {})})
+    olga = line("Olga", "o@x.ru", "200", "", "501")
+    side = sheet_rows(table([olga, dict(olga)]), MAPPING, CTX, ledger=ledger)
+    assert side.new_keys == {1: "rk1"} and set(side.held) == {1, 2} and side.rows == []
 
 
 def test_a_copy_without_its_key_cell_of_a_row_still_in_the_sheet_becomes_a_new_row(ledger):
