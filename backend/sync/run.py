@@ -169,7 +169,6 @@ class PhaseTimer:
         self.progress = progress
         self.phases: dict[str, float] = {}
         self._phase, self._since = "", time.monotonic()
-        self.started_at = time.time()  # the run's wall-clock start, for its journal
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if phase != self._phase:
@@ -213,6 +212,7 @@ def run_sync(
 
 
 def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, progress) -> Report:
+    started_at = time.time()  # the run's wall-clock start, for its journal
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     report = Report(kind)
@@ -310,9 +310,7 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
         _advance_cursor(svc, p, amo.raw_leads)
     if kind == "reconcile":
         report.result["healed"] = sum(1 for rp in the_plan.actions)
-    record_run(
-        svc.redis, p, kind, the_plan, out, rows, amo.leads, wb.written, report.result, progress.started_at
-    )
+    record_run(svc.redis, p, kind, the_plan, out, rows, amo.leads, wb.written, report.result, started_at)
     progress("done", 1, 1)
     return report
 

