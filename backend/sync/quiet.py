@@ -146,7 +146,13 @@ def reconcile(svc: Services, connection_id: str, *, kind: str = "reconcile", pro
             )
             return report
         report = run_sync(
-            svc, connection_id, kind="amo", lead_ids=leads, contact_ids=contacts, progress=progress
+            svc,
+            connection_id,
+            kind="amo",
+            lead_ids=leads,
+            contact_ids=contacts,
+            progress=progress,
+            journal_kind=kind,
         )
         if report.status == "finished":
             if report.sheets_calls:

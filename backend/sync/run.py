@@ -195,13 +195,27 @@ def run_sync(
     lead_ids: Iterable[int] = (),
     contact_ids: Iterable[int] = (),
     progress: Progress = lambda phase, done, total: None,
+    journal_kind: str | None = None,
 ) -> Report:
+    """`journal_kind`: what started the run, for its journal, when the run's own kind says less (a
+    reconcile that only had amoCRM's changes to look at runs as kind "amo")."""
     started = time.monotonic()
     timer = PhaseTimer(progress)
     with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
         timer("starting", 0, 1)
         p = parts(svc, connection_id)
-        report = _run(svc, p, kind, preview, confirm, keys, set(lead_ids), set(contact_ids), timer)
+        report = _run(
+            svc,
+            p,
+            kind,
+            preview,
+            confirm,
+            keys,
+            set(lead_ids),
+            set(contact_ids),
+            timer,
+            journal_kind=journal_kind,
+        )
     report.phases_ms = timer.finish()
     report.amo_calls = p.amo.stats.calls
     report.sheets_calls = p.sheets.total_calls
@@ -211,7 +225,9 @@ def run_sync(
     return report
 
 
-def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, progress) -> Report:
+def _run(
+    svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, progress, journal_kind=None
+) -> Report:
     started_at = time.time()  # the run's wall-clock start, for its journal
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
@@ -308,9 +324,12 @@ def _run(svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, pro
     report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
     if full_scan:
         _advance_cursor(svc, p, amo.raw_leads)
-    if kind == "reconcile":
+    journal_kind = journal_kind or kind
+    if journal_kind == "reconcile":
         report.result["healed"] = sum(1 for rp in the_plan.actions)
-    record_run(svc.redis, p, kind, the_plan, out, rows, amo.leads, wb.written, report.result, started_at)
+    record_run(
+        svc.redis, p, journal_kind, the_plan, out, rows, amo.leads, wb.written, report.result, started_at
+    )
     progress("done", 1, 1)
     return report
 
