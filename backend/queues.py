@@ -9,7 +9,6 @@ Queues, highest priority first (a worker listens to all of them in this order):
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import redis
@@ -37,9 +36,3 @@ def enqueue(connection: redis.Redis, name: str, func: Any, *args: Any, **options
     """Enqueue `func(*args)` on queue `name`. `options` are RQ's (job_id, retry, meta, timeout, …)."""
     options.setdefault("timeout", TIMEOUT_S.get(name))
     return queue(name, connection).enqueue_call(func, args=args, **options)
-
-
-def enqueue_in(connection: redis.Redis, name: str, delay: timedelta, func: Any, *args: Any, **options: Any):
-    """Like `enqueue`, `delay` from now (the workers' RQ scheduler moves it onto the queue then)."""
-    options.setdefault("job_timeout", TIMEOUT_S.get(name))
-    return queue(name, connection).enqueue_in(delay, func, *args, **options)

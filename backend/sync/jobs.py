@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 
 import redis
 from rq import Retry, get_current_job
@@ -165,7 +165,7 @@ def apply_sheet_edits(connection_id: str) -> dict:
 
 def apply_amo_changes(account_id: int) -> dict:
     r = services.current().redis
-    r.set(_drain_recent(account_id), 1, px=int(DRAIN_SPACING_S * 1000))
+    space_drains(r, account_id)
     r.delete(f"amo:drain-queued:{account_id}")
     pipe = r.pipeline(transaction=True)
     for name in ("leads", "contacts"):
@@ -291,23 +291,23 @@ def request_amo_drain(
         pipe.sadd(f"amo:changed-contacts:{account_id}", *contact_ids)
     pipe.execute()
     if enqueue and client.set(f"amo:drain-queued:{account_id}", 1, nx=True, ex=3600):
-        # At most one drain per account per DRAIN_SPACING_S: a flood of webhooks (amoCRM's, or forged by
-        # whoever learnt a hook's URL) gathers into the next drain instead of spending amoCRM's 7 req/s.
-        wait_ms = client.pttl(_drain_recent(account_id))
-        if wait_ms > 0:
-            return queues.enqueue_in(
-                client,
-                queues.WEBHOOKS,
-                timedelta(milliseconds=wait_ms),
-                apply_amo_changes,
-                account_id,
-                retry=RETRY,
-            ).id
         return queues.enqueue(client, queues.WEBHOOKS, apply_amo_changes, account_id, retry=RETRY).id
     return None
 
 
 DRAIN_SPACING_S = 1.0
+
+
+def space_drains(client: redis.Redis, account_id: int) -> float:
+    """At most one drain of an account starts per DRAIN_SPACING_S: a drain that follows another too soon
+    waits out the rest (the one queued drain meanwhile gathers every change that arrives), so a flood of
+    webhooks — amoCRM's, or forged from a leaked hook URL — cannot spend the account's amoCRM requests.
+    Returns the seconds waited."""
+    wait_s = max(0, client.pttl(_drain_recent(account_id))) / 1000
+    if wait_s:
+        time.sleep(wait_s)
+    client.set(_drain_recent(account_id), 1, px=int(DRAIN_SPACING_S * 1000))
+    return wait_s
 
 
 def _drain_recent(account_id: int) -> str:
