@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 _ID = re.compile(r"/\d+")
 MAX_PAGE = 250  # entities per list page and per write (amoCRM's hard limit)
-MAX_COMPLEX = 50
 MAX_INLINE_WAIT_S = 15.0  # a longer Retry-After ends the job's attempt; RQ retries it later
 
 
@@ -279,28 +278,22 @@ class AmoClient:
 
     # --- writes --------------------------------------------------------------------------------------
 
-    def write(self, method: str, entity: str, items: list[dict], *, idempotent: bool) -> list[dict]:
-        """POST/PATCH a list in batches of 250; a 504 halves the batch (amoCRM: retry smaller)."""
+    def update(self, entity: str, items: list[dict]) -> list[dict]:
+        """PATCH a list in batches of 250; a 504 halves the batch (amoCRM: retry smaller)."""
         results: list[dict] = []
         pending = list(_chunks(items, MAX_PAGE))
         while pending:
             batch = pending.pop(0)
             try:
-                data = self.request(method, f"/api/v4/{entity}", json=batch, idempotent=idempotent)
+                data = self.request("PATCH", f"/api/v4/{entity}", json=batch, idempotent=True)
             except AmoUnavailable:
-                if len(batch) > 1 and idempotent:
+                if len(batch) > 1:
                     half = len(batch) // 2
                     pending[:0] = [batch[:half], batch[half:]]
                     continue
                 raise
             results.extend((data or {}).get("_embedded", {}).get(entity, []))
         return results
-
-    def create(self, entity: str, items: list[dict]) -> list[dict]:
-        return self.write("POST", entity, items, idempotent=False)
-
-    def update(self, entity: str, items: list[dict]) -> list[dict]:
-        return self.write("PATCH", entity, items, idempotent=True)
 
     def link(self, entity: str, links: list[dict]) -> None:
         """Mass link, e.g. leads -> contacts: [{entity_id, to_entity_id, to_entity_type, metadata}]."""
