@@ -237,7 +237,7 @@ class Executor:
         by_key = {rp.key: rp for rp in creates}
         self.progress("creating leads", 0, len(creates))
         done = 0
-        for rows in _chunks(creates):  # payloads per batch: 100,000 of them at once cost 150 MB
+        for rows in _chunks(creates):  # payloads per batch: an import's are never held at once
             batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
             t0 = self.clock()
             self.intents.put("lead", [p["request_id"] for p in batch], t0)

@@ -127,7 +127,7 @@ class Writeback:
         sheet_before: Mapping[str, Mapping[str, Any]],
         amo_before: Mapping[int, Mapping[str, Any]],
     ) -> Iterator[tuple[str, list[dict]]]:
-        """Row key -> its new history items, one row at a time (100,000 rows' events at once: 60 MB)."""
+        """Row key -> its new history items, one row at a time (an import's events are never held whole)."""
         labels = {c.target: c.header or c.target for c in self.mapping.columns}
         for rp in plan.rows:
             if rp.key in out.failed:
