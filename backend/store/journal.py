@@ -167,7 +167,7 @@ def record_run(
     kept: list[dict[str, Any]] | None = None,
 ) -> str:
     """The hook `run.py` calls once a run wrote both sides: journal it; return the run's id.
-    `parts` is the run's `Parts`, `out` the executor's `Outcome`, `rows` the sheet rows as read and
+    `parts` is the run's `Parts`, `out` the executor's `ExecutionResult`, `rows` the sheet rows as read and
     `leads` amoCRM's leads as read (their values are the fields' values before the run)."""
     now = time.time()
     conn_id = parts.conn.id
