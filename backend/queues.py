@@ -20,9 +20,7 @@ SYNC = "sync"
 DEFAULT = "default"
 ALL = (EDITS, WEBHOOKS, SYNC, DEFAULT)
 
-# How long one attempt of a job may run before RQ kills it (RQ's default, 180 s, kills an import of
-# 100,000 rows: 800 amoCRM writes at 7 req/s alone take two minutes). A run waits up to 10 minutes for
-# its connection's lock, so every queue allows that plus the work.
+# How long one attempt may run before RQ kills it: the work plus up to 10 minutes' wait for the lock.
 TIMEOUT_S = {EDITS: 30 * 60, WEBHOOKS: 60 * 60, SYNC: 6 * 60 * 60, DEFAULT: 30 * 60}
 
 

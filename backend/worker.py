@@ -27,11 +27,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "worker:heartbeat"
 
-# A worker killed mid-job (kill -9, an evicted instance) leaves its job "started". RQ notices when the
-# job's heartbeat expires — the monitoring interval + 60 s — at the next registry cleaning, which by
-# default is every 10 minutes, and an idle worker only gets to it when its blocking dequeue times out
-# (worker TTL - 15 s = 405 s by default). Heartbeats every 5 s, a cleaning every 15 s and a 15 s dequeue
-# let another worker resume an interrupted import about a minute and a half after the crash.
+# Beat, clean and dequeue often: a killed worker's job resumes only at a cleaning after its heartbeat expired.
 JOB_MONITORING_INTERVAL_S = 5
 MAINTENANCE_INTERVAL_S = 15
 WORKER_TTL_S = 30  # the dequeue waits WORKER_TTL_S - 15
@@ -71,8 +67,8 @@ def heartbeat(note: str = "") -> dict:
 
 def warm_up(svc: services.Services) -> None:
     """Load, once in the parent, what every job would otherwise load after RQ forks its work horse: the
-    Sheets API resource tree (0.3 s of docstring rendering) and the phone metadata of the default region.
-    A horse inherits both; an edit job's latency no longer includes them."""
+    Sheets API resource tree (it renders every method's docstring) and the phone metadata of the default
+    region. A horse inherits both, so no job pays for them."""
     from backend.sheets.client import api_resources
     from backend.sync import normalize
 

@@ -52,11 +52,10 @@ log = logging.getLogger(__name__)
 
 _ID = re.compile(r"/\d+")
 MAX_PAGE = 250  # entities per list page and per write (amoCRM's hard limit)
-MAX_COMPLEX = 50
 MAX_INLINE_WAIT_S = 15.0  # a longer Retry-After ends the job's attempt; RQ retries it later
 
 
-class Outcome(StrEnum):
+class CallOutcome(StrEnum):
     OK = "ok"
     EMPTY = "empty"
     AUTH = "auth"
@@ -70,21 +69,21 @@ def _is_json(resp: requests.Response) -> bool:
     return "json" in resp.headers.get("Content-Type", "")
 
 
-def classify(resp: requests.Response) -> Outcome:
+def classify(resp: requests.Response) -> CallOutcome:
     s = resp.status_code
     if s == 204:
-        return Outcome.EMPTY
+        return CallOutcome.EMPTY
     if 200 <= s < 300:
-        return Outcome.OK
+        return CallOutcome.OK
     if s == 401:
-        return Outcome.AUTH
+        return CallOutcome.AUTH
     if s == 429:
-        return Outcome.RATE_LIMITED
+        return CallOutcome.RATE_LIMITED
     if s == 403 and not _is_json(resp):
-        return Outcome.BANNED
+        return CallOutcome.BANNED
     if s in (500, 502, 503, 504):
-        return Outcome.RETRY
-    return Outcome.FATAL
+        return CallOutcome.RETRY
+    return CallOutcome.FATAL
 
 
 def retry_after(resp: requests.Response) -> float | None:
@@ -207,16 +206,16 @@ class AmoClient:
                 f"{method} {path}: amoCRM did not answer in time; it may have applied it"
             ) from None
         outcome = classify(resp)
-        if outcome in (Outcome.OK, Outcome.EMPTY):
-            return None if outcome is Outcome.EMPTY or not resp.content else resp.json()
-        if outcome is Outcome.AUTH:
+        if outcome in (CallOutcome.OK, CallOutcome.EMPTY):
+            return None if outcome is CallOutcome.EMPTY or not resp.content else resp.json()
+        if outcome is CallOutcome.AUTH:
             if replay:
                 raise AmoAuthError(
                     "amoCRM refused the access token even after a refresh; reconnect the account"
                 )
             self.refresh(token)
             return self._send(method, url, params, json, idempotent, replay=True)
-        if outcome is Outcome.RATE_LIMITED:
+        if outcome is CallOutcome.RATE_LIMITED:
             self.stats.rate_limited += 1
             wait = retry_after(resp)
             wait = 1.0 if wait is None else wait
@@ -224,11 +223,11 @@ class AmoClient:
             if wait > MAX_INLINE_WAIT_S:
                 raise AmoRateLimited(f"amoCRM asked to wait {wait:.0f} s before the next request")
             raise _Retry("429", wait_s=wait, rate_limited=True)
-        if outcome is Outcome.BANNED:
+        if outcome is CallOutcome.BANNED:
             reason = "403 Forbidden after too many requests"
             self.on_blocked(reason)
             raise AmoBlocked(f"amoCRM blocked API access for this account ({reason}); contact amoCRM support")
-        if outcome is Outcome.RETRY:
+        if outcome is CallOutcome.RETRY:
             if not idempotent:
                 raise AmbiguousWrite(
                     f"{method} {path}: amoCRM answered {resp.status_code}; it may have applied it"
@@ -279,28 +278,22 @@ class AmoClient:
 
     # --- writes --------------------------------------------------------------------------------------
 
-    def write(self, method: str, entity: str, items: list[dict], *, idempotent: bool) -> list[dict]:
-        """POST/PATCH a list in batches of 250; a 504 halves the batch (amoCRM: retry smaller)."""
+    def update(self, entity: str, items: list[dict]) -> list[dict]:
+        """PATCH a list in batches of 250; a 504 halves the batch (amoCRM: retry smaller)."""
         results: list[dict] = []
         pending = list(_chunks(items, MAX_PAGE))
         while pending:
             batch = pending.pop(0)
             try:
-                data = self.request(method, f"/api/v4/{entity}", json=batch, idempotent=idempotent)
+                data = self.request("PATCH", f"/api/v4/{entity}", json=batch, idempotent=True)
             except AmoUnavailable:
-                if len(batch) > 1 and idempotent:
+                if len(batch) > 1:
                     half = len(batch) // 2
                     pending[:0] = [batch[:half], batch[half:]]
                     continue
                 raise
             results.extend((data or {}).get("_embedded", {}).get(entity, []))
         return results
-
-    def create(self, entity: str, items: list[dict]) -> list[dict]:
-        return self.write("POST", entity, items, idempotent=False)
-
-    def update(self, entity: str, items: list[dict]) -> list[dict]:
-        return self.write("PATCH", entity, items, idempotent=True)
 
     def link(self, entity: str, links: list[dict]) -> None:
         """Mass link, e.g. leads -> contacts: [{entity_id, to_entity_id, to_entity_type, metadata}]."""

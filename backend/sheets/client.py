@@ -10,9 +10,9 @@ window: it takes a slot now or raises `SheetsBusy` (429 with Retry-After), and e
 requests may spend only a share of the minute — one tenant's flood cannot stall the others.
 
 The discovery-built resource tree is made once per process (`api_resources`): building it renders every
-method's docstring, 0.3 s of CPU that used to be paid by every job. It only *builds* requests; each
-client executes them over its own authorized httplib2 connection, which is not thread-safe — so build
-one client per job or thread.
+method's docstring, which no job should pay for. It only *builds* requests; each client executes them
+over its own authorized httplib2 connection, which is not thread-safe — so build one client per job or
+thread.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from backend.sync.model import Plan
 RETENTION_S = 30 * 86400
 MAX_RUNS = 200  # per connection: a week of busy edits; older runs go before 30 days are up
 MAX_CHANGES = 20_000  # per run: an import of more rows keeps its first changes and says it was cut
-MAX_STORED = 100_000  # per connection, over all its runs (≈ 11 MB): older runs go first
+MAX_STORED = 100_000  # per connection, over all its runs: older runs go first
 _BATCH = 1000  # changes per RPUSH: bounded commands
 
 
@@ -167,7 +167,7 @@ def record_run(
     kept: list[dict[str, Any]] | None = None,
 ) -> str:
     """The hook `run.py` calls once a run wrote both sides: journal it; return the run's id.
-    `parts` is the run's `Parts`, `out` the executor's `Outcome`, `rows` the sheet rows as read and
+    `parts` is the run's `Parts`, `out` the executor's `ExecutionResult`, `rows` the sheet rows as read and
     `leads` amoCRM's leads as read (their values are the fields' values before the run)."""
     now = time.time()
     conn_id = parts.conn.id

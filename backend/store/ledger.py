@@ -113,9 +113,6 @@ class Ledger:
     def count(self) -> int:
         return int(self.client.hlen(self.key))
 
-    def clear(self) -> None:
-        self.client.delete(self.key, self.lead_key, self.print_key)
-
 
 class History:
     def __init__(self, client: redis.Redis, connection_id: str):

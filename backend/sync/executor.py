@@ -37,7 +37,7 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass
-class Outcome:
+class ExecutionResult:
     """What actually happened, per row key."""
 
     lead_ids: dict[str, int] = field(default_factory=dict)  # created or adopted leads
@@ -91,8 +91,8 @@ class Executor:
                 base.pop(target, None)
         return base
 
-    def run(self, plan: Plan) -> Outcome:
-        out = Outcome()
+    def run(self, plan: Plan) -> ExecutionResult:
+        out = ExecutionResult()
         rows = {rp.key: rp for rp in plan.rows}
         self._create_contacts(plan, out)
         self._update_contacts(plan, out, rows)
@@ -104,7 +104,7 @@ class Executor:
 
     # --- batched writes with per-item refusals ---------------------------------------------------------
 
-    def _send(self, method: str, entity: str, items: list[dict], out: Outcome) -> list[dict]:
+    def _send(self, method: str, entity: str, items: list[dict], out: ExecutionResult) -> list[dict]:
         """POST/PATCH items (each with request_id); refused items are marked failed, the rest resent."""
         results: list[dict] = []
         for batch in _chunks(items):
@@ -132,7 +132,7 @@ class Executor:
 
     # --- contacts ------------------------------------------------------------------------------------
 
-    def _create_contacts(self, plan: Plan, out: Outcome) -> None:
+    def _create_contacts(self, plan: Plan, out: ExecutionResult) -> None:
         """Per batch: intents, the POST, the directory. Bookkeeping sits between two rate-limited calls,
         where the limiter would make the next one wait anyway."""
         if not plan.new_contacts:
@@ -186,12 +186,12 @@ class Executor:
                 if rp.contact == ref:
                     out.failed[rp.key] = reason
 
-    def _contact_id(self, rp: RowPlan, out: Outcome) -> int | None:
+    def _contact_id(self, rp: RowPlan, out: ExecutionResult) -> int | None:
         if isinstance(rp.contact, str):
             return out.contact_ids.get(rp.contact)
         return rp.contact
 
-    def _update_contacts(self, plan: Plan, out: Outcome, rows: dict[str, RowPlan]) -> None:
+    def _update_contacts(self, plan: Plan, out: ExecutionResult, rows: dict[str, RowPlan]) -> None:
         items = []
         for cu in plan.contact_updates:
             existing = self.side.raw_contacts.get(cu.contact_id)
@@ -230,14 +230,14 @@ class Executor:
         p["request_id"] = rp.key
         return p
 
-    def _create_leads(self, plan: Plan, out: Outcome) -> None:
+    def _create_leads(self, plan: Plan, out: ExecutionResult) -> None:
         creates = [rp for rp in plan.rows if rp.create_lead is not None and rp.key not in out.failed]
         if not creates:
             return
         by_key = {rp.key: rp for rp in creates}
         self.progress("creating leads", 0, len(creates))
         done = 0
-        for rows in _chunks(creates):  # payloads per batch: 100,000 of them at once cost 150 MB
+        for rows in _chunks(creates):  # payloads per batch: an import's are never held at once
             batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
             t0 = self.clock()
             self.intents.put("lead", [p["request_id"] for p in batch], t0)
@@ -264,7 +264,7 @@ class Executor:
             out.bump("leads_created", len(created))
             self.progress("creating leads", done, len(creates))
 
-    def _update_leads(self, plan: Plan, out: Outcome) -> None:
+    def _update_leads(self, plan: Plan, out: ExecutionResult) -> None:
         items = [
             {"id": rp.lead_id, **fx.lead_payload(rp.lead_update, self.ctx), "request_id": rp.key}
             for rp in plan.rows
@@ -275,7 +275,7 @@ class Executor:
             self._send("PATCH", "leads", items, out)
             out.bump("leads_updated", len(items))
 
-    def _link(self, plan: Plan, out: Outcome) -> None:
+    def _link(self, plan: Plan, out: ExecutionResult) -> None:
         links = []
         for rp in plan.rows:
             cid = self._contact_id(rp, out)
@@ -292,7 +292,7 @@ class Executor:
             self.amo.link("leads", links)
             out.bump("links", len(links))
 
-    def _settle_ledger(self, plan: Plan, out: Outcome) -> None:
+    def _settle_ledger(self, plan: Plan, out: ExecutionResult) -> None:
         entries = {}
         for rp in plan.rows:
             if rp.create_lead is not None or rp.key in out.failed or not rp.lead_id:

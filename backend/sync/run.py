@@ -30,11 +30,10 @@ from backend.store.journal import record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import columns
 from backend.sync import fields as fx
-from backend.sync.executor import Executor, Outcome
+from backend.sync.executor import ExecutionResult, Executor
 from backend.sync.intents import Intents, row_of
 from backend.sync.mapping import ColumnMapping
-from backend.sync.model import AmoLead, LedgerEntry, Plan, SheetRow, fingerprint
-from backend.sync.model import Outcome as ModelOutcome
+from backend.sync.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow, fingerprint
 from backend.sync.planner import PlanInput, plan
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, ranges
@@ -392,7 +391,7 @@ def _moved_values(
     return moved, scrambled
 
 
-def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: Outcome, written: set[str]) -> None:
+def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: ExecutionResult, written: set[str]) -> None:
     """Now that the sheet shows them, the fields written into it join the rows' base (see executor)."""
     settled = {}
     for rp in the_plan.rows:
@@ -461,7 +460,7 @@ def _deleted_key(connection_id: str) -> str:
 def _remember_deleted(svc: Services, connection_id: str, the_plan: Plan) -> None:
     """Leads a run found deleted in amoCRM. A reconcile takes unchanged leads from the ledger, and amoCRM's
     updated_at listing never shows a deleted lead: without this a reconcile would bring it back."""
-    gone = [rp.lead_id for rp in the_plan.rows if rp.outcome is ModelOutcome.DELETED_IN_AMO and rp.lead_id]
+    gone = [rp.lead_id for rp in the_plan.rows if rp.outcome is Outcome.DELETED_IN_AMO and rp.lead_id]
     if gone:
         svc.redis.sadd(_deleted_key(connection_id), *gone)
 

@@ -21,10 +21,9 @@ from backend.sheets.client import SheetsClient
 from backend.sheets.layout import Table, read_table
 from backend.store.ledger import History
 from backend.sync import fields as fx
-from backend.sync.executor import Outcome
+from backend.sync.executor import ExecutionResult
 from backend.sync.mapping import ColumnMapping
-from backend.sync.model import Outcome as RowOutcome
-from backend.sync.model import Plan, Side
+from backend.sync.model import Outcome, Plan, Side
 from backend.sync.planner import OK
 
 
@@ -52,7 +51,7 @@ class Writeback:
     def source(self) -> str:
         return {"full": "full sync", "edits": "edit", "amo": "webhook"}.get(self.kind, self.kind)
 
-    def cells(self, plan: Plan, out: Outcome, now: float) -> dict[str, dict[str, Any]]:
+    def cells(self, plan: Plan, out: ExecutionResult, now: float) -> dict[str, dict[str, Any]]:
         """Column id -> {row key -> value to write} (per column: no tuple per cell for 400,000 cells)."""
         cells: dict[str, dict[str, Any]] = {}
         stamped = f"{OK} {stamp(now)}"
@@ -74,7 +73,7 @@ class Writeback:
                 cells.setdefault("sync", {})[rp.key] = stamped if message == OK else message
         return cells
 
-    def write(self, plan: Plan, out: Outcome, now: float) -> int:
+    def write(self, plan: Plan, out: ExecutionResult, now: float) -> int:
         """Write the plan's cells where their keys are now; return the number of cells written.
         Afterwards `written` holds the row keys all of whose cells went into the sheet."""
         self.written: set[str] = set()
@@ -110,7 +109,7 @@ class Writeback:
     def record(
         self,
         plan: Plan,
-        out: Outcome,
+        out: ExecutionResult,
         now: float,
         sheet_before: Mapping[str, Mapping[str, Any]],
         amo_before: Mapping[int, Mapping[str, Any]],
@@ -122,12 +121,12 @@ class Writeback:
     def _events(
         self,
         plan: Plan,
-        out: Outcome,
+        out: ExecutionResult,
         now: float,
         sheet_before: Mapping[str, Mapping[str, Any]],
         amo_before: Mapping[int, Mapping[str, Any]],
     ) -> Iterator[tuple[str, list[dict]]]:
-        """Row key -> its new history items, one row at a time (100,000 rows' events at once: 60 MB)."""
+        """Row key -> its new history items, one row at a time (an import's events are never held whole)."""
         labels = {c.target: c.header or c.target for c in self.mapping.columns}
         for rp in plan.rows:
             if rp.key in out.failed:
@@ -188,7 +187,7 @@ class ErrorList:
         self.client = client
         self.key = f"errors:{connection_id}"
 
-    def update(self, plan: Plan, out: Outcome) -> None:
+    def update(self, plan: Plan, out: ExecutionResult) -> None:
         bad: dict[str, str] = {}
         good: list[str] = []
         for rp in plan.rows:
@@ -198,7 +197,7 @@ class ErrorList:
                 bad[rp.key] = json.dumps(
                     {"row": row, "message": "⚠ " + out.failed[rp.key]}, ensure_ascii=False
                 )
-            elif rp.outcome in (RowOutcome.ERROR, RowOutcome.DELETED_IN_AMO):
+            elif rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO):
                 bad[rp.key] = json.dumps({"row": row, "message": rp.message}, ensure_ascii=False)
             else:
                 good.append(rp.key)
