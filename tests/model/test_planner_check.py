@@ -208,6 +208,16 @@ class PlannerCheck(RuleBasedStateMachine):
     def run_while_person_acts(self, kind, what, arg):
         self.step(a.run_while_person_acts(self.w, kind, what, arg))
 
+    @rule(
+        back=st.integers(0, 3),
+        stage=st.integers(0, 2),
+        confirm=st.booleans(),
+        at=st.sampled_from((0, 0, 0, 0, 1, 2, 4, 7)),
+        fault=st.integers(0, 2),
+    )
+    def undo_recent(self, back, stage, confirm, at, fault):
+        self.step(a.undo_recent(self.w, back, stage, confirm, at, fault))
+
     @rule()
     def quiet_reconcile(self):
         self.step(a.quiet_reconcile(self.w))
