@@ -26,3 +26,11 @@ def test_undoing_an_import_writes_no_stage_into_a_row_whose_data_was_cut_away(wo
     assert world.log[-1].endswith(": finished") and not world.violations, story(world)
     (lead,) = world.acct.leads.values()
     assert lead["status_id"] == 143 and "undone by sync" in {t["name"] for t in lead["_embedded"]["tags"]}
+
+
+def test_an_undo_marks_a_created_leads_row_that_was_copied_with_its_key_cells(world):
+    """A row copied with its key cells and pasted above, then the run that created its lead undone: two
+    rows hold that key and an exact copy cannot be told from its original (the sync's rule of issue 13),
+    so the mark lands on one of them — the checker first demanded it on the original."""
+    v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.copy_row, 0, True), (a.undo_recent, 0, 0, False))
+    assert not v, story(world)
