@@ -1,6 +1,6 @@
 """The planner-level randomized checker (like Dropbox's CanopyCheck): thousands of generated sequences of
-what people do to the sheet and in amoCRM, interleaved with sync runs, webhooks, reconciles and faults,
-each run judged by the oracle in tests/model/world.py.
+what people do to the sheet and in amoCRM, interleaved with sync runs, webhooks, reconciles, faults and
+undos of recent runs (`sync/undo.py`), each run judged by the oracle in tests/model/world.py.
 
 The real run (`sync/run.py`: snapshot, planner, guards, executor, writeback) runs over the model sheet and
 the model amoCRM, with the real Redis for the ledger, intents and the contact directory.
