@@ -25,6 +25,7 @@ from backend.sheets.layout import read_table
 from backend.store import locks
 from backend.store.journal import Journal, record_run
 from backend.store.ledger import History, Ledger
+from backend.sync import columns
 from backend.sync import journal as j
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
@@ -141,6 +142,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+    columns.check(table, p.mapping)  # a mapped column gone: stop before any write, saying which (as a sync)
     edited = edited_times(svc, cid)
     side = sheet_rows(table, p.mapping, p.ctx, edited)
     table = table.layout()
@@ -216,7 +218,8 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
                 lead_id=lead_id,
                 contact=le.contact_id if le else None,
                 lead_update=moved,
-                sheet_update={t: v for t, v in moved.items() if t in mapped and key in by_key},
+                # a row whose data a person cut or cleared away gets its mark, not a stage in an empty row
+                sheet_update={t: v for t, v in moved.items() if t in mapped and _has_data(by_key.get(key))},
                 base={**(le.values if le else {}), **{t: v for t, v in moved.items() if t in mapped}},
                 message=f"↶ undone {stamp(now)}: lead {lead_id} kept, tagged “{UNDONE_TAG}”",
                 mark=True,
@@ -295,6 +298,10 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     )
     progress("done", 1, 1)
     return Report("undo", result=result)
+
+
+def _has_data(row) -> bool:
+    return row is not None and any(v not in (None, "") for v in row.values.values())
 
 
 def _who_and_when(kept: dict, catalog, amo, edited: Mapping[str, float]) -> dict:

@@ -8,8 +8,9 @@ every state and shrinking moves towards the first row, the first column and the 
 
 from __future__ import annotations
 
+from backend.store.journal import Journal
 from tests.model.sheet import Column, Row
-from tests.model.world import TARGETS, World
+from tests.model.world import CONNECTION, TARGETS, World
 
 POOL = {
     "c_name": ["Ivan", "Olga", "Petr", "Anna Smirnova"],
@@ -384,3 +385,28 @@ def quiet_reconcile(w: World) -> str:
             break
     w.check_quiet()
     return f"quiet reconcile: {status}"
+
+
+UNDO_STAGES = (None, 11, 143)  # the person's pick for the leads an undone run created: none, or a stage
+
+
+def undo_recent(w: World, back: int, stage: int, confirm: bool, at: int = 0, fault: int = 0) -> str:
+    """A person presses Undo on one of the recent runs of the Activity list that changed something
+    (`back`: 0 the newest), picks
+    a stage for the leads it created (or none: they are only tagged); `at` > 0: amoCRM fails at that
+    call of the undo."""
+    runs = [m for m in Journal(w.redis, CONNECTION).runs(limit=20) if m.changes][:4]
+    if not runs:
+        return "undo a run (none journaled changed anything)"
+    meta = runs[back % len(runs)]
+    picked = UNDO_STAGES[stage % len(UNDO_STAGES)]
+    amo_fault = (at, FAULTS[fault % len(FAULTS)]) if at else None
+    status = w.undo(meta.run_id, picked, confirm=confirm, amo_fault=amo_fault)
+    which = "the newest run" if back % len(runs) == 0 else f"the run {back % len(runs) + 1}th from the top"
+    return (
+        f"person undoes {which} ({meta.trigger}, {meta.changes} change(s))"
+        + (f", leads it created to stage {picked}" if picked else "")
+        + (" (confirmed)" if confirm else "")
+        + (f" with amoCRM {amo_fault[1]} at call {at}" if amo_fault else "")
+        + f": {status}"
+    )

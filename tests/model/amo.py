@@ -189,6 +189,11 @@ class ModelAmo:
     def link(self, entity: str, links: list[dict]) -> None:
         self.request("POST", f"/api/v4/{entity}/link", json=links)
 
+    def update(self, entity: str, items: list[dict]) -> list[dict]:
+        """`AmoClient.update`: one PATCH of the collection (the model takes any batch size)."""
+        data = self.request("PATCH", f"/api/v4/{entity}", json=items)
+        return ((data or {}).get("_embedded") or {}).get(entity, [])
+
     def _create(self, entity: str, item: dict) -> dict:
         rid = str(item.get("request_id", ""))
         # amoCRM keeps a record's tags and lists them in `_embedded.tags` (what recovers a lost create)
@@ -234,6 +239,13 @@ class ModelAmo:
         for k in ("name", "price", "pipeline_id", "status_id", "responsible_user_id"):
             if k in item:
                 lead[k] = item[k]
+        # `tags_to_add` adds to the lead's tags and keeps the others (a name it has already is not added
+        # twice): the official PHP library's Traits/MutateTagsTrait.php, /work/shared/reference/amocrm-api.md
+        # §3.5; the sandbox's leads.py does the same
+        tags = lead["_embedded"].setdefault("tags", [])
+        for t in item.get("tags_to_add") or []:
+            if all(x["name"] != t["name"] for x in tags):
+                tags.append({"id": 900 + len(tags), "name": t["name"]})
         self.acct.touch_lead(i)
         return {"id": i, "request_id": item.get("request_id")}
 

@@ -13,7 +13,10 @@ OPEN: dict[str, str] = {
     "that moved intact are recognised as another row's",
     "one_lead_per_row": "the same sorted-then-edited rows; runs interrupted while the person moves columns",
     "shared_contact": "the same sorted-then-edited rows carry another row's contact values",
-    "sheet_untouched": "a row cut without the sync's columns whose source row got some values typed back",
+    "sheet_untouched": "a row cut without the sync's columns whose source row got some values typed back; "
+    "an undo moving a created lead to a stage while an exact copy of its row (pasted with the key cells, not "
+    "yet synced) holds the key: the stage lands in the copy (the setup of the copied-row test in "
+    "test_regressions_undo.py, with a stage picked)",
     "quiet_agreement": "a row copied with its key cells and then edited: the row agreeing with the ledger "
     "keeps the key (the rule of issue 13), which the checker's identity of rows sees as the copy",
 }

@@ -1,6 +1,6 @@
 """The planner-level randomized checker (like Dropbox's CanopyCheck): thousands of generated sequences of
-what people do to the sheet and in amoCRM, interleaved with sync runs, webhooks, reconciles and faults,
-each run judged by the oracle in tests/model/world.py.
+what people do to the sheet and in amoCRM, interleaved with sync runs, webhooks, reconciles, faults and
+undos of recent runs (`sync/undo.py`), each run judged by the oracle in tests/model/world.py.
 
 The real run (`sync/run.py`: snapshot, planner, guards, executor, writeback) runs over the model sheet and
 the model amoCRM, with the real Redis for the ledger, intents and the contact directory.
@@ -207,6 +207,16 @@ class PlannerCheck(RuleBasedStateMachine):
     @rule(kind=st.integers(0, 1), what=st.integers(0, 4), arg=i)
     def run_while_person_acts(self, kind, what, arg):
         self.step(a.run_while_person_acts(self.w, kind, what, arg))
+
+    @rule(
+        back=st.integers(0, 3),
+        stage=st.integers(0, 2),
+        confirm=st.booleans(),
+        at=st.sampled_from((0, 0, 0, 0, 1, 2, 4, 7)),
+        fault=st.integers(0, 2),
+    )
+    def undo_recent(self, back, stage, confirm, at, fault):
+        self.step(a.undo_recent(self.w, back, stage, confirm, at, fault))
 
     @rule()
     def quiet_reconcile(self):

@@ -19,6 +19,11 @@ Invariants (names as reported; docs in tests/model/README.md):
 - run_crashed           a run never fails except by the faults the checker injected
 - quiet_agreement       after a quiet reconcile every row with data shows its own lead and agrees with it,
                         or its status says why (⚠); no row shows another row's lead without saying why
+- undo_marks            a finished undo tags the leads the undone run created and marks their rows
+
+An undo (`World.undo`, the real `sync/undo.py`) is a person's request to take back one run: the fields it
+restores are that person's change, judged against what the undone run changed as this oracle saw it
+(`_Diff`), never against the journal the product keeps.
 """
 
 from __future__ import annotations
@@ -39,10 +44,12 @@ from backend.settings import Settings
 from backend.sheets.client import SheetsError
 from backend.store.connections import Account as AccountRecord
 from backend.store.connections import Connection
+from backend.store.journal import Journal
 from backend.store.ledger import Ledger
 from backend.sync import fields as fx
 from backend.sync import run as sync_run
 from backend.sync import snapshot
+from backend.sync import undo as undo_mod
 from backend.sync.mapping import ColumnMapping, ColumnRule
 from backend.sync.model import (
     CONTACT_EMAIL,
@@ -54,7 +61,7 @@ from backend.sync.model import (
     entity_of,
 )
 from tests.conftest import base_env
-from tests.model.amo import Account, ModelAmo
+from tests.model.amo import PIPELINE, Account, ModelAmo
 from tests.model.sheet import SYSTEM, Column, ModelGap, ModelSheets, Row, Tab
 from tests.unit.sync.catalog_fixture import CATALOG
 
@@ -113,6 +120,9 @@ class World:
     last_status: str = ""
     next_rid: int = 1
     next_addon_key: int = 0
+    done: list[_Diff] = field(default_factory=list)  # journaled runs as this oracle saw them, oldest first
+    diff: _Diff = field(default_factory=lambda: _Diff(""))  # what the run being judged changed
+    undoing: _Undoing | None = None  # set while an undo is judged
 
     def __post_init__(self) -> None:
         self.redis.flushdb()
@@ -204,6 +214,47 @@ class World:
         meanwhile: Callable[[], None] | None = None,
     ) -> str:
         """Run the real sync once and judge it. Returns the run's status ("failed" for an injected fault)."""
+        ids = (set(lead_ids), set(contact_ids))
+        return self._drive(
+            kind,
+            lambda p: sync_run._run(self.svc, p, kind, False, confirm, keys, *ids, lambda *a: None),
+            amo_fault=amo_fault,
+            sheets_fault=sheets_fault,
+            meanwhile=meanwhile,
+        )
+
+    def undo(
+        self,
+        run_id: str,
+        stage: int | None,
+        *,
+        confirm: bool = False,
+        amo_fault: tuple[int, str] | None = None,
+    ) -> str:
+        """A person undoes journaled run `run_id` (the real `sync/undo.py` over the same model clients:
+        its lock, its journal, its executor and writeback), judged like a run, with what the undone run
+        changed (as this oracle saw it) as the person's request."""
+        done = next((d for d in self.done if d.run_id == run_id), None)
+        self.undoing = _Undoing(done, None if stage is None else f"{PIPELINE}:{stage}")
+
+        def call(p: sync_run.Parts):
+            with mock.patch.object(undo_mod, "parts", lambda svc, connection_id: p):
+                return undo_mod.undo_run(self.svc, CONNECTION, run_id, stage=stage, confirm=confirm)
+
+        try:
+            return self._drive("undo", call, amo_fault=amo_fault)
+        finally:
+            self.undoing = None
+
+    def _drive(
+        self,
+        kind: str,
+        call: Callable[[sync_run.Parts], Any],
+        *,
+        amo_fault: tuple[int, str] | None = None,
+        sheets_fault: int | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> str:
         amo = ModelAmo(
             self.acct, fail_at=amo_fault[0] if amo_fault else None, fault=amo_fault[1] if amo_fault else "5xx"
         )
@@ -218,11 +269,12 @@ class World:
             sheets.before_key_reread = agitate
         self.runs += 1
         status = "failed"
+        journal = Journal(self.redis, CONNECTION)
+        newest = [m.run_id for m in journal.runs(limit=1)]
+        self.diff = _Diff("")
         try:
             with self._keys():
-                p = self.parts(amo, sheets)
-                ids = (set(lead_ids), set(contact_ids))
-                report = sync_run._run(self.svc, p, kind, False, confirm, keys, *ids, lambda *a: None)
+                report = call(self.parts(amo, sheets))
             status = report.status
         except ModelGap:
             raise
@@ -235,6 +287,12 @@ class World:
             self.flag("run_crashed", f"{kind}: {type(exc).__name__}: {exc}")
         self.last_status = status
         self.judge(before)
+        if self.undoing is not None and status == "finished":
+            self._judge_undo_marks()
+        journaled = [m.run_id for m in journal.runs(limit=1)]
+        if journaled and journaled != newest:  # the run is in the journal: a person may undo it
+            self.diff.run_id = journaled[0]
+            self.done.append(self.diff)
         self.settle()
         return status
 
@@ -267,6 +325,7 @@ class World:
             if other is not None:
                 self.flag("one_lead_per_row", f"row r{rid} got a second lead {lid} (it has lead {other})")
             self.owner[lid] = rid
+            self.diff.created[lid] = rid
         for cid in sorted(set(self.acct.contacts) - set(before.contacts)):
             key = self.acct.created_for.get(cid, "").removeprefix("new:")
             row = keyed.get(key)
@@ -307,6 +366,9 @@ class World:
             for t in LEAD_TARGETS:
                 if now[t] == old[t] or (lid, t) in self.exempt:
                     continue
+                self.diff.amo[(lid, t)] = (old[t], now[t])
+                if self._undone_amo(before, lid, t, old[t], now[t]):
+                    continue
                 rid = self.owner.get(lid)
                 seen = self._sheet_before(before, rid) if rid is not None else None
                 why = self._push_ok(rid, seen, t, lid, old[t], now[t], shared=False)
@@ -317,6 +379,9 @@ class World:
             now = fx.contact_values(self.acct.contacts[cid], CONTACT_TARGETS, self.ctx)
             for t in CONTACT_TARGETS:
                 if now[t] == old[t] or (cid, t) in self.exempt or (cid, "*") in self.exempt:
+                    continue
+                self.diff.amo[(cid, t)] = (old[t], now[t])
+                if self._undone_amo(before, cid, t, old[t], now[t]):
                     continue
                 whys = []
                 for rid in self._rids_showing(cid):
@@ -376,6 +441,10 @@ class World:
                 new = self.cell_value(row, _cid(t))
                 if old == new:
                     continue
+                if rid is not None:
+                    self.diff.sheet[(rid, t)] = (old, new)
+                    if self._undone_cell(before, rid, t, old, new):
+                        continue
                 why = self._write_ok(rid, t, new)
                 if why:
                     self.flag("sheet_untouched", f"row r{rid} {t}: {old!r} -> {new!r}: {why}")
@@ -400,6 +469,70 @@ class World:
         if self.agreed.get(rid, {}).get(t) == (eid, new):
             return "amoCRM did not change since both held that value (the person's edit was reverted)"
         return ""
+
+    # --- an undo: a person's request to take back what one run changed ---------------------------------
+
+    def _took_back(self, rid: int, eid: int, t: str, old: Any, new: Any) -> bool:
+        """The undone run changed this field of row `rid` (on either side) from `new` to `old`."""
+        done = self.undoing.done if self.undoing is not None else None
+        if done is None:
+            return False
+        return (new, old) in (done.sheet.get((rid, t)), done.amo.get((eid, t)))
+
+    def _undone_amo(self, before: _Before, eid: int, t: str, old: Any, new: Any) -> bool:
+        """An undo may set an amoCRM field back to what the undone run found there — only where both
+        sides still showed what that run left (a field changed since is the newer person's: kept) — and
+        move the leads that run created to the stage the person picked."""
+        if self.undoing is None:
+            return False
+        u = self.undoing
+        if t == LEAD_STATUS and u.done is not None and eid in u.done.created and new == u.stage:
+            return True
+        for rid in sorted({r for lid, r in self.owner.items() if lid in before.leads}):
+            lid = self.lead_of(rid)
+            if lid is None or lid not in before.leads or self.entity(lid, t, before.leads) != eid:
+                continue
+            seen = self._sheet_before(before, rid)
+            if seen is not None and seen[t] == old and self._took_back(rid, eid, t, old, new):
+                return True
+        return False
+
+    def _undone_cell(self, before: _Before, rid: int, t: str, old: Any, new: Any) -> bool:
+        """The sheet side of the same: the cell goes back only if its lead still held what the undone run
+        left; the row of a lead that run created shows the stage the lead was moved to."""
+        if self.undoing is None or (lid := self.lead_of(rid)) is None or lid not in before.leads:
+            return False
+        u = self.undoing
+        if t == LEAD_STATUS and u.done is not None and lid in u.done.created:
+            return new == u.stage == self.amo_values(lid)[t]
+        eid = self.entity(lid, t, before.leads)
+        amo_before = self.amo_values(lid, before.leads, before.contacts)[t]
+        return amo_before == old and self._took_back(rid, eid, t, old, new)
+
+    def _judge_undo_marks(self) -> None:
+        """A finished undo kept every lead the undone run created — tagged, and its row marked."""
+        u = self.undoing
+        if u.done is None:
+            return
+        for lid, rid in sorted(u.done.created.items()):
+            if lid not in self.acct.leads:
+                continue  # a manager deleted it since (nothing to tag); a run deleting it is nothing_deleted
+            tags = {t["name"] for t in self.acct.leads[lid]["_embedded"].get("tags") or []}
+            if undo_mod.UNDONE_TAG not in tags:
+                self.flag("undo_marks", f"lead {lid}, created by the undone run, is not tagged")
+            row = self.row_of(rid)
+            key = self.acct.created_for.get(lid, "")
+            if row is None or self.lead_of(rid) != lid or str(self.tab.get(row, "key")).strip() != key:
+                continue  # the row is gone or lost the key its lead was created for: the undo cannot find it
+            # a copy pasted with the key cells holds the key too, and an exact copy cannot be told from its
+            # original (the sync's own rule, tests/model/known.py): the mark on either of them is the row's
+            keyed = [r for r in self.tab.rows if str(self.tab.get(r, "key")).strip() == key]
+            if not any(str(self.tab.get(r, "sync")).startswith("↶ undone") for r in keyed):
+                self.flag(
+                    "undo_marks",
+                    f"row r{rid} of lead {lid} (created by the undone run) is not marked: "
+                    f"{self.tab.get(row, 'sync')!r}",
+                )
 
     def settle(self) -> None:
         """After a run: where a row and its own lead hold the same value, that is the new agreed state."""
@@ -454,6 +587,22 @@ class World:
                     f"lead {lid} (row r{self.owner.get(lid)}) is shown by row(s) "
                     f"{[r.rid for r in strangers]} without a warning",
                 )
+
+
+@dataclass
+class _Diff:
+    """What one run changed, as the oracle saw it (values as both sides' converters read them)."""
+
+    run_id: str
+    amo: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)  # (lead/contact, target)
+    sheet: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)  # (rid, target)
+    created: dict[int, int] = field(default_factory=dict)  # lead id -> rid
+
+
+@dataclass
+class _Undoing:
+    done: _Diff | None  # None: a run this oracle did not see (nothing it changed may be taken back)
+    stage: str | None  # "pipeline:status" the person picked for the leads it created
 
 
 class _Before:
