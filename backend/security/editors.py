@@ -12,21 +12,16 @@ owner still is, by the caller). Production needs the Drive API enabled for the p
 
 from __future__ import annotations
 
-import functools
 import logging
 
-import google.auth
-import google_auth_httplib2
-import httplib2
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from backend.errors import AppError, Code
+from backend.sheets import drive_client
 
 log = logging.getLogger(__name__)
 
-SCOPES = ["https://www.googleapis.com/auth/drive.metadata.readonly"]
+SCOPES = ("https://www.googleapis.com/auth/drive.metadata.readonly",)
 EDITOR_ROLES = {"owner", "organizer", "fileOrganizer", "writer"}
 FIELDS = "nextPageToken,permissions(type,role,emailAddress,domain)"
 
@@ -38,34 +33,12 @@ class EditorsUnknown(AppError):
     code = Code.UNAVAILABLE
 
 
-@functools.cache
-def _permissions(sheets_endpoint: str):
-    # With an api_endpoint, google-api-python-client uses it as the whole base URL (no servicePath).
-    options = {"api_endpoint": sheets_endpoint.rstrip("/") + "/drive/v3/"} if sheets_endpoint else None
-    service = build(
-        "drive",
-        "v3",
-        http=httplib2.Http(),
-        client_options=options,
-        static_discovery=True,
-        cache_discovery=False,
-    )
-    return service.permissions()
-
-
-def _http(sheets_endpoint: str):
-    if sheets_endpoint:  # the sandbox: anonymous calls act as the service account
-        credentials = AnonymousCredentials()
-    else:
-        credentials, _ = google.auth.default(scopes=SCOPES)
-    return google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http())
-
-
 def is_editor(sheets_endpoint: str, spreadsheet_id: str, email: str) -> bool:
     email = email.strip().lower()
     if not email:
         return False
-    permissions, http = _permissions(sheets_endpoint), _http(sheets_endpoint)
+    permissions = drive_client.service(sheets_endpoint).permissions()
+    http = drive_client.authorized_http(sheets_endpoint, SCOPES)
     token = None
     for _ in range(50):  # 100 a page: 5,000 permissions is more than Drive lets a file have
         try:

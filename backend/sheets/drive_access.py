@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import logging
 
-import google.auth
 import google.auth.exceptions
-import google_auth_httplib2
 import httplib2
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+
+from backend.sheets import drive_client
 
 log = logging.getLogger(__name__)
 
-SCOPES = ["https://www.googleapis.com/auth/drive"]
+SCOPES = ("https://www.googleapis.com/auth/drive",)
 
 REMOVED = "removed"  # the service account can no longer open the spreadsheet
 NOT_SHARED = "not_shared"  # it had no access of its own (already removed, or never shared)
@@ -31,32 +29,18 @@ KEPT = "kept"  # Drive refused (it owns the file, or a domain policy): the perso
 
 def remove_own_access(endpoint: str, spreadsheet_id: str) -> str:
     """REMOVED, NOT_SHARED or KEPT; `endpoint` is the Sheets emulator's root in the sandbox, else ""."""
-    if endpoint:  # the sandbox emulator: anonymous calls act as the service account
-        credentials = AnonymousCredentials()
-    else:
-        try:
-            credentials, _ = google.auth.default(scopes=SCOPES)
-        except google.auth.exceptions.GoogleAuthError as exc:
-            log.warning(
-                "drive: no credentials to remove the service account's access (%s)", type(exc).__name__
-            )
-            return KEPT
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=10))
-    drive = build(
-        "drive",
-        "v3",
-        http=http,
-        # an api_endpoint replaces Drive's whole base URL (https://www.googleapis.com/drive/v3/)
-        client_options={"api_endpoint": endpoint.rstrip("/") + "/drive/v3/"} if endpoint else None,
-        static_discovery=True,
-        cache_discovery=False,
-    )
     try:
-        me = drive.about().get(fields="user(permissionId)").execute()
+        http = drive_client.authorized_http(endpoint, SCOPES, timeout_s=10)
+    except google.auth.exceptions.GoogleAuthError as exc:
+        log.warning("drive: no credentials to remove the service account's access (%s)", type(exc).__name__)
+        return KEPT
+    drive = drive_client.service(endpoint)
+    try:
+        me = drive.about().get(fields="user(permissionId)").execute(http=http)
         permission_id = me["user"]["permissionId"]
         drive.permissions().delete(
             fileId=spreadsheet_id, permissionId=permission_id, supportsAllDrives=True
-        ).execute()
+        ).execute(http=http)
     except HttpError as exc:
         status = exc.resp.status
         if status == 404:

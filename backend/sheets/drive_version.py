@@ -13,22 +13,18 @@ without this check — a lost answer costs one Sheets read, never a missed chang
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-import google.auth
 import google.auth.exceptions
-import google_auth_httplib2
 import httplib2
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+
+from backend.sheets import drive_client
 
 log = logging.getLogger(__name__)
 
-SCOPES = ["https://www.googleapis.com/auth/drive.metadata.readonly"]
+SCOPES = ("https://www.googleapis.com/auth/drive.metadata.readonly",)
 TIMEOUT_S = 10
 
 
@@ -38,36 +34,14 @@ class FileVersion:
     modified_time: str
 
 
-@functools.cache
-def _files(endpoint: str) -> Any:
-    # An api_endpoint replaces Drive's whole base URL (https://www.googleapis.com/drive/v3/).
-    options = {"api_endpoint": endpoint.rstrip("/") + "/drive/v3/"} if endpoint else None
-    return build(
-        "drive",
-        "v3",
-        http=httplib2.Http(),
-        client_options=options,
-        static_discovery=True,
-        cache_discovery=False,
-    ).files()
-
-
-@functools.cache
-def _credentials(endpoint: str) -> Any:
-    if endpoint:  # the sandbox emulator: anonymous calls act as the service account
-        return AnonymousCredentials()
-    credentials, _ = google.auth.default(scopes=SCOPES)
-    return credentials
-
-
 def file_version(endpoint: str, spreadsheet_id: str) -> FileVersion | None:
     """The file's version now, or None when Drive cannot tell (`endpoint`: the emulator's root, or "")."""
     try:
-        http = google_auth_httplib2.AuthorizedHttp(
-            _credentials(endpoint), http=httplib2.Http(timeout=TIMEOUT_S)
-        )
-        request = _files(endpoint).get(
-            fileId=spreadsheet_id, fields="version,modifiedTime", supportsAllDrives=True
+        http = drive_client.authorized_http(endpoint, SCOPES, timeout_s=TIMEOUT_S)
+        request = (
+            drive_client.service(endpoint)
+            .files()
+            .get(fileId=spreadsheet_id, fields="version,modifiedTime", supportsAllDrives=True)
         )
         got = request.execute(http=http, num_retries=0)
     except HttpError as exc:
