@@ -482,6 +482,7 @@ def _reconcile_delta(
     targets = {c.target for c in p.mapping.columns}
     ours = {le.lead_id for le in base.values()}
     deleted = {int(x) for x in svc.redis.smembers(_deleted_key(p.conn.id))}
+    deleted |= _deleted_since(p, since)
     synthesized: dict[int, AmoLead] = {}
     for le in base.values():
         if le.lead_id in changed or le.lead_id in deleted or le.contact_id in changed_contacts:
@@ -492,6 +493,21 @@ def _reconcile_delta(
             le.lead_id, dict(le.values), le.contact_id, le.synced_at, le.synced_at
         )
     return {i: lead for i, lead in changed.items() if i in ours}, synthesized
+
+
+def _deleted_since(p: Parts, since: int) -> set[int]:
+    """Leads deleted (or merged away) in amoCRM since the cursor. The updated_at listing never shows a
+    deleted lead, and its webhook may have been lost: the event log is where a reconcile learns of it."""
+    params = {
+        "filter[type]": "lead_deleted",
+        "filter[entity]": "lead",
+        "filter[created_at][from]": since,
+        "limit": EVENTS_PAGE,
+    }
+    return {int(e["entity_id"]) for e in p.amo.pages("/api/v4/events", "events", params)}
+
+
+EVENTS_PAGE = 100  # the events list's maximum page (amoCRM API v4, GET /api/v4/events)
 
 
 def _cursor_key(p: Parts) -> str:

@@ -31,6 +31,7 @@ class Account:
     leads: dict[int, dict] = field(default_factory=dict)
     contacts: dict[int, dict] = field(default_factory=dict)
     deleted: dict[int, dict] = field(default_factory=dict)  # leads a manager deleted (gone from the API)
+    events: list[dict] = field(default_factory=list)  # `GET /api/v4/events`: the deletions, oldest first
     clock: float = 1_800_000_000.0
     next_id: int = 5000
     changed_leads: set[int] = field(default_factory=set)  # what webhooks will announce
@@ -110,6 +111,9 @@ class Account:
     def delete_lead(self, lid: int) -> None:
         self.deleted[lid] = self.leads.pop(lid)
         self.changed_leads.add(lid)
+        self.events.append(
+            {"type": "lead_deleted", "entity_type": "lead", "entity_id": lid, "created_at": self.tick()}
+        )
 
     def state(self) -> tuple[dict[int, dict], dict[int, dict]]:
         return copy.deepcopy(self.leads), copy.deepcopy(self.contacts)
@@ -153,6 +157,9 @@ class ModelAmo:
     def pages(self, path: str, key: str, params: dict | None = None):
         self._call("GET", path, False)
         params = params or {}
+        if key == "events":  # amoCRM's event log, filtered as sandbox/amocrm/events.py does
+            yield from _events(self.acct.events, params)
+            return
         store = self.acct.leads if key == "leads" else self.acct.contacts
         since = params.get("filter[updated_at][from]")
         items = [x for x in store.values() if since is None or x["updated_at"] >= int(since)]
@@ -260,6 +267,14 @@ class ModelAmo:
                 contacts = [{**c, "is_main": False} for c in contacts]
             lead["_embedded"]["contacts"] = [{"id": int(link["to_entity_id"]), "is_main": main}, *contacts]
             self.acct.touch_lead(int(link["entity_id"]))
+
+
+def _events(events: list[dict], params: dict):
+    types = str(params.get("filter[type]", "")).split(",")
+    since = int(params.get("filter[created_at][from]", 0))
+    for e in reversed(events):  # newest first, as amoCRM lists them
+        if e["type"] in types and e["created_at"] >= since:
+            yield dict(e)
 
 
 def _coded(item: dict) -> dict[str, str | None]:

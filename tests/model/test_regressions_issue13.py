@@ -101,3 +101,13 @@ def test_end_to_end_a_typed_row_with_a_known_email_does_not_rename_that_contact(
     live.log.append(la.edit_run(live))
     live.log.append(la.quiet_reconcile(live))
     assert not live.violations, story(live)
+
+
+def test_a_lead_deleted_in_amocrm_whose_webhook_was_lost_is_shown_after_a_reconcile(world):
+    """A reconcile took the deleted lead from the ledger (the updated_at listing never shows a deleted
+    lead): the row kept claiming a lead that was gone and said nothing. Reconciles read amoCRM's
+    `lead_deleted` events since their cursor."""
+    v = judged(world, (a.add_row, IVAN), (a.add_row, OLGA), (a.full_sync, True), (a.edit_lead, 1, 1, 2),
+               (a.webhook, 0), (a.reconcile,), (a.delete_lead, 0), (a.webhook, 1))  # fmt: skip
+    assert not v, story(world)
+    assert "was deleted in amoCRM" in str(world.tab.get(world.tab.rows[0], "sync")), story(world)
