@@ -3,9 +3,10 @@
 Per connection:
 - `ledger:{conn}`        hash  row key -> JSON {lead_id, contact_id, values, synced_at}
 - `ledger-lead:{conn}`   hash  lead id -> row key   (which row shows a lead: webhook drains use it)
-- `ledger-print:{conn}`  hash  fingerprint of the agreed values -> JSON list of the row keys agreeing on
-                         them (finds values that moved to another row without their key cells: a cut,
-                         a sort of a range; identical rows share one fingerprint)
+- `ledger-print:{conn}`  hash  fingerprint of the agreed values, and of them with one field left out
+                         (`sync/moved.near_prints`) -> JSON list of the row keys whose values they are
+                         (finds values that moved to another row without their key cells — a cut, a
+                         sort of a range — even with one field changed since; identical rows share one)
 - `history:{conn}:{key}` list  newest first, capped: {at, source, direction, field, old, new, ...}
 
 The ledger is the base of the three-way comparison and is only written for what succeeded (the
@@ -20,7 +21,8 @@ from typing import Any
 
 import redis
 
-from backend.sync.model import LedgerEntry, fingerprint
+from backend.sync.model import LedgerEntry
+from backend.sync.moved import near_prints
 
 HISTORY_LIMIT = 30
 HISTORY_TTL_S = 120 * 86400  # a row untouched for four months forgets its history
@@ -69,7 +71,7 @@ class Ledger:
         return {i: k.decode() for i, k in zip(ids, found, strict=True) if k}
 
     def keys_for_prints(self, prints: Iterable[str]) -> dict[str, list[str]]:
-        """Fingerprint (`model.fingerprint`) -> the row keys whose agreed values it is."""
+        """Fingerprint (`moved.near_prints`) -> the row keys whose agreed values it is one of."""
         prints = sorted(set(prints))
         if not prints:
             return {}
@@ -81,22 +83,21 @@ class Ledger:
             return
         old = self.get_many(entries.keys())
         moves = {
-            k: (fingerprint(old[k].values) if k in old else None, fingerprint(le.values))
+            k: (near_prints(old[k].values) if k in old else set(), near_prints(le.values))
             for k, le in entries.items()
         }
-        prints = self.keys_for_prints({fp for pair in moves.values() for fp in pair if fp})
+        prints = self.keys_for_prints({fp for was, now in moves.values() for fp in was ^ now})
         changed: set[str] = set()
         for key, (was, now) in moves.items():
-            if was == now:
-                continue
-            if was and key in prints.get(was, []):
-                prints[was].remove(key)
-                changed.add(was)
-            if now:
-                prints.setdefault(now, [])
-                if key not in prints[now]:
-                    prints[now].append(key)
-                    changed.add(now)
+            for fp in sorted(was - now):
+                if key in prints.get(fp, []):
+                    prints[fp].remove(key)
+                    changed.add(fp)
+            for fp in sorted(now - was):
+                prints.setdefault(fp, [])
+                if key not in prints[fp]:
+                    prints[fp].append(key)
+                    changed.add(fp)
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(self.key, mapping={k: _encode(le) for k, le in entries.items()})
         for key, le in entries.items():

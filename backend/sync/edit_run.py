@@ -117,7 +117,7 @@ def _run(
     by_key = dict(zip(rows, sheet_row, strict=True))
     planned = [replace(r, row=by_key[r.key] - 1) for r in side.rows if r.key in by_key]
     base = ledger.get_many(r.key for r in planned)
-    moved, scrambled = _moved_values(ledger, planned, planned, base)
+    moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
     if (
         side.new_keys or side.cleared or side.held or moved or scrambled
     ):  # key cells to change, rows to compare

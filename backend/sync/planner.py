@@ -58,7 +58,7 @@ class PlanInput:
     synced_rows: int | None = None  # rows the connection has synced; the guard's share is of these, not
     # of this run's scope (a webhook drain of 5 changed leads is 100 % of its scope, ~0 % of the sheet)
     moved: Mapping[str, str] = field(default_factory=dict)  # new row key -> the synced row whose agreed
-    # values it holds while that row no longer does (cut and pasted without the sync's columns)
+    # values it holds while that row no longer does (cut and pasted without the sync's columns): held
     scrambled: Mapping[str, str] = field(default_factory=dict)  # row key -> the other synced row whose
     # agreed values it shows instead of its own (a range sorted without the sync's columns)
 
@@ -94,6 +94,15 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
                 f"⚠ this row shows the values of another synced row ({inp.scrambled[sr.key]}), not those "
                 f"of its lead {le.lead_id}: part of the sheet was sorted without the amo_sync_id and "
                 "amo_lead_id columns. Undo the sort; sort whole rows. Nothing was synced for this row."
+            )
+            continue
+        if le is None and sr.lead_id is None and sr.key in inp.moved:  # never a second lead for those values
+            d.outcome = Outcome.ERROR
+            d.message = (
+                f"⚠ this row holds the values of synced row {inp.moved[sr.key]}, which no longer shows them: "
+                "cut and pasted without the amo_sync_id and amo_lead_id columns? Paste that row's "
+                "amo_sync_id and amo_lead_id cells into this row (or undo the cut). Nothing was synced for "
+                "this row."
             )
             continue
         if le is not None:
@@ -283,7 +292,7 @@ def _finish(inp, drafts, rules, new_contacts, contact_updates) -> Plan:
     cleared = sum(
         1 for rp in linked if drafts_by_key[rp.key].cleared_amo or drafts_by_key[rp.key].cleared_sheet
     )
-    moved = sorted(rp.key for rp in creates if rp.key in inp.moved)
+    moved = sorted(k for k in inp.moved if k in drafts_by_key)
     scrambled = sorted(k for k in inp.scrambled if k in drafts_by_key)
     guards = _guards(inp, changed, cleared, moved, scrambled)
     return Plan(tuple(rows), tuple(new_contacts), tuple(contact_updates), counts, guards)
@@ -313,9 +322,9 @@ def _guards(
         Guard(
             "moved_without_keys",
             bool(moved),
-            f"{len(moved)} new rows hold exactly the values of synced rows that no longer do — cut and "
-            "pasted without the amo_sync_id and amo_lead_id columns? Undo and move whole rows, or confirm "
-            "to create them as new leads",
+            f"{len(moved)} new rows hold the values of synced rows that no longer do — cut and pasted "
+            "without the amo_sync_id and amo_lead_id columns? Undo and move whole rows, or paste those "
+            "rows' amo_sync_id and amo_lead_id cells with them; they are not synced until then",
         ),
         Guard(
             "rows_scrambled",

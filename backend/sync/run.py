@@ -33,7 +33,8 @@ from backend.sync import fields as fx
 from backend.sync.executor import ExecutionResult, Executor
 from backend.sync.intents import Intents, row_of
 from backend.sync.mapping import ColumnMapping
-from backend.sync.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow, fingerprint
+from backend.sync.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
+from backend.sync.moved import find_moved, near_prints
 from backend.sync.planner import PlanInput, plan
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, ranges
@@ -363,32 +364,23 @@ def _amo_echo(p: Parts, ledger: Ledger, scope: set[str], progress: Progress) -> 
 
 
 def _moved_values(
-    ledger: Ledger, sheet: list[SheetRow], rows: list[SheetRow], base: dict[str, LedgerEntry]
+    ledger: Ledger,
+    sheet: list[SheetRow],
+    rows: list[SheetRow],
+    base: dict[str, LedgerEntry],
+    whole_sheet: bool = True,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Rows holding another synced row's agreed values (found by fingerprint in the ledger):
-    - a new row whose values a synced row no longer holds (or that row is gone): moved without its
-      key cells — creating it would duplicate that row's lead (`moved`);
-    - a synced row that shows another synced row's values instead of its own: the pairing of rows and
-      leads was scrambled — pushing them would write one lead's values into another (`scrambled`)."""
-    prints = {r.key: fp for r in rows if not r.errors and (fp := fingerprint(r.values))}
-    owners = ledger.keys_for_prints(prints.values())
-    if not owners:
+    """Rows holding another synced row's agreed values (`sync/moved.py`), found through the ledger's
+    index of near fingerprints: one read of the index, one of the candidates' entries."""
+    near = {r.key: near_prints(r.values) for r in rows if not r.errors}
+    owners = ledger.keys_for_prints(set().union(*near.values())) if near else {}
+    candidates = {key: {k for p in ps for k in owners.get(p, ()) if k != key} for key, ps in near.items()}
+    candidates = {key: ks for key, ks in candidates.items() if ks}
+    if not candidates:
         return {}, {}
-    by_key = {r.key: r for r in sheet}
-    moved: dict[str, str] = {}
-    scrambled: dict[str, str] = {}
-    for key, fp in prints.items():
-        others = [k for k in owners.get(fp, []) if k != key]
-        if not others:
-            continue
-        le = base.get(key)
-        if le is None and by_key[key].lead_id is None:
-            lost = [k for k in others if (src := by_key.get(k)) is None or fingerprint(src.values) != fp]
-            if lost:  # a synced row with these values no longer shows them (or is gone)
-                moved[key] = lost[0]
-        elif le is not None and fingerprint(le.values) != fp:
-            scrambled[key] = others[0]
-    return moved, scrambled
+    need = (set(candidates) | set().union(*candidates.values())) - base.keys()
+    bases = {**ledger.get_many(sorted(need)), **base}
+    return find_moved(sheet, rows, bases, candidates, whole_sheet)
 
 
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: ExecutionResult, written: set[str]) -> None:

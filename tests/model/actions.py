@@ -106,6 +106,9 @@ def copy_row(w: World, i: int, above: bool) -> str:
     at = w.tab.rows.index(src) + (0 if above else 1)
     w.tab.rows.insert(at, copy)
     w.edited(copy)
+    key = str(w.tab.get(src, "key")).strip()
+    if src.rid is not None and key and key == str(w.tab.get(copy, "key")).strip():
+        w.twins[copy.rid] = (src.rid, key)
     return f"copy row {_n(w, src)} with its key cells and paste it as row {_n(w, copy)}"
 
 

@@ -123,6 +123,8 @@ class World:
     done: list[_Diff] = field(default_factory=list)  # journaled runs as this oracle saw them, oldest first
     diff: _Diff = field(default_factory=lambda: _Diff(""))  # what the run being judged changed
     undoing: _Undoing | None = None  # set while an undo is judged
+    # a row copied with its key cells: copy rid -> (original rid, the key) until a run gives the key to one
+    twins: dict[int, tuple[int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.redis.flushdb()
@@ -302,9 +304,29 @@ class World:
     # --- the oracle ---------------------------------------------------------------------------------------
 
     def judge(self, before: _Before) -> None:
+        self._settle_twins(before)
         self._adopt_created(before)
         self._judge_amo(before)
         self._judge_sheet(before)
+
+    def _settle_twins(self, before: _Before) -> None:
+        """A row copied with its key cells and its original are twins until a run gives the key to one of
+        them: of two rows with one key, the one that agrees with the ledger keeps it (issue 13), the other
+        becomes a new row. Which of two rows that were identical was "the original" is nothing a person can
+        see, so the oracle takes the run's choice: when the copy kept the key, the two swap identities."""
+        for copy_rid, (src_rid, key) in list(self.twins.items()):
+            src, copy = self.row_of(src_rid), self.row_of(copy_rid)
+            if src is None or copy is None:
+                del self.twins[copy_rid]
+                continue
+            src_key, copy_key = (str(self.tab.get(r, "key")).strip() for r in (src, copy))
+            if src_key == key and copy_key == key:
+                continue  # not decided yet (no run placed keys, or both rows are held)
+            del self.twins[copy_rid]
+            if copy_key == key and src_key != key:
+                src.rid, copy.rid = copy_rid, src_rid
+                swap = {src_rid: copy_rid, copy_rid: src_rid}
+                before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
 
     def _adopt_created(self, before: _Before) -> None:
         """Leads and contacts this run created belong to the row that held their request's key."""

@@ -1,0 +1,93 @@
+"""Rows showing values that belong to another synced row: what a cut, or a sort of a range, that left out
+the sync's columns (amo_sync_id, amo_lead_id) does — and people go on typing after it.
+
+The ledger indexes every row's agreed values by `near_prints`: the fingerprint of all of them and of
+each with one field left out, so values are found again after they moved even when one field was
+cleared, filled or changed since. This module is the pure decision on the candidates the ledger found;
+the run asks the ledger for them (sync/run.py).
+
+- `moved`: a new row (no key in the ledger, no lead id) holding a synced row's agreed values while that
+  row no longer does: creating it would give that row's data a second lead.
+- `scrambled`: a synced row showing another synced row's agreed values instead of its own: pushing them
+  would write one lead's values into another.
+
+For one field changed since the move, the other row must itself show something else now (it was
+moved too), so a new deal typed for a known customer is not mistaken for a moved one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from backend.sync.model import LedgerEntry, SheetRow, Value, fingerprint
+
+
+def near_prints(values: Mapping[str, Value]) -> set[str]:
+    """The fingerprint of the values and of each with one non-empty field left out."""
+    out = {fp} if (fp := fingerprint(values)) else set()
+    for target, value in values.items():
+        if value is not None and (fp := fingerprint({t: v for t, v in values.items() if t != target})):
+            out.add(fp)
+    return out
+
+
+def agreement(a: Mapping[str, Value], b: Mapping[str, Value]) -> tuple[int, int]:
+    """(fields both hold with one non-empty value, fields where they differ)."""
+    same = diff = 0
+    for target in a.keys() | b.keys():
+        x, y = a.get(target), b.get(target)
+        if x != y:
+            diff += 1
+        elif x is not None:
+            same += 1
+    return same, diff
+
+
+def find_moved(
+    sheet: Iterable[SheetRow],
+    rows: Iterable[SheetRow],
+    bases: Mapping[str, LedgerEntry],
+    candidates: Mapping[str, Iterable[str]],
+    whole_sheet: bool,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(`moved`, `scrambled`): row key -> the key of the synced row whose values it holds.
+
+    `sheet` is every row the run read (the whole sheet, or only the edited rows when `whole_sheet` is
+    False: then a candidate row not among them may have moved, and the row is reported so that a run
+    reading the sheet decides)."""
+    by_key = {r.key: r for r in sheet}
+    moved: dict[str, str] = {}
+    scrambled: dict[str, str] = {}
+    for row in rows:
+        own = bases.get(row.key)
+        if row.errors or (own is not None and agreement(row.values, own.values)[1] == 0):
+            continue
+        new = own is None and row.lead_id is None
+        if own is None and not new:
+            continue  # a lead id typed into a row: the planner adopts or refuses it
+        ranked = sorted(
+            ((*agreement(row.values, bases[k].values), k) for k in candidates.get(row.key, ()) if k in bases),
+            key=lambda x: (x[1], -x[0], x[2]),  # the closest first
+        )
+        for same, diff, other in ranked:
+            if same < 2 or diff > 1:
+                continue
+            src = by_key.get(other)
+            src_moved = src is None or agreement(src.values, bases[other].values)[1] > 0
+            if diff == 1 and (not src_moved or (src is None and whole_sheet)):
+                continue  # near values count only when that row moved too (and was not deleted)
+            if new and src_moved:
+                moved[row.key] = other
+                break
+            if not new and (diff == 0 or _rather(row, own, same)):
+                scrambled[row.key] = other
+                break
+    return moved, scrambled
+
+
+def _rather(row: SheetRow, own: LedgerEntry | None, same_other: int) -> bool:
+    """The row moved away from its own values (two fields or more) and is closer to the other row's."""
+    if own is None:
+        return False
+    same, diff = agreement(row.values, own.values)
+    return diff >= 2 and same_other > same

@@ -1,0 +1,65 @@
+"""The pure decision of which rows hold another synced row's values (sync/moved.py): what a cut or a
+range sort that left out the key columns does, followed by the person's next edits."""
+
+from __future__ import annotations
+
+from backend.sync.model import LedgerEntry, SheetRow
+from backend.sync.moved import find_moved, near_prints
+
+IVAN = {"contact.name": "Ivan", "contact.phone": "+79120000001", "lead.name": "Kitchen", "lead.price": 100}
+OLGA = {"contact.name": "Olga", "contact.phone": "+79120000002", "lead.name": "Roof", "lead.price": 250}
+EMPTY = dict.fromkeys(IVAN)
+
+
+def row(key: str, values: dict, lead_id: int | None = None) -> SheetRow:
+    return SheetRow(key, 1, dict(values), lead_id=lead_id)
+
+
+def ledger(**entries: dict) -> dict[str, LedgerEntry]:
+    return {k: LedgerEntry(i, None, v, 0.0) for i, (k, v) in enumerate(entries.items(), 1)}
+
+
+def decide(sheet: list[SheetRow], bases: dict[str, LedgerEntry], whole_sheet: bool = True):
+    """Candidates as the ledger's index finds them: rows sharing a near print."""
+    index: dict[str, set[str]] = {}
+    for key, le in bases.items():
+        for fp in near_prints(le.values):
+            index.setdefault(fp, set()).add(key)
+    candidates = {
+        r.key: {k for fp in near_prints(r.values) for k in index.get(fp, ()) if k != r.key} for r in sheet
+    }
+    return find_moved(sheet, sheet, bases, candidates, whole_sheet)
+
+
+def test_a_cut_row_whose_name_was_cleared_is_still_found_as_moved():
+    bases = ledger(a=IVAN)
+    sheet = [row("a", EMPTY, lead_id=1), row("n", {**IVAN, "contact.name": None})]
+    assert decide(sheet, bases) == ({"n": "a"}, {})
+
+
+def test_a_new_deal_for_a_known_customer_whose_row_still_shows_its_values_is_a_new_row():
+    bases = ledger(a=IVAN)
+    sheet = [row("a", IVAN, lead_id=1), row("n", {**IVAN, "lead.name": "Windows"})]
+    assert decide(sheet, bases) == ({}, {})
+
+
+def test_near_values_of_a_row_deleted_from_the_sheet_are_a_new_row():
+    bases = ledger(a=IVAN)
+    assert decide([row("n", {**IVAN, "lead.price": 300})], bases) == ({}, {})
+
+
+def test_in_an_edit_batch_a_row_not_sent_may_have_moved_so_the_row_is_reported():
+    bases = ledger(a=IVAN)
+    assert decide([row("n", {**IVAN, "lead.price": 300})], bases, whole_sheet=False) == ({"n": "a"}, {})
+
+
+def test_a_range_sorted_without_the_key_columns_then_edited_is_scrambled_on_both_rows():
+    bases = ledger(a=IVAN, b=OLGA)
+    sheet = [row("a", {**OLGA, "lead.price": 999}, lead_id=1), row("b", IVAN, lead_id=2)]
+    assert decide(sheet, bases) == ({}, {"a": "b", "b": "a"})
+
+
+def test_one_field_edited_in_a_synced_row_is_an_edit():
+    bases = ledger(a=IVAN, b=OLGA)
+    sheet = [row("a", {**IVAN, "contact.name": "Olga"}, lead_id=1), row("b", OLGA, lead_id=2)]
+    assert decide(sheet, bases) == ({}, {})
