@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# Reinstall when pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Reinstall when either pyproject.toml changes (the backend's at the root, the sandbox's in sandbox/).
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: help venv browser demo sandbox test lint bench faults clean addon-types
 
@@ -18,10 +18,12 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The sandbox is its own distribution (sandbox/pyproject.toml), installed beside the backend; the
+# production image (Dockerfile) installs the root alone.
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet -e '.[test,dev]' -e ./sandbox
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
