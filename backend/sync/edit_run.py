@@ -31,7 +31,7 @@ from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
-from backend.sync.model import LedgerEntry, entity_of
+from backend.sync.model import LedgerEntry, SheetRow, entity_of
 from backend.sync.planner import PlanInput, plan
 from backend.sync.run import (
     CONNECTION_COLUMNS_EXTRA,
@@ -118,9 +118,10 @@ def _run(
     planned = [replace(r, row=by_key[r.key] - 1) for r in side.rows if r.key in by_key]
     base = ledger.get_many(r.key for r in planned)
     moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
+    emptied = [r.key for r in planned if (le := base.get(r.key)) and _cleared_fields(r, le) >= 2]
     if (
-        side.new_keys or side.cleared or side.held or moved or scrambled
-    ):  # key cells to change, rows to compare
+        side.new_keys or side.cleared or side.held or moved or scrambled or emptied
+    ):  # key cells to change, rows to compare (values cut away may be in a row the add-on did not send)
         why = "key cells to change" if side.new_keys or side.cleared or side.held else "values of other rows"
         return _deferred(report, rows, defer, len(partial), why)
     progress("reading amoCRM", 0, 1)
@@ -176,6 +177,10 @@ def _run(
     record_run(svc.redis, p, "edits", the_plan, out, planned, amo.leads, answered, report.result, started)
     progress("done", 1, 1)
     return report
+
+
+def _cleared_fields(row: SheetRow, le: LedgerEntry) -> int:
+    return sum(1 for t, v in le.values.items() if v is not None and row.values.get(t) is None)
 
 
 def _deferred(

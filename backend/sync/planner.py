@@ -84,6 +84,7 @@ def plan(inp: PlanInput) -> Plan:
 def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
     claimed = {le.lead_id: key for key, le in sorted(inp.ledger.items())}  # lead -> the row key it belongs to
     drafts: dict[str, Draft] = {}
+    sources = {src: new for new, src in sorted(inp.moved.items())}  # synced row -> where its values went
     for sr in sorted(inp.rows, key=lambda r: r.key):
         le = inp.ledger.get(sr.key)
         d = Draft(sr=sr, le=le, outcome=Outcome.UPDATE)
@@ -103,6 +104,14 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
                 "cut and pasted without the amo_sync_id and amo_lead_id columns? Paste that row's "
                 "amo_sync_id and amo_lead_id cells into this row (or undo the cut). Nothing was synced for "
                 "this row."
+            )
+            continue
+        if le is not None and sr.key in sources:  # its values now live in another row: never push these
+            d.outcome = Outcome.ERROR
+            d.message = (
+                f"⚠ this row's values were moved to a new row ({sources[sr.key]}) without the amo_sync_id "
+                f"and amo_lead_id cells; lead {le.lead_id} was left as it is in amoCRM. Move the key cells "
+                "with the values (or undo the cut). Nothing was synced for this row."
             )
             continue
         if le is not None:

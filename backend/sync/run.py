@@ -281,7 +281,10 @@ def _run(
         known,
     )
     amo.leads.update(synthesized)
-    moved, scrambled = _moved_values(ledger, side.rows, rows, base)
+    in_scope = {r.key for r in rows}
+    # new rows out of this run's scope still count: a synced row whose values were cut into one is held
+    others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
+    moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base)
     progress("planning", 0, 1)
     the_plan = plan(
         PlanInput(

@@ -31,7 +31,7 @@ from backend.sync.executor import Executor
 from backend.sync.intents import Intents
 from backend.sync.model import LEAD_STATUS, ContactUpdate, Counts, Guard, Outcome, Plan, RowPlan, entity_of
 from backend.sync.planner import GUARD_MIN_ROWS
-from backend.sync.run import Report, _columns, _settle_sheet_fields, edited_times, parts
+from backend.sync.run import Report, _columns, _moved_values, _settle_sheet_fields, edited_times, parts
 from backend.sync.snapshot import amo_side, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, stamp
 
@@ -152,6 +152,8 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     progress("reading amoCRM", 0, 1)
     amo = amo_side(p.amo, p.mapping, p.ctx, [], base, None)
     d = decide(changes, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()})
+    # a row showing another synced row's values (a range sorted without the key columns) gets no cell
+    _, scrambled = _moved_values(ledger, side.rows, rows, base)
     mapped = {c.target for c in p.mapping.columns}
     status = f"{p.mapping.pipeline_id}:{stage}" if stage is not None else None
     now = time.time()
@@ -162,6 +164,10 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     lead_of = {c.key: c.lead_id for c in changes if c.field != j.CREATED_FIELD}
     for key, fields in d.restore.items():
         le = base.get(key)
+        if key in scrambled:
+            why = "the row shows the values of another row (a sort?)"
+            d.kept.extend({**_kept(key, t), "reason": why} for t in fields)
+            continue
         if le is None or key not in by_key or le.lead_id != lead_of.get(key):
             d.kept.extend(
                 {
@@ -219,7 +225,11 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
                 contact=le.contact_id if le else None,
                 lead_update=moved,
                 # a row whose data a person cut or cleared away gets its mark, not a stage in an empty row
-                sheet_update={t: v for t, v in moved.items() if t in mapped and _has_data(by_key.get(key))},
+                sheet_update={
+                    t: v
+                    for t, v in moved.items()
+                    if t in mapped and _has_data(by_key.get(key)) and key not in scrambled
+                },
                 base={**(le.values if le else {}), **{t: v for t, v in moved.items() if t in mapped}},
                 message=f"↶ undone {stamp(now)}: lead {lead_id} kept, tagged “{UNDONE_TAG}”",
                 mark=True,
@@ -298,6 +308,10 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     )
     progress("done", 1, 1)
     return Report("undo", result=result)
+
+
+def _kept(key: str, target: str) -> dict[str, Any]:
+    return {"key": key, "lead_id": None, "field": target, "side": "sheet", "now": None}
 
 
 def _has_data(row) -> bool:

@@ -120,3 +120,12 @@ def test_a_row_cut_without_its_key_cells_after_an_unsynced_edit_gets_no_second_l
     v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.clear_cell, 0, NAME), (a.cut_data_only, 0),
                (a.edit_run,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_value_typed_back_into_a_row_whose_data_was_cut_away_clears_nothing_in_amocrm(world):
+    """The cut row's lead was cleared by the edit of its emptied row: its values live in the new row
+    now. The emptied row is held like the row its values moved to; an edit run that clears two fields
+    or more leaves the decision to a run that reads the sheet."""
+    v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.edit_run,),
+               (a.same_contact, 0, 1, False), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
