@@ -42,6 +42,7 @@ from backend.sync.run import (
     _adopt_pending,
     _defaults,
     _moved_values,
+    moved_rows_key,
     parts,
 )
 from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
@@ -119,6 +120,8 @@ def _run(
     base = ledger.get_many(r.key for r in planned)
     moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
     emptied = [r.key for r in planned if (le := base.get(r.key)) and _cleared_fields(r, le) >= 2]
+    if planned and any(svc.redis.hmget(moved_rows_key(cid), [r.key for r in planned])):
+        emptied.append("a row held as moved")  # only a read of the sheet can tell whether it still is
     if (
         side.new_keys or side.cleared or side.held or moved or scrambled or emptied
     ):  # key cells to change, rows to compare (values cut away may be in a row the add-on did not send)

@@ -34,7 +34,7 @@ from backend.sync.executor import ExecutionResult, Executor
 from backend.sync.intents import Intents, row_of
 from backend.sync.mapping import ColumnMapping
 from backend.sync.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
-from backend.sync.moved import find_moved, near_prints
+from backend.sync.moved import agreement, find_moved, near_prints
 from backend.sync.planner import PlanInput, plan
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, ranges
@@ -285,6 +285,8 @@ def _run(
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
     moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base)
+    if not preview:
+        moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     progress("planning", 0, 1)
     the_plan = plan(
         PlanInput(
@@ -384,6 +386,46 @@ def _moved_values(
     need = (set(candidates) | set().union(*candidates.values())) - base.keys()
     bases = {**ledger.get_many(sorted(need)), **base}
     return find_moved(sheet, rows, bases, candidates, whole_sheet)
+
+
+def moved_rows_key(connection_id: str) -> str:
+    return f"moved-rows:{connection_id}"
+
+
+def _remembered_moves(
+    svc: Services, connection_id: str, ledger: Ledger, sheet: list[SheetRow], moved: dict[str, str]
+) -> dict[str, str]:
+    """A row once found holding a synced row's values stays held, whatever is typed into it since, until
+    its key cells come back (or it is cleared, deleted, or the synced row shows its values again): the
+    person was told, and more edits must not turn it into a second lead for the same data."""
+    name = moved_rows_key(connection_id)
+    known = {k.decode(): v.decode() for k, v in svc.redis.hgetall(name).items()}
+    if not known and not moved:
+        return moved
+    present = {r.key: r for r in sheet}
+    related = ledger.get_many(sorted({*known, *known.values()}))
+    out = dict(moved)
+    drop = []
+    for new, src in known.items():
+        row, src_row, src_le = present.get(new), present.get(src), related.get(src)
+        if (
+            row is None
+            or new in related  # it got synced: its own key cells
+            or row.lead_id is not None
+            or all(v is None for v in row.values.values())
+            or src_le is None
+            or (src_row is not None and agreement(src_row.values, src_le.values)[1] == 0)
+        ):
+            drop.append(new)
+        else:
+            out.setdefault(new, src)
+    pipe = svc.redis.pipeline()
+    if drop:
+        pipe.hdel(name, *drop)
+    if fresh := {n: s for n, s in moved.items() if known.get(n) != s}:
+        pipe.hset(name, mapping=fresh)
+    pipe.execute()
+    return out
 
 
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: ExecutionResult, written: set[str]) -> None:
