@@ -60,7 +60,7 @@ def find_moved(
     scrambled: dict[str, str] = {}
     for row in rows:
         own = bases.get(row.key)
-        if row.errors or (own is not None and agreement(row.values, own.values)[1] == 0):
+        if own is not None and agreement(row.values, own.values)[1] == 0:
             continue
         new = own is None and row.lead_id is None
         if own is None and not new:

@@ -377,7 +377,7 @@ def _moved_values(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Rows holding another synced row's agreed values (`sync/moved.py`), found through the ledger's
     index of near fingerprints: one read of the index, one of the candidates' entries."""
-    near = {r.key: near_prints(r.values) for r in rows if not r.errors}
+    near = {r.key: near_prints(r.values) for r in rows}  # invalid cells count as empty: still found
     owners = ledger.keys_for_prints(set().union(*near.values())) if near else {}
     candidates = {key: {k for p in ps for k in owners.get(p, ()) if k != key} for key, ps in near.items()}
     candidates = {key: ks for key, ks in candidates.items() if ks}
