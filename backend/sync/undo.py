@@ -31,7 +31,15 @@ from backend.sync.executor import Executor
 from backend.sync.intents import Intents
 from backend.sync.model import LEAD_STATUS, ContactUpdate, Counts, Guard, Outcome, Plan, RowPlan, entity_of
 from backend.sync.planner import GUARD_MIN_ROWS
-from backend.sync.run import Report, _columns, _moved_values, _settle_sheet_fields, edited_times, parts
+from backend.sync.run import (
+    Report,
+    _columns,
+    _moved_values,
+    _settle_sheet_fields,
+    edited_times,
+    moved_rows_key,
+    parts,
+)
 from backend.sync.snapshot import amo_side, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, stamp
 
@@ -152,8 +160,14 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     progress("reading amoCRM", 0, 1)
     amo = amo_side(p.amo, p.mapping, p.ctx, [], base, None)
     d = decide(changes, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()})
-    # a row showing another synced row's values (a range sorted without the key columns) gets no cell
-    _, scrambled = _moved_values(ledger, side.rows, rows, base)
+    # a row showing another synced row's values (a range sorted without the key columns), or whose values
+    # were cut into another row, gets no cell: they are not its lead's
+    others = [r for r in side.rows if r.lead_id is None and r.key not in keys]
+    moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base)
+    if moved:  # remembered as a sync run does: the undo's stage may make them harder to recognise after
+        svc.redis.hset(moved_rows_key(cid), mapping=moved)
+    remembered = {v.decode() for v in svc.redis.hvals(moved_rows_key(cid))}
+    scrambled = {**scrambled, **{k: k for k in (*moved.values(), *remembered)}}
     mapped = {c.target for c in p.mapping.columns}
     status = f"{p.mapping.pipeline_id}:{stage}" if stage is not None else None
     now = time.time()
@@ -165,7 +179,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     for key, fields in d.restore.items():
         le = base.get(key)
         if key in scrambled:
-            why = "the row shows the values of another row (a sort?)"
+            why = "the row shows the values of another row, or its values were moved (a sort or a cut?)"
             d.kept.extend({**_kept(key, t), "reason": why} for t in fields)
             continue
         if le is None or key not in by_key or le.lead_id != lead_of.get(key):

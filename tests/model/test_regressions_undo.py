@@ -34,3 +34,11 @@ def test_an_undo_marks_a_created_leads_row_that_was_copied_with_its_key_cells(wo
     so the mark lands on one of them — the checker first demanded it on the original."""
     v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.copy_row, 0, True), (a.undo_recent, 0, 0, False))
     assert not v, story(world)
+
+
+def test_undo_writes_no_stage_into_a_row_whose_values_were_cut_away_and_replaced(world):
+    """The undo moved the created lead to a stage and wrote it into the row holding its key, whose data
+    had been cut into a new row while a person typed a name into it: another person's row."""
+    v = judged(world, (a.add_row, [0, 0, 0, 0, 0, 0]), (a.edit_run,), (a.cut_data_only, 0),
+               (a.paste_column, 0, 2, 0, 0), (a.undo_recent, 0, 1, False, 0, 0))  # fmt: skip
+    assert not v, story(world)
