@@ -189,6 +189,7 @@ class SheetsClient:
         share = self.write_share if write else self.read_share
 
         def before_sleep(state: RetryCallState) -> None:
+            # A 429 holds every process's next call; a web request answers busy instead of sleeping.
             status, wait = _status(state.outcome.exception()), state.upcoming_sleep
             if status == 429:
                 limiter.block(wait)
