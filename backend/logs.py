@@ -1,7 +1,8 @@
 """Logging: JSON lines on stdout, with secrets struck out before anything is written.
 
-Owns: `configure_logging()`, the JSON formatter, the redaction rules, and the per-job/per-request log
-context (connection id, job id) that every line carries. Cloud Logging parses the `severity` and
+Owns: `configure_logging()`, the JSON formatter (python-json-logger's, with our field names), the
+redaction rules, and the per-job/per-request log context (connection id, job id) that every line
+carries. Cloud Logging parses the `severity` and
 `message` fields. Redaction runs inside the formatter, so no handler can bypass it, and covers the
 message, its arguments, `extra` fields and exception tracebacks.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import logging
 import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+import pythonjsonlogger.json
 
 REDACTED = "[redacted]"
 
@@ -90,36 +92,49 @@ class Redactor:
         return self.text(str(value))
 
 
-# Attributes every LogRecord has; anything else came in through `extra=` and is logged as a field.
-_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+def _timestamp(record: logging.LogRecord) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; every string passes through the Redactor first."""
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """python-json-logger's formatter with Cloud Logging's field names (`severity`, `message`), the log
+    context, and every field passed through the Redactor just before it is serialized."""
 
     def __init__(self, redactor: Redactor | None = None):
-        super().__init__()
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "severity", "name": "logger", "exc_info": "exception"},
+            json_default=str,
+            json_ensure_ascii=False,
+        )
         self.redactor = redactor or Redactor()
 
     def format(self, record: logging.LogRecord) -> str:
+        # A dict message stays text (the library would spread it into fields), and a message whose
+        # arguments do not fit its format is still written rather than dropped.
         try:
-            message = record.getMessage()
+            fits = not isinstance(record.msg, dict) and isinstance(record.getMessage(), str)
         except (TypeError, ValueError):
-            message = f"{record.msg} {record.args!r}"
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "severity": record.levelname,
-            "logger": record.name,
-            "message": self.redactor.text(message),
-        }
-        entry.update({k: self.redactor.value(k, v) for k, v in (_context.get() or {}).items()})
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = self.redactor.value(key, value)
-        if record.exc_info:
-            entry["exception"] = self.redactor.text(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+            fits = False
+        if not fits:
+            record = logging.makeLogRecord({**record.__dict__, "msg": _message(record), "args": ()})
+        return super().format(record)
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict) -> None:
+        log_data["time"] = _timestamp(record)
+        super().add_fields(log_data, record, message_dict)
+        for key, value in (_context.get() or {}).items():
+            log_data.setdefault(key, value)  # a field given with `extra=` wins over the context
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: self.redactor.value(key, value) for key, value in log_data.items()}
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except (TypeError, ValueError):
+        return f"{record.msg} {record.args!r}"
 
 
 def configure_logging(level: str = "INFO", secret_values: Iterable[str] = (), stream: Any = None) -> None:

@@ -1,22 +1,35 @@
 """Every environment variable the service reads, typed and validated in one place.
 
-Owns: the table of variables (`VARS`), parsing, and the single start-up error that lists every
+Owns: the `Settings` model (pydantic-settings: one field per variable, its env name, default, help text
+and group), the parsers that explain a bad value, and the single start-up error that lists every
 missing or invalid variable with how to fix it. Imports nothing from the rest of `backend`.
 
-`docs/configuration.md` and `.env.example` are checked against `VARS` by a test, so add a variable here
-first and the test tells you what else to update.
+`docs/configuration.md` and `.env.example` are rendered from the model's JSON schema
+(`backend/settings_doc.py`) and a test keeps them in step, so add a field here first and run
+`python -m backend.settings_doc`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
+
+from pydantic import (
+    AliasGenerator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, EnvSettingsSource, SettingsConfigDict
 
 ENVIRONMENTS = ("production", "development", "test")
 
@@ -162,286 +175,198 @@ def _redis_url(raw: str) -> str:
     return value
 
 
-# --- the table -------------------------------------------------------------------------------------------
+# --- the model ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Var:
-    """One environment variable: where it lands, how it parses, and what to tell a person about it."""
-
-    name: str
-    attr: str
-    parse: Callable[[str], Any]
-    help: str
-    default: str | None = None  # the raw default; None means required
-    secret: bool = False  # its value is redacted from logs
-    required_in: tuple[str, ...] = ENVIRONMENTS  # where a missing value is an error
-    group: str = "general"
+def _env(parse: Callable[[str], Any]) -> BeforeValidator:
+    """Read a variable's text with `parse`. A blank variable never gets here (it counts as unset), so
+    an empty text is an empty default, taken as it is, like a typed one."""
+    return BeforeValidator(lambda raw: parse(raw) if isinstance(raw, str) and raw else raw)
 
 
-VARS: tuple[Var, ...] = (
-    Var("APP_ENV", "app_env", _choice(*ENVIRONMENTS), "production, development or test", "production"),
-    Var("LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR", "INFO"),
-    Var(
-        "PUBLIC_BASE_URL",
-        "public_base_url",
-        _url,
+def _var(default: Any, help: str, *, group: str, secret: bool = False, hide: bool = False) -> Any:
+    """One variable's default (`...`: required), help text and docs group; a secret's value is redacted
+    from logs and never echoed, and neither it nor a `hide` field shows in repr()."""
+    return Field(
+        default,
+        description=help,
+        repr=not (secret or hide),
+        json_schema_extra={"group": group, "secret": secret},
+    )
+
+
+REQUIRED: Any = ...
+
+
+class Settings(BaseSettings):
+    """The validated configuration. Build it with `Settings.from_env()`; it is frozen."""
+
+    model_config = SettingsConfigDict(
+        alias_generator=AliasGenerator(validation_alias=str.upper),  # field app_env is APP_ENV
+        case_sensitive=True,
+        enable_decoding=False,  # a list is comma-separated text, not JSON
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- General ---
+    app_env: Annotated[str, _env(_choice(*ENVIRONMENTS))] = _var(
+        "production", "production, development or test", group="general"
+    )
+    log_level: Annotated[str, _env(_log_level)] = _var(
+        "INFO", "DEBUG, INFO, WARNING or ERROR", group="general"
+    )
+    public_base_url: Annotated[str, _env(_url)] = _var(
+        REQUIRED,
         "The URL users and amoCRM reach this service at, e.g. https://sync-abc123-ew.a.run.app",
-    ),
-    Var(
-        "SECRET_KEY",
-        "secret_key",
-        _secret_key,
-        "Signs connect tickets and OAuth state; 32+ random characters",
-        secret=True,
-    ),
-    Var(
-        "TOKEN_ENCRYPTION_KEYS",
-        "token_encryption_keys",
-        _fernet_keys,
+        group="general",
+    )
+    secret_key: Annotated[str, _env(_secret_key)] = _var(
+        REQUIRED, "Signs connect tickets and OAuth state; 32+ random characters", group="general", secret=True
+    )
+    token_encryption_keys: Annotated[tuple[str, ...], _env(_fernet_keys)] = _var(
+        REQUIRED,
         "Comma-separated Fernet keys; the first encrypts, all decrypt (rotate by prepending a new key)",
+        group="general",
         secret=True,
-    ),
-    Var(
-        "REDIS_URL",
-        "redis_url",
-        _redis_url,
+    )
+
+    # --- Redis ---
+    redis_url: Annotated[str, _env(_redis_url)] = _var(
+        REQUIRED,
         "Redis for queue, locks and state, e.g. redis://10.0.0.3:6379/0 (Memorystore)",
         group="redis",
-    ),
-    Var("AMO_CLIENT_ID", "amo_client_id", _str, "amoCRM integration ID (UUID)", group="amocrm"),
-    Var(
-        "AMO_CLIENT_SECRET",
-        "amo_client_secret",
-        _str,
-        "amoCRM integration secret key",
-        secret=True,
-        group="amocrm",
-    ),
-    Var(
-        "AMO_REDIRECT_URI",
-        "amo_redirect_uri",
-        _url,
+        hide=True,
+    )
+
+    # --- amoCRM ---
+    amo_client_id: Annotated[str, _env(_str)] = _var(REQUIRED, "amoCRM integration ID (UUID)", group="amocrm")
+    amo_client_secret: Annotated[str, _env(_str)] = _var(
+        REQUIRED, "amoCRM integration secret key", group="amocrm", secret=True
+    )
+    amo_redirect_uri: Annotated[str, _env(_url)] = _var(
+        REQUIRED,
         "Redirect URI registered in the integration: {PUBLIC_BASE_URL}/oauth/amocrm/callback",
         group="amocrm",
-    ),
-    Var(
-        "AMO_AUTHORIZE_URL",
-        "amo_authorize_url",
-        _url,
-        "amoCRM authorize page (https://www.kommo.com/oauth for Kommo)",
+    )
+    amo_authorize_url: Annotated[str, _env(_url)] = _var(
         "https://www.amocrm.ru/oauth",
+        "amoCRM authorize page (https://www.kommo.com/oauth for Kommo)",
         group="amocrm",
-    ),
-    Var(
-        "KOMMO_CLIENT_ID",
-        "kommo_client_id",
-        _str,
+    )
+    kommo_client_id: Annotated[str, _env(_str)] = _var(
+        "",
         "A second integration, made in Kommo, for *.kommo.com and legacy *.amocrm.com accounts; "
         "unset: AMO_CLIENT_ID serves every domain",
-        "",
         group="amocrm",
-    ),
-    Var(
-        "KOMMO_CLIENT_SECRET",
-        "kommo_client_secret",
-        _str,
+    )
+    kommo_client_secret: Annotated[str, _env(_str)] = _var(
+        "",
         "The Kommo integration's secret key (required with KOMMO_CLIENT_ID)",
-        "",
+        group="amocrm",
         secret=True,
-        group="amocrm",
-    ),
-    Var(
-        "KOMMO_AUTHORIZE_URL",
-        "kommo_authorize_url",
-        _url,
-        "Kommo's authorize page, used with KOMMO_CLIENT_ID",
-        "https://www.kommo.com/oauth",
-        group="amocrm",
-    ),
-    Var(
-        "AMO_BASE_URL_TEMPLATE",
-        "amo_base_url_template",
-        _base_url_template,
-        "How an account host becomes a base URL; the sandbox uses http://127.0.0.1:8801/{host}",
+    )
+    kommo_authorize_url: Annotated[str, _env(_url)] = _var(
+        "https://www.kommo.com/oauth", "Kommo's authorize page, used with KOMMO_CLIENT_ID", group="amocrm"
+    )
+    amo_base_url_template: Annotated[str, _env(_base_url_template)] = _var(
         "https://{host}",
+        "How an account host becomes a base URL; the sandbox uses http://127.0.0.1:8801/{host}",
         group="amocrm",
-    ),
-    Var(
-        "AMO_ALLOWED_DOMAINS",
-        "amo_allowed_domains",
-        _domains,
+    )
+    amo_allowed_domains: Annotated[tuple[str, ...], _env(_domains)] = _var(
+        ("amocrm.ru", "kommo.com", "amocrm.com"),
         "Account hosts the OAuth referer may name (anything else is refused: no SSRF); amocrm.com: "
         "legacy hosts of Kommo accounts",
-        "amocrm.ru,kommo.com,amocrm.com",
         group="amocrm",
-    ),
-    Var(
-        "AMO_RATE_LIMIT_RPS",
-        "amo_rate_limit_rps",
-        _float(0.1, 1000),
+    )
+    amo_rate_limit_rps: Annotated[float, _env(_float(0.1, 1000))] = _var(
+        7.0,
         "Requests per second per amoCRM account, shared by every process (amoCRM allows 7)",
-        "7",
         group="amocrm",
-    ),
-    Var(
-        "AMO_HTTP_TIMEOUT_S",
-        "amo_http_timeout_s",
-        _float(0.5, 120),
-        "Timeout of one amoCRM HTTP call in seconds",
-        "15",
-        group="amocrm",
-    ),
-    Var(
-        "GOOGLE_OAUTH_CLIENT_IDS",
-        "google_oauth_client_ids",
-        _csv,
+    )
+    amo_http_timeout_s: Annotated[float, _env(_float(0.5, 120))] = _var(
+        15.0, "Timeout of one amoCRM HTTP call in seconds", group="amocrm"
+    )
+
+    # --- Google ---
+    google_oauth_client_ids: Annotated[tuple[str, ...], _env(_csv)] = _var(
+        REQUIRED,
         "The add-on's OAuth client id(s): the audience of ScriptApp.getIdentityToken()",
         group="google",
-    ),
-    Var(
-        "GOOGLE_CERTS_URL",
-        "google_certs_url",
-        _url,
-        "Where Google's ID-token signing certificates are published",
+    )
+    google_certs_url: Annotated[str, _env(_url)] = _var(
         "https://www.googleapis.com/oauth2/v1/certs",
+        "Where Google's ID-token signing certificates are published",
         group="google",
-    ),
-    Var(
-        "GOOGLE_ID_TOKEN_ISSUERS",
-        "google_id_token_issuers",
-        _csv,
+    )
+    google_id_token_issuers: Annotated[tuple[str, ...], _env(_csv)] = _var(
+        ("accounts.google.com", "https://accounts.google.com"),
         "Accepted `iss` values of add-on ID tokens",
-        "accounts.google.com,https://accounts.google.com",
         group="google",
-    ),
-    Var(
-        "SHEETS_API_ENDPOINT",
-        "sheets_api_endpoint",
-        _url,
-        "Sheets API base URL; set only for the sandbox emulator (then anonymous credentials are used)",
+    )
+    sheets_api_endpoint: Annotated[str, _env(_url)] = _var(
         "",
+        "Sheets API base URL; set only for the sandbox emulator (then anonymous credentials are used)",
         group="google",
-    ),
-    Var(
-        "SHEETS_SERVICE_ACCOUNT_EMAIL",
-        "sheets_service_account_email",
-        _email,
+    )
+    sheets_service_account_email: Annotated[str, _env(_email)] = _var(
+        REQUIRED,
         "The service account the add-on shares spreadsheets with (the Cloud Run runtime identity)",
         group="google",
-    ),
-    Var(
-        "SHEETS_READS_PER_MINUTE",
-        "sheets_reads_per_minute",
-        _int(1, 100000),
-        "Sheets API read quota of the service account per minute (Google default 60)",
-        "60",
-        group="google",
-    ),
-    Var(
-        "SHEETS_WRITES_PER_MINUTE",
-        "sheets_writes_per_minute",
-        _int(1, 100000),
-        "Sheets API write quota of the service account per minute (Google default 60)",
-        "60",
-        group="google",
-    ),
-    Var(
-        "DEFAULT_PHONE_REGION",
-        "default_phone_region",
-        _region,
-        "Region for phone numbers written without a country code (8 912… in RU)",
-        "RU",
-        group="sync",
-    ),
-    Var(
-        "BLAST_RADIUS_SHARE",
-        "blast_radius_share",
-        _float(0.0, 1.0),
-        "A sync that would change more than this share of rows waits for confirmation",
-        "0.2",
-        group="sync",
-    ),
-    Var(
-        "RECONCILE_FULL_READ_S",
-        "reconcile_full_read_s",
-        _int(900, 30 * 24 * 3600),
+    )
+    sheets_reads_per_minute: Annotated[int, _env(_int(1, 100000))] = _var(
+        60, "Sheets API read quota of the service account per minute (Google default 60)", group="google"
+    )
+    sheets_writes_per_minute: Annotated[int, _env(_int(1, 100000))] = _var(
+        60, "Sheets API write quota of the service account per minute (Google default 60)", group="google"
+    )
+
+    # --- Sync ---
+    default_phone_region: Annotated[str, _env(_region)] = _var(
+        "RU", "Region for phone numbers written without a country code (8 912… in RU)", group="sync"
+    )
+    blast_radius_share: Annotated[float, _env(_float(0.0, 1.0))] = _var(
+        0.2, "A sync that would change more than this share of rows waits for confirmation", group="sync"
+    )
+    reconcile_full_read_s: Annotated[int, _env(_int(900, 30 * 24 * 3600))] = _var(
+        24 * 3600,
         "A scheduled reconcile skips reading a sheet whose Drive version did not move, but reads it in "
         "full at least this often, in seconds (the safety net)",
-        str(24 * 3600),
         group="sync",
-    ),
-    Var(
-        "SIGNATURE_MAX_AGE_S",
-        "signature_max_age_s",
-        _int(10, 3600),
-        "How far a signed request's `created` may be from now, in seconds",
-        "300",
-        group="security",
-    ),
-    Var(
-        "MAX_REQUEST_BYTES",
-        "max_request_bytes",
-        _int(1024, 64 * 1024 * 1024),
-        "Largest request body accepted (413 beyond)",
-        str(2 * 1024 * 1024),
-        group="security",
-    ),
-    Var(
-        "OPS_TOKEN",
-        "ops_token",
-        _str,
-        "Bearer token for GET /readyz/details (queue depths, workers, Redis persistence); unset: disabled",
+    )
+
+    # --- Security limits ---
+    signature_max_age_s: Annotated[int, _env(_int(10, 3600))] = _var(
+        300, "How far a signed request's `created` may be from now, in seconds", group="security"
+    )
+    max_request_bytes: Annotated[int, _env(_int(1024, 64 * 1024 * 1024))] = _var(
+        2 * 1024 * 1024, "Largest request body accepted (413 beyond)", group="security"
+    )
+    ops_token: Annotated[str, _env(_str)] = _var(
         "",
+        "Bearer token for GET /readyz/details (queue depths, workers, Redis persistence); unset: disabled",
+        group="security",
         secret=True,
-        group="security",
-    ),
-    Var(
-        "WEBHOOK_MAX_BYTES",
-        "webhook_max_bytes",
-        _int(1024, 16 * 1024 * 1024),
-        "Largest amoCRM webhook body accepted (413 beyond)",
-        str(512 * 1024),
-        group="security",
-    ),
-)
+    )
+    webhook_max_bytes: Annotated[int, _env(_int(1024, 16 * 1024 * 1024))] = _var(
+        512 * 1024, "Largest amoCRM webhook body accepted (413 beyond)", group="security"
+    )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        # After the sources are merged, so a blank real variable still hides the same one in .env.
+        if not isinstance(values, dict):
+            return values
+        return {k: v for k, v in values.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
 
-@dataclass(frozen=True)
-class Settings:
-    """The validated configuration. Build it with `Settings.from_env()`; never mutate it."""
-
-    app_env: str
-    log_level: str
-    public_base_url: str
-    secret_key: str = field(repr=False)
-    token_encryption_keys: tuple[str, ...] = field(repr=False)
-    redis_url: str = field(repr=False)
-    amo_client_id: str
-    amo_client_secret: str = field(repr=False)
-    amo_redirect_uri: str
-    amo_authorize_url: str
-    kommo_client_id: str
-    kommo_client_secret: str = field(repr=False)
-    kommo_authorize_url: str
-    amo_base_url_template: str
-    amo_allowed_domains: tuple[str, ...]
-    amo_rate_limit_rps: float
-    amo_http_timeout_s: float
-    google_oauth_client_ids: tuple[str, ...]
-    google_certs_url: str
-    google_id_token_issuers: tuple[str, ...]
-    sheets_api_endpoint: str
-    sheets_service_account_email: str
-    sheets_reads_per_minute: int
-    sheets_writes_per_minute: int
-    default_phone_region: str
-    blast_radius_share: float
-    reconcile_full_read_s: int
-    signature_max_age_s: int
-    max_request_bytes: int
-    ops_token: str = field(repr=False)
-    webhook_max_bytes: int
+    @field_validator("kommo_client_secret")
+    @classmethod
+    def _kommo_needs_its_secret(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("kommo_client_id") and not value:
+            raise PydanticCustomError("missing_with", "KOMMO_CLIENT_ID is set, so its secret is needed")
+        return value
 
     @property
     def is_production(self) -> bool:
@@ -450,53 +375,54 @@ class Settings:
     def secret_values(self) -> list[str]:
         """Raw secret values, so the log redactor can strike them out wherever they appear."""
         values: list[str] = []
-        for var in VARS:
-            if var.secret:
-                value = getattr(self, var.attr)
-                values.extend(value if isinstance(value, tuple) else [value])
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            values.extend(value if isinstance(value, tuple) else [value])
         return [v for v in values if v]
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        return self.model_copy(update=changes)
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, dotenv: str | Path | None = ".env"
     ) -> Settings:
-        """Parse `environ` (default: os.environ, plus `.env` outside production). Raise ConfigError."""
-        env = dict(os.environ if environ is None else environ)
-        if environ is None and dotenv and env.get("APP_ENV", "").strip().lower() != "production":
-            env = {**_read_dotenv(dotenv), **env}  # the real environment wins over .env
-        app_env = env.get("APP_ENV", "production").strip().lower() or "production"
-        values: dict[str, Any] = {}
-        problems: list[str] = []
-        for var in VARS:
-            raw = env.get(var.name)
-            if raw is None or raw.strip() == "":
-                if var.default is None:
-                    if app_env in var.required_in:
-                        problems.append(f"{var.name} is missing: {var.help}")
-                    continue
-                raw = var.default
-                if raw == "":
-                    values[var.attr] = ""
-                    continue
-            try:
-                values[var.attr] = var.parse(raw)
-            except ValueError as exc:
-                shown = "(hidden)" if var.secret else repr(raw)
-                problems.append(f"{var.name}={shown} is invalid: {exc}")
-        if values.get("kommo_client_id") and not values.get("kommo_client_secret"):
-            problems.append("KOMMO_CLIENT_SECRET is missing: KOMMO_CLIENT_ID is set, so its secret is needed")
-        if problems:
-            raise ConfigError(problems)
-        return cls(**values)
+        """Parse `environ` (default: os.environ, plus `.env` outside production, where the real
+        environment wins). A blank value counts as unset. Raise ConfigError listing every problem."""
+        sources: list[EnvSettingsSource] = [_Environ(cls, os.environ if environ is None else environ)]
+        if environ is None and dotenv and os.environ.get("APP_ENV", "").strip().lower() != "production":
+            sources.append(DotEnvSettingsSource(cls, env_file=dotenv))
+        try:
+            return cls(_build_sources=(tuple(sources), {}))
+        except ValidationError as exc:
+            raise ConfigError([_problem(error) for error in exc.errors()]) from None
 
 
-def _read_dotenv(path: str | Path) -> dict[str, str]:
-    from dotenv import dotenv_values
+def _is_secret(field: FieldInfo) -> bool:
+    return bool((field.json_schema_extra or {}).get("secret"))  # type: ignore[union-attr]
 
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+class _Environ(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (os.environ, or a test's dict), so
+    both take one path: its own reads os.environ only."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        super().__init__(settings_cls)
+        self.env_vars = dict(environ)
+
+
+_BY_ENV_NAME = {name.upper(): field for name, field in Settings.model_fields.items()}
+SECRET_FIELDS = tuple(name for name, field in Settings.model_fields.items() if _is_secret(field))
+
+
+def _problem(error: Any) -> str:
+    """One line of ConfigError for one pydantic error: the variable, and why."""
+    name = str(error["loc"][0]).upper()  # a default is reported by its field name
+    field = _BY_ENV_NAME.get(name)
+    if error["type"] == "missing":
+        return f"{name} is missing: {field.description if field else ''}"
+    if error["type"] == "missing_with":
+        return f"{name} is missing: {error['msg']}"
+    shown = "(hidden)" if field and _is_secret(field) else repr(error["input"])
+    reason = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+    return f"{name}={shown} is invalid: {reason}"

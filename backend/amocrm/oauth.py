@@ -19,8 +19,6 @@ with the same refresh token is safe: amoCRM keeps it valid until its successor i
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import re
 import time
@@ -30,6 +28,7 @@ from enum import StrEnum
 
 import redis
 import requests
+from google.auth import jwt
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from backend.amocrm.errors import AmoAuthError, AmoUnavailable
@@ -152,11 +151,11 @@ class _Busy(Exception):
 
 
 def jwt_claims(token: str) -> dict:
-    """The payload of a JWT-shaped access token, without verifying it (amoCRM signs it, we only read exp)."""
+    """The payload of a JWT-shaped access token, without verifying it (amoCRM signs it with a key we do
+    not hold; we only read `exp` and `account_id`). Anything that is not a JWT has no claims."""
     try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+        return dict(jwt.decode(token, verify=False))
+    except ValueError:  # google.auth's MalformedError is a ValueError
         return {}
 
 

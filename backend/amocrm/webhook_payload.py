@@ -29,6 +29,8 @@ class PayloadError(ValueError):
     pass
 
 
+# Not qs-codec: unlike PHP reading amoCRM's body, it packs sparse indices (a[5]) into a list, makes a key
+# that is both a value and a group a list of both, and reads a[0][0]=x&a[0][1]=y as [[x], [y]].
 def parse_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     # how many of each group's keys are digits, kept as keys are added: PHP's `a[]=x` appends at that

@@ -3,11 +3,12 @@ Cloud Run), or anonymous credentials against the sandbox emulator when SHEETS_AP
 
 It owns quotas and retries for every Sheets call: reads and writes each take a slot from a shared
 per-minute sliding window in Redis, paced to a sixth per 10 s (the service account is one "user" for
-Google's 60/min quota, shared by every process), and 429/500/503 are retried with exponential backoff
-and jitter, honouring Retry-After. Everything else raises `SheetsError` with Google's message. Calls
-are counted per method. A web request's client (`build(web_share=…)`) never sleeps on that shared
-window: it takes a slot now or raises `SheetsBusy` (429 with Retry-After), and each connection's web
-requests may spend only a share of the minute — one tenant's flood cannot stall the others.
+Google's 60/min quota, shared by every process), and 429/500/503 are retried by tenacity with
+exponential backoff and jitter, honouring Retry-After. Everything else raises `SheetsError` with
+Google's message. Calls are counted per method. A web request's client (`build(web_share=…)`) never
+sleeps on that shared window: it takes a slot now or raises `SheetsBusy` (429 with Retry-After), and
+each connection's web requests may spend only a share of the minute — one tenant's flood cannot stall
+the others.
 
 The discovery-built resource tree is made once per process (`api_resources`): building it renders every
 method's docstring, which no job should pay for. It only *builds* requests; each client executes them
@@ -20,7 +21,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,14 @@ import redis
 from google.auth.credentials import AnonymousCredentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from backend.errors import AppError, Code
 from backend.store.ratelimit import SlidingWindowLimiter
@@ -179,27 +187,41 @@ class SheetsClient:
     def _execute(self, name: str, request: Any, *, write: bool) -> Any:
         limiter = self.write_limiter if write else self.read_limiter
         share = self.write_share if write else self.read_share
-        for attempt in range(1, self.max_attempts + 1):
-            self._take_slot(limiter, share)
-            self.calls[name] = self.calls.get(name, 0) + 1
-            try:
-                return request.execute(http=self.http, num_retries=0)
-            except HttpError as exc:
-                status = int(exc.resp.status)
-                if status not in RETRY_STATUSES or attempt == self.max_attempts:
-                    raise _error(exc, name) from None
-                wait = _retry_after(exc) or min(2**attempt, 32) + random.random()  # noqa: S311 (jitter)
-                if status == 429:
-                    limiter.block(wait)
-                if self.now_or_never:
-                    raise SheetsBusy(
-                        "Google Sheets asked us to slow down; try again shortly.",
-                        wait,
-                        429 if status == 429 else 503,
-                    ) from None
-                log.warning("sheets %s: %s, retrying in %.1f s (attempt %d)", name, status, wait, attempt)
-                self.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def before_sleep(state: RetryCallState) -> None:
+            # A 429 holds every process's next call; a web request answers busy instead of sleeping.
+            status, wait = _status(state.outcome.exception()), state.upcoming_sleep
+            if status == 429:
+                limiter.block(wait)
+            if self.now_or_never:
+                raise SheetsBusy(
+                    "Google Sheets asked us to slow down; try again shortly.",
+                    wait,
+                    429 if status == 429 else 503,
+                )
+            log.warning(
+                "sheets %s: %s, retrying in %.1f s (attempt %d)", name, status, wait, state.attempt_number
+            )
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=_wait,
+            retry=retry_if_exception(lambda exc: _status(exc) in RETRY_STATUSES),
+            before_sleep=before_sleep,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._execute_once, name, request, limiter, share)
+        except HttpError as exc:
+            raise _error(exc, name) from None
+
+    def _execute_once(
+        self, name: str, request: Any, limiter: SlidingWindowLimiter, share: SlidingWindowLimiter | None
+    ) -> Any:
+        self._take_slot(limiter, share)
+        self.calls[name] = self.calls.get(name, 0) + 1
+        return request.execute(http=self.http, num_retries=0)
 
     @property
     def total_calls(self) -> int:
@@ -260,6 +282,18 @@ class SheetsClient:
             return []
         req = self.api.spreadsheets.batchUpdate(spreadsheetId=spreadsheet_id, body={"requests": requests})
         return self._execute("spreadsheets.batchUpdate", req, write=True).get("replies", [])
+
+
+def _status(exc: BaseException | None) -> int:
+    return int(exc.resp.status) if isinstance(exc, HttpError) else 0
+
+
+# 2^attempt seconds (at most 32) plus up to one of jitter, unless Google said Retry-After.
+_BACKOFF = wait_exponential(multiplier=2, max=32) + wait_random(0, 1)
+
+
+def _wait(state: RetryCallState) -> float:
+    return _retry_after(state.outcome.exception()) or _BACKOFF(state)
 
 
 def _retry_after(exc: HttpError) -> float | None:

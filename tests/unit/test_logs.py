@@ -97,3 +97,33 @@ def test_ordinary_text_is_left_alone(log_stream):
     logging.getLogger("test").info("connection c-1: planned 3 updates, status code 200 for lead 17")
     (entry,) = lines(log_stream)
     assert entry["message"] == "connection c-1: planned 3 updates, status code 200 for lead 17"
+
+
+def test_every_line_has_cloud_logging_s_fields_and_a_utc_time(log_stream):
+    logging.getLogger("backend.test").error("plain")
+    (entry,) = lines(log_stream)
+    assert list(entry)[:4] == ["time", "severity", "logger", "message"]
+    assert entry["severity"] == "ERROR" and entry["logger"] == "backend.test"
+    assert entry["time"].endswith("Z") and len(entry["time"]) == len("2026-01-01T00:00:00.000Z")
+
+
+def test_a_dict_message_stays_one_redacted_text(log_stream):
+    logging.getLogger("test").info({"account": 42, "note": "Bearer wwwwwwwwwwww"})
+    (entry,) = lines(log_stream)
+    assert entry["message"] == "{'account': 42, 'note': 'Bearer [redacted]'}" and "account" not in entry
+
+
+def test_a_stack_on_request_is_redacted_too(log_stream):
+    def caller_with_a_token(token=JWT):
+        logging.getLogger("test").info("where am I", stack_info=True)
+
+    caller_with_a_token()
+    (entry,) = lines(log_stream)
+    assert "caller_with_a_token" in entry["stack_info"] and JWT not in log_stream.getvalue()
+
+
+def test_a_context_field_yields_to_the_same_field_given_with_extra(log_stream):
+    with log_context(job_id="from-context", connection_id="c-2"):
+        logging.getLogger("test").info("x", extra={"job_id": "from-extra"})
+    (entry,) = lines(log_stream)
+    assert entry["job_id"] == "from-extra" and entry["connection_id"] == "c-2"

@@ -2,10 +2,11 @@
 
 import pytest
 
-from backend.settings import VARS, ConfigError, Settings
+from backend.settings import ConfigError, Settings
 from tests.conftest import base_env
 
-REQUIRED = [v.name for v in VARS if v.default is None]
+NAMES = [name.upper() for name in Settings.model_fields]
+REQUIRED = [name.upper() for name, field in Settings.model_fields.items() if field.is_required()]
 
 
 def test_complete_environment_parses():
@@ -116,8 +117,8 @@ def test_env_example_lists_every_variable():
     from tests.conftest import ROOT
 
     text = (ROOT / ".env.example").read_text()
-    for var in VARS:
-        assert f"\n{var.name}=" in "\n" + text or f"\n# {var.name}=" in "\n" + text, var.name
+    for name in NAMES:
+        assert f"\n{name}=" in "\n" + text or f"\n# {name}=" in "\n" + text, name
 
 
 def test_check_config_command_prints_all_problems(capsys, monkeypatch):
@@ -146,3 +147,39 @@ def test_a_kommo_integration_needs_its_secret():
     s = Settings.from_env(env | {"KOMMO_CLIENT_SECRET": "kommo-secret-0123456789"})
     assert s.kommo_authorize_url == "https://www.kommo.com/oauth"
     assert "kommo-secret-0123456789" in s.secret_values()
+
+
+def test_every_documented_default_written_out_reads_back_as_the_default():
+    from backend.settings_doc import groups
+
+    env = base_env("redis://127.0.0.1:6379/0")
+    implicit = Settings.from_env(env)
+    written = {v.name: v.default for _, vs in groups() for v in vs if v.default} | env
+    assert Settings.from_env(written) == implicit
+
+
+def test_a_blank_value_counts_as_unset():
+    env = base_env("redis://127.0.0.1:6379/0") | {"AMO_RATE_LIMIT_RPS": "   ", "LOG_LEVEL": ""}
+    s = Settings.from_env(env)
+    assert s.amo_rate_limit_rps == 7.0 and isinstance(s.amo_rate_limit_rps, float) and s.log_level == "INFO"
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env(env | {"SECRET_KEY": "  "})
+    assert err.value.problems == [p for p in err.value.problems if p.startswith("SECRET_KEY is missing")]
+
+
+def test_a_bad_app_env_does_not_hide_the_missing_variables():
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"APP_ENV": "staging"})
+    assert len(err.value.problems) == 1 + len(REQUIRED)
+
+
+def test_secrets_stay_out_of_repr_and_the_settings_are_frozen():
+    env = base_env("redis://:redis-password-1@127.0.0.1:6379/0") | {"OPS_TOKEN": "ops-token-0123456789"}
+    s = Settings.from_env(env)
+    shown = repr(s)
+    for value in [*s.secret_values(), env["REDIS_URL"]]:
+        assert value not in shown
+    assert "ops-token-0123456789" in s.secret_values() and env["SECRET_KEY"] in s.secret_values()
+    with pytest.raises(ValueError):
+        s.log_level = "DEBUG"  # type: ignore[misc]
+    assert s.replace(log_level="DEBUG").log_level == "DEBUG" and s.log_level == "INFO"
