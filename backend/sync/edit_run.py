@@ -31,7 +31,8 @@ from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
-from backend.sync.model import LedgerEntry, SheetRow, entity_of
+from backend.sync.model import LedgerEntry, entity_of
+from backend.sync.moved import agreement
 from backend.sync.planner import PlanInput, plan
 from backend.sync.run import (
     CONNECTION_COLUMNS_EXTRA,
@@ -119,7 +120,9 @@ def _run(
     planned = [replace(r, row=by_key[r.key] - 1) for r in side.rows if r.key in by_key]
     base = ledger.get_many(r.key for r in planned)
     moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
-    emptied = [r.key for r in planned if (le := base.get(r.key)) and _cleared_fields(r, le) >= 2]
+    # several cells of a row changed at once (values cut away, or a range sorted under it): only a read of
+    # the sheet can tell, the add-on sent this row alone
+    emptied = [r.key for r in planned if (le := base.get(r.key)) and agreement(r.values, le.values)[1] >= 2]
     if planned and any(svc.redis.hmget(moved_rows_key(cid), [r.key for r in planned])):
         emptied.append("a row held as moved")  # only a read of the sheet can tell whether it still is
     if (
@@ -180,10 +183,6 @@ def _run(
     record_run(svc.redis, p, "edits", the_plan, out, planned, amo.leads, answered, report.result, started)
     progress("done", 1, 1)
     return report
-
-
-def _cleared_fields(row: SheetRow, le: LedgerEntry) -> int:
-    return sum(1 for t, v in le.values.items() if v is not None and row.values.get(t) is None)
 
 
 def _deferred(

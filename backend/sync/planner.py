@@ -60,7 +60,8 @@ class PlanInput:
     moved: Mapping[str, str] = field(default_factory=dict)  # new row key -> the synced row whose agreed
     # values it holds while that row no longer does (cut and pasted without the sync's columns): held
     scrambled: Mapping[str, str] = field(default_factory=dict)  # row key -> the other synced row whose
-    # agreed values it shows instead of its own (a range sorted without the sync's columns)
+    # agreed values it shows instead of its own (a range sorted without the sync's columns); "" for a row
+    # changed in several fields while such a sort is seen: it may be one of the sorted rows, edited since
 
 
 def plan(inp: PlanInput) -> Plan:
@@ -91,9 +92,14 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
         drafts[sr.key] = d
         if le is not None and sr.key in inp.scrambled:  # never push another row's values into this lead
             d.outcome = Outcome.ERROR
+            shows = (
+                f"shows the values of another synced row ({other}), not those of its lead {le.lead_id}"
+                if (other := inp.scrambled[sr.key])
+                else f"changed in several cells since its last sync, so it may show another row's values, "
+                f"not those of its lead {le.lead_id}"
+            )
             d.message = (
-                f"⚠ this row shows the values of another synced row ({inp.scrambled[sr.key]}), not those "
-                f"of its lead {le.lead_id}: part of the sheet was sorted without the amo_sync_id and "
+                f"⚠ this row {shows}: part of the sheet was sorted without the amo_sync_id and "
                 "amo_lead_id columns. Undo the sort; sort whole rows. Nothing was synced for this row."
             )
             continue

@@ -285,6 +285,9 @@ def _run(
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
     moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base)
+    if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
+        # among the sorted ones, out of recognition — held with them until the sort is undone
+        scrambled |= {r.key: "" for r in rows if r.key not in scrambled and _changed_fields(r, base) >= 2}
     if not preview:
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     progress("planning", 0, 1)
@@ -386,6 +389,11 @@ def _moved_values(
     need = (set(candidates) | set().union(*candidates.values())) - base.keys()
     bases = {**ledger.get_many(sorted(need)), **base}
     return find_moved(sheet, rows, bases, candidates, whole_sheet)
+
+
+def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:
+    le = base.get(row.key)
+    return agreement(row.values, le.values)[1] if le is not None else 0
 
 
 def moved_rows_key(connection_id: str) -> str:
