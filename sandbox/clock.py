@@ -31,3 +31,8 @@ class Clock:
     def offset(self) -> float:
         with self._lock:
             return self._offset
+
+    def snapshot(self) -> dict[str, float]:
+        """What both emulators' admin APIs answer for their clock."""
+        with self._lock:
+            return {"now": time.time() + self._offset, "offset": self._offset}

@@ -83,15 +83,14 @@ def save():
 # ---- clock, faults, limits, counters ----------------------------------------------------------------------
 @bp.get("/clock")
 def clock():
-    emu = current()
-    return jsonify({"now": emu.clock.now(), "offset": emu.clock.offset})
+    return jsonify(current().clock.snapshot())
 
 
 @bp.post("/clock/advance")
 def advance():
     emu = current()
     emu.advance(float(body().get("seconds", 0)))
-    return jsonify({"now": emu.clock.now(), "offset": emu.clock.offset})
+    return jsonify(emu.clock.snapshot())
 
 
 @bp.get("/faults")
