@@ -54,16 +54,10 @@ def render(
     return out
 
 
-FILTERS = {
-    "id": lambda c, v: c["id"] in listing.as_ints(v),
-    "name": lambda c, v: c["name"] in listing.as_list(v),
-    "created_at": lambda c, v: listing.in_range(c["created_at"], v),
-    "updated_at": lambda c, v: listing.in_range(c["updated_at"], v),
-    "closest_task_at": lambda c, v: listing.in_range(c["closest_task_at"], v),
-    "responsible_user_id": lambda c, v: c["responsible_user_id"] in listing.as_ints(v),
-    "created_by": lambda c, v: c["created_by"] in listing.as_ints(v),
-    "updated_by": lambda c, v: c["updated_by"] in listing.as_ints(v),
-}
+FILTERS = listing.field_filters(
+    ints=("id", "responsible_user_id", "created_by", "updated_by"),
+    ranges=("created_at", "updated_at", "closest_task_at"),
+)
 
 
 def matches_query(account: Account, contact: dict, query: str) -> bool:

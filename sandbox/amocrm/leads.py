@@ -89,17 +89,10 @@ def _statuses_filter(lead: dict, spec: Any) -> bool:
 
 
 FILTERS = {
-    "id": lambda lead, v: lead["id"] in listing.as_ints(v),
-    "name": lambda lead, v: lead["name"] in listing.as_list(v),
-    "price": lambda lead, v: listing.in_range(lead["price"], v),
-    "created_at": lambda lead, v: listing.in_range(lead["created_at"], v),
-    "updated_at": lambda lead, v: listing.in_range(lead["updated_at"], v),
-    "closed_at": lambda lead, v: listing.in_range(lead["closed_at"], v),
-    "closest_task_at": lambda lead, v: listing.in_range(lead["closest_task_at"], v),
-    "pipeline_id": lambda lead, v: lead["pipeline_id"] in listing.as_ints(v),
-    "responsible_user_id": lambda lead, v: lead["responsible_user_id"] in listing.as_ints(v),
-    "created_by": lambda lead, v: lead["created_by"] in listing.as_ints(v),
-    "updated_by": lambda lead, v: lead["updated_by"] in listing.as_ints(v),
+    **listing.field_filters(
+        ints=("id", "pipeline_id", "responsible_user_id", "created_by", "updated_by"),
+        ranges=("price", "created_at", "updated_at", "closed_at", "closest_task_at"),
+    ),
     "statuses": _statuses_filter,
 }
 
