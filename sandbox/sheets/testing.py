@@ -25,11 +25,11 @@ from functools import cache
 from typing import Any
 
 from sandbox.clock import Clock
-from sandbox.serve import ServerThread
+from sandbox.serve import ServerThread, Startable
 from sandbox.sheets.client import SheetsSandbox
 
 
-class SheetsEmulator:
+class SheetsEmulator(Startable):
     def __init__(self, **app_options: Any):
         from sandbox.sheets.app import create_app
 
@@ -47,12 +47,6 @@ class SheetsEmulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-    def __enter__(self) -> SheetsEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
