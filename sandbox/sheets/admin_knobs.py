@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from sandbox.clock import add_clock_routes
 from sandbox.sheets.admin import blueprint
 from sandbox.sheets.admin import state as _state  # one accessor for both admin blueprints
 from sandbox.sheets.errors import bad_request
@@ -55,16 +56,7 @@ def reset_counters():
     return jsonify(_state().counters.snapshot())
 
 
-@bp.get("/clock")
-def clock():
-    return jsonify(_state().clock.snapshot())
-
-
-@bp.post("/clock/advance")
-def advance_clock():
-    st = _state()
-    st.clock.advance(float(_body().get("seconds", 0)))
-    return jsonify(st.clock.snapshot())
+add_clock_routes(bp, lambda: _state().clock, lambda seconds: _state().clock.advance(seconds), _body)
 
 
 @bp.route("/cors", methods=["GET", "POST"])
