@@ -15,6 +15,7 @@ API's validation-errors 400.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from flask import Blueprint, Response, g, jsonify, request
 
@@ -86,16 +87,6 @@ def create_lead(host: str):
     return _shown(leads.KIND, account, lead), 201
 
 
-@bp.patch("/leads/<int:lead_id>")
-def update_lead(host: str, lead_id: int):
-    return _update(leads.KIND, host, lead_id)
-
-
-@bp.delete("/leads/<int:lead_id>")
-def delete_lead(host: str, lead_id: int):
-    return _delete(leads.KIND, host, lead_id, entities.delete_lead)
-
-
 @bp.post("/leads/<int:lead_id>/merge")
 def merge_leads(host: str, lead_id: int):
     emu = current()
@@ -114,11 +105,12 @@ def create_contact(host: str):
     return _shown(contacts.KIND, account, _apply(contacts.KIND, account, user_id, data)), 201
 
 
-@bp.patch("/contacts/<int:contact_id>")
-def update_contact(host: str, contact_id: int):
-    return _update(contacts.KIND, host, contact_id)
+def _add_change_routes(kind: EntityKind, delete: Callable[..., None]) -> None:
+    """PATCH and DELETE `…/manager/<plural>/<id>`, as endpoints update_<singular> and delete_<singular>."""
+    one = f"/{kind.plural}/<int:entity_id>"
+    bp.add_url_rule(one, f"update_{kind.singular}", partial(_update, kind), methods=["PATCH"])
+    bp.add_url_rule(one, f"delete_{kind.singular}", partial(_delete, kind, delete=delete), methods=["DELETE"])
 
 
-@bp.delete("/contacts/<int:contact_id>")
-def delete_contact(host: str, contact_id: int):
-    return _delete(contacts.KIND, host, contact_id, entities.delete_contact)
+_add_change_routes(leads.KIND, entities.delete_lead)
+_add_change_routes(contacts.KIND, entities.delete_contact)
