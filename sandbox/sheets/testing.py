@@ -30,11 +30,13 @@ from sandbox.sheets.client import SheetsSandbox
 
 
 class SheetsEmulator(Startable):
-    def __init__(self, **app_options: Any):
+    def __init__(self, **state_options: Any):
+        """`state_options` are `SheetsState`'s (anonymous_principal, project, quotas, cors, …)."""
         from sandbox.sheets.app import create_app
+        from sandbox.sheets.state import SheetsState
 
-        self.clock: Clock = app_options.pop("clock", None) or Clock()
-        self.app = create_app(clock=self.clock, **app_options)
+        self.clock: Clock = state_options.pop("clock", None) or Clock()
+        self.app = create_app(SheetsState(clock=self.clock, **state_options))
         self.state = self.app.extensions["sheets_sandbox"]
         self._server: ServerThread | None = None
         self._admin: SheetsSandbox | None = None
