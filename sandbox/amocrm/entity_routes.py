@@ -1,5 +1,5 @@
 """The listing, reading and write paths that `/api/v4/contacts` and `/api/v4/leads` share (reference §3,
-§4): the routes in contacts.py and leads.py each name an `EntityKind` and call these.
+§4): contacts.py and leads.py each define an `EntityKind`, and `blueprint(kind)` gives it these routes.
 
 - List: `with=only_deleted` lists only deleted entities as stubs, then filters, `query`, `order`, a page.
 - Get one: a missing or deleted id answers 204.
@@ -38,7 +38,7 @@ class EntityKind:
 
     plural: str  # "contacts": the URL segment, the `_embedded` key and the account's store
     singular: str  # "contact": in endpoint names and how a 404 names one
-    filters: dict[str, Callable[[dict, Any], bool]]
+    filters: dict[str, listing.Filter]
     matches_query: Callable[[Account, dict, str], bool]
     order: tuple[str, ...]  # keys `order[…]` may sort by
     linked: str  # the `with=` value that embeds the other kind ("leads" on a contact)
@@ -59,7 +59,7 @@ class EntityKind:
 
 
 def render_common(account: Account, kind: str, entity: dict, public: tuple[str, ...]) -> dict[str, Any]:
-    """The fields both kinds render alike, in amoCRM's order up to `account_id` and `_links`."""
+    """The stored fields named in `public`, in that order, then the rendered custom field values."""
     out: dict[str, Any] = {k: entity[k] for k in public}
     out["custom_fields_values"] = custom_fields.render_values(account, kind, entity["custom_fields_values"])
     return out
@@ -173,8 +173,8 @@ def update_one(kind: EntityKind, host: str, entity_id: int) -> Response:
 
 
 def blueprint(kind: EntityKind) -> Blueprint:
-    """`/<host>/api/v4/<plural>` with the five routes above; endpoints are named as in amo_<plural>.
-    list_<plural>, get_<singular>, create_<plural>, update_<plural> and update_<singular>."""
+    """`/<host>/api/v4/<plural>` with the five routes above, as endpoints `amo_<plural>.list_<plural>`,
+    `.get_<singular>`, `.create_<plural>`, `.update_<plural>` and `.update_<singular>`."""
     bp = Blueprint(f"amo_{kind.plural}", f"sandbox.amocrm.{kind.plural}", url_prefix="/<host>/api/v4")
     one, many = f"/{kind.plural}/<int:entity_id>", f"/{kind.plural}"
     bp.add_url_rule(many, f"list_{kind.plural}", lambda host: list_page(kind), methods=["GET"])
