@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, jsonify
 
 
 class Clock:
@@ -31,3 +35,22 @@ class Clock:
     def offset(self) -> float:
         with self._lock:
             return self._offset
+
+    def snapshot(self) -> dict[str, float]:
+        """What both emulators' admin APIs answer for their clock."""
+        with self._lock:
+            return {"now": time.time() + self._offset, "offset": self._offset}
+
+
+def add_clock_routes(
+    bp: Blueprint, clock: Callable[[], Clock], advance: Callable[[float], Any], body: Callable[[], dict]
+) -> None:
+    """`GET /clock` and `POST /clock/advance {seconds}` on an emulator's admin blueprint: both answer the
+    clock's snapshot. `advance` is the emulator's own (amoCRM's also wakes its webhook thread)."""
+
+    def advance_clock():
+        advance(float(body().get("seconds", 0)))
+        return jsonify(clock().snapshot())
+
+    bp.add_url_rule("/clock", "clock", lambda: jsonify(clock().snapshot()), methods=["GET"])
+    bp.add_url_rule("/clock/advance", "advance_clock", advance_clock, methods=["POST"])

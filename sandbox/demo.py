@@ -19,7 +19,9 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import requests
@@ -53,6 +55,22 @@ class Report:
         self.lines.append((name, detail, ms))
         print(f"  ✓ {name:<34} {detail:<62} {ms:8.0f} ms", flush=True)
 
+    def timed(self, name: str, action: Callable[[], Any], detail: Callable[[Any], str]) -> Any:
+        """Run one step of the demo and print it with what `detail` says of its result."""
+        started = time.perf_counter()
+        result = action()
+        self.step(name, detail(result), started)
+        return result
+
+
+def _import_detail(outcome: tuple[dict, dict]) -> str:
+    result, calls = outcome
+    per_row = calls["amo"] / max(result["leads_created"], 1)
+    return (
+        f"{result['leads_created']} leads, {result['contacts_created']} contacts; "
+        f"amo {calls['amo']} calls ({per_row:.3f}/row), sheets {calls['sheets']}"
+    )
+
 
 def run(rows_n: int | None, log_dir: Path) -> dict:
     rows, expected = load_rows(rows_n)
@@ -68,98 +86,68 @@ def run(rows_n: int | None, log_dir: Path) -> dict:
                 flows.Flows(product.web, product.amo, product.sheets, product.stack.env["REDIS_URL"])
             )
         )
-
-        t = time.perf_counter()
-        demo.create_spreadsheet(HEADERS, rows)
-        report.step(
-            "spreadsheet from sandbox/data", f"{len(rows)} rows, {len(HEADERS)} columns, owned by a person", t
+        report.timed(
+            "spreadsheet from sandbox/data",
+            lambda: demo.create_spreadsheet(HEADERS, rows),
+            lambda _: f"{len(rows)} rows, {len(HEADERS)} columns, owned by a person",
         )
-
-        t = time.perf_counter()
-        demo.register()
-        report.step(
+        report.timed(
             "register (proof of control)",
-            f"shared with the service account; connection {demo.connection_id}",
-            t,
+            demo.register,
+            lambda _: f"shared with the service account; connection {demo.connection_id}",
         )
-
-        t = time.perf_counter()
-        host = demo.connect_amocrm()
-        report.step("connect amoCRM (OAuth pages)", f"connected to {host}; webhook registered", t)
-
-        t = time.perf_counter()
-        mapping = demo.accept_suggested_mapping()
-        targets = ", ".join(f"{c['header']}→{c['target']}" for c in mapping["columns"])
-        report.step("accept the suggested mapping", targets[:62], t)
-
+        report.timed(
+            "connect amoCRM (OAuth pages)",
+            demo.connect_amocrm,
+            lambda host: f"connected to {host}; webhook registered",
+        )
+        report.timed(
+            "accept the suggested mapping",
+            demo.accept_suggested_mapping,
+            lambda mapping: ", ".join(f"{c['header']}→{c['target']}" for c in mapping["columns"])[:62],
+        )
         demo.reset_counters()
-        t = time.perf_counter()
-        preview = demo.preview()
-        report.step(
+        report.timed(
             "preview",
-            f"create {preview['create']}, errors {preview['errors']}, new contacts {preview['new_contacts']}",
-            t,
+            demo.preview,
+            lambda p: f"create {p['create']}, errors {p['errors']}, new contacts {p['new_contacts']}",
         )
-
-        t = time.perf_counter()
-        result, calls = demo.full_sync()
-        per_row = calls["amo"] / max(result["leads_created"], 1)
-        report.step(
-            "full sync",
-            f"{result['leads_created']} leads, {result['contacts_created']} contacts; "
-            f"amo {calls['amo']} calls ({per_row:.3f}/row), sheets {calls['sheets']}",
-            t,
-        )
+        result, calls = report.timed("full sync", demo.full_sync, _import_detail)
         table["import"] = {**result, "amo_calls": calls["amo"], "sheets_calls": calls["sheets"]}
-
-        t = time.perf_counter()
-        edit = demo.person_edits_and_pastes()
-        report.step(
+        edit = report.timed(
             "a person edits 2 cells, pastes 3 rows",
-            f"edit→amoCRM {edit['latency_ms']:.0f} ms; 3 new leads",
-            t,
+            demo.person_edits_and_pastes,
+            lambda e: f"edit→amoCRM {e['latency_ms']:.0f} ms; 3 new leads",
         )
         table["edit_latency_ms"] = edit["latency_ms"]
-
-        t = time.perf_counter()
-        moved = demo.manager_moves_a_lead()
-        report.step(
+        moved = report.timed(
             "a manager moves a lead in amoCRM",
-            f"webhook→sheet {moved['latency_ms']:.0f} ms: “{moved['status']}”",
-            t,
+            demo.manager_moves_a_lead,
+            lambda m: f"webhook→sheet {m['latency_ms']:.0f} ms: “{m['status']}”",
         )
         table["webhook_latency_ms"] = moved["latency_ms"]
-
-        t = time.perf_counter()
-        sort = demo.someone_sorts_the_sheet()
-        report.step(
+        report.timed(
             "someone sorts the sheet",
-            f"rows still match their leads ({sort['checked']} checked); reconcile healed {sort['healed']}",
-            t,
+            demo.someone_sorts_the_sheet,
+            lambda s: (
+                f"rows still match their leads ({s['checked']} checked); reconcile healed {s['healed']}"
+            ),
         )
-
-        t = time.perf_counter()
-        healed = demo.webhooks_dropped_then_reconcile()
-        report.step(
+        healed = report.timed(
             "webhooks dropped, reconcile heals",
-            f"{healed['changed']} changes missed, {healed['healed']} healed",
-            t,
+            demo.webhooks_dropped_then_reconcile,
+            lambda h: f"{h['changed']} changes missed, {h['healed']} healed",
         )
         table["reconcile_healed"] = healed["healed"]
-
-        t = time.perf_counter()
-        undone = demo.undo_the_reconcile()
-        report.step(
+        undone = report.timed(
             "undo the reconcile run",
-            f"{undone['restored']} fields restored, {undone['kept']} kept; "
-            f"{undone['checked']} checked on both sides",
-            t,
+            demo.undo_the_reconcile,
+            lambda u: (
+                f"{u['restored']} fields restored, {u['kept']} kept; {u['checked']} checked on both sides"
+            ),
         )
         table["undo_restored"] = undone["checked"]
-
-        t = time.perf_counter()
-        table["final"] = demo.final_counts()
-        report.step("final check", "both sides read back", t)
+        table["final"] = report.timed("final check", demo.final_counts, lambda _: "both sides read back")
     table["stopped"] = not [
         p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
     ]

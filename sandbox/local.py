@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.amocrm import seed
 from sandbox.redis_server import free_port
+from sandbox.serve import Startable
 from sandbox.sheets.auth import DEFAULT_ANONYMOUS_PRINCIPAL
 from sandbox.sheets.client import SheetsSandbox
 from sandbox.stack import Stack, wait_http
@@ -71,7 +72,7 @@ def _port(url: str) -> int:
 
 
 @dataclass
-class LocalProduct:
+class LocalProduct(Startable):
     log_dir: Path
     workers: int = 2
     stack: Stack | None = None
@@ -138,9 +139,3 @@ class LocalProduct:
         if self.stack is not None:
             self.stack.stop()
             self.stack = None
-
-    def __enter__(self) -> LocalProduct:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

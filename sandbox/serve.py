@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -22,12 +24,29 @@ class Service:
     close: Callable[[], None] = field(default=lambda: None)
 
 
+class Startable(ABC):
+    """Something started and stopped by hand or as `with thing as t:`, which starts it and stops it on
+    the way out."""
+
+    @abstractmethod
+    def start(self) -> Self: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs) -> None:  # one line per request drowns the demo's report
         pass
 
 
-class ServerThread:
+class ServerThread(Startable):
     def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True):
         self.server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler if quiet else WSGIRequestHandler
@@ -50,12 +69,6 @@ class ServerThread:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=10)
-
-    def __enter__(self) -> ServerThread:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)

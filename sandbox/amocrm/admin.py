@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sandbox.amocrm import contacts, leads, oauth, seed, tokens, webhooks
 from sandbox.amocrm.runtime import current
 from sandbox.amocrm.state import Account, Integration
+from sandbox.clock import add_clock_routes
 
 bp = Blueprint("amo_admin", __name__, url_prefix="/_sandbox")
 
@@ -81,17 +82,7 @@ def save():
 
 
 # ---- clock, faults, limits, counters ----------------------------------------------------------------------
-@bp.get("/clock")
-def clock():
-    emu = current()
-    return jsonify({"now": emu.clock.now(), "offset": emu.clock.offset})
-
-
-@bp.post("/clock/advance")
-def advance():
-    emu = current()
-    emu.advance(float(body().get("seconds", 0)))
-    return jsonify({"now": emu.clock.now(), "offset": emu.clock.offset})
+add_clock_routes(bp, lambda: current().clock, lambda seconds: current().advance(seconds), body)
 
 
 @bp.get("/faults")

@@ -17,35 +17,19 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from pathlib import Path
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox.amocrm import changes, responses, tokens
-from sandbox.amocrm.faults import Knobs
 from sandbox.amocrm.runtime import Emulator, current
-from sandbox.amocrm.state import Integration, State
-from sandbox.clock import Clock
 
 TOO_MANY = "You have sent too many requests in a given amount of time. Please try again later."
 
 
-def create_app(
-    state: State | None = None,
-    *,
-    clock: Clock | None = None,
-    integration: Integration | None = None,
-    state_file: Path | None = None,
-    knobs: Knobs | None = None,
-) -> Flask:
-    """A ready app; its background webhook thread is running. Stop it with
-    `app.extensions["amocrm"].close()` (which also saves `state_file`).
-
-    `state` defaults to the seed; `integration` is the start-up integration (the seed's, and what
-    `/_sandbox/reset` restores); `knobs` are the defaults `reset` returns to. A `clock` passed in is used
-    until the first reset, which starts a fresh one at real time (move time with `/_sandbox/clock/advance`).
-    """
+def create_app(emulator: Emulator | None = None) -> Flask:
+    """A ready app serving `emulator` (default: `Emulator()`, the seed); its background webhook thread
+    is running. Stop it with `app.extensions["amocrm"].close()` (which also saves the state file)."""
     from sandbox.amocrm import (
         account,
         admin,
@@ -65,7 +49,7 @@ def create_app(
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    emu = Emulator(state, clock=clock, integration=integration, state_file=state_file, knobs=knobs)
+    emu = emulator or Emulator()
     app.extensions["amocrm"] = emu
     for module in (
         oauth,

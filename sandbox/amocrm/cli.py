@@ -15,6 +15,7 @@ from pathlib import Path
 from sandbox.amocrm import seed
 from sandbox.amocrm.app import create_app
 from sandbox.amocrm.faults import Knobs
+from sandbox.amocrm.runtime import Emulator
 from sandbox.amocrm.state import Integration, State
 from sandbox.serve import Service
 
@@ -40,7 +41,7 @@ def build(args: argparse.Namespace) -> Service:
     if state is not None:  # the banner must tell the truth: the configured integration exists
         state.integrations[integration.client_id] = integration
     knobs = Knobs(rate_limit=not args.no_rate_limit, rps=args.rps, ban_after=args.ban_after)
-    app = create_app(state, integration=integration, state_file=args.state, knobs=knobs)
+    app = create_app(Emulator(state, integration=integration, state_file=args.state, knobs=knobs))
     emu = app.extensions["amocrm"]
 
     def banner(url: str) -> str:

@@ -67,6 +67,42 @@ def tag_ids(state: State, account: Account, names: list[str]) -> list[dict]:
     return out
 
 
+def _stamps(data: dict, actor: int, now: int) -> dict:
+    """Who created / last changed a new entity and when: the payload's values, else the actor and now."""
+    return {
+        "created_by": data.get("created_by", actor),
+        "updated_by": data.get("updated_by", actor),
+        "created_at": data.get("created_at") or now,
+        "updated_at": data.get("updated_at") or data.get("created_at") or now,
+    }
+
+
+def _added(account: Account, kind: str, entity: dict, actor: int, now: int, outbox: list[Change]) -> dict:
+    """Store a new entity of `kind` ("leads" | "contacts") with its `…_added` event and `add` webhook."""
+    getattr(account, kind)[entity["id"]] = entity
+    record_event(account, f"{kind[:-1]}_added", kind, entity["id"], actor, now)
+    outbox.append(Change(kind, "add", entity, actor=actor))
+    return entity
+
+
+def _update_common(state: State, account: Account, entity: dict, data: dict, actor: int, now: int) -> None:
+    """What an update does to a lead and a contact alike: fields, tags and the `updated_*` stamps."""
+    if "cf" in data:
+        entity["custom_fields_values"] = custom_fields.apply(entity["custom_fields_values"], data["cf"])
+    if data.get("tags") is not None:
+        entity["tags"] = tag_ids(state, account, data["tags"])
+    entity["updated_at"] = data.get("updated_at") or now
+    entity["updated_by"] = data.get("updated_by", actor)
+
+
+def _deleted(account: Account, kind: str, entity: dict, actor: int, now: int, outbox: list[Change]) -> None:
+    """To the trash: hidden from the API (GET answers 204), an event, a `<kind>[delete]` webhook."""
+    entity["is_deleted"] = True
+    entity["updated_at"], entity["updated_by"] = now, actor
+    record_event(account, f"{kind[:-1]}_deleted", kind, entity["id"], actor, now)
+    outbox.append(Change(kind, "delete", entity, actor=actor))
+
+
 # ---- leads ----------------------------------------------------------------------------------------------
 def create_lead(
     state: State, account: Account, data: dict, actor: int, now: int, outbox: list[Change]
@@ -82,10 +118,7 @@ def create_lead(
         "status_id": data["status_id"],
         "pipeline_id": pipeline["id"],
         "loss_reason_id": data.get("loss_reason_id"),
-        "created_by": data.get("created_by", actor),
-        "updated_by": data.get("updated_by", actor),
-        "created_at": data.get("created_at") or now,
-        "updated_at": data.get("updated_at") or data.get("created_at") or now,
+        **_stamps(data, actor, now),
         "closed_at": data.get("closed_at") or (now if data["status_id"] in (WON, LOST) else None),
         "closest_task_at": None,
         "is_deleted": False,
@@ -94,10 +127,7 @@ def create_lead(
         "account_id": account.id,
         "tags": tag_ids(state, account, data.get("tags") or []),
     }
-    account.leads[lead["id"]] = lead
-    record_event(account, "lead_added", "leads", lead["id"], actor, now)
-    outbox.append(Change("leads", "add", lead, actor=actor))
-    return lead
+    return _added(account, "leads", lead, actor, now, outbox)
 
 
 def update_lead(
@@ -107,48 +137,19 @@ def update_lead(
     for key in LEAD_FIELDS:
         if key in data:
             lead[key] = data[key]
-    if "cf" in data:
-        lead["custom_fields_values"] = custom_fields.apply(lead["custom_fields_values"], data["cf"])
-    if data.get("tags") is not None:
-        lead["tags"] = tag_ids(state, account, data["tags"])
-    lead["updated_at"] = data.get("updated_at") or now
-    lead["updated_by"] = data.get("updated_by", actor)
+    _update_common(state, account, lead, data, actor, now)
     moved = (lead["status_id"], lead["pipeline_id"]) != (old["status_id"], old["pipeline_id"])
     if moved:
         # UNCONFIRMED in the reference: closing stamps closed_at, reopening clears it.
         lead["closed_at"] = data.get("closed_at") or (now if lead["status_id"] in (WON, LOST) else None)
-        record_event(
-            account,
-            "lead_status_changed",
-            "leads",
-            lead["id"],
-            actor,
-            now,
-            before=[{"lead_status": {"id": old["status_id"], "pipeline_id": old["pipeline_id"]}}],
-            after=[{"lead_status": {"id": lead["status_id"], "pipeline_id": lead["pipeline_id"]}}],
-        )
-    if lead["price"] != old["price"]:
-        record_event(
-            account,
-            "sale_field_changed",
-            "leads",
-            lead["id"],
-            actor,
-            now,
-            before=[{"sale_field_value": {"sale": old["price"]}}],
-            after=[{"sale_field_value": {"sale": lead["price"]}}],
-        )
-    if lead["name"] != old["name"]:
-        record_event(
-            account,
-            "name_field_changed",
-            "leads",
-            lead["id"],
-            actor,
-            now,
-            before=[{"name_field_value": {"name": old["name"]}}],
-            after=[{"name_field_value": {"name": lead["name"]}}],
-        )
+    for event, value, before, after in (
+        ("lead_status_changed", "lead_status", *_both(old, lead, id="status_id", pipeline_id="pipeline_id")),
+        ("sale_field_changed", "sale_field_value", *_both(old, lead, sale="price")),
+        ("name_field_changed", "name_field_value", *_both(old, lead, name="name")),
+        ("entity_responsible_changed", "responsible_user", *_both(old, lead, id="responsible_user_id")),
+    ):
+        if before != after:
+            record_event(account, event, "leads", lead["id"], actor, now, [{value: before}], [{value: after}])
     olds = {
         "old_status_id": old["status_id"],
         "old_pipeline_id": old["pipeline_id"],
@@ -158,26 +159,17 @@ def update_lead(
     if moved:
         outbox.append(Change("leads", "status", lead, olds, actor))
     if lead["responsible_user_id"] != old["responsible_user_id"]:
-        record_event(
-            account,
-            "entity_responsible_changed",
-            "leads",
-            lead["id"],
-            actor,
-            now,
-            before=[{"responsible_user": {"id": old["responsible_user_id"]}}],
-            after=[{"responsible_user": {"id": lead["responsible_user_id"]}}],
-        )
         outbox.append(Change("leads", "responsible", lead, olds, actor))
     return lead
 
 
+def _both(old: dict, new: dict, **names: str) -> tuple[dict, dict]:
+    """An event's value before and after a change: `names` maps the event's keys to the lead's."""
+    return {k: old[f] for k, f in names.items()}, {k: new[f] for k, f in names.items()}
+
+
 def delete_lead(account: Account, lead: dict, actor: int, now: int, outbox: list[Change]) -> None:
-    """To the trash: hidden from the API (GET answers 204), an event, a `leads[delete]` webhook."""
-    lead["is_deleted"] = True
-    lead["updated_at"], lead["updated_by"] = now, actor
-    record_event(account, "lead_deleted", "leads", lead["id"], actor, now)
-    outbox.append(Change("leads", "delete", lead, actor=actor))
+    _deleted(account, "leads", lead, actor, now, outbox)
 
 
 def merge_leads(
@@ -226,10 +218,7 @@ def create_contact(
         "last_name": data.get("last_name") or "",
         "responsible_user_id": data.get("responsible_user_id") or actor,
         "group_id": 0,
-        "created_by": data.get("created_by", actor),
-        "updated_by": data.get("updated_by", actor),
-        "created_at": data.get("created_at") or now,
-        "updated_at": data.get("updated_at") or data.get("created_at") or now,
+        **_stamps(data, actor, now),
         "closest_task_at": None,
         "is_deleted": False,
         "is_unsorted": False,
@@ -237,10 +226,7 @@ def create_contact(
         "account_id": account.id,
         "tags": tag_ids(state, account, data.get("tags") or []),
     }
-    account.contacts[contact["id"]] = contact
-    record_event(account, "contact_added", "contacts", contact["id"], actor, now)
-    outbox.append(Change("contacts", "add", contact, actor=actor))
-    return contact
+    return _added(account, "contacts", contact, actor, now, outbox)
 
 
 def update_contact(
@@ -254,12 +240,7 @@ def update_contact(
         contact["name"] = contact_name(
             {"first_name": contact["first_name"], "last_name": contact["last_name"]}
         )
-    if "cf" in data:
-        contact["custom_fields_values"] = custom_fields.apply(contact["custom_fields_values"], data["cf"])
-    if data.get("tags") is not None:
-        contact["tags"] = tag_ids(state, account, data["tags"])
-    contact["updated_at"] = data.get("updated_at") or now
-    contact["updated_by"] = data.get("updated_by", actor)
+    _update_common(state, account, contact, data, actor, now)
     olds = {"old_responsible_user_id": old_responsible}
     outbox.append(Change("contacts", "update", contact, olds, actor))
     if contact["responsible_user_id"] != old_responsible:
@@ -268,10 +249,7 @@ def update_contact(
 
 
 def delete_contact(account: Account, contact: dict, actor: int, now: int, outbox: list[Change]) -> None:
-    contact["is_deleted"] = True
-    contact["updated_at"], contact["updated_by"] = now, actor
-    record_event(account, "contact_deleted", "contacts", contact["id"], actor, now)
-    outbox.append(Change("contacts", "delete", contact, actor=actor))
+    _deleted(account, "contacts", contact, actor, now, outbox)
 
 
 def link(account: Account, lead_id: int, contact_id: int, is_main: bool | None) -> dict:

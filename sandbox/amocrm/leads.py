@@ -1,5 +1,6 @@
 """`/api/v4/leads`: list (filters, `query`, `order`, `with=contacts`), get one, batch create, batch and
-single update, and the lead payload rules (reference §3).
+single update, and the lead payload rules (reference §3). The routes and write paths are the ones
+entity_routes.py shares with contacts; this module gives what is a lead's own.
 
 - POST takes an array (≤250; an object counts as one item and creates a lead even if it has an `id`).
 - PATCH `/leads` takes an array of objects with `id`; PATCH `/leads/{id}` takes one object, and an
@@ -14,27 +15,12 @@ single update, and the lead payload rules (reference §3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, request
-
-from sandbox.amocrm import custom_fields, entities, listing, responses
-from sandbox.amocrm.changes import outbox
-from sandbox.amocrm.runtime import current
+from sandbox.amocrm import custom_fields, entities, entity_routes, listing, responses
 from sandbox.amocrm.state import Account
-from sandbox.amocrm.validation import (
-    Problems,
-    batch_items,
-    check_batch,
-    check_str,
-    check_timestamp,
-    check_user,
-    is_int,
-    request_id_of,
-    tag_names,
-)
-
-bp = Blueprint("amo_leads", __name__, url_prefix="/<host>/api/v4")
+from sandbox.amocrm.validation import Problems, check_str, check_timestamp, check_user, is_int, tag_names
 
 _PUBLIC = (
     "id",
@@ -59,12 +45,11 @@ def render(
     account: Account, lead: dict, with_: set[str] = frozenset(), links: dict[int, list[dict]] | None = None
 ) -> dict:
     """The API shape of a lead; `links` (Account.links_by("lead_id")) saves a scan per lead on a page."""
-    out: dict[str, Any] = {k: lead[k] for k in _PUBLIC}
-    out["custom_fields_values"] = custom_fields.render_values(account, "leads", lead["custom_fields_values"])
+    out = entity_routes.render_common(account, "leads", lead, _PUBLIC)
     out.update({"score": lead["score"], "account_id": account.id})
     out["_links"] = responses.self_link(account.host, f"/api/v4/leads/{lead['id']}")
     embedded: dict[str, Any] = {
-        "tags": [{"id": t["id"], "name": t["name"], "color": None} for t in lead["tags"]],
+        "tags": entity_routes.tags_embedded(lead),
         "companies": [
             {"id": cid, "_links": responses.self_link(account.host, f"/api/v4/companies/{cid}")}
             for cid, company in account.companies.items()
@@ -104,17 +89,10 @@ def _statuses_filter(lead: dict, spec: Any) -> bool:
 
 
 FILTERS = {
-    "id": lambda lead, v: lead["id"] in listing.as_ints(v),
-    "name": lambda lead, v: lead["name"] in listing.as_list(v),
-    "price": lambda lead, v: listing.in_range(lead["price"], v),
-    "created_at": lambda lead, v: listing.in_range(lead["created_at"], v),
-    "updated_at": lambda lead, v: listing.in_range(lead["updated_at"], v),
-    "closed_at": lambda lead, v: listing.in_range(lead["closed_at"], v),
-    "closest_task_at": lambda lead, v: listing.in_range(lead["closest_task_at"], v),
-    "pipeline_id": lambda lead, v: lead["pipeline_id"] in listing.as_ints(v),
-    "responsible_user_id": lambda lead, v: lead["responsible_user_id"] in listing.as_ints(v),
-    "created_by": lambda lead, v: lead["created_by"] in listing.as_ints(v),
-    "updated_by": lambda lead, v: lead["updated_by"] in listing.as_ints(v),
+    **listing.field_filters(
+        ints=("id", "pipeline_id", "responsible_user_id", "created_by", "updated_by"),
+        ranges=("price", "created_at", "updated_at", "closed_at", "closest_task_at"),
+    ),
     "statuses": _statuses_filter,
 }
 
@@ -123,31 +101,6 @@ def matches_query(account: Account, lead: dict, query: str) -> bool:
     q = query.lower()
     texts = [lead["name"], *custom_fields.searchable(lead["custom_fields_values"])]
     return query == str(lead["id"]) or any(q in t.lower() for t in texts)
-
-
-@bp.get("/leads")
-def list_leads(host: str):
-    account: Account = g.account
-    with_ = listing.with_params()
-    deleted = "only_deleted" in with_
-    leads = [lead for lead in account.leads.values() if lead["is_deleted"] == deleted]
-    leads = listing.apply_filters(leads, listing.parse_brackets(request.args, "filter"), FILTERS)
-    query = request.args.get("query", "").strip()
-    if query:
-        leads = [lead for lead in leads if matches_query(account, lead, query)]
-    leads = listing.apply_order(leads, ("created_at", "updated_at", "id"))
-    if deleted:
-        return listing.page_response("leads", leads, listing.deleted_stub, "/api/v4/leads")
-    links = account.links_by("lead_id") if "contacts" in with_ else None
-    return listing.page_response("leads", leads, lambda x: render(account, x, with_, links), "/api/v4/leads")
-
-
-@bp.get("/leads/<int:lead_id>")
-def get_lead(host: str, lead_id: int):
-    lead = g.account.leads.get(lead_id)
-    if lead is None or lead["is_deleted"]:
-        return responses.no_content()
-    return responses.hal(render(g.account, lead, listing.with_params()))
 
 
 def parse(account: Account, item: Any, p: Problems, existing: dict | None = None) -> dict:
@@ -241,80 +194,31 @@ def _embedded_contacts(account: Account, item: dict, p: Problems) -> list[tuple[
     return out
 
 
-@bp.post("/leads")
-def create_leads(host: str):
-    emu, account = current(), g.account
-    items = batch_items(responses.json_body())
-    problems = [Problems(request_id_of(item, i)) for i, item in enumerate(items)]
-    parsed = [parse(account, item, p) for item, p in zip(items, problems, strict=True)]
-    links = [_embedded_contacts(account, item, p) for item, p in zip(items, problems, strict=True)]
-    check_batch(problems)
-    out = []
-    for data, p, contacts in zip(parsed, problems, links, strict=True):
-        lead = entities.create_lead(emu.state, account, data, g.caller.user_id, emu.now(), outbox())
+def _link_embedded_contacts(account: Account, item: Any, p: Problems) -> Callable[[dict], None]:
+    """Checks `_embedded.contacts` with the item; what it returns links them to the created lead."""
+    contacts = _embedded_contacts(account, item, p)
+
+    def link(lead: dict) -> None:
         for cid, is_main in contacts:
             entities.link(account, lead["id"], cid, is_main)
-        out.append(
-            {
-                "id": lead["id"],
-                "request_id": p.request_id,
-                "_links": responses.self_link(host, f"/api/v4/leads/{lead['id']}"),
-            }
-        )
-    return responses.hal({"_links": responses.self_link(host, "/api/v4/leads"), "_embedded": {"leads": out}})
+
+    return link
 
 
-def _update(items: list[Any]) -> list[dict]:
-    emu, account = current(), g.account
-    problems = [Problems(request_id_of(item, i)) for i, item in enumerate(items)]
-    targets = []
-    for item, p in zip(items, problems, strict=True):
-        lead_id = item.get("id") if isinstance(item, dict) else None
-        lead = account.leads.get(lead_id) if is_int(lead_id) else None
-        if lead is None or lead["is_deleted"]:
-            p.add("NotFound" if is_int(lead_id) else "FieldMissing", "id")
-        targets.append(lead)
-    parsed = [
-        parse(account, item, p, lead) if lead else {}
-        for item, p, lead in zip(items, problems, targets, strict=True)
-    ]
-    check_batch(problems)
-    now = emu.now()
-    return [
-        entities.update_lead(emu.state, account, lead, data, g.caller.user_id, now, outbox())
-        for lead, data in zip(targets, parsed, strict=True)
-    ]
+KIND = entity_routes.EntityKind(
+    plural="leads",
+    singular="lead",
+    filters=FILTERS,
+    matches_query=matches_query,
+    order=("created_at", "updated_at", "id"),
+    linked="contacts",
+    link_key="lead_id",
+    render=render,
+    parse=parse,
+    create=entities.create_lead,
+    update=entities.update_lead,
+    brief=("id", "updated_at"),
+    embedded_on_create=_link_embedded_contacts,
+)
 
-
-@bp.patch("/leads")
-def update_leads(host: str):
-    leads = _update(batch_items(responses.json_body()))
-    out = [
-        {
-            "id": lead["id"],
-            "updated_at": lead["updated_at"],
-            "_links": responses.self_link(host, f"/api/v4/leads/{lead['id']}"),
-        }
-        for lead in leads
-    ]
-    return responses.hal({"_links": responses.self_link(host, "/api/v4/leads"), "_embedded": {"leads": out}})
-
-
-@bp.patch("/leads/<int:lead_id>")
-def update_lead(host: str, lead_id: int):
-    body = responses.json_body()
-    if isinstance(body, list):  # reference §3.5: an array on /{id} is a 405
-        return responses.problem(405, "Method Not Allowed")
-    if not isinstance(body, dict):
-        raise responses.bad_request("Request data must be an object")
-    lead = g.account.leads.get(lead_id)
-    if lead is None or lead["is_deleted"]:
-        return responses.problem(404, f"Lead {lead_id} not found")
-    (lead,) = _update([{**body, "id": lead_id}])
-    return responses.hal(
-        {
-            "id": lead["id"],
-            "updated_at": lead["updated_at"],
-            "_links": responses.self_link(host, f"/api/v4/leads/{lead_id}"),
-        }
-    )
+bp = entity_routes.blueprint(KIND)

@@ -103,6 +103,24 @@ def in_range(value: int | None, spec: Any) -> bool:
     return value in as_ints(spec)
 
 
+Filter = Callable[[dict, Any], bool]
+
+
+def field_filters(
+    *, ints: Iterable[str], ranges: Iterable[str], names: Iterable[str] = ("name",)
+) -> dict[str, Filter]:
+    """Filters on stored fields, by key: `ints` match one of the integers given, `ranges` a
+    from/to range or exact values, `names` one of the strings given."""
+    out: dict[str, Filter] = {}
+    for key in ints:
+        out[key] = lambda item, v, k=key: item[k] in as_ints(v)
+    for key in ranges:
+        out[key] = lambda item, v, k=key: in_range(item[k], v)
+    for key in names:
+        out[key] = lambda item, v, k=key: item[k] in as_list(v)
+    return out
+
+
 def apply_filters(
     items: Iterable[dict], filters: dict[str, Any], handlers: dict[str, Callable[[dict, Any], bool]]
 ) -> list[dict]:

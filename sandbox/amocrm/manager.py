@@ -14,11 +14,15 @@ API's validation-errors 400.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from collections.abc import Callable
+from functools import partial
+
+from flask import Blueprint, Response, g, jsonify, request
 
 from sandbox.amocrm import contacts, entities, leads
 from sandbox.amocrm.admin import AdminError, account_or_404, body
 from sandbox.amocrm.changes import outbox
+from sandbox.amocrm.entity_routes import EntityKind
 from sandbox.amocrm.runtime import current
 from sandbox.amocrm.state import Account
 from sandbox.amocrm.validation import Problems, check_batch
@@ -39,92 +43,74 @@ def _setup(host: str) -> tuple[Account, int, dict]:
     return account, user_id, data
 
 
-def _lead(account: Account, lead_id: int) -> dict:
-    lead = account.leads.get(lead_id)
-    if lead is None or lead["is_deleted"]:
-        raise AdminError(f"no lead {lead_id}", 404)
-    return lead
+def _found(kind: EntityKind, account: Account, entity_id: int) -> dict:
+    entity = kind.store(account).get(entity_id)
+    if entity is None or entity["is_deleted"]:
+        raise AdminError(f"no {kind.singular} {entity_id}", 404)
+    return entity
 
 
-def _contact(account: Account, contact_id: int) -> dict:
-    contact = account.contacts.get(contact_id)
-    if contact is None or contact["is_deleted"]:
-        raise AdminError(f"no contact {contact_id}", 404)
-    return contact
+def _apply(kind: EntityKind, account: Account, user_id: int, data: dict, entity: dict | None = None) -> dict:
+    """Create (no `entity`) or update one entity from the body, validated as the API validates it."""
+    emu = current()
+    p = Problems("0")
+    parsed = kind.parse(account, data, p, entity)
+    check_batch([p])
+    if entity is None:
+        return kind.create(emu.state, account, parsed, user_id, emu.now(), outbox())
+    return kind.update(emu.state, account, entity, parsed, user_id, emu.now(), outbox())
+
+
+def _shown(kind: EntityKind, account: Account, entity: dict) -> Response:
+    return jsonify(kind.render(account, entity, {kind.linked}, None))
+
+
+def _update(kind: EntityKind, host: str, entity_id: int) -> Response:
+    account, user_id, data = _setup(host)
+    return _shown(kind, account, _apply(kind, account, user_id, data, _found(kind, account, entity_id)))
+
+
+def _delete(kind: EntityKind, host: str, entity_id: int, delete: Callable[..., None]) -> Response:
+    account, user_id, _ = _setup(host)
+    delete(account, _found(kind, account, entity_id), user_id, current().now(), outbox())
+    return jsonify({"deleted": entity_id})
 
 
 @bp.post("/leads")
 def create_lead(host: str):
-    emu = current()
     account, user_id, data = _setup(host)
     contact_id = data.pop("contact_id", None)
-    contact = _contact(account, contact_id) if contact_id else None
-    p = Problems("0")
-    parsed = leads.parse(account, data, p)
-    check_batch([p])
-    lead = entities.create_lead(emu.state, account, parsed, user_id, emu.now(), outbox())
+    contact = _found(contacts.KIND, account, contact_id) if contact_id else None
+    lead = _apply(leads.KIND, account, user_id, data)
     if contact:
         entities.link(account, lead["id"], contact["id"], True)
-    return jsonify(leads.render(account, lead, {"contacts"})), 201
-
-
-@bp.patch("/leads/<int:lead_id>")
-def update_lead(host: str, lead_id: int):
-    emu = current()
-    account, user_id, data = _setup(host)
-    lead = _lead(account, lead_id)
-    p = Problems("0")
-    parsed = leads.parse(account, data, p, lead)
-    check_batch([p])
-    entities.update_lead(emu.state, account, lead, parsed, user_id, emu.now(), outbox())
-    return jsonify(leads.render(account, lead, {"contacts"}))
-
-
-@bp.delete("/leads/<int:lead_id>")
-def delete_lead(host: str, lead_id: int):
-    emu = current()
-    account, user_id, _ = _setup(host)
-    entities.delete_lead(account, _lead(account, lead_id), user_id, emu.now(), outbox())
-    return jsonify({"deleted": lead_id})
+    return _shown(leads.KIND, account, lead), 201
 
 
 @bp.post("/leads/<int:lead_id>/merge")
 def merge_leads(host: str, lead_id: int):
     emu = current()
     account, user_id, data = _setup(host)
-    keep, gone = _lead(account, lead_id), _lead(account, int(data.get("merge_id", 0)))
+    keep = _found(leads.KIND, account, lead_id)
+    gone = _found(leads.KIND, account, int(data.get("merge_id", 0)))
     if keep is gone:
         raise AdminError("cannot merge a lead into itself")
     entities.merge_leads(emu.state, account, keep, gone, user_id, emu.now(), outbox())
-    return jsonify(leads.render(account, keep, {"contacts"}))
+    return _shown(leads.KIND, account, keep)
 
 
 @bp.post("/contacts")
 def create_contact(host: str):
-    emu = current()
     account, user_id, data = _setup(host)
-    p = Problems("0")
-    parsed = contacts.parse(account, data, p)
-    check_batch([p])
-    contact = entities.create_contact(emu.state, account, parsed, user_id, emu.now(), outbox())
-    return jsonify(contacts.render(account, contact, {"leads"})), 201
+    return _shown(contacts.KIND, account, _apply(contacts.KIND, account, user_id, data)), 201
 
 
-@bp.patch("/contacts/<int:contact_id>")
-def update_contact(host: str, contact_id: int):
-    emu = current()
-    account, user_id, data = _setup(host)
-    contact = _contact(account, contact_id)
-    p = Problems("0")
-    parsed = contacts.parse(account, data, p)
-    check_batch([p])
-    entities.update_contact(emu.state, account, contact, parsed, user_id, emu.now(), outbox())
-    return jsonify(contacts.render(account, contact, {"leads"}))
+def _add_change_routes(kind: EntityKind, delete: Callable[..., None]) -> None:
+    """PATCH and DELETE `…/manager/<plural>/<id>`, as endpoints update_<singular> and delete_<singular>."""
+    one = f"/{kind.plural}/<int:entity_id>"
+    bp.add_url_rule(one, f"update_{kind.singular}", partial(_update, kind), methods=["PATCH"])
+    bp.add_url_rule(one, f"delete_{kind.singular}", partial(_delete, kind, delete=delete), methods=["DELETE"])
 
 
-@bp.delete("/contacts/<int:contact_id>")
-def delete_contact(host: str, contact_id: int):
-    emu = current()
-    account, user_id, _ = _setup(host)
-    entities.delete_contact(account, _contact(account, contact_id), user_id, emu.now(), outbox())
-    return jsonify({"deleted": contact_id})
+_add_change_routes(leads.KIND, entities.delete_lead)
+_add_change_routes(contacts.KIND, entities.delete_contact)

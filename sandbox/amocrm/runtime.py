@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 
 
 class Emulator:
+    """One emulator's state and machinery, served by `app.create_app(emulator)`.
+
+    `state` defaults to the seed; `integration` is the start-up integration (the seed's, and what
+    `/_sandbox/reset` restores); `knobs` are the defaults `reset` returns to. A `clock` passed in is used
+    until the first reset, which starts a fresh one at real time (move time with `/_sandbox/clock/advance`).
+    """
+
     def __init__(
         self,
         state: State | None = None,

@@ -92,15 +92,16 @@ class RunningAmo:
         self.emulator.close()
 
 
-def start_amocrm(host: str = "127.0.0.1", port: int = 0, **create_kwargs: Any) -> RunningAmo:
-    app = create_app(**create_kwargs)
+def start_amocrm(host: str = "127.0.0.1", port: int = 0, **emulator_options: Any) -> RunningAmo:
+    """`emulator_options` are `Emulator`'s (state, clock, integration, state_file, knobs)."""
+    app = create_app(Emulator(**emulator_options))
     server = ServerThread(app, host, port).start()
     return RunningAmo(app, server, AmoSandbox(server.url))
 
 
 @contextmanager
-def running_amocrm(host: str = "127.0.0.1", port: int = 0, **create_kwargs: Any) -> Iterator[RunningAmo]:
-    amo = start_amocrm(host, port, **create_kwargs)
+def running_amocrm(host: str = "127.0.0.1", port: int = 0, **emulator_options: Any) -> Iterator[RunningAmo]:
+    amo = start_amocrm(host, port, **emulator_options)
     try:
         yield amo
     finally:

@@ -23,11 +23,21 @@ from sandbox.sheets.model import DEFAULT_COLUMNS, DEFAULT_ROWS, Sheet, Spreadshe
 from sandbox.sheets.resource import new_spreadsheet_id
 from sandbox.sheets.state import SheetsState
 
-bp = Blueprint("sheets_admin", __name__, url_prefix="/_sandbox")
+
+def blueprint(name: str, import_name: str) -> Blueprint:
+    """A `/_sandbox` blueprint that answers errors in Google's JSON shape (a ValueError as a 400); the
+    knobs in admin_knobs.py use it too."""
+    bp = Blueprint(name, import_name, url_prefix="/_sandbox")
+    bp.register_error_handler(ApiError, lambda error: (jsonify(error.body()), error.code))
+    bp.register_error_handler(ValueError, lambda error: (jsonify(bad_request(str(error)).body()), 400))
+    return bp
 
 
-def _state() -> SheetsState:
+def state() -> SheetsState:
     return current_app.extensions["sheets_sandbox"]
+
+
+bp = blueprint("sheets_admin", __name__)
 
 
 def _body() -> dict[str, Any]:
@@ -40,20 +50,10 @@ def _body() -> dict[str, Any]:
 
 
 def _spreadsheet(spreadsheet_id: str) -> Spreadsheet:
-    ss = _state().spreadsheets.get(spreadsheet_id)
+    ss = state().spreadsheets.get(spreadsheet_id)
     if ss is None:
         raise not_found()
     return ss
-
-
-@bp.errorhandler(ApiError)
-def admin_error(error: ApiError):
-    return jsonify(error.body()), error.code
-
-
-@bp.errorhandler(ValueError)
-def admin_value_error(error: ValueError):
-    return jsonify(bad_request(str(error)).body()), 400
 
 
 @bp.get("/")
@@ -63,7 +63,7 @@ def index():
             "service": "Google Sheets API v4 sandbox",
             "api_endpoint": request.host_url,
             "certs": {"x509": "/oauth2/v1/certs", "jwk": "/oauth2/v3/certs"},
-            "spreadsheets": len(_state().spreadsheets),
+            "spreadsheets": len(state().spreadsheets),
             "docs": "sandbox/sheets/README.md",
         }
     )
@@ -71,7 +71,7 @@ def index():
 
 @bp.post("/reset")
 def reset():
-    _state().reset()
+    state().reset()
     return jsonify({"ok": True})
 
 
@@ -80,7 +80,7 @@ def save():
     path = current_app.config.get("SHEETS_STATE_FILE")
     if not path:
         raise bad_request("The emulator was started without --state FILE.")
-    _state().save(Path(path))
+    state().save(Path(path))
     return jsonify({"ok": True, "path": str(path)})
 
 
@@ -119,7 +119,7 @@ def create_spreadsheet():
     """Body: title, owner, editors, viewers, locale (en_US), value_input_option (USER_ENTERED by
     default, as typed or imported), and either `sheets: [{title, rows | csv, rowCount, columnCount,
     frozenRowCount}]` or, for one sheet, `sheet_title` + `rows` | `csv`."""
-    st = _state()
+    st = state()
     body = _body()
     option = str(body.get("value_input_option") or "USER_ENTERED")
     if option not in ("RAW", "USER_ENTERED"):
@@ -158,10 +158,10 @@ def create_spreadsheet():
 
 @bp.get("/spreadsheets")
 def list_spreadsheets():
-    with _state().lock:
+    with state().lock:
         items = [
             {"spreadsheetId": ss.spreadsheet_id, "title": ss.title, "owner": ss.owner}
-            for ss in _state().spreadsheets.values()
+            for ss in state().spreadsheets.values()
         ]
     return jsonify({"spreadsheets": items})
 
@@ -178,7 +178,7 @@ def read_spreadsheet(spreadsheet_id: str):
     value_render = request.args.get("render", "UNFORMATTED_VALUE")
     if value_render not in render.VALUE_RENDER_OPTIONS:
         raise bad_request(f"render must be one of {render.VALUE_RENDER_OPTIONS}.")
-    with _state().lock:
+    with state().lock:
         ss = _spreadsheet(spreadsheet_id)
         return jsonify(
             {
@@ -208,16 +208,16 @@ def read_spreadsheet(spreadsheet_id: str):
 
 @bp.delete("/spreadsheets/<spreadsheet_id>")
 def delete_spreadsheet(spreadsheet_id: str):
-    with _state().lock:
+    with state().lock:
         _spreadsheet(spreadsheet_id)
-        del _state().spreadsheets[spreadsheet_id]
+        del state().spreadsheets[spreadsheet_id]
     return jsonify({"ok": True})
 
 
 @bp.get("/spreadsheets/<spreadsheet_id>/values")
 def read_values(spreadsheet_id: str):
     value_render = request.args.get("render", "UNFORMATTED_VALUE")
-    with _state().lock:
+    with state().lock:
         ss = _spreadsheet(spreadsheet_id)
         sheet_title = request.args.get("sheet")
         sheet = ss.sheet_by_title(sheet_title) if sheet_title else ss.sheets[0]
@@ -228,7 +228,7 @@ def read_values(spreadsheet_id: str):
 
 @bp.get("/spreadsheets/<spreadsheet_id>/metadata")
 def read_metadata(spreadsheet_id: str):
-    with _state().lock:
+    with state().lock:
         ss = _spreadsheet(spreadsheet_id)
         return jsonify(
             {"developerMetadata": [{**m.to_api(), "project": m.project} for m in ss.metadata.values()]}
@@ -237,14 +237,14 @@ def read_metadata(spreadsheet_id: str):
 
 @bp.get("/spreadsheets/<spreadsheet_id>/edits")
 def read_edits(spreadsheet_id: str):
-    with _state().lock:
+    with state().lock:
         return jsonify({"edits": list(_spreadsheet(spreadsheet_id).edits)})
 
 
 @bp.get("/spreadsheets/<spreadsheet_id>/editors")
 def sharing(spreadsheet_id: str):
     """Who may open it: `Spreadsheet.getEditors()` / `getViewers()` in Apps Script."""
-    with _state().lock:
+    with state().lock:
         ss = _spreadsheet(spreadsheet_id)
         return jsonify({"owner": ss.owner, "editors": sorted(ss.editors), "viewers": sorted(ss.viewers)})
 
@@ -256,7 +256,7 @@ def share(spreadsheet_id: str):
     email, role = body.get("email"), body.get("role", "writer")
     if not email or role not in ("writer", "reader"):
         raise bad_request("email is required; role must be writer or reader.")
-    with _state().lock:
+    with state().lock:
         ss = _spreadsheet(spreadsheet_id)
         (ss.editors if role == "writer" else ss.viewers).add(email)
         (ss.viewers if role == "writer" else ss.editors).discard(email)
@@ -265,7 +265,7 @@ def share(spreadsheet_id: str):
 
 @bp.delete("/spreadsheets/<spreadsheet_id>/editors/<email>")
 def unshare(spreadsheet_id: str, email: str):
-    with _state().lock:
+    with state().lock:
         ss = _spreadsheet(spreadsheet_id)
         ss.editors.discard(email)
         ss.viewers.discard(email)
@@ -308,7 +308,7 @@ def act_in_ui(spreadsheet_id: str, operation: str):
     """Body: the operation's fields plus `user` (default: the owner). Applied atomically."""
     if operation not in UI_OPERATIONS:
         raise bad_request(f"Unknown UI operation {operation!r}; one of {sorted(UI_OPERATIONS)}.")
-    st = _state()
+    st = state()
     body = _body()
     with st.lock:
         ss = _spreadsheet(spreadsheet_id)

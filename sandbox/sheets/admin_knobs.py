@@ -5,16 +5,14 @@ so admin.py stays about spreadsheets.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import jsonify, request
 
-from sandbox.sheets.errors import ApiError, bad_request
-from sandbox.sheets.state import SheetsState
+from sandbox.clock import add_clock_routes
+from sandbox.sheets.admin import blueprint
+from sandbox.sheets.admin import state as _state  # one accessor for both admin blueprints
+from sandbox.sheets.errors import bad_request
 
-bp = Blueprint("sheets_knobs", __name__, url_prefix="/_sandbox")
-
-
-def _state() -> SheetsState:
-    return current_app.extensions["sheets_sandbox"]
+bp = blueprint("sheets_knobs", __name__)
 
 
 def _body() -> dict:
@@ -22,16 +20,6 @@ def _body() -> dict:
     if body is not None and not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.")
     return body or {}
-
-
-@bp.errorhandler(ApiError)
-def knob_error(error: ApiError):
-    return jsonify(error.body()), error.code
-
-
-@bp.errorhandler(ValueError)
-def knob_value_error(error: ValueError):
-    return jsonify(bad_request(str(error)).body()), 400
 
 
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
@@ -68,17 +56,7 @@ def reset_counters():
     return jsonify(_state().counters.snapshot())
 
 
-@bp.get("/clock")
-def clock():
-    st = _state()
-    return jsonify({"now": st.clock.now(), "offset": st.clock.offset})
-
-
-@bp.post("/clock/advance")
-def advance_clock():
-    st = _state()
-    st.clock.advance(float(_body().get("seconds", 0)))
-    return jsonify({"now": st.clock.now(), "offset": st.clock.offset})
+add_clock_routes(bp, lambda: _state().clock, lambda seconds: _state().clock.advance(seconds), _body)
 
 
 @bp.route("/cors", methods=["GET", "POST"])

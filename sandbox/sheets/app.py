@@ -1,9 +1,10 @@
-"""The emulator's Flask app factory: `create_app(state=None, *, clock=None, ...)`.
+"""The emulator's Flask app factory: `create_app(state=None, *, state_file=None)`.
 
-Builds (or takes) the `SheetsState`, keeps it in `app.extensions["sheets_sandbox"]`, registers the
-blueprints — `/v4/*` (api.py), `/_sandbox/*` (admin.py, admin_knobs.py, script_access.py),
-`/oauth2/v1|v3/certs` (identity.py), the HTML view (view.py) — and the optional permissive CORS for
-`/v4/*` and `/_sandbox/*` (a browser page on another loopback origin calls the emulator directly).
+Takes the `SheetsState` (default: `SheetsState()`; its options are the state's own), keeps it in
+`app.extensions["sheets_sandbox"]`, registers the blueprints — `/v4/*` (api.py), `/_sandbox/*`
+(admin.py, admin_knobs.py, script_access.py), `/oauth2/v1|v3/certs` (identity.py), the HTML view
+(view.py) — and the optional permissive CORS for `/v4/*` and `/_sandbox/*` (a browser page on another
+loopback origin calls the emulator directly).
 Importing this module builds nothing.
 """
 
@@ -13,30 +14,16 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from sandbox.clock import Clock
-from sandbox.sheets.auth import DEFAULT_ANONYMOUS_PRINCIPAL, DEFAULT_PROJECT
-from sandbox.sheets.quotas import QuotaSettings
 from sandbox.sheets.state import SheetsState
 
 CORS_PREFIXES = ("/v4/", "/_sandbox/")
 
 
-def create_app(
-    state: SheetsState | None = None,
-    *,
-    clock: Clock | None = None,
-    anonymous_principal: str = DEFAULT_ANONYMOUS_PRINCIPAL,
-    project: str = DEFAULT_PROJECT,
-    quotas: QuotaSettings | None = None,
-    cors: bool = False,
-    state_file: Path | None = None,
-) -> Flask:
+def create_app(state: SheetsState | None = None, *, state_file: Path | None = None) -> Flask:
     from sandbox.sheets import admin, admin_knobs, api, drive, drive_files, identity, script_access, view
 
     if state is None:
-        state = SheetsState(
-            clock=clock, anonymous_principal=anonymous_principal, project=project, quotas=quotas, cors=cors
-        )
+        state = SheetsState()
     app = Flask(__name__)
     app.json.sort_keys = False  # keep Google's field order (spreadsheetId first, …)
     app.config["SHEETS_STATE_FILE"] = str(state_file) if state_file else None

@@ -36,7 +36,7 @@ from sandbox.sheets import (
 )
 from sandbox.sheets.call import Call
 from sandbox.sheets.errors import ApiError, bad_request, not_emulated
-from sandbox.sheets.model import DEFAULT_COLUMNS, DEFAULT_ROWS, Sheet
+from sandbox.sheets.model import Sheet
 from sandbox.sheets.requests_dimensions import sheet_of
 
 # Requests that only change how cells look; accepted so a backend's formatting does not fail here.
@@ -79,17 +79,9 @@ def add_sheet(call: Call, body: dict) -> dict[str, Any]:
         sheet_id = call.rng.randint(1, 2**31 - 1)
         while ss.sheet_by_id(sheet_id):
             sheet_id = call.rng.randint(1, 2**31 - 1)
-    gp = props.get("gridProperties") or {}
-    sheet = Sheet(
-        sheet_id,
-        title,
-        int(gp.get("rowCount") or DEFAULT_ROWS),
-        int(gp.get("columnCount") or DEFAULT_COLUMNS),
-        int(gp.get("frozenRowCount") or 0),
-        int(gp.get("frozenColumnCount") or 0),
-        bool(props.get("hidden", False)),
-        {k: v for k, v in props.items() if k in ("tabColor", "tabColorStyle", "rightToLeft")},
-    )
+    sheet = resource.new_sheet(sheet_id, title, props)
+    sheet.hidden = bool(props.get("hidden", False))
+    sheet.extra = {k: v for k, v in props.items() if k in ("tabColor", "tabColorStyle", "rightToLeft")}
     index = props.get("index")
     index = len(ss.sheets) if index is None else max(0, min(int(index), len(ss.sheets)))
     ss.sheets.insert(index, sheet)

@@ -9,11 +9,18 @@ the UI methods, as a person sees them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import requests
 
 Rows = Sequence[Sequence[Any]]
+
+
+class Where(TypedDict, total=False):
+    """Where and as whom a UI operation happens: the tab's title and the person's email."""
+
+    sheet: str | None
+    user: str | None
 
 
 class SheetsSandboxError(RuntimeError):
@@ -137,8 +144,12 @@ class SheetsSandbox:
         self._call("DELETE", f"/spreadsheets/{spreadsheet_id}")
 
     # --- acting as a person in the UI ---------------------------------------------------------------------
+    # Each method names one UI operation; `**where` takes the tab (`sheet=`, default the first) and the
+    # person (`user=`, default the owner) the same way for all of them.
 
-    def _ui(self, spreadsheet_id: str, operation: str, user: str | None, **fields: Any) -> dict[str, Any]:
+    def _ui(
+        self, spreadsheet_id: str, operation: str, user: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         body = {k: v for k, v in fields.items() if v is not None}
         if user:
             body["user"] = user
@@ -163,91 +174,38 @@ class SheetsSandbox:
             spreadsheet_id, "sort", user, range=range, column=column, ascending=ascending, header=header
         )
 
-    def insert_rows(
-        self,
-        spreadsheet_id: str,
-        row: int,
-        count: int = 1,
-        *,
-        sheet: str | None = None,
-        user: str | None = None,
-    ) -> dict:
+    def insert_rows(self, spreadsheet_id: str, row: int, count: int = 1, **where: Unpack[Where]) -> dict:
         """Insert `count` rows above row `row` (1-based)."""
-        return self._ui(spreadsheet_id, "insert-rows", user, sheet=sheet, row=row, count=count)
+        return self._ui(spreadsheet_id, "insert-rows", row=row, count=count, **where)
 
-    def delete_rows(
-        self,
-        spreadsheet_id: str,
-        row: int,
-        count: int = 1,
-        *,
-        sheet: str | None = None,
-        user: str | None = None,
-    ) -> dict:
-        return self._ui(spreadsheet_id, "delete-rows", user, sheet=sheet, row=row, count=count)
+    def delete_rows(self, spreadsheet_id: str, row: int, count: int = 1, **where: Unpack[Where]) -> dict:
+        return self._ui(spreadsheet_id, "delete-rows", row=row, count=count, **where)
 
     def move_rows(
-        self,
-        spreadsheet_id: str,
-        row: int,
-        count: int,
-        before: int,
-        *,
-        sheet: str | None = None,
-        user: str | None = None,
+        self, spreadsheet_id: str, row: int, count: int, before: int, **where: Unpack[Where]
     ) -> dict:
         """Drag rows row..row+count-1 to sit before row `before` (numbered as before the move)."""
-        return self._ui(spreadsheet_id, "move-rows", user, sheet=sheet, row=row, count=count, before=before)
+        return self._ui(spreadsheet_id, "move-rows", row=row, count=count, before=before, **where)
 
     def insert_columns(
-        self,
-        spreadsheet_id: str,
-        column: str,
-        count: int = 1,
-        *,
-        sheet: str | None = None,
-        user: str | None = None,
+        self, spreadsheet_id: str, column: str, count: int = 1, **where: Unpack[Where]
     ) -> dict:
-        return self._ui(spreadsheet_id, "insert-columns", user, sheet=sheet, column=column, count=count)
+        return self._ui(spreadsheet_id, "insert-columns", column=column, count=count, **where)
 
     def delete_columns(
-        self,
-        spreadsheet_id: str,
-        column: str,
-        count: int = 1,
-        *,
-        sheet: str | None = None,
-        user: str | None = None,
+        self, spreadsheet_id: str, column: str, count: int = 1, **where: Unpack[Where]
     ) -> dict:
-        return self._ui(spreadsheet_id, "delete-columns", user, sheet=sheet, column=column, count=count)
+        return self._ui(spreadsheet_id, "delete-columns", column=column, count=count, **where)
 
     def move_columns(
-        self,
-        spreadsheet_id: str,
-        column: str,
-        count: int,
-        before: str,
-        *,
-        sheet: str | None = None,
-        user: str | None = None,
+        self, spreadsheet_id: str, column: str, count: int, before: str, **where: Unpack[Where]
     ) -> dict:
-        return self._ui(
-            spreadsheet_id, "move-columns", user, sheet=sheet, column=column, count=count, before=before
-        )
+        return self._ui(spreadsheet_id, "move-columns", column=column, count=count, before=before, **where)
 
     def rename_header(
-        self,
-        spreadsheet_id: str,
-        old: str,
-        new: str,
-        *,
-        sheet: str | None = None,
-        header_row: int = 1,
-        user: str | None = None,
+        self, spreadsheet_id: str, old: str, new: str, *, header_row: int = 1, **where: Unpack[Where]
     ) -> dict:
-        return self._ui(
-            spreadsheet_id, "rename-header", user, sheet=sheet, old=old, new=new, header_row=header_row
-        )
+        return self._ui(spreadsheet_id, "rename-header", old=old, new=new, header_row=header_row, **where)
 
     # --- knobs ----------------------------------------------------------------------------------------------
 

@@ -24,6 +24,17 @@ def cell_at(sheet: Sheet, row: int, col: int) -> Cell | None:
     return None
 
 
+def store(sheet: Sheet, row: int, col: int, cell: Cell | None) -> None:
+    """Write exactly `cell` into its slot, growing the ragged rows as far as it needs; the callers decide
+    what the cell keeps of the old one."""
+    while len(sheet.rows) <= row:
+        sheet.rows.append([])
+    line = sheet.rows[row]
+    if len(line) <= col:
+        line.extend([None] * (col + 1 - len(line)))
+    line[col] = cell
+
+
 def put(sheet: Sheet, row: int, col: int, cell: Cell | None) -> None:
     """Set a cell's value. As in Sheets, the cell keeps its data validation and its number format
     unless the new value brings its own format (typing `12%` into a date cell makes it a percent; a
@@ -38,12 +49,7 @@ def put(sheet: Sheet, row: int, col: int, cell: Cell | None) -> None:
         )
     if cell is None and old is None:
         return
-    while len(sheet.rows) <= row:
-        sheet.rows.append([])
-    line = sheet.rows[row]
-    if len(line) <= col:
-        line.extend([None] * (col + 1 - len(line)))
-    line[col] = cell
+    store(sheet, row, col, cell)
 
 
 def set_validation(sheet: Sheet, row: int, col: int, rule: dict | None) -> None:
@@ -51,12 +57,7 @@ def set_validation(sheet: Sheet, row: int, col: int, rule: dict | None) -> None:
     cell = replace(old, validation=rule)
     if cell.is_blank and rule is None and cell.number_format is None:
         cell = None
-    while len(sheet.rows) <= row:
-        sheet.rows.append([])
-    line = sheet.rows[row]
-    if len(line) <= col:
-        line.extend([None] * (col + 1 - len(line)))
-    line[col] = cell
+    store(sheet, row, col, cell)
 
 
 def used_extent(sheet: Sheet) -> tuple[int, int]:
@@ -234,9 +235,4 @@ def _place(sheet: Sheet, row: int, col: int, cell: Cell | None) -> None:
     """Put a cell exactly (validation travels with the cell, as with a sort in the UI)."""
     if cell is None and cell_at(sheet, row, col) is None:
         return
-    while len(sheet.rows) <= row:
-        sheet.rows.append([])
-    line = sheet.rows[row]
-    if len(line) <= col:
-        line.extend([None] * (col + 1 - len(line)))
-    line[col] = cell
+    store(sheet, row, col, cell)

@@ -55,6 +55,12 @@ def _check(ss: Spreadsheet, user: str) -> None:
         raise permission_denied()
 
 
+def _sheet_to_edit(ss: Spreadsheet, user: str, sheet: str | int | None) -> Sheet:
+    """The tab a person edits, once sharing says they may (permission is checked before the tab)."""
+    _check(ss, user)
+    return _sheet(ss, sheet)
+
+
 def edit_cells(ss: Spreadsheet, now: float, user: str, range_text: str, rows: list[list[Any]]) -> dict:
     _check(ss, user)
     t = values.target(ss, range_text)
@@ -100,8 +106,7 @@ def insert_rows(
     ss: Spreadsheet, now: float, user: str, sheet: str | int | None, row: int, count: int
 ) -> dict:
     """Insert `count` empty rows above row `row` (1-based)."""
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     if not 1 <= row <= s.row_count + 1 or count < 1:
         raise bad_request("Row out of range.")
     grid.insert_dimension(ss, s, "ROWS", row - 1, row - 1 + count)
@@ -111,8 +116,7 @@ def insert_rows(
 def delete_rows(
     ss: Spreadsheet, now: float, user: str, sheet: str | int | None, row: int, count: int
 ) -> dict:
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     if not 1 <= row or row - 1 + count > s.row_count or count < 1 or count >= s.row_count:
         raise bad_request("Row out of range.")
     grid.delete_dimension(ss, s, "ROWS", row - 1, row - 1 + count)
@@ -123,8 +127,7 @@ def move_rows(
     ss: Spreadsheet, now: float, user: str, sheet: str | int | None, row: int, count: int, before: int
 ) -> dict:
     """Drag rows row..row+count-1 so they land before row `before` (numbers as seen before the move)."""
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     if not 1 <= row or row - 1 + count > s.row_count or not 1 <= before <= s.row_count + 1:
         raise bad_request("Row out of range.")
     if not row <= before <= row + count:
@@ -135,8 +138,7 @@ def move_rows(
 def insert_columns(
     ss: Spreadsheet, now: float, user: str, sheet: str | int | None, column: str | int, count: int
 ) -> dict:
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     col = _column(column)
     if not 0 <= col <= s.column_count or count < 1:
         raise bad_request("Column out of range.")
@@ -149,8 +151,7 @@ def insert_columns(
 def delete_columns(
     ss: Spreadsheet, now: float, user: str, sheet: str | int | None, column: str | int, count: int
 ) -> dict:
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     col = _column(column)
     if col + count > s.column_count or count < 1 or count >= s.column_count:
         raise bad_request("Column out of range.")
@@ -169,8 +170,7 @@ def move_columns(
     count: int,
     before: str | int,
 ) -> dict:
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     col, dest = _column(column), _column(before)
     if col + count > s.column_count or not 0 <= dest <= s.column_count:
         raise bad_request("Column out of range.")
@@ -184,8 +184,7 @@ def move_columns(
 def rename_header(
     ss: Spreadsheet, now: float, user: str, sheet: str | int | None, old: str, new: str, header_row: int = 1
 ) -> dict:
-    _check(ss, user)
-    s = _sheet(ss, sheet)
+    s = _sheet_to_edit(ss, user, sheet)
     line = s.rows[header_row - 1] if header_row - 1 < len(s.rows) else []
     for col, cell in enumerate(line):
         if cell is not None and cell.value == old:

@@ -83,16 +83,6 @@ def _apply(old: Cell | None, data: dict, fields: set[str], where: str) -> Cell |
     return cell
 
 
-def _put(sheet: Sheet, row: int, col: int, cell: Cell | None) -> None:
-    """Store exactly what _apply computed (it already decided what to keep of the old cell)."""
-    while len(sheet.rows) <= row:
-        sheet.rows.append([])
-    line = sheet.rows[row]
-    if len(line) <= col:
-        line.extend([None] * (col + 1 - len(line)))
-    line[col] = cell
-
-
 def _check_box(call: Call, sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> None:
     if r1 > sheet.row_count or c1 > sheet.column_count:
         label = a1.format_box(sheet.title, r0, r1, c0, c1)
@@ -126,8 +116,8 @@ def update_cells(call: Call, body: dict) -> None:
             if j >= len(values) and "range" not in body:
                 continue  # with `start`, only the cells given are written
             data = values[j] if j < len(values) else {}  # with `range`, uncovered cells are cleared
-            where = f"rows[{i}].values[{j}]"
-            _put(sheet, r0 + i, c0 + j, _apply(grid.cell_at(sheet, r0 + i, c0 + j), data, fields, where))
+            r, c = r0 + i, c0 + j
+            grid.store(sheet, r, c, _apply(grid.cell_at(sheet, r, c), data, fields, f"rows[{i}].values[{j}]"))
 
 
 def repeat_cell(call: Call, body: dict) -> None:
@@ -141,7 +131,7 @@ def repeat_cell(call: Call, body: dict) -> None:
     data = body.get("cell") or {}
     for r in range(r0, r1):
         for c in range(c0, c1):
-            _put(sheet, r, c, _apply(grid.cell_at(sheet, r, c), data, fields, "cell"))
+            grid.store(sheet, r, c, _apply(grid.cell_at(sheet, r, c), data, fields, "cell"))
 
 
 def _check_rule(rule: dict[str, Any]) -> dict[str, Any]:

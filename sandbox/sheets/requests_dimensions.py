@@ -54,6 +54,15 @@ def _past_grid(sheet: Sheet, dimension: str, start: int, end: int) -> Exception:
     return grid_limits(sheet, label)
 
 
+def _existing_range(ss: Spreadsheet, body: dict, *, bounded: bool) -> tuple[Sheet, str, int, int, int]:
+    """A range that must lie inside the grid, as delete and move need; also the dimension's size."""
+    sheet, dimension, start, end = _dimension_range(ss, body, bounded=bounded)
+    count = _count(sheet, dimension)
+    if end > count:
+        raise _past_grid(sheet, dimension, start, end)
+    return sheet, dimension, start, end, count
+
+
 def insert_dimension(call: Call, body: dict) -> None:
     ss = call.spreadsheet
     sheet, dimension, start, end = _dimension_range(ss, body.get("range"), bounded=True)
@@ -66,10 +75,7 @@ def insert_dimension(call: Call, body: dict) -> None:
 
 def delete_dimension(call: Call, body: dict) -> None:
     ss = call.spreadsheet
-    sheet, dimension, start, end = _dimension_range(ss, body.get("range"), bounded=False)
-    count = _count(sheet, dimension)
-    if end > count:
-        raise _past_grid(sheet, dimension, start, end)
+    sheet, dimension, start, end, count = _existing_range(ss, body.get("range"), bounded=False)
     if end - start >= count:
         noun = "rows" if dimension == "ROWS" else "columns"
         raise bad_request(f"You can't delete all the {noun} on the sheet.")
@@ -82,10 +88,7 @@ def delete_dimension(call: Call, body: dict) -> None:
 
 def move_dimension(call: Call, body: dict) -> None:
     ss = call.spreadsheet
-    sheet, dimension, start, end = _dimension_range(ss, body.get("source"), bounded=True)
-    count = _count(sheet, dimension)
-    if end > count:
-        raise _past_grid(sheet, dimension, start, end)
+    sheet, dimension, start, end, count = _existing_range(ss, body.get("source"), bounded=True)
     destination = body.get("destinationIndex")
     if destination is None or not 0 <= int(destination) <= count:
         raise bad_request(f"destinationIndex must be between 0 and {count}.")

@@ -28,6 +28,19 @@ def new_spreadsheet_id() -> str:
     return secrets.token_urlsafe(33)  # 44 URL-safe characters, like Google's ids
 
 
+def new_sheet(sheet_id: int, title: str, props: dict[str, Any]) -> Sheet:
+    """An empty sheet sized by SheetProperties' `gridProperties` (Google's defaults where missing)."""
+    gp = props.get("gridProperties") or {}
+    return Sheet(
+        sheet_id,
+        title,
+        int(gp.get("rowCount") or DEFAULT_ROWS),
+        int(gp.get("columnCount") or DEFAULT_COLUMNS),
+        int(gp.get("frozenRowCount") or 0),
+        int(gp.get("frozenColumnCount") or 0),
+    )
+
+
 def sheet_properties(ss: Spreadsheet, sheet: Sheet) -> dict[str, Any]:
     grid_props: dict[str, Any] = {"rowCount": sheet.row_count, "columnCount": sheet.column_count}
     if sheet.frozen_rows:
@@ -180,21 +193,13 @@ def create(call: Call, owner: str) -> Spreadsheet:
         ss.time_zone = str(props["timeZone"])
     for i, sheet_json in enumerate(body.get("sheets") or [{}]):
         sp = sheet_json.get("properties") or {}
-        gp = sp.get("gridProperties") or {}
         sheet_id = (
             int(sp["sheetId"]) if "sheetId" in sp else (0 if i == 0 else call.rng.randint(1, 2**31 - 1))
         )
         title = str(sp.get("title") or f"Sheet{i + 1}")
         if ss.sheet_by_id(sheet_id) or ss.sheet_by_title(title):
             raise bad_request(f'A sheet with the name "{title}" or id {sheet_id} already exists.')
-        sheet = Sheet(
-            sheet_id,
-            title,
-            int(gp.get("rowCount") or DEFAULT_ROWS),
-            int(gp.get("columnCount") or DEFAULT_COLUMNS),
-            int(gp.get("frozenRowCount") or 0),
-            int(gp.get("frozenColumnCount") or 0),
-        )
+        sheet = new_sheet(sheet_id, title, sp)
         for data in sheet_json.get("data") or []:
             r0, c0 = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
             for i_row, row in enumerate(data.get("rowData") or []):

@@ -25,16 +25,18 @@ from functools import cache
 from typing import Any
 
 from sandbox.clock import Clock
-from sandbox.serve import ServerThread
+from sandbox.serve import ServerThread, Startable
 from sandbox.sheets.client import SheetsSandbox
 
 
-class SheetsEmulator:
-    def __init__(self, **app_options: Any):
+class SheetsEmulator(Startable):
+    def __init__(self, **state_options: Any):
+        """`state_options` are `SheetsState`'s (anonymous_principal, project, quotas, cors, …)."""
         from sandbox.sheets.app import create_app
+        from sandbox.sheets.state import SheetsState
 
-        self.clock: Clock = app_options.pop("clock", None) or Clock()
-        self.app = create_app(clock=self.clock, **app_options)
+        self.clock: Clock = state_options.pop("clock", None) or Clock()
+        self.app = create_app(SheetsState(clock=self.clock, **state_options))
         self.state = self.app.extensions["sheets_sandbox"]
         self._server: ServerThread | None = None
         self._admin: SheetsSandbox | None = None
@@ -47,12 +49,6 @@ class SheetsEmulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-    def __enter__(self) -> SheetsEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

@@ -9,7 +9,7 @@ past the grid's size are refused with "exceeds grid limits"), and the response s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.sheets import a1, grid, protection, render
@@ -137,6 +137,39 @@ class Written:
         return r0, max(r1, r0 + 1), c0, max(c1, c0 + 1)
 
 
+@dataclass
+class BatchTally:
+    """What a values batch update answers: each write's response, and totals that Google gives only
+    when some write changed cells."""
+
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    rows: int = 0
+    columns: int = 0
+    cells: int = 0
+    sheets: set[int] = field(default_factory=set)
+
+    def add(self, written: Written, response: dict[str, Any]) -> None:
+        self.responses.append(response)
+        self.rows += written.rows
+        self.columns += written.columns
+        self.cells += written.cells
+        if written.cells:
+            self.sheets.add(written.sheet.sheet_id)
+
+    def answer(self, spreadsheet_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
+        if self.cells:
+            out.update(
+                totalUpdatedRows=self.rows,
+                totalUpdatedColumns=self.columns,
+                totalUpdatedCells=self.cells,
+                totalUpdatedSheets=len(self.sheets),
+            )
+        if self.responses:
+            out["responses"] = self.responses
+        return out
+
+
 def write(
     ss: Spreadsheet,
     t: Target,
@@ -250,8 +283,7 @@ def update(call: Call) -> dict[str, Any]:
 def batch_update(call: Call) -> dict[str, Any]:
     body = call.body
     option = input_option(call, body)
-    responses, sheets = [], set()
-    totals = {"rows": 0, "columns": 0, "cells": 0}
+    tally = BatchTally()
     for i, vr in enumerate(body.get("data") or []):
         try:
             written, t = _update_one(call, vr, str(vr.get("range", "")), option, "values")
@@ -261,23 +293,8 @@ def batch_update(call: Call) -> dict[str, Any]:
         if call.flag("includeValuesInResponse", source=body):
             _, value_render, dt_render = read_options(call, body, prefix="response")
             response["updatedData"] = updated_data(call.spreadsheet, written, t, value_render, dt_render)
-        responses.append(response)
-        if written.cells:
-            sheets.add(written.sheet.sheet_id)
-        totals["rows"] += written.rows
-        totals["columns"] += written.columns
-        totals["cells"] += written.cells
-    out: dict[str, Any] = {"spreadsheetId": call.spreadsheet.spreadsheet_id}
-    if totals["cells"]:
-        out.update(
-            totalUpdatedRows=totals["rows"],
-            totalUpdatedColumns=totals["columns"],
-            totalUpdatedCells=totals["cells"],
-            totalUpdatedSheets=len(sheets),
-        )
-    if responses:
-        out["responses"] = responses
-    return out
+        tally.add(written, response)
+    return tally.answer(call.spreadsheet.spreadsheet_id)
 
 
 def clear_range(ss: Spreadsheet, text: str, principal: Principal) -> str:

@@ -20,6 +20,7 @@ from sandbox.sheets.locales import locale_of
 from sandbox.sheets.model import Sheet, Spreadsheet
 from sandbox.sheets.values import (
     MAJOR_DIMENSIONS,
+    BatchTally,
     Target,
     clear_range,
     input_option,
@@ -79,9 +80,7 @@ def batch_update(call: Call) -> dict[str, Any]:
     body = call.body
     ss = call.spreadsheet
     option = input_option(call, body)
-    responses: list[dict[str, Any]] = []
-    totals = {"rows": 0, "columns": 0, "cells": 0}
-    sheets: set[int] = set()
+    tally = BatchTally()
     for i, item in enumerate(body.get("data") or []):
         try:
             major = call.enum("majorDimension", MAJOR_DIMENSIONS, "ROWS", source=item)
@@ -94,25 +93,10 @@ def batch_update(call: Call) -> dict[str, Any]:
                 if call.flag("includeValuesInResponse", source=body):
                     _, value_render, dt_render = read_options(call, body, prefix="response")
                     response["updatedData"] = updated_data(ss, written, t, value_render, dt_render)
-                responses.append(response)
-                totals["rows"] += written.rows
-                totals["columns"] += written.columns
-                totals["cells"] += written.cells
-                if written.cells:
-                    sheets.add(written.sheet.sheet_id)
+                tally.add(written, response)
         except ApiError as e:
             raise e.prefixed(f"Invalid data[{i}]") from None
-    out: dict[str, Any] = {"spreadsheetId": ss.spreadsheet_id}
-    if totals["cells"]:
-        out.update(
-            totalUpdatedRows=totals["rows"],
-            totalUpdatedColumns=totals["columns"],
-            totalUpdatedCells=totals["cells"],
-            totalUpdatedSheets=len(sheets),
-        )
-    if responses:
-        out["responses"] = responses
-    return out
+    return tally.answer(ss.spreadsheet_id)
 
 
 def batch_clear(call: Call) -> dict[str, Any]:
