@@ -70,7 +70,7 @@ def warm_up(svc: services.Services) -> None:
     Sheets API resource tree (it renders every method's docstring) and the phone metadata of the default
     region. A horse inherits both, so no job pays for them."""
     from backend.sheets.client import api_resources
-    from backend.sync import normalize
+    from backend.sync.core import normalize
 
     api_resources(svc.settings.sheets_api_endpoint)
     normalize.phone("+7 912 000-00-00", svc.settings.default_phone_region)

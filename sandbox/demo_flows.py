@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
 
-from backend.sync import normalize as n
+from backend.sync.core import normalize as n
 from sandbox import local
 from sandbox.amocrm import seed
 from sandbox.amocrm.client import AmoSandbox

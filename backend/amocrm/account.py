@@ -19,7 +19,7 @@ from backend.services import Services
 from backend.store.connections import Account, Tenants
 from backend.store.ratelimit import SlidingWindowLimiter
 from backend.store.tokens import TokenStore
-from backend.sync.catalog import Catalog
+from backend.sync.core.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from backend.sync.catalog import Catalog, CustomField, Pipeline
-from backend.sync.normalize import Status
+from backend.sync.core.catalog import Catalog, CustomField, Pipeline
+from backend.sync.core.normalize import Status
 
 if TYPE_CHECKING:
     from backend.amocrm.client import AmoClient

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.sheets.client import SheetsClient, SheetsError
-from backend.sync.mapping import SPECIAL_COLUMNS
+from backend.sync.core.mapping import SPECIAL_COLUMNS
 
 META_KEY = "amo_sync_col"
 ROLES = tuple(SPECIAL_COLUMNS)  # key, lead_id, link, sync

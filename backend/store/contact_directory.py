@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from backend.sync import normalize as n
+from backend.sync.core import normalize as n
 
 if TYPE_CHECKING:
     from backend.amocrm.client import AmoClient

@@ -1,4 +1,4 @@
-"""The run journal in Redis (record types in `sync/journal.py`). Per connection:
+"""The run journal in Redis (record types in `sync/core/journal.py`). Per connection:
 
 - `journal:{conn}:runs`            sorted set  run id -> started_at (newest last)
 - `journal:{conn}:run:{run}`       string      the run's meta (JSON)
@@ -20,8 +20,8 @@ from typing import Any
 
 import redis
 
-from backend.sync import journal as j
-from backend.sync.model import Plan
+from backend.sync.core import journal as j
+from backend.sync.core.model import Plan
 
 RETENTION_S = 30 * 86400
 MAX_RUNS = 200  # per connection: a week of busy edits; older runs go before 30 days are up

@@ -21,8 +21,8 @@ from typing import Any
 
 import redis
 
-from backend.sync.model import LedgerEntry
-from backend.sync.moved import near_prints
+from backend.sync.core.model import LedgerEntry
+from backend.sync.core.moved import near_prints
 
 HISTORY_LIMIT = 30
 HISTORY_TTL_S = 120 * 86400  # a row untouched for four months forgets its history

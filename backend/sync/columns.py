@@ -14,7 +14,7 @@ import re
 
 from backend.errors import AppError, Code
 from backend.sheets.layout import Table, letter
-from backend.sync.mapping import SPECIAL_COLUMNS, ColumnMapping, header_key, target_of_header
+from backend.sync.core.mapping import SPECIAL_COLUMNS, ColumnMapping, header_key, target_of_header
 
 NOTHING_SYNCED = "Nothing was synced."
 # what a data cell of a system column looks like: a row key, a lead id, a link, a status

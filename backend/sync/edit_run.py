@@ -29,11 +29,11 @@ from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
+from backend.sync.core.model import LedgerEntry, entity_of
+from backend.sync.core.moved import agreement
+from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
-from backend.sync.model import LedgerEntry, entity_of
-from backend.sync.moved import agreement
-from backend.sync.planner import PlanInput, plan
 from backend.sync.run import (
     CONNECTION_COLUMNS_EXTRA,
     Parts,

@@ -25,10 +25,10 @@ from backend.amocrm.client import MAX_PAGE, AmbiguousWrite, AmoClient
 from backend.amocrm.errors import AmoValidationError
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import Ledger
-from backend.sync import fields as fx
+from backend.sync.core import fields as fx
+from backend.sync.core.mapping import ColumnMapping
+from backend.sync.core.model import LEAD_STATUS, LedgerEntry, Plan, RowPlan
 from backend.sync.intents import Intents, row_tag
-from backend.sync.mapping import ColumnMapping
-from backend.sync.model import LEAD_STATUS, LedgerEntry, Plan, RowPlan
 from backend.sync.snapshot import AmoSide
 
 log = logging.getLogger(__name__)

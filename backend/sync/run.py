@@ -29,13 +29,13 @@ from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import columns
-from backend.sync import fields as fx
+from backend.sync.core import fields as fx
+from backend.sync.core.mapping import ColumnMapping
+from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
+from backend.sync.core.moved import agreement, cut_away_rows, find_moved, near_prints
+from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import ExecutionResult, Executor
 from backend.sync.intents import Intents, row_of
-from backend.sync.mapping import ColumnMapping
-from backend.sync.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
-from backend.sync.moved import agreement, find_moved, near_prints
-from backend.sync.planner import PlanInput, plan
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback, ranges
 
@@ -378,11 +378,16 @@ def _moved_values(
     base: dict[str, LedgerEntry],
     whole_sheet: bool = True,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Rows holding another synced row's agreed values (`sync/moved.py`), found through the ledger's
+    """Rows holding another synced row's agreed values (`sync/core/moved.py`), found through the ledger's
     index of near fingerprints: one read of the index, one of the candidates' entries."""
     near = {r.key: near_prints(r.values) for r in rows}  # invalid cells count as empty: still found
     owners = ledger.keys_for_prints(set().union(*near.values())) if near else {}
     candidates = {key: {k for p in ps for k in owners.get(p, ()) if k != key} for key, ps in near.items()}
+    emptied = cut_away_rows(sheet) if whole_sheet else []
+    if 0 < len(emptied) <= MAX_CUT_SOURCES:  # sources of a cut, even when its values changed since
+        for r in rows:
+            if r.lead_id is None and r.key not in base:
+                candidates[r.key] |= set(emptied)
     candidates = {key: ks for key, ks in candidates.items() if ks}
     if not candidates:
         return {}, {}
@@ -394,6 +399,9 @@ def _moved_values(
 def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:
     le = base.get(row.key)
     return agreement(row.values, le.values)[1] if le is not None else 0
+
+
+MAX_CUT_SOURCES = 100  # emptied rows compared with every new row; more is no cut, and costs a read each
 
 
 def moved_rows_key(connection_id: str) -> str:

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 from backend.amocrm.client import AmoClient
 from backend.sheets.layout import Table
 from backend.store.contact_directory import ContactDirectory
-from backend.sync import fields as fx
-from backend.sync.mapping import ColumnMapping
-from backend.sync.model import (
+from backend.sync.core import fields as fx
+from backend.sync.core.mapping import ColumnMapping
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_PHONE,
     AmoContact,

@@ -26,11 +26,20 @@ from backend.store import locks
 from backend.store.journal import Journal, record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import columns
-from backend.sync import journal as j
+from backend.sync.core import journal as j
+from backend.sync.core.model import (
+    LEAD_STATUS,
+    ContactUpdate,
+    Counts,
+    Guard,
+    Outcome,
+    Plan,
+    RowPlan,
+    entity_of,
+)
+from backend.sync.core.planner import GUARD_MIN_ROWS
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
-from backend.sync.model import LEAD_STATUS, ContactUpdate, Counts, Guard, Outcome, Plan, RowPlan, entity_of
-from backend.sync.planner import GUARD_MIN_ROWS
 from backend.sync.run import (
     Report,
     _columns,

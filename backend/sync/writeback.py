@@ -20,11 +20,11 @@ import redis
 from backend.sheets.client import SheetsClient
 from backend.sheets.layout import Table, read_table
 from backend.store.ledger import History
-from backend.sync import fields as fx
+from backend.sync.core import fields as fx
+from backend.sync.core.mapping import ColumnMapping
+from backend.sync.core.model import Outcome, Plan, Side
+from backend.sync.core.planner import OK
 from backend.sync.executor import ExecutionResult
-from backend.sync.mapping import ColumnMapping
-from backend.sync.model import Outcome, Plan, Side
-from backend.sync.planner import OK
 
 
 def lead_link(host: str, lead_id: int) -> str:

@@ -26,10 +26,10 @@ from backend.security.crypto import Cipher
 from backend.store.journal import Journal
 from backend.store.tokens import NEEDS_RECONNECT, TokenStore
 from backend.store.tokens import OK as TOKEN_OK
-from backend.sync import fields as fx
 from backend.sync import jobs
-from backend.sync import journal as j
-from backend.sync.mapping import ColumnMapping
+from backend.sync.core import fields as fx
+from backend.sync.core import journal as j
+from backend.sync.core.mapping import ColumnMapping
 from backend.sync.undo import undo_job
 from backend.web import auth
 

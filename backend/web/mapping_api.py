@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from backend.amocrm import account as amo_account
 from backend.errors import AppError, Code
 from backend.sheets.layout import ROLES, ensure_columns, letter, new_column_id
-from backend.sync.mapping import ColumnMapping, ColumnRule, MappingError, suggest, validate
+from backend.sync.core.mapping import ColumnMapping, ColumnRule, MappingError, suggest, validate
 from backend.web import auth, sheet_access
 
 bp = Blueprint("mapping_api", __name__)

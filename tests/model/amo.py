@@ -2,7 +2,7 @@
 
 Leads and contacts are kept as amoCRM v4 returns them (`name`, `price`, `pipeline_id`, `status_id`,
 `_embedded.contacts[{id, is_main}]`, contacts' PHONE/EMAIL multitext `custom_fields_values`), so the
-product's own converters (`sync/fields.py`) read them. `ModelAmo` has the `AmoClient` methods a run uses;
+product's own converters (`sync/core/fields.py`) read them. `ModelAmo` has the `AmoClient` methods a run uses;
 anything else raises `ModelGap`, which fails the checker (a new kind of call must be modelled first).
 Deletes are the manager's (a deleted lead is gone from the API); the client has no delete.
 

@@ -11,7 +11,7 @@ tests/model/test_regressions_issue13.py."""
 _SORTED = (
     "a range sorted without the sync's columns more than once, with two fields or more of a row edited "
     "between the sorts and before any run saw them: values are found again only within one field "
-    "(sync/moved.py), so such a row looks like a person's own edit"
+    "(sync/core/moved.py), so such a row looks like a person's own edit"
 )
 OPEN: dict[str, str] = {
     "amo_untouched": _SORTED,

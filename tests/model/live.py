@@ -29,8 +29,8 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from backend import queues
 from backend.sheets.layout import letter
-from backend.sync import fields as fx
-from backend.sync.catalog import Catalog
+from backend.sync.core import fields as fx
+from backend.sync.core.catalog import Catalog
 from bench.product import Product
 from bench.tenant import Tenant
 from tests.model.amo import Account

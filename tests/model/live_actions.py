@@ -9,7 +9,14 @@ import time
 from rq.job import Job
 
 from backend.sheets.layout import letter
-from backend.sync.model import CONTACT_EMAIL, CONTACT_NAME, CONTACT_PHONE, LEAD_NAME, LEAD_PRICE, LEAD_STATUS
+from backend.sync.core.model import (
+    CONTACT_EMAIL,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    LEAD_NAME,
+    LEAD_PRICE,
+    LEAD_STATUS,
+)
 from tests.model import actions as a
 from tests.model.live import ABANDONED, LiveWorld, _LiveBefore
 

@@ -46,12 +46,12 @@ from backend.store.connections import Account as AccountRecord
 from backend.store.connections import Connection
 from backend.store.journal import Journal
 from backend.store.ledger import Ledger
-from backend.sync import fields as fx
 from backend.sync import run as sync_run
 from backend.sync import snapshot
 from backend.sync import undo as undo_mod
-from backend.sync.mapping import ColumnMapping, ColumnRule
-from backend.sync.model import (
+from backend.sync.core import fields as fx
+from backend.sync.core.mapping import ColumnMapping, ColumnRule
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
     CONTACT_PHONE,

@@ -4,7 +4,7 @@ it costs (MEMORY USAGE of a run of 10,000 changes; the figure is in docs/scaling
 import time
 
 from backend.store.journal import RETENTION_S, Journal
-from backend.sync import journal as j
+from backend.sync.core import journal as j
 
 
 def meta(run_id: str, started: float, trigger: str = "edit") -> j.RunMeta:

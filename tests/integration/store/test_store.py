@@ -12,7 +12,7 @@ from backend.security.crypto import Cipher, DecryptionError
 from backend.store.ledger import HISTORY_LIMIT, History, Ledger
 from backend.store.locks import LockTimeout, hold
 from backend.store.ratelimit import SlidingWindowLimiter
-from backend.sync.model import LedgerEntry
+from backend.sync.core.model import LedgerEntry
 
 
 def max_in_window(times: list[float], window: float) -> int:

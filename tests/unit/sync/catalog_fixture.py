@@ -1,7 +1,7 @@
 """A small account catalog shared by the mapping and field tests (shaped like the sandbox seed)."""
 
-from backend.sync.catalog import Catalog, CustomField, Pipeline
-from backend.sync.normalize import Status
+from backend.sync.core.catalog import Catalog, CustomField, Pipeline
+from backend.sync.core.normalize import Status
 
 CATALOG = Catalog(
     account_id=1,

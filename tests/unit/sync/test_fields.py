@@ -1,6 +1,6 @@
 """Field conversion: sheet cells and amoCRM JSON to canonical values and back."""
 
-from backend.sync.fields import (
+from backend.sync.core.fields import (
     Context,
     contact_payload,
     contact_values,

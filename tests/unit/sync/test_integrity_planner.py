@@ -4,7 +4,7 @@ count creates and refuse scrambled rows."""
 
 from dataclasses import replace
 
-from backend.sync.model import (
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
     CONTACT_PHONE,
@@ -113,7 +113,7 @@ def test_rows_that_hold_another_synced_rows_values_are_held_and_trip_the_guard()
     w = synced(row("a", "Ivan", None, "ivan@x.ru", "100"), row("b", "Olga", None, "olga@x.ru", "200"))
     w.rows[0].values, w.rows[1].values = w.rows[1].values, w.rows[0].values  # a range sorted alone
     p = w.plan_input()
-    out = __import__("backend.sync.planner", fromlist=["plan"]).plan(
+    out = __import__("backend.sync.core.planner", fromlist=["plan"]).plan(
         replace(p, scrambled={"a": "b", "b": "a"})
     )
     assert guard(out, "rows_scrambled").tripped

@@ -1,8 +1,8 @@
 """The run journal's records, built from real plans of the planner (no I/O): what a run changed, on
 which side, before -> after, and why."""
 
-from backend.sync import journal as j
-from backend.sync.model import CONTACT_NAME, LEAD_PRICE, LEAD_STATUS, FieldRule
+from backend.sync.core import journal as j
+from backend.sync.core.model import CONTACT_NAME, LEAD_PRICE, LEAD_STATUS, FieldRule
 from tests.unit.sync.world import Row, World
 
 RULES = (FieldRule(CONTACT_NAME, label="Name"), FieldRule(LEAD_PRICE, label="Budget"),

@@ -10,9 +10,9 @@ import pytest
 from backend.sheets.layout import Table
 from backend.store.ledger import Ledger
 from backend.sync import columns
-from backend.sync.fields import Context
-from backend.sync.mapping import ColumnMapping, ColumnRule
-from backend.sync.model import LedgerEntry
+from backend.sync.core.fields import Context
+from backend.sync.core.mapping import ColumnMapping, ColumnRule
+from backend.sync.core.model import LedgerEntry
 from backend.sync.snapshot import KEY_PATTERN, new_key, place_keys, sheet_rows
 from tests.conftest import ROOT
 from tests.unit.sync.catalog_fixture import CATALOG

@@ -2,8 +2,8 @@
 
 import pytest
 
-from backend.sync.mapping import ColumnMapping, ColumnRule, MappingError, suggest, validate
-from backend.sync.model import Direction, Policy
+from backend.sync.core.mapping import ColumnMapping, ColumnRule, MappingError, suggest, validate
+from backend.sync.core.model import Direction, Policy
 from tests.unit.sync.catalog_fixture import CATALOG
 
 HEADERS = [

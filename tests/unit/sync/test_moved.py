@@ -1,10 +1,10 @@
-"""The pure decision of which rows hold another synced row's values (sync/moved.py): what a cut or a
+"""The pure decision of which rows hold another synced row's values (sync/core/moved.py): what a cut or a
 range sort that left out the key columns does, followed by the person's next edits."""
 
 from __future__ import annotations
 
-from backend.sync.model import LedgerEntry, SheetRow
-from backend.sync.moved import find_moved, near_prints
+from backend.sync.core.model import LedgerEntry, SheetRow
+from backend.sync.core.moved import find_moved, near_prints
 
 IVAN = {"contact.name": "Ivan", "contact.phone": "+79120000001", "lead.name": "Kitchen", "lead.price": 100}
 OLGA = {"contact.name": "Olga", "contact.phone": "+79120000002", "lead.name": "Roof", "lead.price": 250}
@@ -19,8 +19,9 @@ def ledger(**entries: dict) -> dict[str, LedgerEntry]:
     return {k: LedgerEntry(i, None, v, 0.0) for i, (k, v) in enumerate(entries.items(), 1)}
 
 
-def decide(sheet: list[SheetRow], bases: dict[str, LedgerEntry], whole_sheet: bool = True):
-    """Candidates as the ledger's index finds them: rows sharing a near print."""
+def decide(sheet: list[SheetRow], bases: dict[str, LedgerEntry], whole_sheet: bool = True, extra=None):
+    """Candidates as the ledger's index finds them (rows sharing a near print), plus `extra` (the run adds
+    the emptied rows of the sheet)."""
     index: dict[str, set[str]] = {}
     for key, le in bases.items():
         for fp in near_prints(le.values):
@@ -28,6 +29,8 @@ def decide(sheet: list[SheetRow], bases: dict[str, LedgerEntry], whole_sheet: bo
     candidates = {
         r.key: {k for fp in near_prints(r.values) for k in index.get(fp, ()) if k != r.key} for r in sheet
     }
+    for key, more in (extra or {}).items():
+        candidates[key] |= more
     return find_moved(sheet, sheet, bases, candidates, whole_sheet)
 
 
@@ -63,3 +66,15 @@ def test_one_field_edited_in_a_synced_row_is_an_edit():
     bases = ledger(a=IVAN, b=OLGA)
     sheet = [row("a", {**IVAN, "contact.name": "Olga"}, lead_id=1), row("b", OLGA, lead_id=2)]
     assert decide(sheet, bases) == ({}, {})
+
+
+def test_a_cut_row_two_fields_off_its_agreed_values_is_moved_while_its_source_row_is_empty():
+    """A row that joined a contact keeps its own phone while its agreed value is the contact's: cut
+    and then edited once, it is two fields off — still its values, since the row they left is empty."""
+    full = {**IVAN, "contact.email": "a@x.ru", "lead.status": "100:10"}
+    bases = ledger(a=full)
+    cut = row("n", {**full, "contact.phone": "+79120000009", "contact.name": None})
+    empty = dict.fromkeys(full)
+    assert decide([row("a", empty, lead_id=1), cut], bases, extra={"n": {"a"}}) == ({"n": "a"}, {})
+    typed_elsewhere = row("a", {**empty, "lead.name": "Roof", "lead.price": 5}, lead_id=1)
+    assert decide([typed_elsewhere, cut], bases, extra={"n": {"a"}}) == ({}, {})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend.sync import normalize as n
+from backend.sync.core import normalize as n
 
 STATUSES = [
     n.Status(1, 99, "Неразобранное", "Воронка", is_unsorted=True),

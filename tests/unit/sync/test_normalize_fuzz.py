@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.sync import normalize as n
+from backend.sync.core import normalize as n
 
 CELLS = st.one_of(
     st.none(),

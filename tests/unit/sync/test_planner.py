@@ -1,6 +1,6 @@
 """Planner scenarios: each starts from a small world, changes something, and checks the plan."""
 
-from backend.sync.model import (
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
     CONTACT_PHONE,
@@ -180,7 +180,7 @@ def test_blast_radius_is_a_share_of_the_connection_not_of_a_scoped_run():
     scope but 6 % of the 100 synced rows — no confirmation (the drain used to wait for one forever)."""
     from dataclasses import replace
 
-    from backend.sync.planner import plan
+    from backend.sync.core.planner import plan
 
     w = synced(*(row(f"k{i:02}", f"N{i}", None, None, str(i)) for i in range(100)))
     for r in w.rows[:6]:

@@ -10,7 +10,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.sync.model import (
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
     CONTACT_PHONE,
@@ -165,6 +165,6 @@ def test_row_order_never_changes_the_plan(rules, rows, contacts, edits, rnd: ran
     rnd.shuffle(shuffled_rows)
     from dataclasses import replace
 
-    from backend.sync.planner import plan
+    from backend.sync.core.planner import plan
 
     assert plan(replace(original, rows=tuple(shuffled_rows))) == plan(original)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from backend.sync.model import Change, Direction, FieldRule, Policy, Side
-from backend.sync.resolve import Member, classify, resolve
+from backend.sync.core.model import Change, Direction, FieldRule, Policy, Side
+from backend.sync.core.resolve import Member, classify, resolve
 
 # s, a, b, has_base -> change
 TABLE = [

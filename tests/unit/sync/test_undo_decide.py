@@ -1,6 +1,6 @@
 """What an undo restores and what it keeps (pure: `undo.decide`)."""
 
-from backend.sync import journal as j
+from backend.sync.core import journal as j
 from backend.sync.undo import decide
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend.sync.model import (
+from backend.sync.core.model import (
     AmoContact,
     AmoLead,
     FieldRule,
@@ -13,7 +13,7 @@ from backend.sync.model import (
     Plan,
     SheetRow,
 )
-from backend.sync.planner import PlanInput, plan
+from backend.sync.core.planner import PlanInput, plan
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from backend.sync.normalize import Status
+from backend.sync.core.normalize import Status
 
 
 @dataclass(frozen=True)

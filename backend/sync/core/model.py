@@ -4,7 +4,7 @@ Owns the words, nothing else: what a sheet row, an amoCRM record and a ledger en
 normalized, the per-field change classification, conflicts with their reason, and the plan (per-row
 items + new contacts + counts + guard verdict). Imports only the standard library.
 
-Values on both sides are *canonical strings* (or None for empty) produced by `sync/normalize.py`:
+Values on both sides are *canonical strings* (or None for empty) produced by `sync/core/normalize.py`:
 phones in E.164, e-mails lower-cased, money as an integer string, status as "pipeline_id:status_id",
 responsible user as the user id. Equal canonical strings mean "the same value".
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from backend.sync.model import Plan
+from backend.sync.core.model import Plan
 
 # the run kinds of `run.py` as a person names what started them
 TRIGGERS = {"edits": "edit", "amo": "amocrm", "full": "sync_now", "reconcile": "reconcile", "undo": "undo"}

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-from backend.sync.catalog import Catalog
-from backend.sync.model import STANDARD_TARGETS, Direction, FieldRule, Policy, entity_of
-from backend.sync.normalize import fold
+from backend.sync.core.catalog import Catalog
+from backend.sync.core.model import STANDARD_TARGETS, Direction, FieldRule, Policy, entity_of
+from backend.sync.core.normalize import fold
 
 # The columns the sync itself owns, by role -> default header. Found by column metadata, created when missing.
 SPECIAL_COLUMNS = {

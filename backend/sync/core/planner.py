@@ -1,7 +1,7 @@
 """The pure three-way sync planner: (sheet rows, amoCRM records, ledger, rules) -> Plan.
 
 No I/O, no clock, no randomness: the same input always gives the same plan, whatever the order of
-the rows. Imports only `sync/model.py`, `sync/resolve.py` and the standard library (a test enforces it).
+the rows. Imports only its neighbours in `sync/core/` and the standard library (a test enforces it).
 
 Phases, in order (each a small function below):
 1. `_link`      what each row is: linked to a lead (ledger or an adopted lead id), new, empty, in error,
@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from backend.sync.contacts import SHARED, contact_fields, group_contacts
-from backend.sync.draft import Draft, apply, keep_base
-from backend.sync.model import (
+from backend.sync.core.contacts import SHARED, contact_fields, group_contacts
+from backend.sync.core.draft import Draft, apply, keep_base
+from backend.sync.core.model import (
     CONTACT_NAME,
     LEAD_NAME,
     AmoContact,
@@ -39,7 +39,7 @@ from backend.sync.model import (
     Side,
     Value,
 )
-from backend.sync.resolve import resolve
+from backend.sync.core.resolve import resolve
 
 GUARD_MIN_ROWS = 5  # below this many rows a share guard never trips (a 3-row sheet is all "bulk")
 OK = "✓"

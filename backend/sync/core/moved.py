@@ -7,7 +7,8 @@ cleared, filled or changed since. This module is the pure decision on the candid
 the run asks the ledger for them (sync/run.py).
 
 - `moved`: a new row (no key in the ledger, no lead id) holding a synced row's agreed values while that
-  row no longer does: creating it would give that row's data a second lead.
+  row no longer does: creating it would give that row's data a second lead. Within two fields when
+  that row was emptied (a cut leaves it with no value; a person may type one back).
 - `scrambled`: a synced row showing another synced row's agreed values instead of its own: pushing them
   would write one lead's values into another.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from backend.sync.model import LedgerEntry, SheetRow, Value, fingerprint
+from backend.sync.core.model import LedgerEntry, SheetRow, Value, fingerprint
 
 
 def near_prints(values: Mapping[str, Value]) -> set[str]:
@@ -70,9 +71,12 @@ def find_moved(
             key=lambda x: (x[1], -x[0], x[2]),  # the closest first
         )
         for same, diff, other in ranked:
+            src = by_key.get(other)
+            if new and src is not None and diff == 2 and same > diff and _cut_away(src):
+                moved[row.key] = other  # its source row was emptied: two fields off is still its values
+                break
             if same < 2 or diff > 1:
                 continue
-            src = by_key.get(other)
             src_moved = src is None or agreement(src.values, bases[other].values)[1] > 0
             if diff == 1 and (not src_moved or (src is None and whole_sheet)):
                 continue  # near values count only when that row moved too (and was not deleted)
@@ -83,6 +87,16 @@ def find_moved(
                 scrambled[row.key] = other
                 break
     return moved, scrambled
+
+
+def _cut_away(row: SheetRow) -> bool:
+    """A synced row left with one value at most: its values were cut away (a person may type one back)."""
+    return sum(1 for v in row.values.values() if v is not None) <= 1
+
+
+def cut_away_rows(sheet: Iterable[SheetRow]) -> list[str]:
+    """Rows showing a lead but left with one value at most: where a new row's values may have come from."""
+    return [r.key for r in sheet if r.lead_id is not None and _cut_away(r)]
 
 
 def _rather(row: SheetRow, own: LedgerEntry | None, same_other: int) -> bool:

@@ -1,5 +1,5 @@
 """Field conversion between the three shapes a value takes: a sheet cell, an amoCRM JSON field, and the
-canonical string the planner compares (see `sync/normalize.py` for the canonical forms).
+canonical string the planner compares (see `sync/core/normalize.py` for the canonical forms).
 
 - `parse_cell` / `render_cell`: sheet cell <-> canonical (status names, user names, numbers, dates);
 - `lead_values` / `contact_values`: amoCRM lead/contact JSON -> canonical values per target;
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backend.sync import normalize as n
-from backend.sync.catalog import Catalog, CustomField
-from backend.sync.model import (
+from backend.sync.core import normalize as n
+from backend.sync.core.catalog import Catalog, CustomField
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
     CONTACT_PHONE,

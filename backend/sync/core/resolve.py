@@ -17,14 +17,14 @@ TO_AMO pushes s whenever s != a; TO_SHEET writes a whenever s != a. When several
 different values into one shared record, the newest edit wins (then the smallest row key), and the other
 rows are rewritten to the winner — every row showing a record ends equal to it.
 
-Imports only `sync/model.py` and the standard library.
+Imports only `sync/core/model.py` and the standard library.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.sync.model import Change, Conflict, Direction, FieldRule, Policy, Side, Value
+from backend.sync.core.model import Change, Conflict, Direction, FieldRule, Policy, Side, Value
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ same e-mail is the same person; otherwise the same phone is, unless the e-mails 
 (a shared office phone is not one person). Candidates are existing contacts (oldest id first) and those
 this plan creates, processed in row-key order so the result never depends on row order.
 
-Imports only `sync/model.py`, `sync/resolve.py`, `sync/draft.py` and the standard library.
+Imports only `sync/core/model.py`, `sync/core/resolve.py`, `sync/core/draft.py` and the standard library.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from backend.sync.draft import Draft, keep_base
-from backend.sync.model import (
+from backend.sync.core.draft import Draft, keep_base
+from backend.sync.core.model import (
     CONTACT_EMAIL,
     CONTACT_NAME,
     CONTACT_PHONE,
@@ -30,7 +30,7 @@ from backend.sync.model import (
     Side,
     Value,
 )
-from backend.sync.resolve import resolve
+from backend.sync.core.resolve import resolve
 
 
 def _fold(name: Value) -> str:

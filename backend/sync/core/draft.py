@@ -1,15 +1,15 @@
 """A row's plan while the planner builds it (`Draft`), and the two helpers that record a field's outcome.
 
 Mutable on purpose and private to the planner: `planner._freeze` turns every Draft into a frozen RowPlan.
-Imports only `sync/model.py`, `sync/resolve.py` and the standard library.
+Imports only `sync/core/model.py`, `sync/core/resolve.py` and the standard library.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend.sync.model import Conflict, LedgerEntry, Outcome, SheetRow, Value
-from backend.sync.resolve import Member
+from backend.sync.core.model import Conflict, LedgerEntry, Outcome, SheetRow, Value
+from backend.sync.core.resolve import Member
 
 
 @dataclass
