@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import uuid
 
 from bench.faults.suite import (
     Context,
@@ -104,6 +104,8 @@ def token_expiry(ctx: Context) -> Result:
     )
 
 
+# Both processes read the token, then meet at a Redis barrier before refreshing: each has seen the same
+# token refused, however long its start-up took (a clock deadline let a slow start read the new token).
 REFRESH = """
 import sys, time
 from backend.amocrm import account as a
@@ -111,7 +113,11 @@ from backend.services import bootstrap
 svc = bootstrap(configure_logs=False)
 tm = a.token_manager(svc, a.tenants(svc).account(int(sys.argv[1])))
 stale = tm.store.get(tm.account_id).access
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+barrier = sys.argv[2]
+svc.redis.incr(barrier)
+svc.redis.expire(barrier, 120)
+while int(svc.redis.get(barrier) or 0) < 2:
+    time.sleep(0.005)
 tm.refresh(stale)
 """
 
@@ -127,9 +133,9 @@ def two_refreshers(ctx: Context) -> Result:
     def race():
         account_id = amo.account(host)["id"]
         before = amo.counters()["by_account_endpoint"].get(host, {}).get("POST /oauth2/access_token", 0)
-        at = time.time() + 1.5
+        barrier = f"fault-barrier:{uuid.uuid4().hex}"
         procs = [
-            subprocess.Popen([sys.executable, "-c", REFRESH, str(account_id), str(at)], env=ctx.product.env)
+            subprocess.Popen([sys.executable, "-c", REFRESH, str(account_id), barrier], env=ctx.product.env)
             for _ in range(2)
         ]
         codes = [p.wait(timeout=60) for p in procs]

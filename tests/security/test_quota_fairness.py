@@ -30,6 +30,8 @@ from bench.webhooks import hook_body
 
 FLOOD_CLIENTS = 24
 FLOOD_S = 40.0
+MAX_FLOOD_S = 180.0  # a loaded machine answers fewer probes in FLOOD_S: the flood goes on until it has them
+MIN_PROBES = 100
 PROBE_EVERY_S = 0.2
 P95_BOUND_S = 1.0
 
@@ -115,7 +117,11 @@ def test_one_tenant_flooding_does_not_stall_another(real_quota):
     time.sleep(0)
     for t in threads:
         t.start()
-    time.sleep(FLOOD_S)
+    started = time.monotonic()
+    while time.monotonic() - started < FLOOD_S or (  # at least FLOOD_S, and enough of each kind to judge
+        min(len(v) for v in took.values()) < MIN_PROBES and time.monotonic() - started < MAX_FLOOD_S
+    ):
+        time.sleep(0.5)
     stop.set()
     for t in threads:
         t.join(timeout=120)
@@ -143,5 +149,5 @@ def test_one_tenant_flooding_does_not_stall_another(real_quota):
     assert not bad_429, bad_429[:3]
     assert flood_answers["200"] > 0
     for name, s in summary.items():
-        assert s["requests"] >= 100, (name, s)
+        assert s["requests"] >= MIN_PROBES, (name, s)
         assert s["p95_s"] < P95_BOUND_S, (name, summary)
