@@ -37,9 +37,9 @@ def _coded_values(contact: dict, code: str) -> list[str]:
 class ContactDirectory:
     def __init__(self, client: redis.Redis, account_id: int, region: str, connection_id: str | None = None):
         self.client = client
-        self.email_key = keys.directory(account_id, "email")
-        self.phone_key = keys.directory(account_id, "phone")
-        self.cursor_key = keys.directory(account_id, "cursor")
+        self.email_key = keys.directory_email(account_id)
+        self.phone_key = keys.directory_phone(account_id)
+        self.cursor_key = keys.directory_cursor(account_id)
         self.region = region
         self.used_key = keys.directory_used(account_id, connection_id) if connection_id else None
 

@@ -107,11 +107,11 @@ def _stop_and_delete_jobs(client: redis.Redis, job_ids: list[str]) -> int:
 
 
 def _directory(client: redis.Redis, connection_id: str, account_id: int, others: list[str]) -> int:
-    email, phone = keys.directory(account_id, "email"), keys.directory(account_id, "phone")
+    email, phone = keys.directory_email(account_id), keys.directory_phone(account_id)
     if not others:
         dropped = client.hlen(email) + client.hlen(phone)
-        used = _scan(client, keys.DIRECTORY_USED.glob(account=account_id))  # every connection's, ghosts too
-        _unlink(client, [email, phone, keys.directory(account_id, "cursor"), *used])
+        used = _scan(client, keys.directory_used.glob(account=account_id))  # every connection's, ghosts too
+        _unlink(client, [email, phone, keys.directory_cursor(account_id), *used])
         return dropped
     used = keys.directory_used(account_id, connection_id)
     dropped = 0
@@ -123,7 +123,7 @@ def _directory(client: redis.Redis, connection_id: str, account_id: int, others:
             batch.clear()
     dropped += _drop_unshared(client, account_id, batch, others)
     if dropped:
-        client.delete(keys.directory(account_id, "cursor"))  # re-list amoCRM next time: never miss a contact
+        client.delete(keys.directory_cursor(account_id))  # re-list amoCRM next time: never miss a contact
     client.unlink(used)
     return dropped
 
@@ -141,7 +141,7 @@ def _drop_unshared(client: redis.Redis, account_id: int, members: list[bytes], o
     pipe = client.pipeline(transaction=False)
     for member in drop:
         kind, value = member.decode().split(":", 1)
-        pipe.hdel(keys.directory(account_id, "email" if kind == "e" else "phone"), value)
+        pipe.hdel((keys.directory_email if kind == "e" else keys.directory_phone)(account_id), value)
     return sum(pipe.execute())
 
 

@@ -1,5 +1,6 @@
 """Every Redis key the backend writes, declared once: its name pattern, Redis type, owning module, expiry,
-scope, whether it holds personal data, and what it holds. Every module asks here for its key names.
+scope, whether it holds personal data, and what it holds. Every module asks here for its key names:
+each family is named for what it holds and is called with its pattern's parts, `keys.ledger(conn)`.
 
 A disconnect's erase (`store/erase.py`) removes the connection's families and, when the account's last
 connection leaves, the account's; `docs/operations.md`'s data-retention table is rendered from these
@@ -50,6 +51,10 @@ class Family:
     personal: bool  # sheet or amoCRM values, e-mails, phones, Google ids, or digests of them
     holds: str
     found: Found = Found.BY_NAME
+
+    def __call__(self, *parts: object) -> str:
+        """The key's name, the parts given in the pattern's order: `keys.history(conn, row)`."""
+        return self.pattern.format(**dict(zip(self.placeholders, parts, strict=True)))
 
     def name(self, **parts: object) -> str:
         return self.pattern.format(**parts)
@@ -108,128 +113,128 @@ NONE = "none"
 # fmt: off
 # --- per connection --------------------------------------------------------------------------------------
 
-CONNECTION = _declare(
+connection = _declare(
     "conn:{conn}", "hash", "store/connections.py", NONE, C, True,
     "the connection: sheet, account, mapping, encrypted signing secret, its creator's Google id and e-mail",
 )
-CONNECTION_BY_SHEET = _declare(
+connection_by_sheet = _declare(
     "conn-by-sheet:{spreadsheet}:{sheet}", "string", "store/connections.py", NONE, C, False,
     "the connection id of a sheet tab (one connection per tab)", found=Found.BY_CONNECTION,
 )
-LEDGER = _declare(
+ledger = _declare(
     "ledger:{conn}", "hash", "store/ledger.py", NONE, C, True,
     "row key -> the last agreed values, lead and contact ids",
 )
-LEDGER_LEAD = _declare(
+ledger_lead = _declare(
     "ledger-lead:{conn}", "hash", "store/ledger.py", NONE, C, False,
     "lead id -> the row key that shows it"
 )
-LEDGER_PRINT = _declare(
+ledger_print = _declare(
     "ledger-print:{conn}", "hash", "store/ledger.py", NONE, C, True,
     "digest of a row's agreed values -> row keys (finds values moved to another row)",
 )
-HISTORY = _declare(
+history = _declare(
     "history:{conn}:{row}", "list", "store/ledger.py", "120 days after the row's last change", C, True,
     "the row's last 30 changes (field, old and new value)",
 )
-JOURNAL_RUNS = _declare(
+journal_runs = _declare(
     "journal:{conn}:runs", "zset", "store/journal.py", "30 days", C, False,
     "run id -> when it started"
 )
-JOURNAL_RUN = _declare(
+journal_run = _declare(
     "journal:{conn}:run:{run}", "string", "store/journal.py", "30 days", C, True,
     "one run's summary: trigger, counts, times, the fields an undo kept",
 )
-JOURNAL_CHANGES = _declare(
+journal_changes = _declare(
     "journal:{conn}:changes:{run}", "list", "store/journal.py", "30 days", C, True,
     "every field one run changed, with old and new value",
 )
-JOURNAL_HEALTH = _declare(
+journal_health = _declare(
     "journal:{conn}:health", "hash", "store/journal.py", "30 days", C, False,
     "when amoCRM last answered a run"
 )
-EDITS = _declare(
+edits = _declare(
     "edits:{conn}", "hash", "sync/jobs.py", NONE, C, False,
     "edited row keys waiting for a run -> edit time"
 )
-EDITED_AT = _declare(
+edited_at = _declare(
     "edited-at:{conn}", "hash", "sync/jobs.py", NONE, C, False,
     "row key -> when a person last edited it"
 )
-EDITS_QUEUED = _declare(
+edits_queued = _declare(
     "edits-queued:{conn}", "string", "sync/jobs.py", "1 hour", C, False,
     "an edits job is queued"
 )
-EDIT_VALUES = _declare(
+edit_values = _declare(
     "edit-values:{conn}", "hash", "sync/edit_answers.py", "1 day", C, True,
     "the row values an edit request carried, until the edit run takes them",
 )
-EDIT_ANSWERS = _declare(
+edit_answers = _declare(
     "edit-answers:{conn}", "hash", "sync/edit_answers.py", "1 day", C, True,
     "what an edit run writes back into a row, until the add-on or the run claims it",
 )
-EDIT_WAITING = _declare(
+edit_waiting = _declare(
     "edit-waiting:{conn}", "hash", "sync/edit_answers.py", "1 day", C, False,
     "row key -> edit requests waiting for its answer",
 )
-RECONCILE_QUEUED = _declare(
+reconcile_queued = _declare(
     "reconcile-queued:{conn}", "string", "sync/jobs.py", "1 hour", C, False,
     "the id of the queued reconcile"
 )
-RECONCILE_CURSOR = _declare(
+reconcile_cursor = _declare(
     "reconcile-cursor:{conn}", "string", "sync/run.py", NONE, C, False,
     "amoCRM's updated_at up to which changes were read",
 )
-SHEET_SEEN = _declare(
+sheet_seen = _declare(
     "sheet-seen:{conn}", "hash", "sync/quiet.py", "RECONCILE_FULL_READ_S", C, False,
     "the spreadsheet's Drive version when a run last read it",
 )
-MOVED_ROWS = _declare(
+moved_rows = _declare(
     "moved-rows:{conn}", "hash", "sync/run.py", NONE, C, False,
     "row key -> the synced row whose values it holds (held until its key cells come back)",
 )
-DELETED_LEADS = _declare(
+deleted_leads = _declare(
     "deleted-leads:{conn}", "set", "sync/run.py", NONE, C, False,
     "lead ids a run found deleted in amoCRM"
 )
-INTENTS = _declare(
+intents = _declare(
     "intents:{conn}", "hash", "sync/intents.py", NONE, C, False,
     "creates under way (row ref -> kind, start), so a crashed run adopts instead of creating twice",
 )
-ERRORS = _declare(
+errors = _declare(
     "errors:{conn}", "hash", "sync/writeback.py", NONE, C, True,
     "row key -> the row's error message (may quote a cell)",
 )
-CONNECTION_LOCK = _declare(
+connection_lock = _declare(
     "lock:connection:{conn}", "string", "store/locks.py", "60 s, renewed while held", C, False,
     "one run at a time per connection",
 )
-NONCE = _declare(
+nonce = _declare(
     "nonce:{conn}:{nonce}", "string", "security/signing.py", "twice the clock skew allowed + 60 s", C, False,
     "a signed request's nonce was seen (replay guard)",
 )
-QUEUED = _declare(
+queued_job = _declare(
     "queued:{kind}:{conn}:{args}", "string", "web/addon_api.py", "1 hour", C, False,
     "the job id of a sync or preview still waiting to start",
 )
-SHEET_INFO = _declare(
+sheet_info = _declare(
     "sheet-info:{conn}:{spreadsheet}:{sheet}", "string", "web/sheet_access.py", "30 s", C, False,
     "the tab's title, size, headers and column ids",
 )
-SHEETS_WEB_WINDOW = _declare(
+sheets_web_window = _declare(
     "ratelimit:sheets:{method}:web:{conn}", "zset", "sheets/client.py", "the window + 1 s", C, False,
     "a connection's web requests' share of the Sheets quota (send times)",
 )
-SHEETS_WEB_BLOCKED = _declare(
+sheets_web_blocked = _declare(
     "ratelimit:sheets:{method}:web:{conn}:blocked", "string", "sheets/client.py", "Retry-After + 1 s", C,
     False,
     "its share waits until then",
 )
-DIRECTORY_USED = _declare(
+directory_used = _declare(
     "amo:cdir:{account}:used:{conn}", "set", "store/contact_directory.py", NONE, C, True,
     "the e-mails and phones of the directory this connection used",
 )
-JOB = _declare(
+job = _declare(
     "rq:job:{kind}-{conn}-{suffix}", "hash", RQ_OWNER, "RQ's (results 500 s, failures 1 year)", C, False,
     "a job of the connection; ids from web/addon_api.py, web/activity_api.py, sync/jobs.py, schedule.py",
     found=Found.THROUGH_RQ,
@@ -237,114 +242,114 @@ JOB = _declare(
 
 # --- per amoCRM account ------------------------------------------------------------------------------------
 
-ACCOUNT = _declare(
+account = _declare(
     "amo:account:{account}", "hash", "store/connections.py", NONE, A, False,
     "host, name, user id, webhook state and encrypted webhook token, blocked reason",
 )
-ACCOUNT_CONNECTIONS = _declare(
+account_connections = _declare(
     "amo:account-conns:{account}", "set", "store/connections.py", NONE, A, False,
     "the account's connections"
 )
-WEBHOOK = _declare(
+webhook = _declare(
     "amo:webhook:{hash}", "string", "store/connections.py", NONE, A, False,
     "SHA-256 of the webhook path token -> account id", found=Found.BY_VALUE,
 )
-TOKENS = _declare(
+tokens = _declare(
     "amo:tokens:{account}", "hash", "store/tokens.py", NONE, A, False,
     "encrypted access and refresh tokens, expiry, status",
 )
-CATALOG = _declare(
+catalog = _declare(
     "amo:catalog:{account}", "string", "amocrm/account.py", "10 minutes", A, True,
     "pipelines, fields and users (names, e-mails) of the account",
 )
-CHANGED_LEADS = _declare(
+changed_leads = _declare(
     "amo:changed-leads:{account}", "set", "sync/jobs.py", NONE, A, False,
     "lead ids webhooks reported, to drain"
 )
-CHANGED_CONTACTS = _declare(
+changed_contacts = _declare(
     "amo:changed-contacts:{account}", "set", "sync/jobs.py", NONE, A, False,
     "contact ids webhooks reported, to drain",
 )
-DRAIN_QUEUED = _declare(
+drain_queued = _declare(
     "amo:drain-queued:{account}", "string", "sync/jobs.py", "1 hour", A, False,
     "a drain job is queued"
 )
-DRAIN_RECENT = _declare(
+drain_recent = _declare(
     "amo:drain-recent:{account}", "string", "sync/jobs.py", "1 s", A, False,
     "a drain started just now"
 )
-REVOKE_CHECK = _declare(
+revoke_check = _declare(
     "amo:revoke-check:{account}", "string", "web/webhooks.py", "60 s", A, False,
     "a revoke notice was checked with amoCRM just now",
 )
-DIRECTORY_EMAIL = _declare(
+directory_email = _declare(
     "amo:cdir:{account}:email", "hash", "store/contact_directory.py", NONE, A, True,
     "e-mail -> amoCRM contact id"
 )
-DIRECTORY_PHONE = _declare(
+directory_phone = _declare(
     "amo:cdir:{account}:phone", "hash", "store/contact_directory.py", NONE, A, True,
     "phone -> amoCRM contact id"
 )
-DIRECTORY_CURSOR = _declare(
+directory_cursor = _declare(
     "amo:cdir:{account}:cursor", "string", "store/contact_directory.py", NONE, A, False,
     "start of the last complete contact listing",
 )
-REFRESH_LOCK = _declare(
+refresh_lock = _declare(
     "lock:amo-refresh:{account}", "string", "store/locks.py", "30 s, renewed while held", A, False,
     "one token refresh at a time per account",
 )
-AMO_WINDOW = _declare(
+amo_window = _declare(
     "ratelimit:amo:{host}", "zset", "amocrm/account.py", "the window + 1 s", A, False,
     "send times of the account's amoCRM requests", found=Found.BY_ACCOUNT_HOST,
 )
-AMO_BLOCKED = _declare(
+amo_blocked = _declare(
     "ratelimit:amo:{host}:blocked", "string", "amocrm/account.py", "Retry-After + 1 s", A, False,
     "the account's requests wait until then", found=Found.BY_ACCOUNT_HOST,
 )
 
 # --- shared, or bound to no tenant -------------------------------------------------------------------------
 
-SHEETS_WINDOW = _declare(
+sheets_window = _declare(
     "ratelimit:sheets:{method}", "zset", "sheets/client.py", "the window + 1 s", G, False,
     "send times of every Sheets API read (or write)",
 )
-SHEETS_BLOCKED = _declare(
+sheets_blocked = _declare(
     "ratelimit:sheets:{method}:blocked", "string", "sheets/client.py", "Retry-After + 1 s", G, False,
     "Sheets calls wait until then",
 )
-REGISTER_WINDOW = _declare(
+register_window = _declare(
     "ratelimit:sheets:{method}:web:register:{sub}", "zset", "web/addon_api.py", "the window + 1 s", G, True,
     "a Google user's set-up requests' share of the Sheets quota",
 )
-REGISTER_BLOCKED = _declare(
+register_blocked = _declare(
     "ratelimit:sheets:{method}:web:register:{sub}:blocked", "string", "web/addon_api.py", "Retry-After + 1 s",
     G, True, "its share waits until then",
 )
-REGISTER_CHALLENGE = _declare(
+register_challenge = _declare(
     "register-challenge:{challenge}", "hash", "web/addon_api.py", "10 minutes", G, True,
     "a set-up's proof of control: sheet, value, Google user id",
 )
-OAUTH_STATE = _declare(
+oauth_state = _declare(
     "oauth-state:{state}", "string", "web/oauth.py", "15 minutes", G, False,
     "an amoCRM sign-in's connection id"
 )
-OAUTH_BROWSER = _declare(
+oauth_browser = _declare(
     "oauth-browser:{state}", "string", "web/oauth.py", "15 minutes", G, False,
     "hash of the browser cookie that started it",
 )
-OAUTH_PENDING = _declare(
+oauth_pending = _declare(
     "oauth-pending:{state}", "hash", "web/oauth.py", "15 minutes", G, False,
     "amoCRM's code and host until the person confirms",
 )
-SCHEDULE_TICK = _declare(
+schedule_tick = _declare(
     "sched:{name}:{tick}", "string", "schedule.py", "two intervals", G, False,
     "a scheduled job's tick was claimed",
 )
-WORKER_HEARTBEAT = _declare(
+worker_heartbeat = _declare(
     "worker:heartbeat", "hash", "worker.py", NONE, G, False,
     "which worker last ran the heartbeat job, and when"
 )
-RQ = _declare(
+rq = _declare(
     "rq:{rest}", "any", RQ_OWNER, "RQ's", G, False,
     "queues, jobs, results, registries and workers (`queues.py` names the queues)",
 )
@@ -357,115 +362,11 @@ def family_of(key: str) -> Family | None:
     return max(matches, key=lambda f: len(_PLACEHOLDER.sub("", f.pattern)), default=None)
 
 
-# --- names ----------------------------------------------------------------------------------------------
-
-
-def connection(conn: str) -> str:
-    return CONNECTION.name(conn=conn)
-
-
-def connection_by_sheet(spreadsheet: str, sheet: int | str) -> str:
-    return CONNECTION_BY_SHEET.name(spreadsheet=spreadsheet, sheet=sheet)
-
-
-def ledger(conn: str) -> str:
-    return LEDGER.name(conn=conn)
-
-
-def ledger_lead(conn: str) -> str:
-    return LEDGER_LEAD.name(conn=conn)
-
-
-def ledger_print(conn: str) -> str:
-    return LEDGER_PRINT.name(conn=conn)
-
-
-def history(conn: str, row: str) -> str:
-    return HISTORY.name(conn=conn, row=row)
-
-
-def journal_runs(conn: str) -> str:
-    return JOURNAL_RUNS.name(conn=conn)
-
-
-def journal_run(conn: str, run: str) -> str:
-    return JOURNAL_RUN.name(conn=conn, run=run)
-
-
-def journal_changes(conn: str, run: str) -> str:
-    return JOURNAL_CHANGES.name(conn=conn, run=run)
-
-
-def journal_health(conn: str) -> str:
-    return JOURNAL_HEALTH.name(conn=conn)
-
-
-def edits(conn: str) -> str:
-    return EDITS.name(conn=conn)
-
-
-def edited_at(conn: str) -> str:
-    return EDITED_AT.name(conn=conn)
-
-
-def edits_queued(conn: str) -> str:
-    return EDITS_QUEUED.name(conn=conn)
-
-
-def edit_values(conn: str) -> str:
-    return EDIT_VALUES.name(conn=conn)
-
-
-def edit_answers(conn: str) -> str:
-    return EDIT_ANSWERS.name(conn=conn)
-
-
-def edit_waiting(conn: str) -> str:
-    return EDIT_WAITING.name(conn=conn)
-
-
-def reconcile_queued(conn: str) -> str:
-    return RECONCILE_QUEUED.name(conn=conn)
-
-
-def reconcile_cursor(conn: str) -> str:
-    return RECONCILE_CURSOR.name(conn=conn)
-
-
-def sheet_seen(conn: str) -> str:
-    return SHEET_SEEN.name(conn=conn)
-
-
-def moved_rows(conn: str) -> str:
-    return MOVED_ROWS.name(conn=conn)
-
-
-def deleted_leads(conn: str) -> str:
-    return DELETED_LEADS.name(conn=conn)
-
-
-def intents(conn: str) -> str:
-    return INTENTS.name(conn=conn)
-
-
-def errors(conn: str) -> str:
-    return ERRORS.name(conn=conn)
-
-
-def connection_lock(conn: str) -> str:
-    return CONNECTION_LOCK.name(conn=conn)
-
-
-def nonce(conn: str, value: str) -> str:
-    return NONCE.name(conn=conn, nonce=value)
+# --- names that take more than the placeholders ----------------------------------------------------------
 
 
 def queued(kind: str, conn: str, args: tuple) -> str:
-    return QUEUED.name(kind=kind, conn=conn, args=":".join(map(str, args)))
-
-
-def sheet_info(conn: str, spreadsheet: str, sheet: int | str) -> str:
-    return SHEET_INFO.name(conn=conn, spreadsheet=spreadsheet, sheet=sheet)
+    return queued_job(kind, conn, ":".join(map(str, args)))
 
 
 def job_id(kind: str, conn: str, suffix: str) -> str:
@@ -473,59 +374,17 @@ def job_id(kind: str, conn: str, suffix: str) -> str:
     return f"{kind}-{conn}-{suffix}"
 
 
-def account(account_id: int | str) -> str:
-    return ACCOUNT.name(account=account_id)
-
-
-def account_connections(account_id: int | str) -> str:
-    return ACCOUNT_CONNECTIONS.name(account=account_id)
-
-
-def webhook(token_hash: str) -> str:
-    return WEBHOOK.name(hash=token_hash)
-
-
-def tokens(account_id: int | str) -> str:
-    return TOKENS.name(account=account_id)
-
-
-def catalog(account_id: int | str) -> str:
-    return CATALOG.name(account=account_id)
-
-
 def changed(entity: str, account_id: int | str) -> str:
     """`entity`: "leads" or "contacts"."""
-    return {"leads": CHANGED_LEADS, "contacts": CHANGED_CONTACTS}[entity].name(account=account_id)
+    return {"leads": changed_leads, "contacts": changed_contacts}[entity](account_id)
 
 
-def drain_queued(account_id: int | str) -> str:
-    return DRAIN_QUEUED.name(account=account_id)
+def oauth(state: str) -> tuple[str, str, str]:
+    """An amoCRM sign-in's keys: its connection id, its browser's cookie hash, the pending code."""
+    return oauth_state(state), oauth_browser(state), oauth_pending(state)
 
 
-def drain_recent(account_id: int | str) -> str:
-    return DRAIN_RECENT.name(account=account_id)
-
-
-def revoke_check(account_id: int | str) -> str:
-    return REVOKE_CHECK.name(account=account_id)
-
-
-def directory(account_id: int | str, part: str) -> str:
-    """`part`: "email", "phone" or "cursor"."""
-    return {"email": DIRECTORY_EMAIL, "phone": DIRECTORY_PHONE, "cursor": DIRECTORY_CURSOR}[part].name(
-        account=account_id
-    )
-
-
-def directory_used(account_id: int | str, conn: str) -> str:
-    return DIRECTORY_USED.name(account=account_id, conn=conn)
-
-
-def refresh_lock(account_id: int | str) -> str:
-    return REFRESH_LOCK.name(account=account_id)
-
-
-# A limiter is named once (its window and blocked keys derive from the name): `ratelimit:{name}[:blocked]`.
+# A limiter is named once; its window and blocked keys derive from the name: `ratelimit:{name}[:blocked]`.
 
 
 def amo_limiter(host: str) -> str:
@@ -552,20 +411,3 @@ def limiter_window(name: str) -> str:
 
 def limiter_blocked(name: str) -> str:
     return f"ratelimit:{name}:blocked"
-
-
-def register_challenge(challenge: str) -> str:
-    return REGISTER_CHALLENGE.name(challenge=challenge)
-
-
-def oauth(state: str) -> tuple[str, str, str]:
-    """An amoCRM sign-in's keys: its connection id, its browser's cookie hash, the pending code."""
-    return OAUTH_STATE.name(state=state), OAUTH_BROWSER.name(state=state), OAUTH_PENDING.name(state=state)
-
-
-def schedule_tick(name: str, tick: int) -> str:
-    return SCHEDULE_TICK.name(name=name, tick=tick)
-
-
-def worker_heartbeat() -> str:
-    return WORKER_HEARTBEAT.name()

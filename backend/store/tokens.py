@@ -86,6 +86,4 @@ class TokenStore:
         self.client.delete(self.key(account_id))
 
     def accounts(self) -> list[int]:
-        return sorted(
-            int(k.decode().rsplit(":", 1)[1]) for k in self.client.scan_iter(keys.TOKENS.name(account="*"))
-        )
+        return sorted(int(k.decode().rsplit(":", 1)[1]) for k in self.client.scan_iter(keys.tokens("*")))

@@ -53,9 +53,9 @@ NAMES = [
     (keys.drain_queued(A), f"amo:drain-queued:{A}"),
     (keys.drain_recent(A), f"amo:drain-recent:{A}"),
     (keys.revoke_check(A), f"amo:revoke-check:{A}"),
-    (keys.directory(A, "email"), f"amo:cdir:{A}:email"),
-    (keys.directory(A, "phone"), f"amo:cdir:{A}:phone"),
-    (keys.directory(A, "cursor"), f"amo:cdir:{A}:cursor"),
+    (keys.directory_email(A), f"amo:cdir:{A}:email"),
+    (keys.directory_phone(A), f"amo:cdir:{A}:phone"),
+    (keys.directory_cursor(A), f"amo:cdir:{A}:cursor"),
     (keys.directory_used(A, C), f"amo:cdir:{A}:used:{C}"),
     (keys.refresh_lock(A), f"lock:amo-refresh:{A}"),
     (keys.limiter_window(keys.amo_limiter("acme.amocrm.ru")), "ratelimit:amo:acme.amocrm.ru"),
@@ -89,16 +89,16 @@ def test_every_name_belongs_to_a_declared_family(name, spelled):
 def test_a_job_id_names_its_connection_and_rq_keys_it_by_that_id():
     job_id = keys.job_id("sync", C, "abc123")
     assert job_id == f"sync-{C}-abc123"
-    assert keys.family_of(f"rq:job:{job_id}") is keys.JOB
+    assert keys.family_of(f"rq:job:{job_id}") is keys.job
 
 
 def test_the_most_specific_family_wins():
-    assert keys.family_of(f"ratelimit:sheets:read:web:{C}:blocked") is keys.SHEETS_WEB_BLOCKED
-    assert keys.family_of(f"ratelimit:sheets:read:web:{C}") is keys.SHEETS_WEB_WINDOW
-    assert keys.family_of("ratelimit:sheets:read:web:register:99") is keys.REGISTER_WINDOW
-    assert keys.family_of(f"rq:job:undo-{C}-00ff") is keys.JOB
-    assert keys.family_of("rq:queue:sync") is keys.RQ
-    assert keys.family_of(f"journal:{C}:runs") is keys.JOURNAL_RUNS
+    assert keys.family_of(f"ratelimit:sheets:read:web:{C}:blocked") is keys.sheets_web_blocked
+    assert keys.family_of(f"ratelimit:sheets:read:web:{C}") is keys.sheets_web_window
+    assert keys.family_of("ratelimit:sheets:read:web:register:99") is keys.register_window
+    assert keys.family_of(f"rq:job:undo-{C}-00ff") is keys.job
+    assert keys.family_of("rq:queue:sync") is keys.rq
+    assert keys.family_of(f"journal:{C}:runs") is keys.journal_runs
     assert keys.family_of("stray:1") is None
 
 
@@ -114,9 +114,9 @@ def test_patterns_are_unique_and_erase_can_find_every_tenant_family():
 
 
 def test_a_glob_escapes_what_it_is_given():
-    assert keys.HISTORY.glob(conn="c_[x]*") == r"history:c_\[x\]\*:*"
-    assert keys.HISTORY.regex(conn="c_1").match("history:c_1:rA")
-    assert not keys.HISTORY.regex(conn="c_1").match("history:c_10:rA")
+    assert keys.history.glob(conn="c_[x]*") == r"history:c_\[x\]\*:*"
+    assert keys.history.regex(conn="c_1").match("history:c_1:rA")
+    assert not keys.history.regex(conn="c_1").match("history:c_10:rA")
 
 
 # A key spelled anywhere but keys.py: its prefix in a string literal (RQ's own `rq:` names excepted).
