@@ -18,6 +18,7 @@ from backend.amocrm.errors import AmoError
 from backend.security.crypto import Cipher
 from backend.services import Services
 from backend.sheets import drive_access
+from backend.store import keys
 from backend.store.erase import erase_connection
 from backend.store.tokens import TokenStore
 
@@ -33,7 +34,7 @@ GOOGLE_ACCESS_WORDS = {
 
 
 def _other_tab_connected(svc: Services, spreadsheet_id: str, connection_id: str) -> bool:
-    for key in svc.redis.scan_iter(match=f"conn-by-sheet:{spreadsheet_id}:*", count=1000):
+    for key in svc.redis.scan_iter(match=keys.connection_by_sheet(spreadsheet_id, "*"), count=1000):
         if svc.redis.get(key) not in (None, connection_id.encode()):
             return True
     return False

@@ -23,6 +23,7 @@ from rq.cron import CronScheduler
 from backend import queues, services
 from backend.amocrm import account as amo_account
 from backend.security.crypto import Cipher
+from backend.store import keys
 from backend.store.tokens import OK, TokenStore
 from backend.sync import jobs
 
@@ -50,9 +51,9 @@ def reconcile_unhooked() -> dict:
         ):
             continue
         for cid in t.connections_of(account_id):
-            job_id = f"reconcile-{cid}-{int(time.time())}"
-            if svc.redis.hget(f"conn:{cid}", "mapping") and svc.redis.set(
-                f"reconcile-queued:{cid}", job_id, nx=True, ex=3600
+            job_id = keys.job_id("reconcile", cid, str(int(time.time())))
+            if svc.redis.hget(keys.connection(cid), "mapping") and svc.redis.set(
+                keys.reconcile_queued(cid), job_id, nx=True, ex=3600
             ):
                 queues.enqueue(svc.redis, queues.SYNC, jobs.reconcile, cid, job_id=job_id, retry=jobs.RETRY)
                 enqueued.append(cid)
@@ -71,7 +72,7 @@ SCHEDULE: dict[str, tuple[Callable[[], dict], str, int]] = {
 
 def tick_key(name: str, now: float | None = None) -> str:
     interval = SCHEDULE[name][2]
-    return f"sched:{name}:{int((time.time() if now is None else now) // interval)}"
+    return keys.schedule_tick(name, int((time.time() if now is None else now) // interval))
 
 
 def claim_tick(client, name: str, now: float | None = None) -> bool:

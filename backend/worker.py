@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from rq import Worker, get_current_job
 
 from backend import queues, services, shutdown
+from backend.store import keys
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_KEY = "worker:heartbeat"
+HEARTBEAT_KEY = keys.worker_heartbeat()
 
 # Beat, clean and dequeue often: a killed worker's job resumes only at a cleaning after its heartbeat expired.
 JOB_MONITORING_INTERVAL_S = 5

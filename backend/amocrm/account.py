@@ -16,6 +16,7 @@ from backend.amocrm.models import catalog_from_json, catalog_json, load_catalog
 from backend.amocrm.oauth import BUSY_MESSAGE, OAuthClient, TokenManager, integration_for_host
 from backend.security.crypto import Cipher
 from backend.services import Services
+from backend.store import keys
 from backend.store.connections import Account, Tenants
 from backend.store.ratelimit import SlidingWindowLimiter
 from backend.store.tokens import TokenStore
@@ -56,7 +57,7 @@ def token_manager(svc: Services, account: Account) -> TokenManager:
 
     def renewed() -> None:
         for cid in t.connections_of(account.id):
-            raw = svc.redis.hget(f"conn:{cid}", "last_error")
+            raw = svc.redis.hget(keys.connection(cid), "last_error")
             if raw and raw.decode() == BUSY_MESSAGE:
                 t.set_fields(cid, last_error="")
 
@@ -77,7 +78,7 @@ def limiter(svc: Services, host: str) -> SlidingWindowLimiter:
     rps = svc.settings.amo_rate_limit_rps
     limit = max(1, round(rps))
     # The margin absorbs jitter: amoCRM stamps a request when it handles it, not when we send it.
-    return SlidingWindowLimiter(svc.redis, f"amo:{host}", limit, window_s=limit / rps, margin_s=0.15)
+    return SlidingWindowLimiter(svc.redis, keys.amo_limiter(host), limit, window_s=limit / rps, margin_s=0.15)
 
 
 def client_for(svc: Services, account: Account) -> AmoClient:
@@ -89,7 +90,7 @@ def client_for(svc: Services, account: Account) -> AmoClient:
         log.error("amo account %s: API access blocked: %s", account.id, reason)
 
     def is_blocked() -> str | None:
-        raw = svc.redis.hget(f"amo:account:{account.id}", "blocked")
+        raw = svc.redis.hget(keys.account(account.id), "blocked")
         return raw.decode() if raw else None
 
     return AmoClient(
@@ -107,7 +108,7 @@ def catalog(
     svc: Services, account: Account, client: AmoClient | None = None, *, fresh: bool = False
 ) -> Catalog:
     """The account's pipelines, users and fields: process cache, then Redis (10 min), then the API."""
-    key = f"amo:catalog:{account.id}"
+    key = keys.catalog(account.id)
     if not fresh:
         if account.id in _catalogs:
             return _catalogs[account.id]

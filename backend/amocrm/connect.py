@@ -18,7 +18,7 @@ from backend.amocrm.oauth import OAuthRejected, TokenEndpointBusy, jwt_claims, t
 from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
 from backend.services import Services
-from backend.store import locks
+from backend.store import keys, locks
 from backend.store.connections import Account
 from backend.store.tokens import TokenStore
 
@@ -97,7 +97,7 @@ def connect(svc: Services, host: str, code: str) -> Account:
         TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).put(account_id, tokens)
     t = amo_account.tenants(svc)
     t.put_account(account)
-    svc.redis.delete(f"amo:catalog:{account_id}")
+    svc.redis.delete(keys.catalog(account_id))
     amo_account._catalogs.pop(account_id, None)
     try:
         register_webhook(svc, account)

@@ -31,6 +31,7 @@ from http_message_signatures import (
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
 from backend.errors import AppError, Code
+from backend.store import keys
 
 COVERED = ("@method", "@path", "@query", "content-digest")
 LABEL = "sig1"
@@ -127,7 +128,7 @@ def verify(
     nonce = result.nonce
     if not nonce:
         raise SignatureRejected("The request signature has no nonce.")
-    if not redis_client.set(f"nonce:{key_id}:{nonce}", 1, nx=True, ex=nonce_ttl_s(max_skew_s)):
+    if not redis_client.set(keys.nonce(key_id, nonce), 1, nx=True, ex=nonce_ttl_s(max_skew_s)):
         raise SignatureRejected("This request was already received once (replayed nonce).")
     return key_id
 

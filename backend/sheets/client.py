@@ -43,6 +43,7 @@ from tenacity import (
 )
 
 from backend.errors import AppError, Code
+from backend.store import keys
 from backend.store.ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger(__name__)
@@ -156,14 +157,14 @@ class SheetsClient:
         if web_share:
             shares = {
                 "now_or_never": True,
-                "read_share": _share(client, f"sheets:read:web:{web_share}", reads_per_minute),
-                "write_share": _share(client, f"sheets:write:web:{web_share}", writes_per_minute),
+                "read_share": _share(client, keys.sheets_web_limiter("read", web_share), reads_per_minute),
+                "write_share": _share(client, keys.sheets_web_limiter("write", web_share), writes_per_minute),
             }
         return cls(
             api_resources(endpoint),
             google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http()),
-            _per_minute(client, "sheets:read", reads_per_minute),
-            _per_minute(client, "sheets:write", writes_per_minute),
+            _per_minute(client, keys.sheets_limiter("read"), reads_per_minute),
+            _per_minute(client, keys.sheets_limiter("write"), writes_per_minute),
             **shares,
         )
 

@@ -1,5 +1,6 @@
 """Tenants: connections (one sheet tab bound to one amoCRM account) and amoCRM accounts, in Redis.
 
+Key names come from `store/keys.py`:
 - `conn:{id}`                      hash: spreadsheet_id, sheet_id, sheet_title, account_id, mapping (JSON),
                                    secret (encrypted), created_by_sub, created_by_email, created_at, last_sync
 - `conn-by-sheet:{spreadsheet}:{gid}` -> connection id (one connection per tab)
@@ -25,16 +26,18 @@ from typing import Any
 import redis
 
 from backend.security.crypto import Cipher
+from backend.store import keys
 
 log = logging.getLogger(__name__)
 
-# KEYS: conn hash, the account's set; ARGV: connection id, account id. The old account's set is derived
-# from the hash inside the script, so a concurrent rebind cannot leave the connection in two sets.
+# KEYS: conn hash, the account's set; ARGV: connection id, account id, the old account's set's name with
+# the account left out (store/keys.py). The old account's set is derived from the hash inside the script,
+# so a concurrent rebind cannot leave the connection in two sets.
 _BIND = """
 if redis.call('HEXISTS', KEYS[1], 'spreadsheet_id') == 0 then return 0 end
 local old = redis.call('HGET', KEYS[1], 'account_id')
 if old and old ~= '' and old ~= ARGV[2] then
-  redis.call('SREM', 'amo:account-conns:' .. old, ARGV[1])
+  redis.call('SREM', ARGV[3] .. old, ARGV[1])
   redis.call('HDEL', KEYS[1], 'mapping')
 end
 redis.call('HSET', KEYS[1], 'account_id', ARGV[2])
@@ -101,7 +104,7 @@ class Tenants:
     # --- connections ---------------------------------------------------------------------------------
 
     def find_by_sheet(self, spreadsheet_id: str, sheet_id: int) -> str | None:
-        raw = self.client.get(f"conn-by-sheet:{spreadsheet_id}:{sheet_id}")
+        raw = self.client.get(keys.connection_by_sheet(spreadsheet_id, sheet_id))
         return raw.decode() if raw else None
 
     def create(
@@ -112,10 +115,10 @@ class Tenants:
             new_connection_id(), spreadsheet_id, sheet_id, sheet_title, None, None, sub, email, time.time()
         )
         secret = secrets.token_bytes(32)
-        if not self.client.set(f"conn-by-sheet:{spreadsheet_id}:{sheet_id}", conn.id, nx=True):
+        if not self.client.set(keys.connection_by_sheet(spreadsheet_id, sheet_id), conn.id, nx=True):
             raise ValueError("this sheet already has a connection")
         self.client.hset(
-            f"conn:{conn.id}",
+            keys.connection(conn.id),
             mapping={
                 "spreadsheet_id": spreadsheet_id,
                 "sheet_id": sheet_id,
@@ -133,12 +136,12 @@ class Tenants:
         connection is gone."""
         secret = secrets.token_bytes(32)
         done = self.client.eval(
-            _SET_IF_EXISTS, 1, f"conn:{connection_id}", "secret", self.cipher.encrypt(secret.hex())
+            _SET_IF_EXISTS, 1, keys.connection(connection_id), "secret", self.cipher.encrypt(secret.hex())
         )
         return secret if done else None
 
     def get(self, connection_id: str) -> Connection | None:
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(f"conn:{connection_id}").items()}
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(keys.connection(connection_id)).items()}
         if not raw.get("spreadsheet_id") or not raw.get("sheet_id"):
             return None  # gone, or a half hash (only account_id) that a racing bind once left
         return Connection(
@@ -155,7 +158,7 @@ class Tenants:
         )
 
     def secret(self, connection_id: str) -> bytes | None:
-        raw = self.client.hget(f"conn:{connection_id}", "secret")
+        raw = self.client.hget(keys.connection(connection_id), "secret")
         return bytes.fromhex(self.cipher.decrypt(raw.decode())) if raw else None
 
     def set_fields(self, connection_id: str, **fields: Any) -> None:
@@ -164,7 +167,7 @@ class Tenants:
             for k, v in fields.items()
         }
         self.client.hset(
-            f"conn:{connection_id}", mapping={k: ("" if v is None else v) for k, v in encoded.items()}
+            keys.connection(connection_id), mapping={k: ("" if v is None else v) for k, v in encoded.items()}
         )
 
     def bind_account(self, connection_id: str, account_id: int) -> bool:
@@ -175,10 +178,11 @@ class Tenants:
             self.client.eval(
                 _BIND,
                 2,
-                f"conn:{connection_id}",
-                f"amo:account-conns:{account_id}",
+                keys.connection(connection_id),
+                keys.account_connections(account_id),
                 connection_id,
                 account_id,
+                keys.account_connections(""),
             )
         )
 
@@ -187,24 +191,26 @@ class Tenants:
         if not conn or not conn.account_id:
             return None
         pipe = self.client.pipeline()
-        pipe.srem(f"amo:account-conns:{conn.account_id}", connection_id)
-        pipe.hdel(f"conn:{connection_id}", "account_id")
+        pipe.srem(keys.account_connections(conn.account_id), connection_id)
+        pipe.hdel(keys.connection(connection_id), "account_id")
         pipe.execute()
         return conn.account_id
 
     def delete(self, connection_id: str) -> None:
         conn = self.get(connection_id)
         if conn is None:  # gone, or half: drop whatever is left of it
-            raw = self.client.hget(f"conn:{connection_id}", "account_id")
+            raw = self.client.hget(keys.connection(connection_id), "account_id")
             if raw:
-                self.client.srem(f"amo:account-conns:{raw.decode()}", connection_id)
-            self.client.delete(f"conn:{connection_id}")
+                self.client.srem(keys.account_connections(raw.decode()), connection_id)
+            self.client.delete(keys.connection(connection_id))
             return
         self.unbind_account(connection_id)
-        self.client.delete(f"conn:{connection_id}", f"conn-by-sheet:{conn.spreadsheet_id}:{conn.sheet_id}")
+        self.client.delete(
+            keys.connection(connection_id), keys.connection_by_sheet(conn.spreadsheet_id, conn.sheet_id)
+        )
 
     def connections_of(self, account_id: int) -> list[str]:
-        return sorted(m.decode() for m in self.client.smembers(f"amo:account-conns:{account_id}"))
+        return sorted(m.decode() for m in self.client.smembers(keys.account_connections(account_id)))
 
     def live_connections_of(self, account_id: int) -> list[str]:
         """The account's connections that can be read; a listed one that cannot (deleted, or a half hash
@@ -220,14 +226,14 @@ class Tenants:
             if readable:
                 live.append(cid)
                 continue
-            self.client.eval(_DROP_GHOST, 2, f"conn:{cid}", f"amo:account-conns:{account_id}", cid)
+            self.client.eval(_DROP_GHOST, 2, keys.connection(cid), keys.account_connections(account_id), cid)
         return live
 
     # --- accounts ------------------------------------------------------------------------------------
 
     def put_account(self, account: Account) -> None:
         self.client.hset(
-            f"amo:account:{account.id}",
+            keys.account(account.id),
             mapping={
                 "host": account.host,
                 "name": account.name,
@@ -239,7 +245,7 @@ class Tenants:
         )
 
     def account(self, account_id: int) -> Account | None:
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(f"amo:account:{account_id}").items()}
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(keys.account(account_id)).items()}
         if not raw.get("host"):
             return None
         return Account(
@@ -254,19 +260,19 @@ class Tenants:
 
     def set_account_fields(self, account_id: int, **fields: Any) -> None:
         self.client.hset(
-            f"amo:account:{account_id}", mapping={k: ("" if v is None else v) for k, v in fields.items()}
+            keys.account(account_id), mapping={k: ("" if v is None else v) for k, v in fields.items()}
         )
 
     def webhook_token(self, account_id: int) -> str:
         """The account's webhook path token, created on first use (stored encrypted, looked up by hash)."""
-        raw = self.client.hget(f"amo:account:{account_id}", "webhook_token")
+        raw = self.client.hget(keys.account(account_id), "webhook_token")
         if raw:
             return self.cipher.decrypt(raw.decode())
         token = secrets.token_urlsafe(24)
-        self.client.hset(f"amo:account:{account_id}", "webhook_token", self.cipher.encrypt(token))
-        self.client.set(f"amo:webhook:{token_hash(token)}", account_id)
+        self.client.hset(keys.account(account_id), "webhook_token", self.cipher.encrypt(token))
+        self.client.set(keys.webhook(token_hash(token)), account_id)
         return token
 
     def account_for_webhook(self, token: str) -> int | None:
-        raw = self.client.get(f"amo:webhook:{token_hash(token)}")
+        raw = self.client.get(keys.webhook(token_hash(token)))
         return int(raw) if raw else None

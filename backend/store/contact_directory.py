@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from backend.store import keys
 from backend.sync.core import normalize as n
 
 if TYPE_CHECKING:
@@ -36,9 +37,11 @@ def _coded_values(contact: dict, code: str) -> list[str]:
 class ContactDirectory:
     def __init__(self, client: redis.Redis, account_id: int, region: str, connection_id: str | None = None):
         self.client = client
-        self.prefix = f"amo:cdir:{account_id}"
+        self.email_key = keys.directory_email(account_id)
+        self.phone_key = keys.directory_phone(account_id)
+        self.cursor_key = keys.directory_cursor(account_id)
         self.region = region
-        self.used_key = f"{self.prefix}:used:{connection_id}" if connection_id else None
+        self.used_key = keys.directory_used(account_id, connection_id) if connection_id else None
 
     def _note_used(self, pipe, emails: Iterable[str], phones: Iterable[str]) -> None:
         members = [f"e:{e}" for e in emails] + [f"p:{p}" for p in phones]
@@ -52,11 +55,11 @@ class ContactDirectory:
         for c in sorted(contacts, key=lambda c: c["id"]):
             for raw in _coded_values(c, "EMAIL"):
                 if (v := raw if canonical else n.email(raw).value) is not None:
-                    pipe.hsetnx(f"{self.prefix}:email", v, c["id"])
+                    pipe.hsetnx(self.email_key, v, c["id"])
                     emails.append(v)
             for raw in _coded_values(c, "PHONE"):
                 if (v := raw if canonical else n.phone(raw, self.region).value) is not None:
-                    pipe.hsetnx(f"{self.prefix}:phone", v, c["id"])
+                    pipe.hsetnx(self.phone_key, v, c["id"])
                     phones.append(v)
         if canonical:  # contacts this connection created: it uses their entries
             self._note_used(pipe, emails, phones)
@@ -64,7 +67,7 @@ class ContactDirectory:
 
     def refresh(self, amo: AmoClient) -> int:
         """Read contacts changed since the cursor; return how many were read."""
-        raw = self.client.get(f"{self.prefix}:cursor")
+        raw = self.client.get(self.cursor_key)
         params: dict = {"order[updated_at]": "asc"}
         if raw:
             params["filter[updated_at][from]"] = int(float(raw))
@@ -81,16 +84,16 @@ class ContactDirectory:
         self.add(batch)
         seen += len(batch)
         # one second back: updated_at has second resolution and equal stamps may still be arriving
-        self.client.set(f"{self.prefix}:cursor", max(0.0, newest - 1) if newest else 0)
+        self.client.set(self.cursor_key, max(0.0, newest - 1) if newest else 0)
         return seen
 
     def lookup(self, emails: Iterable[str], phones: Iterable[str]) -> set[int]:
         emails, phones = sorted(set(emails)), sorted(set(phones))
         ids: set[int] = set()
         if emails:
-            ids.update(int(x) for x in self.client.hmget(f"{self.prefix}:email", emails) if x)
+            ids.update(int(x) for x in self.client.hmget(self.email_key, emails) if x)
         if phones:
-            ids.update(int(x) for x in self.client.hmget(f"{self.prefix}:phone", phones) if x)
+            ids.update(int(x) for x in self.client.hmget(self.phone_key, phones) if x)
         pipe = self.client.pipeline(transaction=False)
         self._note_used(pipe, emails, phones)
         pipe.execute()

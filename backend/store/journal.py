@@ -5,7 +5,7 @@
 - `journal:{conn}:changes:{run}`   list        the run's changes, in order, each a compact JSON array
 - `journal:{conn}:health`          hash        amo_answered_at: when amoCRM last answered a run
 
-Every key names the connection, so a disconnect's erase (SCAN `journal:{conn}:*`) removes them all.
+Names from `store/keys.py`; every key names the connection, so a disconnect's erase removes them all.
 Bounded: runs live RETENTION_S (every key expires), a connection keeps at most MAX_RUNS runs and
 MAX_STORED changes over all of them (the oldest runs go first), and a run keeps at most MAX_CHANGES
 changes (its meta says when more were made).
@@ -20,6 +20,7 @@ from typing import Any
 
 import redis
 
+from backend.store import keys
 from backend.sync.core import journal as j
 from backend.sync.core.model import Plan
 
@@ -47,14 +48,14 @@ class Journal:
         self.client = client
         self.conn = connection_id
         self.max_runs, self.max_changes, self.max_stored = max_runs, max_changes, max_stored
-        self.runs_key = f"journal:{connection_id}:runs"
-        self.health_key = f"journal:{connection_id}:health"
+        self.runs_key = keys.journal_runs(connection_id)
+        self.health_key = keys.journal_health(connection_id)
 
     def _meta_key(self, run_id: str) -> str:
-        return f"journal:{self.conn}:run:{run_id}"
+        return keys.journal_run(self.conn, run_id)
 
     def _changes_key(self, run_id: str) -> str:
-        return f"journal:{self.conn}:changes:{run_id}"
+        return keys.journal_changes(self.conn, run_id)
 
     # --- writing ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 
+from backend.store import keys
 from backend.sync.core.model import LedgerEntry
 from backend.sync.core.moved import near_prints
 
@@ -50,9 +51,9 @@ class Ledger:
     def __init__(self, client: redis.Redis, connection_id: str):
         self.client = client
         self.conn = connection_id
-        self.key = f"ledger:{connection_id}"
-        self.lead_key = f"ledger-lead:{connection_id}"
-        self.print_key = f"ledger-print:{connection_id}"
+        self.key = keys.ledger(connection_id)
+        self.lead_key = keys.ledger_lead(connection_id)
+        self.print_key = keys.ledger_print(connection_id)
 
     def all(self) -> dict[str, LedgerEntry]:
         return {k.decode(): _decode(v) for k, v in self.client.hgetall(self.key).items()}
@@ -121,7 +122,7 @@ class History:
         self.conn = connection_id
 
     def _key(self, row_key: str) -> str:
-        return f"history:{self.conn}:{row_key}"
+        return keys.history(self.conn, row_key)
 
     def record_many(
         self, events: Mapping[str, list[dict[str, Any]]] | Iterable[tuple[str, list[dict[str, Any]]]]

@@ -19,6 +19,7 @@ import redis
 from redis.exceptions import LockError, RedisError
 
 from backend.errors import AppError
+from backend.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ class LockTimeout(AppError):
 
 
 def connection_lock_name(connection_id: str) -> str:
-    return f"lock:connection:{connection_id}"
+    return keys.connection_lock(connection_id)
 
 
 def account_lock_name(account_id: int | str) -> str:
-    return f"lock:amo-refresh:{account_id}"
+    return keys.refresh_lock(account_id)
 
 
 def _renew(lock: redis.lock.Lock, every_s: float, stop: threading.Event) -> None:

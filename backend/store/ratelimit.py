@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import redis
 
+from backend.store import keys
+
 # KEYS[1] the sorted set of scheduled times, KEYS[2] the "blocked until" key.
 # ARGV: limit, window (us), member id[, pace limit, pace window (us)[, max wait (us), -1: any]].
 # Returns the scheduled time minus now, in microseconds (negative: refused, -(wait) - 1).
@@ -80,7 +82,7 @@ return until_ - now
 @dataclass
 class SlidingWindowLimiter:
     client: redis.Redis
-    name: str  # e.g. "amo:31234567" or "sheets:read"
+    name: str  # from store/keys.py, e.g. keys.amo_limiter(host) or keys.sheets_limiter("read")
     limit: int
     window_s: float = 1.0
     margin_s: float = 0.0  # widen the window a little: requests do not arrive exactly when sent
@@ -94,7 +96,7 @@ class SlidingWindowLimiter:
 
     @property
     def _keys(self) -> list[str]:
-        return [f"ratelimit:{self.name}", f"ratelimit:{self.name}:blocked"]
+        return [keys.limiter_window(self.name), keys.limiter_blocked(self.name)]
 
     def _call(self, max_wait_us: int) -> int:
         window_us = int((self.window_s + self.margin_s) * 1_000_000)

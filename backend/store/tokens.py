@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import redis
 
 from backend.security.crypto import Cipher
+from backend.store import keys
 
 OK = "ok"
 NEEDS_RECONNECT = "needs_reconnect"
@@ -39,7 +40,7 @@ class TokenStore:
 
     @staticmethod
     def key(account_id: int) -> str:
-        return f"amo:tokens:{account_id}"
+        return keys.tokens(account_id)
 
     def get(self, account_id: int) -> TokenSet | None:
         raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self.key(account_id)).items()}
@@ -85,4 +86,4 @@ class TokenStore:
         self.client.delete(self.key(account_id))
 
     def accounts(self) -> list[int]:
-        return sorted(int(k.decode().rsplit(":", 1)[1]) for k in self.client.scan_iter("amo:tokens:*"))
+        return sorted(int(k.decode().rsplit(":", 1)[1]) for k in self.client.scan_iter(keys.tokens("*")))

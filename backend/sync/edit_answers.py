@@ -22,6 +22,8 @@ from typing import Any
 
 import redis
 
+from backend.store import keys
+
 TTL_S = 24 * 3600  # an answer nobody claimed is dropped after a day (the next full sync writes the row)
 POLL_S = 0.02
 
@@ -52,17 +54,13 @@ return out
 """
 
 
-def _k(name: str, connection_id: str) -> str:
-    return f"{name}:{connection_id}"
-
-
 def store_values(client: Any, connection_id: str, rows: Mapping[str, Mapping[str, Any]]) -> None:
     """rows: key -> {row, values, lead_id, edited_at (s)}. `client`: a Redis client or a pipeline."""
     if not rows:
         return
     args = [x for k, r in rows.items() for x in (k, json.dumps(r, ensure_ascii=False))]
-    client.eval(_NEWEST, 1, _k("edit-values", connection_id), *args)
-    client.expire(_k("edit-values", connection_id), TTL_S)
+    client.eval(_NEWEST, 1, keys.edit_values(connection_id), *args)
+    client.expire(keys.edit_values(connection_id), TTL_S)
 
 
 # Every sent row at once, and those keys out of the pending edits too (they need no sheet read).
@@ -80,7 +78,7 @@ def take_sent(client: redis.Redis, connection_id: str) -> dict[str, dict]:
     """Every row sent with values and not planned yet, removed from the store and from the connection's
     pending edits — called by the run once it holds the connection's lock, so that everything that
     arrived while the previous run worked goes into this one."""
-    flat = client.eval(_TAKE_ALL, 2, _k("edit-values", connection_id), _k("edits", connection_id))
+    flat = client.eval(_TAKE_ALL, 2, keys.edit_values(connection_id), keys.edits(connection_id))
     return {flat[i].decode(): json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
@@ -102,7 +100,7 @@ return out
 
 def take_unsent(client: redis.Redis, connection_id: str) -> dict[str, float]:
     """Pending edits (key -> edit time) of rows sent without values, removed from the pending edits."""
-    flat = client.eval(_TAKE_UNSENT, 2, _k("edits", connection_id), _k("edit-values", connection_id))
+    flat = client.eval(_TAKE_UNSENT, 2, keys.edits(connection_id), keys.edit_values(connection_id))
     return {flat[i].decode(): float(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
@@ -111,7 +109,7 @@ def store_answers(client: redis.Redis, connection_id: str, answers: Mapping[str,
     merged in (a create's lead id must not be lost to the next edit's answer)."""
     if not answers:
         return
-    name = _k("edit-answers", connection_id)
+    name = keys.edit_answers(connection_id)
     old = dict(zip(answers, client.hmget(name, list(answers)), strict=True))
     merged = {}
     for key, a in answers.items():
@@ -128,14 +126,14 @@ def claim(client: redis.Redis, connection_id: str, wanted: Mapping[str, float]) 
     if not wanted:
         return {}
     args = [x for k, t in wanted.items() for x in (k, repr(float(t)))]
-    flat = client.eval(_CLAIM, 1, _k("edit-answers", connection_id), *args)
+    flat = client.eval(_CLAIM, 1, keys.edit_answers(connection_id), *args)
     return {flat[i].decode(): json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
-def unwaited(client: redis.Redis, connection_id: str, keys: Iterable[str]) -> list[str]:
-    keys = list(keys)
-    counts = client.hmget(_k("edit-waiting", connection_id), keys) if keys else []
-    return [k for k, n in zip(keys, counts, strict=True) if int(n or 0) <= 0]
+def unwaited(client: redis.Redis, connection_id: str, row_keys: Iterable[str]) -> list[str]:
+    row_keys = list(row_keys)
+    counts = client.hmget(keys.edit_waiting(connection_id), row_keys) if row_keys else []
+    return [k for k, n in zip(row_keys, counts, strict=True) if int(n or 0) <= 0]
 
 
 class Waiter:
@@ -145,7 +143,7 @@ class Waiter:
     def __init__(self, client: redis.Redis, connection_id: str, wanted: Mapping[str, float]):
         self.client, self.connection_id, self.wanted = client, connection_id, dict(wanted)
         self.got: dict[str, dict] = {}
-        self._name = _k("edit-waiting", connection_id)
+        self._name = keys.edit_waiting(connection_id)
         if self.wanted:
             pipe = client.pipeline()
             for k in self.wanted:

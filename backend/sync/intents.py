@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from backend.store import keys
+
 if TYPE_CHECKING:
     from backend.amocrm.client import AmoClient
 
@@ -47,7 +49,7 @@ def tagged_rows(entity: Mapping) -> set[str]:
 class Intents:
     def __init__(self, client: redis.Redis, connection_id: str):
         self.client = client
-        self.key = f"intents:{connection_id}"
+        self.key = keys.intents(connection_id)
 
     def put(self, kind: str, ids: Iterable[str], t0: float) -> None:
         items = {i: json.dumps({"kind": kind, "t0": t0}) for i in ids}

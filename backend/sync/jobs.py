@@ -27,6 +27,7 @@ from backend.amocrm.errors import AmoAuthError, AmoBlocked, AmoUnavailable
 from backend.logs import log_context
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
+from backend.store import keys
 from backend.store.tokens import TokenStore
 from backend.sync import edit_answers, edit_run, quiet
 from backend.sync.columns import SheetLayoutChanged
@@ -132,13 +133,13 @@ def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) 
 
 
 def reconcile(connection_id: str) -> dict:
-    services.current().redis.delete(f"reconcile-queued:{connection_id}")  # later requests get a new run
+    services.current().redis.delete(keys.reconcile_queued(connection_id))  # later requests get a new run
     return _run(connection_id, runner=quiet.reconcile, kind="reconcile")  # reads the sheet only if it moved
 
 
 def apply_sheet_edits(connection_id: str) -> dict:
     r = services.current().redis
-    r.delete(f"edits-queued:{connection_id}")
+    r.delete(keys.edits_queued(connection_id))
     taken: dict[str, dict] = {}
     deferred: dict[str, float] = {}  # rows the edit run leaves to a run that reads the sheet
 
@@ -166,11 +167,11 @@ def apply_sheet_edits(connection_id: str) -> dict:
 def apply_amo_changes(account_id: int) -> dict:
     r = services.current().redis
     space_drains(r, account_id)
-    r.delete(f"amo:drain-queued:{account_id}")
+    r.delete(keys.drain_queued(account_id))
     pipe = r.pipeline(transaction=True)
     for name in ("leads", "contacts"):
-        pipe.smembers(f"amo:changed-{name}:{account_id}")
-        pipe.delete(f"amo:changed-{name}:{account_id}")
+        pipe.smembers(keys.changed(name, account_id))
+        pipe.delete(keys.changed(name, account_id))
     leads, _, contacts, _ = pipe.execute()
     lead_ids, contact_ids = {int(x) for x in leads}, {int(x) for x in contacts}
     if not lead_ids and not contact_ids:
@@ -190,7 +191,7 @@ def reconcile_all() -> dict:
     """Scheduled: a reconcile for every connection that has a mapping and none waiting already."""
     svc = services.current()
     count = skipped = 0
-    for raw in svc.redis.scan_iter("conn:*"):
+    for raw in svc.redis.scan_iter(keys.connection("*")):
         cid = raw.decode().split(":", 1)[1]
         if svc.redis.hget(raw, "mapping"):
             if request_reconcile(svc.redis, cid)[1]:
@@ -234,7 +235,7 @@ def request_edits(
     edit_answers.store_values(pipe, connection_id, rows or {})
     _requeue_edits(pipe, connection_id, edits)
     pipe.execute()
-    if client.set(f"edits-queued:{connection_id}", 1, nx=True, ex=3600):
+    if client.set(keys.edits_queued(connection_id), 1, nx=True, ex=3600):
         job = queues.enqueue(client, queues.EDITS, apply_sheet_edits, connection_id, retry=RETRY)
         return job.id
     return None
@@ -248,8 +249,8 @@ def request_reconcile(client: redis.Redis, connection_id: str) -> tuple[str, boo
     """At most one queued reconcile per connection (the marker is set before the job exists, in one SET
     NX, so two schedulers or a scheduler and a person cannot both enqueue). -> (job id, newly queued).
     The job deletes the marker when it starts: a request made during a run gets a run of its own."""
-    job_id = f"reconcile-{connection_id}-{secrets.token_hex(6)}"
-    marker = f"reconcile-queued:{connection_id}"
+    job_id = keys.job_id("reconcile", connection_id, secrets.token_hex(6))
+    marker = keys.reconcile_queued(connection_id)
     if not client.set(marker, job_id, nx=True, ex=RECONCILE_WAIT_S):
         return (client.get(marker) or b"").decode(), False
     try:
@@ -273,7 +274,7 @@ def _requeue_edits(client, connection_id: str, edits: Mapping[str, float]) -> No
     if not edits:
         return
     args = [x for k, t in edits.items() for x in (k, repr(float(t)))]
-    client.eval(_MAX_HSET, 2, f"edits:{connection_id}", f"edited-at:{connection_id}", *args)
+    client.eval(_MAX_HSET, 2, keys.edits(connection_id), keys.edited_at(connection_id), *args)
 
 
 def request_amo_drain(
@@ -286,11 +287,11 @@ def request_amo_drain(
 ) -> str | None:
     pipe = client.pipeline()
     if lead_ids := list(lead_ids):
-        pipe.sadd(f"amo:changed-leads:{account_id}", *lead_ids)
+        pipe.sadd(keys.changed("leads", account_id), *lead_ids)
     if contact_ids := list(contact_ids):
-        pipe.sadd(f"amo:changed-contacts:{account_id}", *contact_ids)
+        pipe.sadd(keys.changed("contacts", account_id), *contact_ids)
     pipe.execute()
-    if enqueue and client.set(f"amo:drain-queued:{account_id}", 1, nx=True, ex=3600):
+    if enqueue and client.set(keys.drain_queued(account_id), 1, nx=True, ex=3600):
         return queues.enqueue(client, queues.WEBHOOKS, apply_amo_changes, account_id, retry=RETRY).id
     return None
 
@@ -311,7 +312,7 @@ def space_drains(client: redis.Redis, account_id: int) -> float:
 
 
 def _drain_recent(account_id: int) -> str:
-    return f"amo:drain-recent:{account_id}"
+    return keys.drain_recent(account_id)
 
 
 def check_webhooks() -> dict:

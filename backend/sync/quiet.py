@@ -32,6 +32,7 @@ from collections.abc import Callable
 from backend.amocrm import account as amo_account
 from backend.services import Services
 from backend.sheets.drive_version import FileVersion, file_version
+from backend.store import keys
 from backend.sync.run import Parts, Report, parts, run_sync
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ WATCHED_KINDS = ("full", "amo", "edits")  # runs that may write the sheet throug
 
 
 def _seen_key(connection_id: str) -> str:
-    return f"sheet-seen:{connection_id}"
+    return keys.sheet_seen(connection_id)
 
 
 def version_of(svc: Services, spreadsheet_id: str) -> FileVersion | None:
@@ -120,7 +121,7 @@ def amo_changes(p: Parts, since: int) -> tuple[set[int], set[int], int]:
 
 
 def _cursor_key(connection_id: str) -> str:
-    return f"reconcile-cursor:{connection_id}"  # the one sync/run.py advances after complete runs
+    return keys.reconcile_cursor(connection_id)  # the one sync/run.py advances after complete runs
 
 
 def _advance_cursor(svc: Services, connection_id: str, newest: int) -> None:

@@ -23,7 +23,7 @@ from backend.errors import AppError, Code
 from backend.services import Services
 from backend.sheets.client import SheetsClient
 from backend.sheets.layout import Table, read_table
-from backend.store import locks
+from backend.store import keys, locks
 from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
@@ -107,7 +107,7 @@ def _columns(mapping: ColumnMapping) -> list[str]:
 
 
 def edited_times(svc: Services, connection_id: str) -> dict[str, float]:
-    return {k.decode(): float(v) for k, v in svc.redis.hgetall(f"edited-at:{connection_id}").items()}
+    return {k.decode(): float(v) for k, v in svc.redis.hgetall(keys.edited_at(connection_id)).items()}
 
 
 def _write_new_keys(
@@ -405,7 +405,7 @@ MAX_CUT_SOURCES = 100  # emptied rows compared with every new row; more is no cu
 
 
 def moved_rows_key(connection_id: str) -> str:
-    return f"moved-rows:{connection_id}"
+    return keys.moved_rows(connection_id)
 
 
 def _remembered_moves(
@@ -507,7 +507,7 @@ def _adopt_pending(p: Parts, ledger: Ledger, intents: Intents) -> None:
 
 
 def _deleted_key(connection_id: str) -> str:
-    return f"deleted-leads:{connection_id}"
+    return keys.deleted_leads(connection_id)
 
 
 def _remember_deleted(svc: Services, connection_id: str, the_plan: Plan) -> None:
@@ -564,7 +564,7 @@ EVENTS_PAGE = 100  # the events list's maximum page (amoCRM API v4, GET /api/v4/
 
 
 def _cursor_key(p: Parts) -> str:
-    return f"reconcile-cursor:{p.conn.id}"
+    return keys.reconcile_cursor(p.conn.id)
 
 
 def _advance_cursor(svc: Services, p: Parts, raw_leads: dict[int, dict]) -> None:

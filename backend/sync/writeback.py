@@ -19,6 +19,7 @@ import redis
 
 from backend.sheets.client import SheetsClient
 from backend.sheets.layout import Table, read_table
+from backend.store import keys
 from backend.store.ledger import History
 from backend.sync.core import fields as fx
 from backend.sync.core.mapping import ColumnMapping
@@ -185,7 +186,7 @@ class ErrorList:
 
     def __init__(self, client: redis.Redis, connection_id: str):
         self.client = client
-        self.key = f"errors:{connection_id}"
+        self.key = keys.errors(connection_id)
 
     def update(self, plan: Plan, out: ExecutionResult) -> None:
         bad: dict[str, str] = {}

@@ -23,6 +23,7 @@ from backend import queues
 from backend.amocrm import account as amo_account
 from backend.errors import AppError, BadRequest, NotFound
 from backend.security.crypto import Cipher
+from backend.store import keys
 from backend.store.journal import Journal
 from backend.store.tokens import NEEDS_RECONNECT, TokenStore
 from backend.store.tokens import OK as TOKEN_OK
@@ -135,7 +136,7 @@ def undo(connection_id: str, run_id: str):
     if not isinstance(confirm, bool):
         raise BadRequest("confirm must be true or false.")
     auth.account_of(connection_id)
-    job_id = f"undo-{connection_id}-{secrets.token_hex(6)}"
+    job_id = keys.job_id("undo", connection_id, secrets.token_hex(6))
     job = queues.enqueue(
         _svc().redis,
         queues.SYNC,
@@ -274,10 +275,10 @@ def health(connection_id: str):
     account = t.account(conn.account_id) if conn.account_id else None
     tokens = TokenStore(r, Cipher(svc.settings.token_encryption_keys)).get(account.id) if account else None
     journal = Journal(r, connection_id)
-    queued = int(r.hlen(f"edits:{connection_id}"))
+    queued = int(r.hlen(keys.edits(connection_id)))
     if account is not None:
-        queued += int(r.scard(f"amo:changed-leads:{account.id}")) + int(
-            r.scard(f"amo:changed-contacts:{account.id}")
+        queued += int(r.scard(keys.changed("leads", account.id))) + int(
+            r.scard(keys.changed("contacts", account.id))
         )
     recent = journal.runs(limit=10)
     run_s = sum(m.finished_at - m.started_at for m in recent) / len(recent) if recent else DEFAULT_RUN_S

@@ -28,6 +28,7 @@ from backend.errors import AppError, BadRequest, Code, NotFound
 from backend.security import editors
 from backend.security.crypto import Cipher
 from backend.sheets.client import SheetsAccessDenied
+from backend.store import keys
 from backend.store.ledger import History
 from backend.store.tokens import TokenStore
 from backend.sync import edit_answers, jobs
@@ -81,10 +82,10 @@ def register_challenge():
     challenge_id = secrets.token_urlsafe(12)
     value = secrets.token_urlsafe(24)
     _svc().redis.hset(
-        f"register-challenge:{challenge_id}",
+        keys.register_challenge(challenge_id),
         mapping={"spreadsheet_id": spreadsheet_id, "sheet_id": sheet_id, "value": value, "sub": user.sub},
     )
-    _svc().redis.expire(f"register-challenge:{challenge_id}", CHALLENGE_TTL_S)
+    _svc().redis.expire(keys.register_challenge(challenge_id), CHALLENGE_TTL_S)
     return jsonify(
         challenge_id=challenge_id,
         metadata_key=CHALLENGE_KEY,
@@ -100,7 +101,7 @@ def register():
     data = _json()
     spreadsheet_id, sheet_id = _sheet_target(data)
     svc = _svc()
-    key = f"register-challenge:{data.get('challenge_id', '')}"
+    key = keys.register_challenge(str(data.get("challenge_id", "")))
     challenge = {k.decode(): v.decode() for k, v in svc.redis.hgetall(key).items()}
     if not challenge:
         raise AppError("The set-up link expired; press Set up again.", code=Code.PROOF_FAILED, status=403)
@@ -113,7 +114,7 @@ def register():
             "This set-up was started for another sheet or user.", code=Code.PROOF_FAILED, status=403
         )
     try:
-        found = sheet_access.web_sheets(svc, f"register:{user.sub}").search_metadata(
+        found = sheet_access.web_sheets(svc, keys.register_share(user.sub)).search_metadata(
             spreadsheet_id,
             [
                 {
@@ -172,7 +173,7 @@ def state(connection_id: str):
             "reason": account.blocked or (tokens.reason if tokens else ""),
             "webhook": account.webhook,
         }
-    raw_error = svc.redis.hget(f"conn:{connection_id}", "last_error")
+    raw_error = svc.redis.hget(keys.connection(connection_id), "last_error")
     return jsonify(
         connection_id=conn.id,
         spreadsheet_id=conn.spreadsheet_id,
@@ -240,7 +241,7 @@ def amo_metadata(connection_id: str):
 
 
 def _enqueue(connection_id: str, kind: str, func, *args, queue: str = queues.SYNC) -> dict:
-    job_id = f"{kind}-{connection_id}-{secrets.token_hex(6)}"
+    job_id = keys.job_id(kind, connection_id, secrets.token_hex(6))
     meta = {"connection_id": connection_id, "kind": kind}
     job = queues.enqueue(
         _svc().redis, queue, func, connection_id, *args, job_id=job_id, retry=jobs.RETRY, meta=meta
@@ -256,7 +257,7 @@ def _enqueue_once(connection_id: str, kind: str, func, *args) -> dict:
     again returns that job: a person (or a script) pressing Sync now in a loop queues one run, not a
     thousand that every other tenant's runs would wait behind."""
     r = _svc().redis
-    key = f"queued:{kind}:{connection_id}:{':'.join(map(str, args))}"
+    key = keys.queued(kind, connection_id, args)
     if (pending := r.get(key)) is not None:
         try:
             status = Job.fetch(pending.decode(), connection=r).get_status(refresh=False)

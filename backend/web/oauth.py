@@ -31,6 +31,7 @@ from backend.amocrm import account as amo_account
 from backend.amocrm.connect import ConnectError, allowed_host, connect
 from backend.amocrm.errors import AmoError
 from backend.amocrm.oauth import integration_by_client_id, integration_for_host, integrations
+from backend.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def _browser_hash(value: str) -> str:
 
 def _keys(state: str) -> tuple[str, str, str]:
     """The state's connection id, its browser's cookie hash, and (after the callback) the pending code."""
-    return f"oauth-state:{state}", f"oauth-browser:{state}", f"oauth-pending:{state}"
+    return keys.oauth(state)
 
 
 def _same_browser(stored: bytes | None) -> bool:

@@ -15,6 +15,7 @@ import json
 from backend.services import Services
 from backend.sheets.client import SheetsClient
 from backend.sheets.layout import SheetInfo, sheet_info
+from backend.store import keys
 from backend.store.connections import Connection
 
 INFO_TTL_S = 30
@@ -33,7 +34,7 @@ def web_sheets(svc: Services, share: str) -> SheetsClient:
 
 
 def _key(conn: Connection) -> str:
-    return f"sheet-info:{conn.id}:{conn.spreadsheet_id}:{conn.sheet_id}"
+    return keys.sheet_info(conn.id, conn.spreadsheet_id, conn.sheet_id)
 
 
 def cached_info(svc: Services, conn: Connection) -> SheetInfo:

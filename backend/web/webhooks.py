@@ -21,6 +21,7 @@ from backend.amocrm.oauth import integration_by_client_id
 from backend.amocrm.webhook_payload import PayloadError, changes, parse_form
 from backend.errors import AppError, Code
 from backend.security.crypto import Cipher
+from backend.store import keys
 from backend.store.tokens import NEEDS_RECONNECT, TokenStore
 from backend.sync.jobs import request_amo_drain
 
@@ -87,7 +88,7 @@ def _confirm_revoked(svc, account_id: int) -> None:
     once a minute per account): only a token amoCRM refuses marks the account "reconnect needed"."""
     account = amo_account.tenants(svc).account(account_id)
     if account is None or not svc.redis.set(
-        f"amo:revoke-check:{account_id}", 1, nx=True, ex=REVOKE_CHECK_EVERY_S
+        keys.revoke_check(account_id), 1, nx=True, ex=REVOKE_CHECK_EVERY_S
     ):
         return
     try:

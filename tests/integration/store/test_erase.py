@@ -1,7 +1,9 @@
-"""Disconnect erases the connection: the sheet is synced by a real worker process, edited, then
-disconnected through the add-on API; a SCAN of the whole of Redis (every key's name and value) then
-finds none of the sheet's e-mails or phones and no key naming the connection, and the service account
-can no longer open the spreadsheet."""
+"""Disconnect erases the connection: the sheet is synced by a real worker process, edited, a run is
+undone, then the sheet is disconnected through the add-on API; a SCAN of the whole of Redis (every
+key's name and value) then finds none of the sheet's e-mails or phones, no key naming the connection —
+nor, when it was the account's last, naming the account, its host or holding its id — and the service
+account can no longer open the spreadsheet. What is erased comes from `backend/store/keys.py`: the
+answer counts no key that names the connection without a declared family."""
 
 from __future__ import annotations
 
@@ -114,9 +116,18 @@ def test_a_disconnect_leaves_nothing_of_the_sheet_in_redis(make_stack, id_token)
     stack.edit("D2", [[5555]])  # a change, so the row has history and edit bookkeeping
     stack.send_edits([key_of_first_row(stack)])
     run_worker(stack)
+    edit_run = next(r for r in stack.call("GET", "/runs").json()["runs"] if r["trigger"] == "edit")
+    undo = stack.call("POST", f"/runs/{edit_run['run_id']}/undo")
+    assert undo.status_code == 202, undo.text
+    run_worker(stack)
+    assert stack.call("GET", f"/jobs/{undo.json()['job_id']}").json()["status"] == "finished"
     cid = stack.connection_id
+    account_id = stack.backend.tenants.get(cid).account_id
+    host = stack.backend.tenants.account(account_id).host
     assert found(stack.redis, needles(rows)), "the sync left no trace to erase: the test proves nothing"
     assert any(cid in name for name, _ in dump(stack.redis))
+    assert any(str(account_id) in name for name, _ in dump(stack.redis))
+    assert any(host in name for name, _ in dump(stack.redis))
 
     r = disconnect(stack, id_token())
     assert r.status_code == 200, r.text
@@ -124,9 +135,13 @@ def test_a_disconnect_leaves_nothing_of_the_sheet_in_redis(make_stack, id_token)
     assert answer["status"] == "disconnected" and answer["google_access"] == "removed"
     assert "no longer has access" in answer["message"]
     assert answer["erased"]["account_erased"] is True
+    assert answer["erased"]["undeclared"] == 0
 
     assert found(stack.redis, needles(rows)) == []
     assert [name for name, _ in dump(stack.redis) if cid in name] == []
+    left = dump(stack.redis)
+    assert [name for name, _ in left if str(account_id) in name or host in name] == []
+    assert [name for name, value in left if value == str(account_id).encode()] == []
     assert SERVICE_ACCOUNT not in stack.sheets.admin.sharing(stack.spreadsheet_id)["editors"]
     assert PERSON == stack.sheets.admin.sharing(stack.spreadsheet_id)["owner"]
 
@@ -149,6 +164,7 @@ def test_another_connection_of_the_account_keeps_what_it_uses_and_still_syncs(ma
     r = disconnect(first, id_token())
     assert r.status_code == 200, r.text
     assert r.json()["erased"]["account_erased"] is False
+    assert r.json()["erased"]["undeclared"] == 0
     assert found(first.redis, needles(only_first)) == []
     assert [n for n, _ in dump(first.redis) if first.connection_id in n] == []
     # the remaining connection re-lists amoCRM's contacts and still finds everyone: no duplicates
