@@ -66,13 +66,15 @@ class Report:
         return self.__dict__.copy()
 
 
-def sheets_client(svc: Services) -> SheetsClient:
+def sheets_client(svc: Services, web_share: str = "") -> SheetsClient:
+    """The Sheets client under this deployment's quota; `web_share`: a web request's (SheetsClient.build)."""
     s = svc.settings
     return SheetsClient.build(
         endpoint=s.sheets_api_endpoint,
         client=svc.redis,
         reads_per_minute=s.sheets_reads_per_minute,
         writes_per_minute=s.sheets_writes_per_minute,
+        web_share=web_share,
     )
 
 

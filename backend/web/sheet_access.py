@@ -17,20 +17,14 @@ from backend.sheets.client import SheetsClient
 from backend.sheets.layout import SheetInfo, sheet_info
 from backend.store import keys
 from backend.store.connections import Connection
+from backend.sync.run import sheets_client
 
 INFO_TTL_S = 30
 
 
 def web_sheets(svc: Services, share: str) -> SheetsClient:
     """A Sheets client for one web request, spending `share`'s slice of the quota (a connection id)."""
-    s = svc.settings
-    return SheetsClient.build(
-        endpoint=s.sheets_api_endpoint,
-        client=svc.redis,
-        reads_per_minute=s.sheets_reads_per_minute,
-        writes_per_minute=s.sheets_writes_per_minute,
-        web_share=share,
-    )
+    return sheets_client(svc, web_share=share)
 
 
 def _key(conn: Connection) -> str:
