@@ -55,9 +55,8 @@ class Erased:
 
 
 def _unlink(client: redis.Redis, names: list) -> int:
-    for i in range(0, len(names), BATCH):
-        client.unlink(*names[i : i + BATCH])
-    return len(names)
+    """Unlink the keys that exist among `names` -> how many did."""
+    return sum(client.unlink(*names[i : i + BATCH]) for i in range(0, len(names), BATCH))
 
 
 def _scan(client: redis.Redis, pattern: str) -> list[bytes]:

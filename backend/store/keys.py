@@ -37,7 +37,7 @@ class Found(StrEnum):
 
 
 RQ_OWNER = "RQ (the library)"
-_ANY = {"nonce", "host", "args", "rest", "job"}
+_ANY = {"nonce", "host", "args", "rest"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -186,7 +186,7 @@ reconcile_cursor = _declare(
     "amoCRM's updated_at up to which changes were read",
 )
 sheet_seen = _declare(
-    "sheet-seen:{conn}", "hash", "sync/quiet.py", "RECONCILE_FULL_READ_S", C, False,
+    "sheet-seen:{conn}", "hash", "sync/quiet.py", "RECONCILE_FULL_READ_S (a day)", C, False,
     "the spreadsheet's Drive version when a run last read it",
 )
 moved_rows = _declare(

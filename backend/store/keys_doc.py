@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from backend.store.keys import FAMILIES, Family, Scope
+from backend.store.keys import FAMILIES, Family, Found, Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "docs" / "operations.md"
@@ -30,7 +30,7 @@ def _row(f: Family) -> str:
         f.holds,
         "**yes**" if f.personal else "no",
         "never" if not f.expires else f.ttl,
-        _ERASED[f.scope] + ("" if f.found.value == "by name" else f" ({f.found.value})"),
+        _ERASED[f.scope] + ("" if f.found is Found.BY_NAME else f" ({f.found.value})"),
         f"`{f.owner}`" if f.owner.endswith(".py") else f.owner,
     ]
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"

@@ -14,6 +14,9 @@ import sys
 import requests
 
 from backend.security import signing
+from backend.store import keys
+from backend.store.erase import erase_connection
+from backend.store.keys import Found, Scope
 from tests.conftest import ROOT
 from tests.integration.api.conftest import id_token, make_stack, sheets, sync_backend
 from tests.integration.sync.conftest import PERSON, SERVICE_ACCOUNT
@@ -189,3 +192,31 @@ def test_another_connected_tab_of_the_spreadsheet_keeps_the_service_account_in(m
     assert r.status_code == 200 and r.json()["google_access"] == "shared"
     assert SERVICE_ACCOUNT in stack.sheets.admin.sharing(stack.spreadsheet_id)["editors"]
     assert stack.backend.tenants.get(other.id) is not None  # the other tab's connection is untouched
+
+
+def put(redis, name: str, kind: str) -> None:
+    {
+        "string": lambda: redis.set(name, 1),
+        "hash": lambda: redis.hset(name, "f", 1),
+        "list": lambda: redis.rpush(name, 1),
+        "set": lambda: redis.sadd(name, 1),
+        "zset": lambda: redis.zadd(name, {"m": 1}),
+    }[kind]()
+
+
+def test_the_erase_takes_every_declared_family_of_the_connection_and_counts_an_undeclared_key(redis_client):
+    """Straight on Redis: a key of every family declared per connection (by name), for the connection
+    and for another one; plus a key naming the connection that no family declares."""
+    gone, kept = "c_gone-1", "c_kept-2"
+    parts = {"account": 7, "row": "rA1", "run": "0001-ab", "nonce": "n:1", "kind": "sync", "args": "x:y"}
+    parts |= {"spreadsheet": "s1", "sheet": 0, "method": "read"}
+    declared = [f for f in keys.FAMILIES if f.scope is Scope.CONNECTION and f.found is Found.BY_NAME]
+    for family in declared:
+        for cid in (gone, kept):
+            put(redis_client, family.name(**parts, conn=cid), family.type)
+    redis_client.set(f"stray:{gone}", 1)
+    erased = erase_connection(redis_client, gone, None)
+    names = [k.decode() for k in redis_client.scan_iter()]
+    assert [n for n in names if gone in n] == []
+    assert len([n for n in names if kept in n]) == len(declared) > 20  # the other connection's are kept
+    assert (erased.keys, erased.undeclared) == (len(declared) + 1, 1)
