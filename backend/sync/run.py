@@ -286,7 +286,7 @@ def _run(
     in_scope = {r.key for r in rows}
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
-    moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base)
+    moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base, unseen=side.held_keys)
     if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
         # among the sorted ones, out of recognition — held with them until the sort is undone
         scrambled |= {r.key: "" for r in rows if r.key not in scrambled and _changed_fields(r, base) >= 2}
@@ -379,6 +379,7 @@ def _moved_values(
     rows: list[SheetRow],
     base: dict[str, LedgerEntry],
     whole_sheet: bool = True,
+    unseen: Iterable[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Rows holding another synced row's agreed values (`sync/core/moved.py`), found through the ledger's
     index of near fingerprints: one read of the index, one of the candidates' entries."""
@@ -395,7 +396,7 @@ def _moved_values(
         return {}, {}
     need = (set(candidates) | set().union(*candidates.values())) - base.keys()
     bases = {**ledger.get_many(sorted(need)), **base}
-    return find_moved(sheet, rows, bases, candidates, whole_sheet)
+    return find_moved(sheet, rows, bases, candidates, whole_sheet, unseen)
 
 
 def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:

@@ -56,6 +56,7 @@ class SheetSide:
     new_keys: dict[int, str] = field(default_factory=dict)  # grid row index -> key to write now
     cleared: set[int] = field(default_factory=set)  # grid row indexes whose lead id and link to empty
     held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
+    held_keys: set[str] = field(default_factory=set)  # the keys those rows hold (still in the sheet)
     blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
@@ -102,6 +103,7 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
     """Copies of one synced row that nothing tells apart (the same values, or equally far from the last
     sync): none of them syncs until a person says which is the copy; each says so."""
     for line in group:
+        side.held_keys.add(line.key)
         others = ", ".join(str(o.index + 1) for o in group if o is not line)
         side.held[line.index] = (
             f"⚠ rows {line.index + 1} and {others} are copies of one synced row and nothing tells which is "

@@ -129,3 +129,11 @@ def test_a_value_typed_back_into_a_row_whose_data_was_cut_away_clears_nothing_in
     v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.edit_run,),
                (a.same_contact, 0, 1, False), (a.edit_run,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_cut_row_whose_emptied_source_was_copied_with_its_key_gets_no_second_lead(world):
+    """The emptied source row and its copy were held as twins, so the run did not see the source row and
+    took the cut row's values for a new row. Held rows count as present when looking for moved values."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_lead, 0), (a.add_row, [0, 1, 0, 0, 0, 0]),
+               (a.edit_run,), (a.cut_data_only, 0), (a.copy_row, 0, False), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)

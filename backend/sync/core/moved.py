@@ -50,6 +50,7 @@ def find_moved(
     bases: Mapping[str, LedgerEntry],
     candidates: Mapping[str, Iterable[str]],
     whole_sheet: bool,
+    unseen: Iterable[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(`moved`, `scrambled`): row key -> the key of the synced row whose values it holds.
 
@@ -57,6 +58,7 @@ def find_moved(
     False: then a candidate row not among them may have moved, and the row is reported so that a run
     reading the sheet decides)."""
     by_key = {r.key: r for r in sheet}
+    unseen = set(unseen)  # keys of rows in the sheet that the run left out (held copies): not deleted
     moved: dict[str, str] = {}
     scrambled: dict[str, str] = {}
     for row in rows:
@@ -78,7 +80,7 @@ def find_moved(
             if same < 2 or diff > 1:
                 continue
             src_moved = src is None or agreement(src.values, bases[other].values)[1] > 0
-            if diff == 1 and (not src_moved or (src is None and whole_sheet)):
+            if diff == 1 and (not src_moved or (src is None and whole_sheet and other not in unseen)):
                 continue  # near values count only when that row moved too (and was not deleted)
             if new and src_moved:
                 moved[row.key] = other
