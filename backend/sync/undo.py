@@ -239,6 +239,13 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
             continue
         le = base.get(key)
         moved = {LEAD_STATUS: status} if status else {}
+        # a row whose data a person cut or cleared away gets its mark, not a stage in an empty row; the
+        # stage joins the row's base only where the sheet shows it (else a later run writes it there)
+        shown = {
+            t: v
+            for t, v in moved.items()
+            if t in mapped and _has_data(by_key.get(key)) and key not in scrambled
+        }
         plan_rows.append(
             RowPlan(
                 key,
@@ -247,13 +254,8 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
                 lead_id=lead_id,
                 contact=le.contact_id if le else None,
                 lead_update=moved,
-                # a row whose data a person cut or cleared away gets its mark, not a stage in an empty row
-                sheet_update={
-                    t: v
-                    for t, v in moved.items()
-                    if t in mapped and _has_data(by_key.get(key)) and key not in scrambled
-                },
-                base={**(le.values if le else {}), **{t: v for t, v in moved.items() if t in mapped}},
+                sheet_update=shown,
+                base={**(le.values if le else {}), **shown},
                 message=f"↶ undone {stamp(now)}: lead {lead_id} kept, tagged “{UNDONE_TAG}”",
                 mark=True,
                 ledger_dirty=le is not None,

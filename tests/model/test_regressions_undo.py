@@ -42,3 +42,13 @@ def test_undo_writes_no_stage_into_a_row_whose_values_were_cut_away_and_replaced
     v = judged(world, (a.add_row, [0, 0, 0, 0, 0, 0]), (a.edit_run,), (a.cut_data_only, 0),
                (a.paste_column, 0, 2, 0, 0), (a.undo_recent, 0, 1, False, 0, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_an_undo_that_could_not_show_the_stage_in_the_row_leaves_it_for_a_later_run(world):
+    """The row had lost its key cell, so the undo moved the created lead to a stage without writing it
+    into the row — and recorded the stage as agreed: the next reconcile pushed the row's old stage back
+    over the undo's."""
+    v = judged(world, (a.add_row, [0, 0, 0, 0, 0, 0]), (a.edit_run,), (a.clear_key, 0),
+               (a.paste_column, 0, 2, 0, 0), (a.undo_recent, 0, 2, False, 0, 0), (a.clear_cell, 1, 3),
+               (a.delete_row, 1), (a.clear_cell, 0, 2))  # fmt: skip
+    assert not v, story(world)
