@@ -120,6 +120,13 @@ class SlidingWindowLimiter:
             time.sleep(wait)
         return wait
 
+    def used(self) -> int:
+        """Reservations in the current window, booked future ones included (read only)."""
+        now = self.client.time()
+        now_s = now[0] + now[1] / 1_000_000
+        low = (now_s - self.window_s - self.margin_s) * 1_000_000
+        return int(self.client.zcount(self._keys[0], low, "+inf"))
+
     def block(self, seconds: float) -> None:
         """Hold every process's next request for `seconds` (the server said Retry-After)."""
         self._block(keys=[self._keys[1]], args=[int(seconds * 1_000_000)])
