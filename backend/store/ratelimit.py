@@ -120,11 +120,12 @@ class SlidingWindowLimiter:
             time.sleep(wait)
         return wait
 
-    def used(self) -> int:
-        """Reservations in the current window, booked future ones included (read only)."""
+    def used(self, within_s: float | None = None) -> int:
+        """Reservations in the last `within_s` (the whole window by default), booked future ones
+        included. Books nothing."""
         now = self.client.time()
         now_s = now[0] + now[1] / 1_000_000
-        low = (now_s - self.window_s - self.margin_s) * 1_000_000
+        low = (now_s - (self.window_s + self.margin_s if within_s is None else within_s)) * 1_000_000
         return int(self.client.zcount(self._keys[0], low, "+inf"))
 
     def block(self, seconds: float) -> None:

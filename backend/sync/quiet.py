@@ -8,11 +8,12 @@ API call.
   `sheet-seen:{conn}` remembers the version the sheet had right before its last full read. The same
   version now means nobody changed the sheet since — no trigger the add-on missed, no script, no paste.
 - A full read at least every RECONCILE_FULL_READ_S whatever the version says: the safety net.
-- When the sheet moved but half the minute's Sheets reads are already taken, the sheet's read waits for
-  a later reconcile (`sheet_deferred`): amoCRM → sheet runs, with a change somebody made behind them,
-  go first, and the tick that reconciles every connection at once cannot spend the whole read quota.
-  The add-on delivers people's edits itself, so what waits is a change no trigger reported; amoCRM's
-  side is still reconciled, and the safety net is never deferred.
+- When the sheet moved but half the minute's Sheets reads (or half the pacer's 10 s) are already taken,
+  the sheet's read waits for a later reconcile (`sheet_deferred`) instead of for a slot on a worker:
+  amoCRM → sheet runs, with a change somebody made behind them, go first, and the tick that reconciles
+  every connection at once neither spends the whole read quota nor holds the workers edits need. The
+  add-on delivers people's edits itself, so what waits is a change no trigger reported; amoCRM's side
+  is still reconciled, and the safety net is never deferred.
 
 When the sheet is unchanged and amoCRM changed, the reconcile becomes an amoCRM run over exactly the
 leads and contacts that changed: when they hold what the ledger holds (our own writes, which amoCRM
@@ -145,6 +146,8 @@ def sheet_read_can_wait(svc: Services, connection_id: str, p: Parts, now: float)
     if not last or now - float(last.get("read_at", 0)) >= svc.settings.reconcile_full_read_s:
         return False
     reads = p.sheets.read_limiter
+    if reads.pace_limit and reads.used(reads.pace_window_s) >= DEFER_READ_SHARE * reads.pace_limit:
+        return True  # the read would wait for the pacer, holding a worker the edits need
     return reads.used() >= DEFER_READ_SHARE * reads.limit
 
 

@@ -106,3 +106,15 @@ def test_the_safety_net_is_not_deferred_by_busy_reads(small):
     small.sheets.admin.reset_counters()
     job = reconcile(small)
     assert sheets_calls(small) > 0 and "sheet_deferred" not in job["result"]
+
+
+def test_a_moved_sheet_waits_while_the_pacer_has_no_read_free_now(small):
+    """Half the pacer's stretch taken (10 s of a 60-a-minute quota: 5 reads): the read would wait on a
+    worker for the pacer, so it waits for a later reconcile instead."""
+    reconcile(small)
+    small.edit("Leads!D2", [["4444"]])
+    limit = small.backend.settings.sheets_reads_per_minute
+    take_reads(small, max(1, limit // 6) // 2)
+    small.sheets.admin.reset_counters()
+    job = reconcile(small)
+    assert sheets_calls(small) == 0 and job["result"]["sheet_deferred"] == 1, job
