@@ -184,7 +184,7 @@ class Load:
         self._lock = threading.Lock()
         self._amo_waiting: list[Change] = []
         self._stop = threading.Event()
-        self._price = 100_000
+        self._price = seed * 1_000_000  # every change a budget of its own, across loads too
         self._pool = ThreadPoolExecutor(160)
         self._threads = [
             threading.Thread(target=self._watch_sheets, daemon=True),
@@ -395,26 +395,27 @@ def _calls(product: Product, minutes: float) -> dict[str, Any]:
 # --- the two runs ----------------------------------------------------------------------------------------
 
 
-def run_fleet(product: Product, sheets: list[Sheet], size: FleetSize, log=print) -> dict[str, Any]:
+def run_fleet(
+    product: Product, sheets: list[Sheet], updates: LeadUpdates, size: FleetSize, log=print
+) -> dict[str, Any]:
     """Default quotas, `size.minutes` of steady state."""
     set_quota(product, per_user=60)
     settle(product)
-    with receiving(product.amo_url, *(s.tenant.host for s in sheets)) as updates:
-        load = Load(product, sheets, updates)
-        try:
-            product.amo.reset_counters()
-            product.sheets.reset_counters()
-            started = time.time()
-            changes = load.run(size.minutes, size.base_amo_rate, tick_at_s=min(60.0, size.minutes * 30))
-            minutes = (time.time() - started) / 60
-            calls = _calls(product, minutes)  # the steady state's, before the tail is drained
-            log(f"fleet: load done, {len(changes)} changes; waiting for them to arrive")
-            load.wait(changes, size.wait_s)
-            settle(product, timeout_s=size.wait_s)
-            load.wait(changes, 5)
-        finally:
-            load.close()
-        wrong = load.verify()
+    load = Load(product, sheets, updates)
+    try:
+        product.amo.reset_counters()
+        product.sheets.reset_counters()
+        started = time.time()
+        changes = load.run(size.minutes, size.base_amo_rate, tick_at_s=min(60.0, size.minutes * 30))
+        minutes = (time.time() - started) / 60
+        calls = _calls(product, minutes)  # the steady state's, before the tail is drained
+        log(f"fleet: load done, {len(changes)} changes; waiting for them to arrive")
+        load.wait(changes, size.wait_s)
+        settle(product, timeout_s=size.wait_s)
+        load.wait(changes, 5)
+    finally:
+        load.close()
+    wrong = load.verify()
     by_side = {side: _stats([c for c in changes if c.side == side]) for side in ("edit", "amo")}
     every = _stats(changes)
     return {
@@ -436,46 +437,45 @@ def run_fleet(product: Product, sheets: list[Sheet], size: FleetSize, log=print)
     }
 
 
-def run_raised_quota(product: Product, sheets: list[Sheet], size: FleetSize, log=print) -> dict[str, Any]:
+def run_raised_quota(
+    product: Product, sheets: list[Sheet], updates: LeadUpdates, size: FleetSize, log=print
+) -> dict[str, Any]:
     """The service account's quota raised to 300 a minute; amoCRM changes stepped up stage by stage."""
     set_quota(product, per_user=300)
     settle(product)
     stages = []
     held: dict[str, Any] | None = None
-    with receiving(product.amo_url, *(s.tenant.host for s in sheets)) as updates:
-        load = Load(product, sheets, updates, seed=16)
-        try:
-            for rate in size.stages:
-                product.amo.reset_counters()
-                product.sheets.reset_counters()
-                started = time.time()
-                changes = load.run(size.stage_minutes, rate)
-                minutes = (time.time() - started) / 60
-                calls = _calls(product, minutes)
-                since = started - load.t0
-                load.wait(changes, size.stage_wait_s)
-                waited = time.time() - started
-                amo = _stats([c for c in changes if c.side == "amo"], not_yet=time.time())
-                stage = {
-                    "amo_changes_per_min": round(rate, 1),
-                    "made": amo["changes"],
-                    "p50_s": amo["p50_s"],
-                    "p95_s": amo["p95_s"],
-                    "not_arrived_after_s": {"count": amo["lost"], "s": round(waited)}
-                    if amo["lost"]
-                    else None,
-                    "edits_p95_s": _stats([c for c in changes if c.side == "edit"])["p95_s"],
-                    "max_queue_depth": load.samples.max_waiting(since),
-                    **{k: v for k, v in calls.items() if k != "sheets_calls_by_method"},
-                }
-                stages.append(stage)
-                log(f"fleet_raised_quota: stage {stage}")
-                if amo["p95_s"] is None or amo["p95_s"] >= P95_HELD_S:
-                    break
-                held = stage
-                settle(product, timeout_s=size.wait_s)
-        finally:
-            load.close()
+    load = Load(product, sheets, updates, seed=16)
+    try:
+        for rate in size.stages:
+            product.amo.reset_counters()
+            product.sheets.reset_counters()
+            started = time.time()
+            changes = load.run(size.stage_minutes, rate)
+            minutes = (time.time() - started) / 60
+            calls = _calls(product, minutes)
+            since = started - load.t0
+            load.wait(changes, size.stage_wait_s)
+            waited = time.time() - started
+            amo = _stats([c for c in changes if c.side == "amo"], not_yet=time.time())
+            stage = {
+                "amo_changes_per_min": round(rate, 1),
+                "made": amo["changes"],
+                "p50_s": amo["p50_s"],
+                "p95_s": amo["p95_s"],
+                "not_arrived_after_s": {"count": amo["lost"], "s": round(waited)} if amo["lost"] else None,
+                "edits_p95_s": _stats([c for c in changes if c.side == "edit"])["p95_s"],
+                "max_queue_depth": load.samples.max_waiting(since),
+                **{k: v for k, v in calls.items() if k != "sheets_calls_by_method"},
+            }
+            stages.append(stage)
+            log(f"fleet_raised_quota: stage {stage}")
+            if amo["p95_s"] is None or amo["p95_s"] >= P95_HELD_S:
+                break
+            held = stage
+            settle(product, timeout_s=size.wait_s)
+    finally:
+        load.close()
     return {
         "sustained_amo_changes_per_min": held["amo_changes_per_min"] if held else 0,
         "p95_s": held["p95_s"] if held else None,
@@ -489,9 +489,10 @@ def run_raised_quota(product: Product, sheets: list[Sheet], size: FleetSize, log
 def bench_fleet(product: Product, size: FleetSize, log=print) -> dict[str, Any]:
     product.sheets.set_quotas(enabled=False)
     sheets = set_up(product, size, log)
-    out = {"fleet": run_fleet(product, sheets, size, log)}
-    log(f"fleet: {_brief(out['fleet'])}")
-    out["fleet_raised_quota"] = run_raised_quota(product, sheets, size, log)
+    with receiving(product.amo_url, *(s.tenant.host for s in sheets)) as updates:
+        out = {"fleet": run_fleet(product, sheets, updates, size, log)}
+        log(f"fleet: {_brief(out['fleet'])}")
+        out["fleet_raised_quota"] = run_raised_quota(product, sheets, updates, size, log)
     return out
 
 
