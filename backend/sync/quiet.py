@@ -42,7 +42,7 @@ from backend.sync.run import Parts, Report, parts, run_sync
 
 log = logging.getLogger(__name__)
 
-WATCHED_KINDS = ("full", "amo", "edits")  # runs that may write the sheet through the Sheets API
+WATCHED_KINDS = ("full", "amo", "edits", "answers")  # runs that may write the sheet through the Sheets API
 
 
 def _seen_key(connection_id: str) -> str:
