@@ -66,7 +66,7 @@ class FleetSize:
     setup_threads: int = 6
     stage_minutes: float = 1.5  # each stage of the raised-quota run
     stages: tuple[float, ...] = (33, 67, 100, 133, 167, 200, 250, 300)  # amoCRM changes a minute
-    wait_s: float = 600.0  # after the load: how long changes may still take to arrive
+    wait_s: float = 300.0  # after the load: how long changes may still take to arrive
     stage_wait_s: float = 180.0  # after a stage: a change later than this is far past P95_HELD_S
 
     @classmethod
@@ -356,6 +356,15 @@ class Load:
         return wrong
 
 
+def quiet(product: Product, timeout_s: float) -> bool:
+    """Wait (at most `timeout_s`) until no job is queued or running; False if the time ran out."""
+    try:
+        settle(product, timeout_s=timeout_s)
+        return True
+    except TimeoutError:
+        return False
+
+
 def latencies(changes: list[Change]) -> list[float]:
     return [c.arrived - c.at for c in changes if c.arrived is not None and c.at]
 
@@ -400,7 +409,7 @@ def run_fleet(
 ) -> dict[str, Any]:
     """Default quotas, `size.minutes` of steady state."""
     set_quota(product, per_user=60)
-    settle(product)
+    quiet(product, size.wait_s)
     load = Load(product, sheets, updates)
     try:
         product.amo.reset_counters()
@@ -411,7 +420,7 @@ def run_fleet(
         calls = _calls(product, minutes)  # the steady state's, before the tail is drained
         log(f"fleet: load done, {len(changes)} changes; waiting for them to arrive")
         load.wait(changes, size.wait_s)
-        settle(product, timeout_s=size.wait_s)
+        settled = quiet(product, size.wait_s)
         load.wait(changes, 5)
     finally:
         load.close()
@@ -429,6 +438,7 @@ def run_fleet(
         "edits": by_side["edit"],
         "amo_changes": by_side["amo"],
         "end_state_mismatches": wrong,
+        "idle_at_the_end": settled,  # False: jobs were still queued when the run stopped waiting
         "send_errors": len(load.errors),
         **{k: v for k, v in calls.items() if k != "sheets_calls_per_min"},
         "reconcile_tick_at_s": load.ticks,
@@ -442,7 +452,7 @@ def run_raised_quota(
 ) -> dict[str, Any]:
     """The service account's quota raised to 300 a minute; amoCRM changes stepped up stage by stage."""
     set_quota(product, per_user=300)
-    settle(product)
+    quiet(product, size.stage_wait_s)
     stages = []
     held: dict[str, Any] | None = None
     load = Load(product, sheets, updates, seed=16)
@@ -473,7 +483,8 @@ def run_raised_quota(
             if amo["p95_s"] is None or amo["p95_s"] >= P95_HELD_S:
                 break
             held = stage
-            settle(product, timeout_s=size.wait_s)
+            if not quiet(product, size.stage_wait_s):
+                break
     finally:
         load.close()
     return {
