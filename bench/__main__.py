@@ -1,8 +1,10 @@
-"""`python -m bench [all|import|edits|webhooks|scale] [--runs N]` — what `make bench` runs (`all`).
+"""`python -m bench [all|import|edits|webhooks|scale|fleet] [--runs N]` — what `make bench` runs (`all`).
 
 Every benchmark starts the product afresh as real processes with the real limits (amoCRM 7 req/s and
 250 per batch, Google's Sheets quotas), prints its figures, and the run ends by writing
 `bench/results/latest.json` and the table in `docs/performance.md`. Nothing here asserts a time.
+The fleet run's size comes from FLEET_CONNECTIONS and FLEET_MINUTES (bench/fleet.py; 1,000 and 5 by
+default).
 Logs of every process go to a fresh directory under the system's temp dir (printed at the start).
 """
 
@@ -17,11 +19,12 @@ from pathlib import Path
 
 from bench import report
 from bench.edits import run_edit_idle, run_edits, run_reconcile_idle
+from bench.fleet import FleetSize, bench_fleet
 from bench.imports import run_import
 from bench.product import Limits, Product
 from bench.webhooks import run_webhooks
 
-SUITES = ("import", "edits", "webhooks", "scale")
+SUITES = ("import", "edits", "webhooks", "scale", "fleet")
 
 
 def _stop_on_term(*_) -> None:
@@ -65,6 +68,14 @@ def bench_scale(logs: Path) -> dict:
     return {"import_100000": {k: r[k] for k in keep} | {"peak_rss_mb_by_role": r["peak_rss_mb_by_role"]}}
 
 
+def bench_fleet_run(logs: Path) -> dict:
+    size = FleetSize.from_env()
+    print(f"fleet: {size}", flush=True)
+    unpaced = {"SHEETS_READS_PER_MINUTE": "100000", "SHEETS_WRITES_PER_MINUTE": "100000"}  # set-up only
+    with Product.start(logs / "fleet", Limits(), workers=size.workers, env=unpaced) as p:
+        return bench_fleet(p, size, log=lambda line: print(line, flush=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("suite", nargs="?", default="all", choices=("all", *SUITES))
@@ -84,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
             results.update(bench_webhooks(logs))
         elif suite == "scale":
             results.update(bench_scale(logs))
+        elif suite == "fleet":
+            results.update(bench_fleet_run(logs))
+            brief = {
+                k: v
+                for k, v in results["fleet"].items()
+                if k not in ("queue_depth", "sheets_calls_by_method")
+            }
+            print(f"fleet: {json.dumps(brief, ensure_ascii=False)}", flush=True)
+            print(
+                f"fleet_raised_quota: {json.dumps(results['fleet_raised_quota'], ensure_ascii=False)}",
+                flush=True,
+            )
         print(f"bench: {suite} done", flush=True)
     results["machine"] = report.machine()
     report.write_json(results)

@@ -60,6 +60,7 @@ class Product:
     sheets_url: str = ""
     workers: dict[str, Child] = field(default_factory=dict)
     tenants: list = field(default_factory=list)  # every bench.tenant.Tenant set up on this product
+    web_processes: int = 2
     _redis: redis.Redis | None = None
 
     # --- start and stop ------------------------------------------------------------------------------
@@ -81,7 +82,7 @@ class Product:
         amo = f"http://127.0.0.1:{amo_port}"
         sheets = f"http://127.0.0.1:{sheets_port}"
         stack = Stack.create(_backend_env(web, amo, sheets, limits) | (env or {}), log_dir)
-        product = cls(stack, limits, web, amo, sheets)
+        product = cls(stack, limits, web, amo, sheets, web_processes=web_processes)
         try:
             stack.start_redis(appendonly=appendonly)
             product._start_emulators(amo_port, sheets_port)
@@ -194,6 +195,21 @@ class Product:
                 os.kill(pid, signal.SIGKILL)
         child.process.wait()
         return tree
+
+    def reconfigure(self, env: dict[str, str]) -> None:
+        """Restart the web service (on its port) and every worker with `env` changed — what a deploy
+        with new settings does. Every process stops first, so none keeps the old settings meanwhile."""
+        self.stack.env.update(env)
+        names = list(self.workers)
+        for name in names:
+            self.stop_worker(name)
+        web = next(c for c in self.stack.children if c.name == "web")
+        os.killpg(web.process.pid, signal.SIGTERM)
+        web.process.wait(timeout=60)
+        self.stack.children.remove(web)
+        self.stack.start_web(port=int(self.web_url.rsplit(":", 1)[1]), workers=self.web_processes)
+        for name in names:
+            self.start_worker(name)
 
     def restart_redis(self) -> None:
         """Stop Redis and start it again on the same port and data directory (AOF brings data back)."""

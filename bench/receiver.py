@@ -47,8 +47,9 @@ class LeadUpdates:
 
 
 @contextmanager
-def receiving(amo_url: str, host: str) -> Iterator[LeadUpdates]:
-    """Serve the receiver on a free loopback port and subscribe it to the account's lead webhooks."""
+def receiving(amo_url: str, *hosts: str) -> Iterator[LeadUpdates]:
+    """Serve the receiver on a free loopback port and subscribe it to the lead webhooks of every
+    account in `hosts` (lead ids are unique across the emulator's accounts)."""
     updates = LeadUpdates()
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,22 +63,28 @@ def receiving(amo_url: str, host: str) -> Iterator[LeadUpdates]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    try:
+        destination = f"http://127.0.0.1:{server.server_port}/hook"
+        for host in hosts:
+            subscribe(amo_url, host, destination)
+        yield updates
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def subscribe(amo_url: str, host: str, destination: str) -> None:
     token = requests.post(
         f"{amo_url}/_sandbox/integrations/{seed.DEFAULT_CLIENT_ID}/long_lived_token",
         json={"host": host},
         timeout=30,
     ).json()["access_token"]
-    destination = f"http://127.0.0.1:{server.server_port}/hook"
     requests.post(
         f"{amo_url}/{host}/api/v4/webhooks",
         json={"destination": destination, "settings": ["update_lead", "add_lead", "status_lead"]},
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     ).raise_for_status()
-    try:
-        yield updates
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -145,6 +145,43 @@ def table(r: dict[str, Any]) -> str:
                 "",
             ),
         ]
+    if f := r.get("fleet"):
+        e, a = f["edits"], f["amo_changes"]
+        lines += [
+            _row(
+                f"fleet: {f['connections']:,} connections for {f['minutes']} min at the default Sheets "
+                "quotas: change → other side p50 / p95",
+                f"{f['p50_s']} / {f['p95_s']} s",
+                "p95 < 60 s",
+            ),
+            _row(
+                f"fleet: {e['changes']} person edits / {a['changes']} amoCRM changes: p50 / p95",
+                f"{e['p50_s']} / {e['p95_s']} s; {a['p50_s']} / {a['p95_s']} s",
+                "",
+            ),
+            _row(
+                "fleet: Sheets calls a minute (reads / writes; answered 429)",
+                f"{f['sheets_calls_per_min']} ({f['sheets_reads_per_min']} / {f['sheets_writes_per_min']}; "
+                f"{f['sheets_429']})",
+                "≤ 60 reads, ≤ 60 writes",
+            ),
+            _row(
+                "fleet: amoCRM calls a minute (answered 429)",
+                f"{f['amo_calls_per_min']} ({f['amo_429']})",
+                "",
+            ),
+            _row("fleet: queue depth, highest sampled (every 5 s)", f["max_queue_depth"], "bounded"),
+            _row("fleet: lost changes", f["lost"], "0"),
+        ]
+    if q := r.get("fleet_raised_quota"):
+        lines.append(
+            _row(
+                f"fleet, quota raised to {q['quota_per_user_per_min']} a minute: highest amoCRM change rate "
+                f"held with p95 < 60 s ({q['stage_minutes']} min stages)",
+                f"{q['sustained_amo_changes_per_min']} a minute (p95 {q['p95_s']} s)",
+                "",
+            )
+        )
     if s := r.get("import_100000"):
         lines += [
             _row(

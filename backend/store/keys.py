@@ -173,6 +173,14 @@ edit_answers = _declare(
     "edit-answers:{conn}", "hash", "sync/edit_answers.py", "1 day", C, True,
     "what an edit run writes back into a row, until the add-on or the run claims it",
 )
+late_answers = _declare(
+    "late-answers:{conn}", "set", "sync/edit_answers.py", "1 day", C, False,
+    "row keys whose answers nobody waited for, until one job writes them into the sheet",
+)
+late_answers_queued = _declare(
+    "late-answers-queued:{conn}", "string", "sync/edit_answers.py", "1 day", C, False,
+    "a job writing the late answers is queued",
+)
 edit_waiting = _declare(
     "edit-waiting:{conn}", "hash", "sync/edit_answers.py", "1 day", C, False,
     "row key -> edit requests waiting for its answer",

@@ -122,6 +122,14 @@ class SlidingWindowLimiter:
             time.sleep(wait)
         return wait
 
+    def used(self, within_s: float | None = None) -> int:
+        """Reservations in the last `within_s` (the whole window by default), booked future ones
+        included. Books nothing."""
+        now = self.client.time()
+        now_s = now[0] + now[1] / 1_000_000
+        low = (now_s - (self.window_s + self.margin_s if within_s is None else within_s)) * 1_000_000
+        return int(self.client.zcount(self._keys[0], low, "+inf"))
+
     def block(self, seconds: float) -> None:
         """Hold every process's next request for `seconds` (the server said Retry-After)."""
         self._block(keys=[self._keys[1]], args=[int(seconds * 1_000_000)])

@@ -6,9 +6,12 @@ endpoint and the edit run (sync/edit_run.py), so an edit costs no Sheets API cal
 - `edit-answers:{conn}`  row key -> {cells, edited_at}: what the run would have written into the row
                          (lead id, link, status, canonical values); claimed once, by HDEL.
 - `edit-waiting:{conn}`  row key -> how many edit requests are waiting for its answer right now.
+- `late-answers:{conn}`  row keys whose answer nobody waited for: one later job writes them all
+                         (`jobs.write_late_answers`), so an edit run never waits for a Sheets write slot.
 
 An answer is written into the row by the add-on that waits for it (under its document lock, by key) or,
-when nobody waits any more, by the run through the Sheets API — whoever claims it first; the other
+when nobody waits any more, through the Sheets API by the connection's next late-answers job — whoever
+claims it first; the other
 finds nothing to claim. A run stores its answers before it looks at who waits, and a request stops
 waiting before its last claim, so every answer is claimed by one of the two.
 """
@@ -173,3 +176,22 @@ class Waiter:
         pipe.execute()
         self._claim()  # a run that stored its answer just before we stopped waiting left it for us
         return self.got, [k for k in self.wanted if k not in self.got]
+
+
+def leave_for_later(client: redis.Redis, connection_id: str, row_keys: Iterable[str]) -> bool:
+    """Answers nobody waits for join the connection's late ones. -> True when no job is queued to write
+    them yet (the caller enqueues one; the job clears the flag before it takes the keys)."""
+    pipe = client.pipeline(transaction=True)
+    pipe.sadd(keys.late_answers(connection_id), *row_keys)
+    pipe.expire(keys.late_answers(connection_id), TTL_S)
+    pipe.set(keys.late_answers_queued(connection_id), 1, nx=True, ex=TTL_S)
+    return bool(pipe.execute()[-1])
+
+
+def take_late(client: redis.Redis, connection_id: str) -> list[str]:
+    """The late answers' row keys, taken (a job is queued for any that arrive afterwards)."""
+    client.delete(keys.late_answers_queued(connection_id))
+    pipe = client.pipeline(transaction=True)
+    pipe.smembers(keys.late_answers(connection_id))
+    pipe.delete(keys.late_answers(connection_id))
+    return sorted(k.decode() for k in pipe.execute()[0])

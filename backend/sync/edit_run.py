@@ -1,8 +1,10 @@
 """An edit run planned from the values the add-on sent: no Sheets API call on the way in (the add-on
 read the row in the document it runs in and signed what it sent), none on the way out (the lead id,
 link, status and canonical values go back to the add-on, which writes them into the row under its
-document lock, by key — sync/edit_answers.py). Only when nobody waits for an answer any more does the
-run write it through the Sheets API, as every run did before.
+document lock, by key — sync/edit_answers.py). Only when nobody waits for an answer any more is it
+written through the Sheets API, as every run did before — by a later job of its own (`write_late`) that
+writes every late answer of the connection gathered by then in one read and one write: an edit run never
+sleeps for a slot of the paced write quota while edits queue behind it.
 
 The rest is the ordinary run (sync/run.py): under the connection's lock, crashed creates adopted first,
 the same planner, guards, executor, ledger and history. What only a read of the whole sheet can judge is
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from backend import queues
 from backend.amocrm import account as amo_account
 from backend.services import Services
 from backend.sheets.layout import Table, read_table
@@ -29,7 +32,7 @@ from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
 from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
-from backend.sync.core.model import LedgerEntry, entity_of
+from backend.sync.core.model import Counts, LedgerEntry, Plan, entity_of
 from backend.sync.core.moved import agreement
 from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import Executor
@@ -177,9 +180,10 @@ def _run(
         the_plan, out, now, {r.key: r.values for r in planned}, {i: al.values for i, al in amo.leads.items()}
     )
     nobody = [k for k in edit_answers.unwaited(svc.redis, cid, answers) if answers[k]["cells"]]
-    written = _write_unclaimed(svc, p, the_plan, out, now, nobody) if nobody else 0
-    report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
-    answered = {k for k, a in answers.items() if a["cells"]}  # the add-on or _write_unclaimed writes them
+    if nobody and edit_answers.leave_for_later(svc.redis, cid, nobody):
+        queues.enqueue(svc.redis, queues.SYNC, "backend.sync.jobs.write_late_answers", cid)
+    report.result = {**report.preview, **out.counts, "failed": len(out.failed), "answers_later": len(nobody)}
+    answered = {k for k, a in answers.items() if a["cells"]}  # the add-on or write_late writes them
     record_run(svc.redis, p, "edits", the_plan, out, planned, amo.leads, answered, report.result, started)
     progress("done", 1, 1)
     return report
@@ -225,7 +229,19 @@ def _amo_side(p: Parts, rows: list, base: Mapping[str, LedgerEntry], directory: 
     return side
 
 
-def _write_unclaimed(svc: Services, p: Parts, the_plan, out, now: float, keys: list[str]) -> int:
+def write_late(svc: Services, connection_id: str, *, kind: str = "answers", progress=None) -> Report:
+    """Every answer of the connection nobody waited for, written through the Sheets API at once."""
+    report = Report(kind)
+    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
+        keys = edit_answers.take_late(svc.redis, connection_id)
+        if keys:
+            p = parts(svc, connection_id)
+            report.result = {"cells_written": _write_unclaimed(svc, p, time.time(), keys)}
+            report.sheets_calls = p.sheets.total_calls
+    return report
+
+
+def _write_unclaimed(svc: Services, p: Parts, now: float, keys: list[str]) -> int:
     """Answers no add-on waits for: written through the Sheets API, as by any run nobody watches."""
     claimed = edit_answers.claim(svc.redis, p.conn.id, dict.fromkeys(keys, 0.0))
     if not claimed:
@@ -248,7 +264,10 @@ def _write_unclaimed(svc: Services, p: Parts, the_plan, out, now: float, keys: l
     for key, answer in claimed.items():
         for column, value in answer["cells"].items():
             wb.answered.setdefault(column, {})[key] = value
-    return wb.write(the_plan, out, now)
+    return wb.write(_NO_PLAN, None, now)  # a key found on two rows is left alone: no plan to tell which
+
+
+_NO_PLAN = Plan((), (), (), Counts())
 
 
 class _Answered(Writeback):

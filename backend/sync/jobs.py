@@ -164,6 +164,12 @@ def apply_sheet_edits(connection_id: str) -> dict:
         raise
 
 
+def write_late_answers(connection_id: str) -> dict:
+    """Edit answers nobody waited for (the add-on's request gave up), gathered per connection and written
+    through the Sheets API in one go, on the `sync` queue: edits and amoCRM's changes go first."""
+    return _run(connection_id, runner=edit_run.write_late, kind="answers")
+
+
 def apply_amo_changes(account_id: int) -> dict:
     r = services.current().redis
     space_drains(r, account_id)

@@ -8,6 +8,12 @@ API call.
   `sheet-seen:{conn}` remembers the version the sheet had right before its last full read. The same
   version now means nobody changed the sheet since — no trigger the add-on missed, no script, no paste.
 - A full read at least every RECONCILE_FULL_READ_S whatever the version says: the safety net.
+- When the sheet moved but half the minute's Sheets reads (or half the pacer's 10 s) are already taken,
+  the sheet's read waits for a later reconcile (`sheet_deferred`) instead of for a slot on a worker:
+  amoCRM → sheet runs, with a change somebody made behind them, go first, and the tick that reconciles
+  every connection at once neither spends the whole read quota nor holds the workers edits need. The
+  add-on delivers people's edits itself, so what waits is a change no trigger reported; amoCRM's side
+  is still reconciled, and the safety net is never deferred.
 
 When the sheet is unchanged and amoCRM changed, the reconcile becomes an amoCRM run over exactly the
 leads and contacts that changed: when they hold what the ledger holds (our own writes, which amoCRM
@@ -37,7 +43,7 @@ from backend.sync.run import Parts, Report, parts, run_sync
 
 log = logging.getLogger(__name__)
 
-WATCHED_KINDS = ("full", "amo", "edits")  # runs that may write the sheet through the Sheets API
+WATCHED_KINDS = ("full", "amo", "edits", "answers")  # runs that may write the sheet through the Sheets API
 
 
 def _seen_key(connection_id: str) -> str:
@@ -131,17 +137,37 @@ def _advance_cursor(svc: Services, connection_id: str, newest: int) -> None:
         svc.redis.set(_cursor_key(connection_id), newest - 1)
 
 
+# The share of the minute's Sheets reads above which a moved sheet's read waits for a later reconcile.
+DEFER_READ_SHARE = 0.5
+
+
+def sheet_read_can_wait(svc: Services, connection_id: str, p: Parts, now: float) -> bool:
+    """The sheet was read in full within the safety-net interval, and the reads are busy right now."""
+    last = seen(svc, connection_id)
+    if not last or now - float(last.get("read_at", 0)) >= svc.settings.reconcile_full_read_s:
+        return False
+    reads = p.sheets.read_limiter
+    if reads.pace_limit and reads.used(reads.pace_window_s) >= DEFER_READ_SHARE * reads.pace_limit:
+        return True  # the read would wait for the pacer, holding a worker the edits need
+    return reads.used() >= DEFER_READ_SHARE * reads.limit
+
+
 def reconcile(svc: Services, connection_id: str, *, kind: str = "reconcile", progress=None) -> Report:
-    """A reconcile that reads the sheet only when its Drive version moved (or the safety net is due)."""
+    """A reconcile that reads the sheet only when its Drive version moved (or the safety net is due),
+    and when the reads are busy not even then, until the safety net is due."""
     progress = progress or (lambda phase, done, total: None)
     p = parts(svc, connection_id)
     before = version_of(svc, p.conn.spreadsheet_id)
     cursor = svc.redis.get(_cursor_key(connection_id))
-    if cursor and sheet_unchanged(svc, connection_id, before, time.time()):
+    now = time.time()
+    unchanged = bool(cursor) and sheet_unchanged(svc, connection_id, before, now)
+    deferred = bool(cursor) and not unchanged and sheet_read_can_wait(svc, connection_id, p, now)
+    if unchanged or deferred:
         leads, contacts, newest = amo_changes(p, int(float(cursor)))
         listed = p.amo.stats.calls
+        waits = {"sheet_deferred": 1} if deferred else {}
         if not leads and not contacts:
-            report = Report(kind, result={"quiet": 1, "healed": 0}, amo_calls=listed)
+            report = Report(kind, result={"quiet": 1, "healed": 0, **waits}, amo_calls=listed)
             amo_account.tenants(svc).set_fields(
                 connection_id, last_sync={"at": time.time(), **report.to_json()}
             )
@@ -163,7 +189,8 @@ def reconcile(svc: Services, connection_id: str, *, kind: str = "reconcile", pro
         # leads stamped in the cursor's last second are listed again each time: echoes, no sheet read
         report.result = {
             **report.result,
-            "quiet_sheet": 1,
+            **waits,
+            **({"quiet_sheet": 1} if unchanged else {}),
             **({"quiet": 1} if not report.sheets_calls else {}),
         }
         res = report.result  # rows that needed something, as a full reconcile counts them

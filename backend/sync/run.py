@@ -5,8 +5,9 @@ scope, under the connection's Redis lock, so two runs never interleave their wri
 
 Sheets calls per run: 1 read of every connection column; +1 read and +1 write when rows had no key yet
 (keys are written before any amoCRM write, where the rows sit right then); at the end 1 re-read of the
-columns to be written (every cell goes where its column and its row are now) and 1 write. amoCRM calls: leads
-and contacts by id (250 per call), then writes (250 per call).
+columns to be written (every cell goes where its column and its row are now) and 1 write. An amoCRM run
+whose read is seconds old writes against that read instead of re-reading: 1 read and 1 write. amoCRM
+calls: leads and contacts by id (250 per call), then writes (250 per call).
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ def _run(
         known_leads = echo
     progress("reading the sheet", 0, 1)
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+    read_at = time.monotonic()
     _stop_for_layout(p, table, scope, preview)
     side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger)
     keyed_now: set[str] = set()
@@ -252,6 +254,7 @@ def _run(
         # Keys go in before any amoCRM write (a created lead is never orphaned), at positions read again
         # right now: a sort since the first read must not put a key on another row.
         now = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
+        read_at = time.monotonic()
         _stop_for_layout(p, now, scope, preview)
         keys, cleared, held = place_keys(table, now, side)
         unchanged = now == table and keys == side.new_keys and cleared == side.cleared
@@ -262,6 +265,7 @@ def _run(
         if not unchanged:  # the sheet changed meanwhile: parse what it holds now
             side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger, mint=False)
         del now
+    fresh = table if kind == "amo" else None  # small runs the quota is short for: see Writeback.fresh
     table = table.layout()  # the rows live on in `side`; the raw cells are not needed again
     full_scan = kind in ("full", "reconcile")
     if scope is not None:
@@ -321,8 +325,19 @@ def _run(
     _remember_deleted(svc, cid, the_plan)
     now = time.time()
     history, errors = History(svc.redis, cid), ErrorList(svc.redis, cid)
+    if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:
+        fresh = None
     wb = Writeback(
-        p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, table, p.mapping, p.ctx, history, errors, kind
+        p.sheets,
+        p.conn.spreadsheet_id,
+        p.conn.sheet_id,
+        table,
+        p.mapping,
+        p.ctx,
+        history,
+        errors,
+        kind,
+        fresh,
     )
     progress("writing the sheet", 0, 1)
     written = wb.write(the_plan, out, now)
@@ -343,6 +358,9 @@ def _run(
     progress("done", 1, 1)
     return report
 
+
+# An amoCRM run writes against its own read while that read is younger than this (Writeback.fresh).
+FRESH_READ_S = 5.0
 
 ECHO_CHUNK = 2500  # leads compared at a time: the echo of a 100,000-row import is never held whole
 

@@ -4,7 +4,10 @@ connection's list of rows with problems.
 Right before writing, the key column and every column to be written are read again, and every cell goes
 to the row where its key sits *now* and the column where its column id sits *now* — a sort, or a column
 inserted, between the plan and the write moves nothing into the wrong row or into a person's data; a row
-or column deleted meanwhile is skipped. Vertical runs of cells in one column become one range.
+or column deleted meanwhile is skipped. A run whose own read is seconds old passes it as `fresh` and
+skips that read: the write itself may wait longer than that for a slot of the paced write quota, so the
+second read would narrow the window only a little while costing every amoCRM → sheet run a second read.
+Vertical runs of cells in one column become one range.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ class Writeback:
     history: History
     errors: ErrorList
     kind: str  # the run's kind; history names it as its source
+    # The sheet as this run read it moments ago: cells go where its keys sit in it instead of reading the
+    # key column again (an amoCRM run spends 1 read, not 2). None: read again right before writing.
+    fresh: Table | None = None
 
     @property
     def source(self) -> str:
@@ -81,7 +87,7 @@ class Writeback:
         cells = self.cells(plan, out, now)
         if not cells:
             return 0
-        sheet = read_table(self.sheets, self.spreadsheet_id, self.sheet_id, ["key", *cells])
+        sheet = self.fresh or read_table(self.sheets, self.spreadsheet_id, self.sheet_id, ["key", *cells])
         found: dict[str, list[int]] = {}
         for i, k in enumerate(sheet.cells.get("key", [])):
             if str(k).strip():

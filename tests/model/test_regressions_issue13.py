@@ -137,4 +137,3 @@ def test_a_cut_row_whose_emptied_source_was_copied_with_its_key_gets_no_second_l
     v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_lead, 0), (a.add_row, [0, 1, 0, 0, 0, 0]),
                (a.edit_run,), (a.cut_data_only, 0), (a.copy_row, 0, False), (a.edit_run,))  # fmt: skip
     assert not v, story(world)
-

@@ -1,10 +1,15 @@
-"""When nobody waits for an edit's answer any more (no worker picked the job up in time), the run
-writes the row's status through the Sheets API, as every run nobody watches does (issue 15)."""
+"""When nobody waits for an edit's answer any more (no worker picked the job up in time), the row's status
+is written through the Sheets API, as by every run nobody watches (issue 15) — by a later job that
+gathers every such answer of the connection into one write, so the edit run itself never waits for a
+slot of the paced write quota while other edits queue behind it."""
 
 from __future__ import annotations
 
 import time
 
+from rq import SimpleWorker
+
+from backend import queues
 from tests.integration.sync.test_scenarios import ids, keys_by_name
 
 
@@ -33,3 +38,36 @@ def test_values_that_are_not_cells_are_refused(small):
     bad = {"key": key, "row": 3, "edited_at": int(time.time() * 1000), "values": {"c1": {"x": 1}}}
     r = small.call("POST", "/edits", {"rows": [bad]})
     assert r.status_code == 400
+
+
+def post_unwaited(small, name: str, price: str) -> str:
+    """The add-on sends an edited budget; no worker runs, so its request stops waiting."""
+    mapping = small.backend.tenants.get(small.connection_id).mapping
+    column = {c["header"]: c["column"] for c in mapping["columns"]}
+    key = keys_by_name(small)[name]
+    row = small.row_of(key)
+    values = {column[h]: row[h] for h in column} | {column["Бюджет"]: price}
+    number = next(i for i, cells in enumerate(small.grid(), 1) if key in cells)
+    sent = {"key": key, "row": number, "edited_at": int(time.time() * 1000), "values": values}
+    r = small.call("POST", "/edits", {"rows": [sent]})
+    assert r.status_code == 202 and r.json()["pending"] == [key], r.text
+    return key
+
+
+def test_late_answers_of_many_edits_go_into_the_sheet_in_one_write_after_the_edits(small):
+    keys = [post_unwaited(small, "Olga Smirnova", "901")]
+    small.sheets.admin.reset_counters()
+    edits = SimpleWorker([queues.queue(queues.EDITS, small.redis)], connection=small.redis)
+    edits.work(burst=True, logging_level="WARNING")  # the edit runs alone, before any late write
+    keys.append(post_unwaited(small, "Иван Петров", "902"))
+    edits.work(burst=True, logging_level="WARNING")
+    assert small.sheets.admin.counters() == {}  # the edit runs spent no Sheets call
+    prices = {x["id"]: x["price"] for x in small.leads()}
+    assert [prices[ids(small)[n]] for n in ("Olga Smirnova", "Иван Петров")] == [901, 902]
+    late = [
+        j for j in queues.queue(queues.SYNC, small.redis).jobs if j.func_name.endswith("write_late_answers")
+    ]
+    assert len(late) == 1  # one job for both rows
+    small.work()
+    assert small.sheets.admin.counters().get("spreadsheets.values.batchUpdate") == 1
+    assert all(small.row_of(k)["amo_sync_status"].startswith("✓ ") for k in keys)

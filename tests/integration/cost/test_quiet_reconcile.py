@@ -1,12 +1,14 @@
 """Nothing changed, nothing read (issue 15): a reconcile of a connection where neither side changed costs
 0 Sheets API calls, as the Sheets emulator counts them; a change on either side is still found — amoCRM's
 through its updated_at cursor, the sheet's through its Drive version — and a full read still comes when
-the safety-net interval has passed."""
+the safety-net interval has passed. While half the minute's reads are taken, a moved sheet's read waits
+for a later reconcile (never the safety net's)."""
 
 from __future__ import annotations
 
 import time
 
+from backend.store.ratelimit import SlidingWindowLimiter
 from tests.integration.amocrm.conftest import HOST
 from tests.integration.sync.test_scenarios import ids, keys_by_name
 
@@ -70,3 +72,49 @@ def test_the_safety_net_reads_the_sheet_once_the_interval_has_passed(small):
     job = reconcile(small)
     assert sheets_calls(small) > 0 and "quiet" not in job["result"]
     quiet_twice(small)
+
+
+def take_reads(stack, n: int) -> None:
+    """Other connections' runs took `n` of this minute's Sheets reads."""
+    s = stack.backend.settings
+    reads = SlidingWindowLimiter(stack.redis, "sheets:read", s.sheets_reads_per_minute, window_s=60.0)
+    for _ in range(n):
+        reads.reserve()
+
+
+def test_a_moved_sheet_waits_for_its_read_while_the_reads_are_busy_and_is_read_once_they_are_not(small):
+    reconcile(small)
+    small.edit("Leads!D2", [["4343"]])  # nobody delivered it: only a read of the sheet finds it
+    take_reads(small, small.backend.settings.sheets_reads_per_minute // 2)
+    small.sheets.admin.reset_counters()
+    job = reconcile(small)
+    assert sheets_calls(small) == 0 and job["result"]["sheet_deferred"] == 1, job
+    ivan = ids(small)["Иван Петров"]
+    assert next(x for x in small.leads() if x["id"] == ivan)["price"] == 100
+    small.redis.delete("ratelimit:sheets:read")  # a quieter minute
+    job = reconcile(small)
+    assert sheets_calls(small) > 0 and "sheet_deferred" not in job["result"]
+    assert next(x for x in small.leads() if x["id"] == ivan)["price"] == 4343
+    quiet_twice(small)
+
+
+def test_the_safety_net_is_not_deferred_by_busy_reads(small):
+    reconcile(small)
+    interval = small.backend.settings.reconcile_full_read_s
+    small.redis.hset(f"sheet-seen:{small.connection_id}", "read_at", repr(time.time() - interval - 1))
+    take_reads(small, small.backend.settings.sheets_reads_per_minute // 2)
+    small.sheets.admin.reset_counters()
+    job = reconcile(small)
+    assert sheets_calls(small) > 0 and "sheet_deferred" not in job["result"]
+
+
+def test_a_moved_sheet_waits_while_the_pacer_has_no_read_free_now(small):
+    """Half the pacer's stretch taken (10 s of a 60-a-minute quota: 5 reads): the read would wait on a
+    worker for the pacer, so it waits for a later reconcile instead."""
+    reconcile(small)
+    small.edit("Leads!D2", [["4444"]])
+    limit = small.backend.settings.sheets_reads_per_minute
+    take_reads(small, max(1, limit // 6) // 2)
+    small.sheets.admin.reset_counters()
+    job = reconcile(small)
+    assert sheets_calls(small) == 0 and job["result"]["sheet_deferred"] == 1, job

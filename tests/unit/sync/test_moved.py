@@ -76,5 +76,6 @@ def test_a_cut_row_two_fields_off_its_agreed_values_is_moved_while_its_source_ro
     cut = row("n", {**full, "contact.phone": "+79120000009", "contact.name": None})
     empty = dict.fromkeys(full)
     assert decide([row("a", empty, lead_id=1), cut], bases, extra={"n": {"a"}}) == ({"n": "a"}, {})
-    typed_elsewhere = row("a", {**empty, "lead.name": "Roof", "lead.price": 5, "contact.name": "Olga"}, lead_id=1)
+    typed = {**empty, "lead.name": "Roof", "lead.price": 5, "contact.name": "Olga"}
+    typed_elsewhere = row("a", typed, lead_id=1)
     assert decide([typed_elsewhere, cut], bases, extra={"n": {"a"}}) == ({}, {})
