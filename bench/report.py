@@ -150,8 +150,13 @@ def table(r: dict[str, Any]) -> str:
             ),
         ]
     if f := r.get("fleet"):
-        e, a = f["edits"], f["amo_changes"]
+        e, a, fm = f["edits"], f["amo_changes"], f.get("machine", {})
         lines += [
+            _row(
+                "fleet: measured (the fleet run's own time; load average at its end)",
+                f"{fm.get('date', '?')}; {fm.get('load_1min_at_end', '?')}",
+                "",
+            ),
             _row(
                 f"fleet: {f['connections']:,} connections for {f['minutes']} min at the default Sheets "
                 "quotas: change → other side p50 / p95",
