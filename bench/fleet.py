@@ -329,13 +329,19 @@ class Load:
             self._stop.wait(5.0)
 
     def wait(self, changes: list[Change], timeout_s: float) -> None:
-        """Until every change arrived (or `timeout_s`)."""
+        """Until every change arrived (or `timeout_s`). An edit has arrived when amoCRM announced its
+        budget or a later one the person typed into the same cell: a run that starts after both takes
+        the newer (the add-on sends the row as it is), and the person's last value is what must land."""
         deadline = time.time() + timeout_s
         while time.time() < deadline:
+            by_lead: dict[int, list[tuple[int, float]]] = {}
+            for (lead, price), at in list(self.updates.seen.items()):
+                by_lead.setdefault(lead, []).append((price, at))
             for c in changes:
                 if c.side == "edit" and c.arrived is None and c.at:
-                    seen = self.updates.seen.get((int(c.sheet.edit_row["amo_lead_id"]), c.price))
-                    c.arrived = seen
+                    lead = int(c.sheet.edit_row["amo_lead_id"])
+                    later = [at for price, at in by_lead.get(lead, ()) if price >= c.price]
+                    c.arrived = min(later, default=None)
             if all(c.arrived is not None for c in changes):
                 return
             time.sleep(1.0)
@@ -440,6 +446,7 @@ def run_fleet(
         "end_state_mismatches": wrong,
         "idle_at_the_end": settled,  # False: jobs were still queued when the run stopped waiting
         "send_errors": len(load.errors),
+        "send_error_samples": sorted(set(load.errors))[:5],
         **{k: v for k, v in calls.items() if k != "sheets_calls_per_min"},
         "reconcile_tick_at_s": load.ticks,
         "queue_depth": load.samples.points,

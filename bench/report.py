@@ -52,6 +52,10 @@ def write_json(results: dict[str, Any], path: Path = LATEST) -> None:
     path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
 
 
+def _n(value: Any) -> Any:
+    return "—" if value is None else value
+
+
 def _row(*cells: Any) -> str:
     return "| " + " | ".join("—" if c is None else str(c) for c in cells) + " |"
 
@@ -146,17 +150,22 @@ def table(r: dict[str, Any]) -> str:
             ),
         ]
     if f := r.get("fleet"):
-        e, a = f["edits"], f["amo_changes"]
+        e, a, fm = f["edits"], f["amo_changes"], f.get("machine", {})
         lines += [
+            _row(
+                "fleet: measured (the fleet run's own time; load average at its end)",
+                f"{fm.get('date', '?')}; {fm.get('load_1min_at_end', '?')}",
+                "",
+            ),
             _row(
                 f"fleet: {f['connections']:,} connections for {f['minutes']} min at the default Sheets "
                 "quotas: change → other side p50 / p95",
-                f"{f['p50_s']} / {f['p95_s']} s",
+                f"{_n(f['p50_s'])} / {_n(f['p95_s'])} s",
                 "p95 < 60 s",
             ),
             _row(
                 f"fleet: {e['changes']} person edits / {a['changes']} amoCRM changes: p50 / p95",
-                f"{e['p50_s']} / {e['p95_s']} s; {a['p50_s']} / {a['p95_s']} s",
+                f"{_n(e['p50_s'])} / {_n(e['p95_s'])} s; {_n(a['p50_s'])} / {_n(a['p95_s'])} s",
                 "",
             ),
             _row(
@@ -178,7 +187,7 @@ def table(r: dict[str, Any]) -> str:
             _row(
                 f"fleet, quota raised to {q['quota_per_user_per_min']} a minute: highest amoCRM change rate "
                 f"held with p95 < 60 s ({q['stage_minutes']} min stages)",
-                f"{q['sustained_amo_changes_per_min']} a minute (p95 {q['p95_s']} s)",
+                f"{q['sustained_amo_changes_per_min']} a minute (p95 {_n(q['p95_s'])} s)",
                 "",
             )
         )

@@ -17,6 +17,8 @@ def test_the_table_renders_every_figure_of_the_last_run():
         "reconcile_idle",
         "webhooks",
         "import_100000",
+        "fleet",
+        "fleet_raised_quota",
     ):
         assert section in results, f"make bench wrote no {section}"
     assert "import 10,000: wall / floor" in table
@@ -24,6 +26,7 @@ def test_the_table_renders_every_figure_of_the_last_run():
     assert "edits one at a time" in table and "reconcile of a quiet connection" in table
     assert "webhooks: ack p50 / p95 / p99" in table
     assert "import 100,000 rows: peak RSS" in table
+    assert "fleet: lost changes" in table and "highest amoCRM change rate" in table
     assert "None" not in table
 
 
