@@ -74,6 +74,11 @@ class LiveTab(Tab):
 class LiveWorld(World):
     """A `World` whose tab and account are re-read from the running product after every step."""
 
+    def _settle_twins(self, before) -> None:
+        """Rows are told apart here by their "#rid" Notes cell, which a copy carries over and a run never
+        rewrites: the copy and its original cannot swap identities as in the planner-level world."""
+        self.twins.clear()
+
     def __init__(self, product: Product, tenant: Tenant, ctx: fx.Context, n: int):
         self.product, self.tenant, self.n = product, tenant, n
         self.amo_api = product.amo
