@@ -248,17 +248,7 @@ def _write_unclaimed(svc: Services, p: Parts, now: float, keys: list[str]) -> in
         return 0
     columns = [*CONNECTION_COLUMNS_EXTRA, *(c.column for c in p.mapping.columns)]
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, columns).layout()
-    wb = _Answered(
-        p.sheets,
-        p.conn.spreadsheet_id,
-        p.conn.sheet_id,
-        table,
-        p.mapping,
-        p.ctx,
-        History(svc.redis, p.conn.id),
-        ErrorList(svc.redis, p.conn.id),
-        "edits",
-    )
+    wb = _Answered.for_run(svc.redis, p, table, "edits")
     log.info("connection %s: %d edited rows answered through the Sheets API", p.conn.id, len(claimed))
     wb.answered = {}
     for key, answer in claimed.items():

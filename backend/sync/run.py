@@ -28,7 +28,7 @@ from backend.store import keys, locks
 from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
-from backend.store.ledger import History, Ledger
+from backend.store.ledger import Ledger
 from backend.sync import columns
 from backend.sync.core import fields as fx
 from backend.sync.core.mapping import ColumnMapping
@@ -38,7 +38,7 @@ from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import ExecutionResult, Executor
 from backend.sync.intents import Intents, row_of
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
-from backend.sync.writeback import ErrorList, Writeback, ranges
+from backend.sync.writeback import Writeback, ranges
 
 log = logging.getLogger(__name__)
 
@@ -324,21 +324,9 @@ def _run(
     out = executor.run(the_plan)
     _remember_deleted(svc, cid, the_plan)
     now = time.time()
-    history, errors = History(svc.redis, cid), ErrorList(svc.redis, cid)
     if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:
         fresh = None
-    wb = Writeback(
-        p.sheets,
-        p.conn.spreadsheet_id,
-        p.conn.sheet_id,
-        table,
-        p.mapping,
-        p.ctx,
-        history,
-        errors,
-        kind,
-        fresh,
-    )
+    wb = Writeback.for_run(svc.redis, p, table, kind, fresh)
     progress("writing the sheet", 0, 1)
     written = wb.write(the_plan, out, now)
     _settle_sheet_fields(ledger, the_plan, out, wb.written)

@@ -24,7 +24,7 @@ from backend.services import Services
 from backend.sheets.layout import read_table
 from backend.store import locks
 from backend.store.journal import Journal, record_run
-from backend.store.ledger import History, Ledger
+from backend.store.ledger import Ledger
 from backend.sync import columns
 from backend.sync.core import journal as j
 from backend.sync.core.model import (
@@ -50,7 +50,7 @@ from backend.sync.run import (
     parts,
 )
 from backend.sync.snapshot import amo_side, sheet_rows
-from backend.sync.writeback import ErrorList, Writeback, stamp
+from backend.sync.writeback import Writeback, stamp
 
 UNDONE_TAG = "undone by sync"
 MAX_KEPT_LISTED = 200  # the kept fields a run's meta lists (the count covers them all)
@@ -281,17 +281,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
         tags = [{"id": lead_id, "tags_to_add": [{"name": UNDONE_TAG}]} for lead_id in d.created.values()]
         p.amo.update("leads", tags)
     progress("writing the sheet", 0, 1)
-    wb = Writeback(
-        p.sheets,
-        p.conn.spreadsheet_id,
-        p.conn.sheet_id,
-        table,
-        p.mapping,
-        p.ctx,
-        History(svc.redis, cid),
-        ErrorList(svc.redis, cid),
-        "undo",
-    )
+    wb = Writeback.for_run(svc.redis, p, table, "undo")
     written = wb.write(plan, out, now)
     _settle_sheet_fields(ledger, plan, out, wb.written)
     wb.record(plan, out, now, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()})

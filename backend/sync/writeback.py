@@ -54,6 +54,23 @@ class Writeback:
     # key column again (an amoCRM run spends 1 read, not 2). None: read again right before writing.
     fresh: Table | None = None
 
+    @classmethod
+    def for_run(cls, client: redis.Redis, p: Any, table: Table, kind: str, fresh: Table | None = None):
+        """The write-back of one run of connection parts `p` (sync/run.Parts): its sheet, history, errors."""
+        cid = p.conn.id
+        return cls(
+            p.sheets,
+            p.conn.spreadsheet_id,
+            p.conn.sheet_id,
+            table,
+            p.mapping,
+            p.ctx,
+            History(client, cid),
+            ErrorList(client, cid),
+            kind,
+            fresh,
+        )
+
     @property
     def source(self) -> str:
         return {"full": "full sync", "edits": "edit", "amo": "webhook"}.get(self.kind, self.kind)
