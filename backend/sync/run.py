@@ -33,7 +33,7 @@ from backend.sync import columns
 from backend.sync.core import fields as fx
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
-from backend.sync.core.moved import agreement, cut_away_rows, find_moved, near_prints
+from backend.sync.core.moved import agreement, find_moved, moved_away_rows, near_prints
 from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import ExecutionResult, Executor
 from backend.sync.intents import Intents, row_of
@@ -290,7 +290,9 @@ def _run(
     in_scope = {r.key for r in rows}
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
-    moved, scrambled = _moved_values(ledger, side.rows, [*rows, *others], base, unseen=side.held_keys)
+    moved, scrambled = _moved_values(
+        ledger, side.rows, [*rows, *others], base, unseen=side.held_keys, unseen_emptied=side.held_emptied
+    )
     if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
         # among the sorted ones, out of recognition — held with them until the sort is undone
         scrambled |= {r.key: "" for r in rows if r.key not in scrambled and _changed_fields(r, base) >= 2}
@@ -386,23 +388,28 @@ def _moved_values(
     base: dict[str, LedgerEntry],
     whole_sheet: bool = True,
     unseen: Iterable[str] = (),
+    unseen_emptied: Iterable[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Rows holding another synced row's agreed values (`sync/core/moved.py`), found through the ledger's
     index of near fingerprints: one read of the index, one of the candidates' entries."""
     near = {r.key: near_prints(r.values) for r in rows}  # invalid cells count as empty: still found
     owners = ledger.keys_for_prints(set().union(*near.values())) if near else {}
     candidates = {key: {k for p in ps for k in owners.get(p, ()) if k != key} for key, ps in near.items()}
-    emptied = cut_away_rows(sheet) if whole_sheet else []
-    if 0 < len(emptied) <= MAX_CUT_SOURCES:  # sources of a cut, even when its values changed since
-        for r in rows:
-            if r.lead_id is None and r.key not in base:
-                candidates[r.key] |= set(emptied)
+    new = [r.key for r in rows if r.lead_id is None and r.key not in base]
+    bases = dict(base)
+    if whole_sheet and new:  # sources of a cut, even when its values changed since: rows that moved away
+        keyed = [r.key for r in sheet if r.lead_id is not None and r.key not in bases]
+        bases |= ledger.get_many(keyed) if keyed else {}
+        sources = [*moved_away_rows(sheet, bases), *unseen_emptied]
+        if 0 < len(sources) <= MAX_CUT_SOURCES:
+            for key in new:
+                candidates[key] |= set(sources)
     candidates = {key: ks for key, ks in candidates.items() if ks}
     if not candidates:
         return {}, {}
-    need = (set(candidates) | set().union(*candidates.values())) - base.keys()
-    bases = {**ledger.get_many(sorted(need)), **base}
-    return find_moved(sheet, rows, bases, candidates, whole_sheet, unseen)
+    need = (set(candidates) | set().union(*candidates.values())) - bases.keys()
+    bases |= ledger.get_many(sorted(need)) if need else {}
+    return find_moved(sheet, rows, bases, candidates, whole_sheet, unseen, unseen_emptied)
 
 
 def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:
@@ -410,7 +417,7 @@ def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:
     return agreement(row.values, le.values)[1] if le is not None else 0
 
 
-MAX_CUT_SOURCES = 100  # emptied rows compared with every new row; more is no cut, and costs a read each
+MAX_CUT_SOURCES = 100  # rows moved away compared with every new row; more is no cut but a busy sheet
 
 
 def moved_rows_key(connection_id: str) -> str:

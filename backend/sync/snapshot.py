@@ -57,6 +57,7 @@ class SheetSide:
     cleared: set[int] = field(default_factory=set)  # grid row indexes whose lead id and link to empty
     held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
     held_keys: set[str] = field(default_factory=set)  # the keys those rows hold (still in the sheet)
+    held_emptied: set[str] = field(default_factory=set)  # of those, keys whose rows hold one value at most
     blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
@@ -102,6 +103,9 @@ def _same(a: _Line, b: _Line) -> bool:
 def _hold(side: SheetSide, group: list[_Line]) -> None:
     """Copies of one synced row that nothing tells apart (the same values, or equally far from the last
     sync): none of them syncs until a person says which is the copy; each says so."""
+    if all(sum(1 for v in ln.raw.values() if str(v).strip()) <= 1 for ln in group):
+        # copies of a row whose values were cut away: the source of a cut, out of the run's sight
+        side.held_emptied.update(ln.key for ln in group if ln.key)
     for line in group:
         side.held_keys.add(line.key)
         others = ", ".join(str(o.index + 1) for o in group if o is not line)

@@ -8,7 +8,8 @@ the run asks the ledger for them (sync/run.py).
 
 - `moved`: a new row (no key in the ledger, no lead id) holding a synced row's agreed values while that
   row no longer does: creating it would give that row's data a second lead. Within two fields when
-  that row was emptied (a cut leaves it with no value; a person may type one back).
+  that row moved away from them (a cut empties it; a person may type values back): the new row then
+  holds more of the lead's agreed values than the lead's own row does.
 - `scrambled`: a synced row showing another synced row's agreed values instead of its own: pushing them
   would write one lead's values into another.
 
@@ -51,14 +52,17 @@ def find_moved(
     candidates: Mapping[str, Iterable[str]],
     whole_sheet: bool,
     unseen: Iterable[str] = (),
+    unseen_emptied: Iterable[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(`moved`, `scrambled`): row key -> the key of the synced row whose values it holds.
 
     `sheet` is every row the run read (the whole sheet, or only the edited rows when `whole_sheet` is
     False: then a candidate row not among them may have moved, and the row is reported so that a run
-    reading the sheet decides)."""
+    reading the sheet decides). `unseen_emptied`: of the `unseen` keys, those whose rows hold one value
+    at most (held copies of a row whose values were cut away)."""
     by_key = {r.key: r for r in sheet}
     unseen = set(unseen)  # keys of rows in the sheet that the run left out (held copies): not deleted
+    unseen_emptied = set(unseen_emptied)
     moved: dict[str, str] = {}
     scrambled: dict[str, str] = {}
     for row in rows:
@@ -74,8 +78,9 @@ def find_moved(
         )
         for same, diff, other in ranked:
             src = by_key.get(other)
-            if new and src is not None and diff == 2 and same > diff and _cut_away(src):
-                moved[row.key] = other  # its source row was emptied: two fields off is still its values
+            away = other in unseen_emptied if src is None else _moved_away(src, bases[other], same)
+            if new and diff == 2 and same > diff and away:
+                moved[row.key] = other  # its source row moved away further: two fields off is its values
                 break
             if same < 2 or diff > 1:
                 continue
@@ -96,9 +101,26 @@ def _cut_away(row: SheetRow) -> bool:
     return sum(1 for v in row.values.values() if v is not None) <= 1
 
 
-def cut_away_rows(sheet: Iterable[SheetRow]) -> list[str]:
-    """Rows showing a lead but left with one value at most: where a new row's values may have come from."""
-    return [r.key for r in sheet if r.lead_id is not None and _cut_away(r)]
+def _moved_away(row: SheetRow, own: LedgerEntry, same_new: int) -> bool:
+    """A synced row emptied, or changed in two fields or more and holding fewer of its agreed values than
+    the new row does."""
+    if _cut_away(row):
+        return True
+    same, diff = agreement(row.values, own.values)
+    return diff >= 2 and same < same_new
+
+
+def moved_away_rows(sheet: Iterable[SheetRow], bases: Mapping[str, LedgerEntry]) -> list[str]:
+    """Rows showing a lead but emptied, or changed in two fields or more since their agreed values: where
+    a new row's values may have come from."""
+    out = []
+    for r in sheet:
+        own = bases.get(r.key)
+        if r.lead_id is not None and (
+            _cut_away(r) or (own is not None and agreement(r.values, own.values)[1] >= 2)
+        ):
+            out.append(r.key)
+    return out
 
 
 def _rather(row: SheetRow, own: LedgerEntry | None, same_other: int) -> bool:

@@ -68,9 +68,10 @@ def test_one_field_edited_in_a_synced_row_is_an_edit():
     assert decide(sheet, bases) == ({}, {})
 
 
-def test_a_cut_row_two_fields_off_its_agreed_values_is_moved_while_its_source_row_is_empty():
+def test_a_cut_row_two_fields_off_its_agreed_values_is_moved_while_its_source_row_moved_away():
     """A row that joined a contact keeps its own phone while its agreed value is the contact's: cut
-    and then edited once, it is two fields off — still its values, since the row they left is empty."""
+    and then edited once, it is two fields off — still its values, since the row they left is empty,
+    or holds fewer of them than the new row (a person typed into it again)."""
     full = {**IVAN, "contact.email": "a@x.ru", "lead.status": "100:10"}
     bases = ledger(a=full)
     cut = row("n", {**full, "contact.phone": "+79120000009", "contact.name": None})
@@ -78,4 +79,14 @@ def test_a_cut_row_two_fields_off_its_agreed_values_is_moved_while_its_source_ro
     assert decide([row("a", empty, lead_id=1), cut], bases, extra={"n": {"a"}}) == ({"n": "a"}, {})
     typed = {**empty, "lead.name": "Roof", "lead.price": 5, "contact.name": "Olga"}
     typed_elsewhere = row("a", typed, lead_id=1)
-    assert decide([typed_elsewhere, cut], bases, extra={"n": {"a"}}) == ({}, {})
+    assert decide([typed_elsewhere, cut], bases, extra={"n": {"a"}}) == ({"n": "a"}, {})
+
+
+def test_a_new_row_two_fields_off_a_lead_whose_row_still_holds_more_of_it_is_a_new_row():
+    """A second deal typed for a known customer: the customer's row was edited too, but still holds
+    more of its agreed values than the new row does — nothing moved."""
+    full = {**IVAN, "contact.email": "a@x.ru", "lead.status": "100:10"}
+    bases = ledger(a=full)
+    second = row("n", {**full, "lead.name": "Roof", "lead.price": 900})
+    edited = row("a", {**full, "lead.price": 150, "lead.status": "100:20"}, lead_id=1)
+    assert decide([edited, second], bases, extra={"n": {"a"}}) == ({}, {})
