@@ -164,3 +164,26 @@ def test_a_cut_row_edited_in_two_fields_whose_emptied_source_was_copied_gets_no_
     v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.clear_cell, 1, NAME),
                (a.same_contact, 1, 0, False), (a.copy_row, 0, False), (a.edit_run,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_cut_row_whose_emptied_source_was_deleted_gets_no_second_lead(world):
+    """Values cut into a new row, a name typed over, the emptied row deleted: the new row was one field off
+    a lead whose row was gone and got a second lead. It is held, and says which lead id links it again."""
+    v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.paste_column, 0, 2, NAME, 0),
+               (a.delete_row, 0), (a.edit_run,), (a.full_sync, True))  # fmt: skip
+    assert not v, story(world)
+    assert "type 5002 into this row's amo_lead_id cell" in str(world.tab.get(world.tab.rows[0], "sync"))
+
+
+def test_typing_the_lead_id_its_status_names_links_a_held_cut_row_to_its_lead_again(world):
+    """What the held row's status asks a person to do works: the row gets the lead's key back, syncs with
+    that lead again, and no second lead is made."""
+    judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.paste_column, 0, 2, NAME, 0),
+           (a.delete_row, 0), (a.full_sync, True))  # fmt: skip
+    row = world.tab.rows[0]
+    world.tab.put(row, "lead_id", "5002")
+    world.edited(row)
+    v = judged(world, (a.full_sync, True))
+    assert not v, story(world)
+    assert world.tab.get(row, "key") == "r000000000001" and "⚠" not in str(world.tab.get(row, "sync"))
+    assert sorted(world.acct.leads) == [5002] and world.acct.leads[5002]["name"] == "Kitchen", story(world)

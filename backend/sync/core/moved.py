@@ -14,7 +14,8 @@ the run asks the ledger for them (sync/run.py).
   would write one lead's values into another.
 
 For one field changed since the move, the other row must itself show something else now (it was
-moved too), so a new deal typed for a known customer is not mistaken for a moved one.
+moved too, or deleted: a person cuts the values and deletes the emptied row), so a new deal typed for a
+known customer is not mistaken for a moved one.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def find_moved(
             if same < 2 or diff > 1:
                 continue
             src_moved = src is None or agreement(src.values, bases[other].values)[1] > 0
-            if diff == 1 and (not src_moved or (src is None and whole_sheet and other not in unseen)):
-                continue  # near values count only when that row moved too (and was not deleted)
+            if diff == 1 and not src_moved:
+                continue  # near values count only when that row moved too (or was deleted: cut, then removed)
             if new and src_moved:
                 moved[row.key] = other
                 break

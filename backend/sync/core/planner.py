@@ -105,11 +105,17 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
             continue
         if le is None and sr.lead_id is None and sr.key in inp.moved:  # never a second lead for those values
             d.outcome = Outcome.ERROR
+            src = inp.ledger.get(inp.moved[sr.key])
+            gone = (
+                f" — or, if that row is gone, type {src.lead_id} into this row's amo_lead_id cell"
+                if src
+                else ""
+            )
             d.message = (
                 f"⚠ this row holds the values of synced row {inp.moved[sr.key]}, which no longer shows them: "
                 "cut and pasted without the amo_sync_id and amo_lead_id columns? Paste that row's "
-                "amo_sync_id and amo_lead_id cells into this row (or undo the cut). Nothing was synced for "
-                "this row."
+                f"amo_sync_id and amo_lead_id cells into this row{gone} (or undo the cut). "
+                "Nothing was synced for this row."
             )
             continue
         if le is not None and sr.key in sources:  # its values now live in another row: never push these
