@@ -37,7 +37,7 @@ from tests.model.amo import Account
 from tests.model.sheet import SYSTEM, Column, Row, Tab
 from tests.model.world import HEADERS, TARGETS, Violation, World
 
-ABANDONED: set[str] = set()  # jobs whose worker was killed: RQ notices them only ~90 s later
+ABANDONED: set[str] = set()  # jobs whose worker was killed: RQ notices them only ~30 s later
 
 
 def busy(product: Product) -> int:
