@@ -107,7 +107,9 @@ def _permanent(connection_id: str, exc: Exception) -> dict:
     return {"status": "failed", "error": problem}
 
 
-def _run(connection_id: str, runner=run_sync, **kwargs) -> dict:
+def _run_as_job(connection_id: str, runner=run_sync, **kwargs) -> dict:
+    """`runner` for the connection as the current RQ job: its logs carry the job id, the sheet writes it
+    makes are marked as ours, a permanent error is recorded and answered, a shutdown puts the job back."""
     job = get_current_job()
     svc = services.current()
     with log_context(connection_id=connection_id, job_id=job.id if job else None):
@@ -129,12 +131,14 @@ def _run(connection_id: str, runner=run_sync, **kwargs) -> dict:
 
 
 def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) -> dict:
-    return _run(connection_id, kind="full", preview=preview, confirm=confirm)
+    return _run_as_job(connection_id, kind="full", preview=preview, confirm=confirm)
 
 
 def reconcile(connection_id: str) -> dict:
     services.current().redis.delete(keys.reconcile_queued(connection_id))  # later requests get a new run
-    return _run(connection_id, runner=quiet.reconcile, kind="reconcile")  # reads the sheet only if it moved
+    return _run_as_job(
+        connection_id, runner=quiet.reconcile, kind="reconcile"
+    )  # reads the sheet only if it moved
 
 
 def apply_sheet_edits(connection_id: str) -> dict:
@@ -149,7 +153,7 @@ def apply_sheet_edits(connection_id: str) -> dict:
 
     try:
         # rows with values: no sheet read
-        out = _run(connection_id, runner=edit_run.run_edits, take=take, defer=deferred.update)
+        out = _run_as_job(connection_id, runner=edit_run.run_edits, take=take, defer=deferred.update)
     except Exception:
         edit_answers.store_values(r, connection_id, taken)
         _requeue_edits(r, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
@@ -158,7 +162,7 @@ def apply_sheet_edits(connection_id: str) -> dict:
     if not pending:  # rows sent without values (a retry, an older add-on) are read from the sheet
         return out
     try:
-        return _run(connection_id, kind="edits", keys=sorted(pending))
+        return _run_as_job(connection_id, kind="edits", keys=sorted(pending))
     except Exception:
         _requeue_edits(r, connection_id, pending)
         raise
@@ -167,7 +171,7 @@ def apply_sheet_edits(connection_id: str) -> dict:
 def write_late_answers(connection_id: str) -> dict:
     """Edit answers nobody waited for (the add-on's request gave up), gathered per connection and written
     through the Sheets API in one go, on the `sync` queue: edits and amoCRM's changes go first."""
-    return _run(connection_id, runner=edit_run.write_late, kind="answers")
+    return _run_as_job(connection_id, runner=edit_run.write_late, kind="answers")
 
 
 def apply_amo_changes(account_id: int) -> dict:
@@ -186,7 +190,7 @@ def apply_amo_changes(account_id: int) -> dict:
     results = {}
     try:
         for cid in amo_account.tenants(svc).live_connections_of(account_id):
-            results[cid] = _run(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
+            results[cid] = _run_as_job(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
     except Exception:
         request_amo_drain(r, account_id, lead_ids, contact_ids, enqueue=False)
         raise
