@@ -207,7 +207,7 @@ def run_sync(
     with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
         timer("starting", 0, 1)
         p = parts(svc, connection_id)
-        report = _run(
+        report = _run_sync_locked(
             svc,
             p,
             kind,
@@ -228,7 +228,7 @@ def run_sync(
     return report
 
 
-def _run(
+def _run_sync_locked(
     svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, progress, journal_kind=None
 ) -> Report:
     started_at = time.time()  # the run's wall-clock start, for its journal
