@@ -85,7 +85,7 @@ def run_edits(
         if not rows:
             return Report("edits", result={"rows": 0})
         p = parts(svc, connection_id)
-        report = _run(svc, p, rows, timer, defer)
+        report = _run_edits_locked(svc, p, rows, timer, defer)
     report.phases_ms = timer.finish()
     report.amo_calls = p.amo.stats.calls
     report.sheets_calls = p.sheets.total_calls
@@ -94,7 +94,7 @@ def run_edits(
     return report
 
 
-def _run(
+def _run_edits_locked(
     svc: Services,
     p: Parts,
     rows: Mapping[str, dict],
