@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.amocrm.client import MAX_PAGE, AmbiguousWrite, AmoClient
+from backend.amocrm.client import MAX_PAGE, AmbiguousWrite, AmoClient, batches
 from backend.amocrm.errors import AmoValidationError
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import Ledger
@@ -48,11 +48,6 @@ class ExecutionResult:
 
     def bump(self, name: str, by: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + by
-
-
-def _chunks(items: list, size: int = MAX_PAGE):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _refused(exc: AmoValidationError) -> dict[str, str]:
@@ -107,7 +102,7 @@ class Executor:
     def _send(self, method: str, entity: str, items: list[dict], out: ExecutionResult) -> list[dict]:
         """POST/PATCH items (each with request_id); refused items are marked failed, the rest resent."""
         results: list[dict] = []
-        for batch in _chunks(items):
+        for batch in batches(items):
             while batch:
                 try:
                     sent = self.amo.request(
@@ -140,7 +135,7 @@ class Executor:
         total = len(plan.new_contacts)
         self.progress("creating contacts", 0, total)
         created = 0
-        for i, contacts in enumerate(_chunks(list(plan.new_contacts))):  # payloads per batch, as leads
+        for i, contacts in enumerate(batches(list(plan.new_contacts))):  # payloads per batch, as leads
             adopted = self.intents.adopted_contacts(nc.ref for nc in contacts)  # a crashed run made them
             batch = [
                 {**fx.contact_payload(nc.values, self.ctx), "request_id": nc.ref}
@@ -237,7 +232,7 @@ class Executor:
         by_key = {rp.key: rp for rp in creates}
         self.progress("creating leads", 0, len(creates))
         done = 0
-        for rows in _chunks(creates):  # payloads per batch: an import's are never held at once
+        for rows in batches(creates):  # payloads per batch: an import's are never held at once
             batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
             t0 = self.clock()
             self.intents.put("lead", [p["request_id"] for p in batch], t0)
