@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -35,14 +35,13 @@ from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
 from backend.sync.core.moved import agreement, cut_away_rows, find_moved, near_prints
 from backend.sync.core.planner import PlanInput, plan
-from backend.sync.executor import ExecutionResult, Executor
+from backend.sync.executor import ExecutionResult, Executor, Progress
 from backend.sync.intents import Intents, row_of
 from backend.sync.snapshot import amo_side, place_keys, sheet_rows
 from backend.sync.writeback import Writeback, ranges
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
 CONNECTION_COLUMNS_EXTRA = ("key", "lead_id", "link", "sync")
 
 
