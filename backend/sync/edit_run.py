@@ -34,7 +34,7 @@ from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
 from backend.sync.core.model import Counts, LedgerEntry, Plan, entity_of
 from backend.sync.core.moved import agreement
-from backend.sync.core.planner import PlanInput, plan
+from backend.sync.core.planner import plan
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
 from backend.sync.run import (
@@ -44,10 +44,10 @@ from backend.sync.run import (
     Progress,
     Report,
     _adopt_pending,
-    _defaults,
     _moved_values,
     moved_rows_key,
     parts,
+    plan_input,
 )
 from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback
@@ -137,19 +137,7 @@ def _run_edits_locked(
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
     amo = _amo_side(p, planned, base, directory)
     progress("planning", 0, 1)
-    the_plan = plan(
-        PlanInput(
-            rules=p.mapping.rules(),
-            rows=tuple(planned),
-            leads=amo.leads,
-            ledger=base,
-            contacts=amo.contacts,
-            create_defaults=_defaults(p),
-            full_scan=False,
-            blast_radius=svc.settings.blast_radius_share,
-            synced_rows=ledger.count(),
-        )
-    )
+    the_plan = plan(plan_input(svc, p, planned, amo, base, full_scan=False, synced_rows=ledger.count()))
     if the_plan.needs_confirmation:  # the run that reads the sheet holds it and tells the sidebar
         return _deferred(report, rows, defer, len(partial), "held by a guard")
     report.preview = dict(the_plan.counts.__dict__)

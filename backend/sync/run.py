@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,7 +37,7 @@ from backend.sync.core.moved import agreement, cut_away_rows, find_moved, near_p
 from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import ExecutionResult, Executor, Progress
 from backend.sync.intents import Intents, row_of
-from backend.sync.snapshot import amo_side, place_keys, sheet_rows
+from backend.sync.snapshot import AmoSide, amo_side, place_keys, sheet_rows
 from backend.sync.writeback import Writeback, ranges
 
 log = logging.getLogger(__name__)
@@ -297,15 +297,13 @@ def _run_sync_locked(
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     progress("planning", 0, 1)
     the_plan = plan(
-        PlanInput(
-            rules=p.mapping.rules(),
-            rows=tuple(rows),
-            leads=amo.leads,
-            ledger=base,
-            contacts=amo.contacts,
-            create_defaults=_defaults(p),
+        plan_input(
+            svc,
+            p,
+            rows,
+            amo,
+            base,
             full_scan=full_scan,
-            blast_radius=svc.settings.blast_radius_share,
             synced_rows=len(base) if full_scan else ledger.count(),
             moved=moved,
             scrambled=scrambled,
@@ -474,6 +472,35 @@ def _scope(kind, keys, lead_ids, contact_ids, ledger: Ledger) -> set[str] | None
     if contact_ids:
         scope.update(k for k, le in ledger.all().items() if le.contact_id in contact_ids)
     return scope
+
+
+def plan_input(
+    svc: Services,
+    p: Parts,
+    rows: Iterable[SheetRow],
+    amo: AmoSide,
+    base: Mapping[str, LedgerEntry],
+    *,
+    full_scan: bool,
+    synced_rows: int,
+    moved: Mapping[str, str] | None = None,
+    scrambled: Mapping[str, str] | None = None,
+) -> PlanInput:
+    """What every run gives the planner: the mapping's rules and create defaults, the rows in scope with
+    their amoCRM side and ledger base, and the guards' share taken of `synced_rows`."""
+    return PlanInput(
+        rules=p.mapping.rules(),
+        rows=tuple(rows),
+        leads=amo.leads,
+        ledger=base,
+        contacts=amo.contacts,
+        create_defaults=_defaults(p),
+        full_scan=full_scan,
+        blast_radius=svc.settings.blast_radius_share,
+        synced_rows=synced_rows,
+        moved=moved or {},
+        scrambled=scrambled or {},
+    )
 
 
 def _defaults(p: Parts) -> dict[str, str | None]:
