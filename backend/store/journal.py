@@ -62,24 +62,24 @@ class Journal:
     def put(self, meta: j.RunMeta, changes: Iterable[j.Change]) -> None:
         """Store a run: changes first (up to max_changes), then the meta, then its place in the list —
         a run is listed only once it is whole."""
-        ck = self._changes_key(meta.run_id)
-        self.client.delete(ck)
+        changes_key = self._changes_key(meta.run_id)
+        self.client.delete(changes_key)
         stored = total = 0
         batch: list[str] = []
-        for c in changes:
+        for change in changes:
             total += 1
             if stored >= self.max_changes:
                 continue
-            batch.append(_dumps(c.to_row()))
+            batch.append(_dumps(change.to_row()))
             stored += 1
             if len(batch) >= _BATCH:
-                self.client.rpush(ck, *batch)
+                self.client.rpush(changes_key, *batch)
                 batch = []
         if batch:
-            self.client.rpush(ck, *batch)
+            self.client.rpush(changes_key, *batch)
         meta.changes, meta.truncated = total, total > stored
         pipe = self.client.pipeline(transaction=True)
-        pipe.expire(ck, RETENTION_S)
+        pipe.expire(changes_key, RETENTION_S)
         pipe.set(self._meta_key(meta.run_id), _dumps(meta.to_json()), ex=RETENTION_S)
         pipe.zadd(self.runs_key, {meta.run_id: meta.started_at})
         pipe.expire(self.runs_key, RETENTION_S)
@@ -125,14 +125,14 @@ class Journal:
 
     def runs(self, limit: int = 50, before: str | None = None) -> list[j.RunMeta]:
         """Newest first; `before` (a run id) pages on to older runs."""
-        hi = "+inf"
+        upper = "+inf"
         if before is not None:
             score = self.client.zscore(self.runs_key, before)
             if score is None:
                 return []
-            hi = f"({score}"
+            upper = f"({score}"
         ids = [
-            x.decode() for x in self.client.zrevrangebyscore(self.runs_key, hi, "-inf", start=0, num=limit)
+            x.decode() for x in self.client.zrevrangebyscore(self.runs_key, upper, "-inf", start=0, num=limit)
         ]
         if not ids:
             return []
@@ -183,7 +183,7 @@ def record_run(
             out.contact_ids,
             written,
             {r.key: r.values for r in rows},
-            {i: al.values for i, al in leads.items()},
+            {i: lead.values for i, lead in leads.items()},
         )
     )
     meta = j.RunMeta(
