@@ -238,8 +238,8 @@ class Plan:
 
     @property
     def needs_confirmation(self) -> bool:
-        return any(g.tripped for g in self.guards)
+        return any(guard.tripped for guard in self.guards)
 
     @property
     def actions(self) -> tuple[RowPlan, ...]:
-        return tuple(rp for rp in self.rows if rp.has_actions)
+        return tuple(row_plan for row_plan in self.rows if row_plan.has_actions)
