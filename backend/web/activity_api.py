@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
@@ -207,6 +208,15 @@ def _item(ok: bool, detail: str, action: str = "", at: float | None = None) -> d
     return {"ok": ok, "detail": detail, "action": "" if ok else action, "at": _iso(at)}
 
 
+def _by_age(
+    at: float, now: float, limit_s: float, fresh: str, stale: Callable[[float], tuple[str, str]]
+) -> dict:
+    """Ok while `at` is at most `limit_s` old; else `stale(age)`: what is true and what to do."""
+    if now - at > limit_s:
+        return _item(False, *stale(now - at), at)
+    return _item(True, fresh, at=at)
+
+
 def assess(state: State, now: float) -> dict:
     """Each health item: ok, what is true, when, and what to do when it is not ok."""
     if not state.account:
@@ -224,31 +234,34 @@ def assess(state: State, now: float) -> dict:
     )
     if state.amo_answered_at is None:
         amo = _item(False, "amoCRM has not answered a sync yet.", "Press Sync now.")
-    elif now - state.amo_answered_at > AMO_QUIET_S:
-        hours = int((now - state.amo_answered_at) // 3600)
-        amo = _item(
-            False,
-            f"amoCRM last answered {hours} h ago.",
-            "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
-            state.amo_answered_at,
-        )
     else:
-        amo = _item(True, "amoCRM answered recently.", at=state.amo_answered_at)
+        amo = _by_age(
+            state.amo_answered_at,
+            now,
+            AMO_QUIET_S,
+            "amoCRM answered recently.",
+            lambda age: (
+                f"amoCRM last answered {int(age // 3600)} h ago.",
+                "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
+            ),
+        )
     if state.token_status == NEEDS_RECONNECT:
         token = _item(
             False, f"amoCRM refused the grant: {state.token_reason}", "Reconnect amoCRM.", state.refreshed_at
         )
     elif state.refreshed_at is None or state.token_status != TOKEN_OK:
         token = _item(False, "There is no amoCRM grant.", "Reconnect amoCRM.")
-    elif now - state.refreshed_at > TOKEN_STALE_S:
-        token = _item(
-            False,
-            f"The grant was last refreshed {int((now - state.refreshed_at) // 86400)} days ago.",
-            "Reconnect amoCRM before it lapses (three idle months).",
-            state.refreshed_at,
-        )
     else:
-        token = _item(True, "The amoCRM grant is fresh.", at=state.refreshed_at)
+        token = _by_age(
+            state.refreshed_at,
+            now,
+            TOKEN_STALE_S,
+            "The amoCRM grant is fresh.",
+            lambda age: (
+                f"The grant was last refreshed {int(age // 86400)} days ago.",
+                "Reconnect amoCRM before it lapses (three idle months).",
+            ),
+        )
     return {"webhook": webhook, "amo": amo, "token": token, "backlog": _backlog(state)}
 
 
