@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from backend.store import keys
-from backend.sync.core import journal as j
+from backend.sync.core.journal import TRIGGERS, Change, RunMeta, Tally, changes, new_run_id
 from backend.sync.core.model import Plan
 
 RETENTION_S = 30 * 86400
@@ -59,7 +59,7 @@ class Journal:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def put(self, meta: j.RunMeta, changes: Iterable[j.Change]) -> None:
+    def put(self, meta: RunMeta, changes: Iterable[Change]) -> None:
         """Store a run: changes first (up to max_changes), then the meta, then its place in the list —
         a run is listed only once it is whole."""
         changes_key = self._changes_key(meta.run_id)
@@ -123,7 +123,7 @@ class Journal:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def runs(self, limit: int = 50, before: str | None = None) -> list[j.RunMeta]:
+    def runs(self, limit: int = 50, before: str | None = None) -> list[RunMeta]:
         """Newest first; `before` (a run id) pages on to older runs."""
         upper = "+inf"
         if before is not None:
@@ -137,15 +137,15 @@ class Journal:
         if not ids:
             return []
         raws = self.client.mget([self._meta_key(r) for r in ids])
-        return [j.RunMeta.from_json(json.loads(raw)) for raw in raws if raw]
+        return [RunMeta.from_json(json.loads(raw)) for raw in raws if raw]
 
-    def run(self, run_id: str) -> j.RunMeta | None:
+    def run(self, run_id: str) -> RunMeta | None:
         raw = self.client.get(self._meta_key(run_id))
-        return j.RunMeta.from_json(json.loads(raw)) if raw else None
+        return RunMeta.from_json(json.loads(raw)) if raw else None
 
-    def changes(self, run_id: str, offset: int = 0, limit: int = 500) -> list[j.Change]:
+    def changes(self, run_id: str, offset: int = 0, limit: int = 500) -> list[Change]:
         raw = self.client.lrange(self._changes_key(run_id), offset, offset + limit - 1)
-        return [j.Change.from_row(json.loads(x)) for x in raw]
+        return [Change.from_row(json.loads(x)) for x in raw]
 
     def amo_answered_at(self) -> float | None:
         raw = self.client.hget(self.health_key, "amo_answered_at")
@@ -173,9 +173,9 @@ def record_run(
     now = time.time()
     conn_id = parts.conn.id
     errors = int(result.get("failed", 0)) + int(result.get("errors", 0))
-    tally = j.Tally(errors=errors, healed=int(result.get("healed", 0)))
+    tally = Tally(errors=errors, healed=int(result.get("healed", 0)))
     items = tally.feed(
-        j.changes(
+        changes(
             kind,
             plan,
             out.failed,
@@ -186,10 +186,10 @@ def record_run(
             {i: lead.values for i, lead in leads.items()},
         )
     )
-    meta = j.RunMeta(
-        run_id=j.new_run_id(started_at),
+    meta = RunMeta(
+        run_id=new_run_id(started_at),
         connection_id=conn_id,
-        trigger=j.TRIGGERS.get(kind, kind),
+        trigger=TRIGGERS.get(kind, kind),
         started_at=started_at,
         finished_at=now,
         counts=tally.counts,  # complete once `put` has streamed the changes, before it writes the meta

@@ -26,7 +26,7 @@ from backend.store import locks
 from backend.store.journal import Journal, record_run
 from backend.store.ledger import Ledger
 from backend.sync import columns
-from backend.sync.core import journal as j
+from backend.sync.core.journal import CREATED_FIELD, Change, RunMeta
 from backend.sync.core.model import (
     LEAD_STATUS,
     ContactUpdate,
@@ -71,7 +71,7 @@ class Decision:
 
 
 def decide(
-    changes: Iterable[j.Change],
+    changes: Iterable[Change],
     sheet_now: Mapping[str, Mapping[str, Any]],
     amo_now: Mapping[int, Mapping[str, Any]],
 ) -> Decision:
@@ -81,7 +81,7 @@ def decide(
     decision = Decision()
     seen: set[tuple[str, str]] = set()
     for change in changes:
-        if change.field == j.CREATED_FIELD:
+        if change.field == CREATED_FIELD:
             decision.created[change.key] = int(change.after)
             continue
         if (change.key, change.field) in seen:  # a field journaled on both sides (an undo run's own journal)
@@ -160,7 +160,7 @@ def undo_guard(changed: int, synced: int, share: float) -> Guard:
     )
 
 
-def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, progress, started_at) -> Report:
+def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress, started_at) -> Report:
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     progress("reading the sheet", 0, 1)
@@ -192,7 +192,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     plan_rows: list[RowPlan] = []
     contact_values: dict[int, dict[str, Any]] = {}
     contact_keys: dict[int, list[str]] = {}
-    lead_of = {c.key: c.lead_id for c in changes if c.field != j.CREATED_FIELD}
+    lead_of = {c.key: c.lead_id for c in changes if c.field != CREATED_FIELD}
     for key, fields in decision.restore.items():
         entry = base.get(key)
         if key in scrambled:
@@ -237,7 +237,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
                 {
                     "key": key,
                     "lead_id": lead_id,
-                    "field": j.CREATED_FIELD,
+                    "field": CREATED_FIELD,
                     "side": "amo",
                     "now": None,
                     "reason": "the lead is gone from amoCRM",

@@ -305,27 +305,31 @@ def job(connection_id: str, job_id: str):
     if not _JOB_ID.match(job_id):  # RQ refuses such ids with a ValueError: unknown to us, not a 500
         raise NotFound("That job is unknown or too old.")
     try:
-        j = Job.fetch(job_id, connection=_svc().redis)
+        rq_job = Job.fetch(job_id, connection=_svc().redis)
     except NoSuchJobError:
         raise NotFound("That job is unknown or too old.") from None
-    if j.meta.get("connection_id") != connection_id:
+    if rq_job.meta.get("connection_id") != connection_id:
         raise NotFound("That job is unknown or too old.")  # another tenant's job id tells nothing
-    raw_status = j.get_status(refresh=False)
+    raw_status = rq_job.get_status(refresh=False)
     status = getattr(raw_status, "value", raw_status)
-    report = j.meta.get("report") or {}
+    report = rq_job.meta.get("report") or {}
     out = {
-        "job_id": j.id,
-        "kind": j.meta.get("kind", ""),
+        "job_id": rq_job.id,
+        "kind": rq_job.meta.get("kind", ""),
         "status": _JOB_STATUS.get(str(status), "queued"),
-        "progress": j.meta.get("progress") or {"phase": "queued", "done": 0, "total": 0, "percent": 0.0},
+        "progress": rq_job.meta.get("progress") or {"phase": "queued", "done": 0, "total": 0, "percent": 0.0},
     }
     if report:
         out.update(preview=report.get("preview"), result=report.get("result"), guards=report.get("guards"))
         if report.get("status") == "waiting_confirmation":
             out["status"] = "waiting_confirmation"
-    if j.meta.get("error"):
+    if rq_job.meta.get("error"):
         out["status"] = "failed"
-        out["error"] = {"status": 409, "code": j.meta["error"]["code"], "detail": j.meta["error"]["detail"]}
+        out["error"] = {
+            "status": 409,
+            "code": rq_job.meta["error"]["code"],
+            "detail": rq_job.meta["error"]["detail"],
+        }
     elif str(status) == "failed":
         out["error"] = {
             "status": 500,
