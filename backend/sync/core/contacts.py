@@ -115,26 +115,31 @@ def group_contacts(
         if lead.contact_id is not None:
             cvals = {t: v for t, v in lead.values.items() if t.startswith("contact.")}
             group = directory.add(_existing(lead.contact_id, cvals, lead.contact_updated_at))
-            group.keys.append(draft.sr.key)
+            group.keys.append(draft.row.key)
             draft.contact = group.gid
         elif any(
-            draft.s(r.target) is not None for r in contact_rules if r.direction is not Direction.TO_SHEET
+            draft.sheet_value(r.target) is not None
+            for r in contact_rules
+            if r.direction is not Direction.TO_SHEET
         ):
             needs.append(draft)
-    for draft in sorted(needs, key=lambda x: x.sr.key):
+    for draft in sorted(needs, key=lambda x: x.row.key):
         email, phone, name = (
-            None if t in draft.sr.errors else draft.s(t) for t in (CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME)
+            None if t in draft.row.errors else draft.sheet_value(t)
+            for t in (CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME)
         )
         if not any(
-            draft.s(r.target) is not None for r in contact_rules if r.direction is not Direction.TO_SHEET
+            draft.sheet_value(r.target) is not None
+            for r in contact_rules
+            if r.direction is not Direction.TO_SHEET
         ):
             continue  # nothing to put in a contact: the lead is created without one
         group = directory.match(email, phone, name)
         if group is None:
-            group = directory.add(_Group(f"new:{draft.sr.key}", {}, 0.0))
+            group = directory.add(_Group(f"new:{draft.row.key}", {}, 0.0))
         group.learn(email, phone, name)
         directory.index(group)
-        group.keys.append(draft.sr.key)
+        group.keys.append(draft.row.key)
         draft.contact = group.gid
         draft.link_contact = draft.outcome is not Outcome.CREATE
     return directory.groups
@@ -151,7 +156,7 @@ def _joins(draft: Draft, gid: int | str, target: str) -> bool:
         return False
     if draft.outcome is Outcome.CREATE or draft.link_contact:
         return True
-    return not (draft.le is not None and draft.has_base and target in draft.le.values)
+    return not (draft.entry is not None and draft.has_base and target in draft.entry.values)
 
 
 def contact_fields(
@@ -170,38 +175,40 @@ def contact_fields(
         push: dict[str, Value] = {}
         pushers: set[str] = set()
         for rule in contact_rules:
-            a = group.values.get(rule.target)
-            valid = [draft for draft in members if rule.target not in draft.sr.errors]
+            amo = group.values.get(rule.target)
+            valid = [draft for draft in members if rule.target not in draft.row.errors]
             held = [
                 draft
                 for draft in valid
                 if rule.direction is not Direction.TO_SHEET
                 and _joins(draft, group.gid, rule.target)
-                and a is not None
-                and draft.s(rule.target) != a
-                and (draft.s(rule.target) is not None or rule.direction is Direction.TO_AMO)
+                and amo is not None
+                and draft.sheet_value(rule.target) != amo
+                and (draft.sheet_value(rule.target) is not None or rule.direction is Direction.TO_AMO)
             ]
             valid = [draft for draft in valid if draft not in held]
-            res = resolve(rule, a, [draft.member(rule.target) for draft in valid], group.updated_at)
-            if res.final != a:
+            res = resolve(rule, amo, [draft.member(rule.target) for draft in valid], group.updated_at)
+            if res.final != amo:
                 push[rule.target] = res.final
-                pushers.update(draft.sr.key for draft in valid if draft.s(rule.target) == res.final)
+                pushers.update(
+                    draft.row.key for draft in valid if draft.sheet_value(rule.target) == res.final
+                )
             for draft in members:
                 if draft in held:
                     why = f"{SHARED}: amoCRM's contact {group.gid} holds another value and is not changed"
                     draft.conflicts.append(
-                        Conflict(rule.target, draft.s(rule.target), a, None, Side.AMO, why)
+                        Conflict(rule.target, draft.sheet_value(rule.target), amo, None, Side.AMO, why)
                     )
                     continue
                 if draft not in valid:
                     keep_base(draft, rule.target)
                     continue
-                if draft.s(rule.target) != res.final:
+                if draft.sheet_value(rule.target) != res.final:
                     draft.sheet_update[rule.target] = res.final
                     draft.cleared_sheet |= res.final is None
                 draft.base[rule.target] = res.final
-                if draft.sr.key in res.conflicts:
-                    draft.conflicts.append(res.conflicts[draft.sr.key])
+                if draft.row.key in res.conflicts:
+                    draft.conflicts.append(res.conflicts[draft.row.key])
         if isinstance(group.gid, str):
             new_contacts.append(NewContact(group.gid, {t: v for t, v in push.items() if v is not None}))
         elif push:
@@ -209,6 +216,6 @@ def contact_fields(
             for draft in members:
                 draft.cleared_amo |= any(v is None for v in push.values())
         for draft in members:
-            if draft.sr.key in pushers and push:
-                draft.contact_update = {t: v for t, v in push.items() if draft.s(t) == v}
+            if draft.row.key in pushers and push:
+                draft.contact_update = {t: v for t, v in push.items() if draft.sheet_value(t) == v}
     return new_contacts, updates
