@@ -215,9 +215,9 @@ def refresh_tokens(now: float | None = None) -> dict:
     """Scheduled: refresh grants idle for two weeks, long before amoCRM's 3-month lapse."""
     svc = services.current()
     refreshed, failed, busy = [], [], []
-    t = amo_account.tenants(svc)
+    tenants = amo_account.tenants(svc)
     for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
-        account = t.account(account_id)
+        account = tenants.account(account_id)
         if account is None:
             continue
         try:
@@ -331,11 +331,11 @@ def check_webhooks() -> dict:
     from backend.amocrm.errors import AmoError
 
     svc = services.current()
-    t = amo_account.tenants(svc)
+    tenants = amo_account.tenants(svc)
     states = {}
     for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
-        account = t.account(account_id)
-        if account is None or account.blocked or not t.connections_of(account_id):
+        account = tenants.account(account_id)
+        if account is None or account.blocked or not tenants.connections_of(account_id):
             continue
         try:
             states[account_id] = check_webhook(svc, account)

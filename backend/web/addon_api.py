@@ -133,16 +133,16 @@ def register():
     if not found:
         raise AppError("Could not confirm you can edit this spreadsheet.", code=Code.PROOF_FAILED, status=403)
     svc.redis.delete(key)  # single use
-    t = amo_account.tenants(svc)
-    existing = t.find_by_sheet(spreadsheet_id, sheet_id)
-    if existing and (conn := t.get(existing)) and (secret := t.secret(existing)):
-        if user.sub != conn.created_by_sub and (rotated := t.rotate_secret(existing)):
+    tenants = amo_account.tenants(svc)
+    existing = tenants.find_by_sheet(spreadsheet_id, sheet_id)
+    if existing and (conn := tenants.get(existing)) and (secret := tenants.secret(existing)):
+        if user.sub != conn.created_by_sub and (rotated := tenants.rotate_secret(existing)):
             # Someone other than the owner set the sheet up again: whatever copy of the key anyone
             # else kept (a former editor's, say) stops working; the add-on saves the new one for all.
             log.info("connection %s: registered again by another editor; key rotated", existing)
             secret = rotated
         return jsonify(connection_id=existing, secret=_b64(secret), created=False)
-    conn, secret = t.create(
+    conn, secret = tenants.create(
         spreadsheet_id, sheet_id, str(data.get("sheet_title", ""))[:200], user.sub, user.email
     )
     return jsonify(connection_id=conn.id, secret=_b64(secret), created=True)
@@ -158,10 +158,10 @@ def _b64(secret: bytes) -> str:
 @bp.get("/connections/<connection_id>")
 def state(connection_id: str):
     svc = _svc()
-    t = amo_account.tenants(svc)
-    conn = t.get(connection_id)
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
     amo = {"connected": False}
-    if conn.account_id and (account := t.account(conn.account_id)):
+    if conn.account_id and (account := tenants.account(conn.account_id)):
         tokens = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).get(account.id)
         status = "blocked" if account.blocked else (tokens.status if tokens else "disconnected")
         amo = {
