@@ -142,29 +142,29 @@ def reconcile(connection_id: str) -> dict:
 
 
 def apply_sheet_edits(connection_id: str) -> dict:
-    r = services.current().redis
-    r.delete(keys.edits_queued(connection_id))
+    client = services.current().redis
+    client.delete(keys.edits_queued(connection_id))
     taken: dict[str, dict] = {}
     deferred: dict[str, float] = {}  # rows the edit run leaves to a run that reads the sheet
 
     def take() -> dict[str, dict]:  # under the connection's lock: what arrived meanwhile joins this run
-        taken.update(edit_answers.take_sent(r, connection_id))
+        taken.update(edit_answers.take_sent(client, connection_id))
         return dict(taken)
 
     try:
         # rows with values: no sheet read
         out = _run_as_job(connection_id, runner=edit_run.run_edits, take=take, defer=deferred.update)
     except Exception:
-        edit_answers.store_values(r, connection_id, taken)
-        _requeue_edits(r, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
+        edit_answers.store_values(client, connection_id, taken)
+        _requeue_edits(client, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
         raise
-    pending = {**deferred, **edit_answers.take_unsent(r, connection_id)}
+    pending = {**deferred, **edit_answers.take_unsent(client, connection_id)}
     if not pending:  # rows sent without values (a retry, an older add-on) are read from the sheet
         return out
     try:
         return _run_as_job(connection_id, kind="edits", keys=sorted(pending))
     except Exception:
-        _requeue_edits(r, connection_id, pending)
+        _requeue_edits(client, connection_id, pending)
         raise
 
 
@@ -175,10 +175,10 @@ def write_late_answers(connection_id: str) -> dict:
 
 
 def apply_amo_changes(account_id: int) -> dict:
-    r = services.current().redis
-    space_drains(r, account_id)
-    r.delete(keys.drain_queued(account_id))
-    pipe = r.pipeline(transaction=True)
+    client = services.current().redis
+    space_drains(client, account_id)
+    client.delete(keys.drain_queued(account_id))
+    pipe = client.pipeline(transaction=True)
     for name in ("leads", "contacts"):
         pipe.smembers(keys.changed(name, account_id))
         pipe.delete(keys.changed(name, account_id))
@@ -192,7 +192,7 @@ def apply_amo_changes(account_id: int) -> dict:
         for cid in amo_account.tenants(svc).live_connections_of(account_id):
             results[cid] = _run_as_job(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
     except Exception:
-        request_amo_drain(r, account_id, lead_ids, contact_ids, enqueue=False)
+        request_amo_drain(client, account_id, lead_ids, contact_ids, enqueue=False)
         raise
     return {"status": "finished", "connections": results}
 
