@@ -41,10 +41,10 @@ def _other_tab_connected(svc: Services, spreadsheet_id: str, connection_id: str)
 
 
 def disconnect(svc: Services, connection_id: str) -> dict:
-    t = amo_account.tenants(svc)
-    conn = t.get(connection_id)
-    account_id = t.unbind_account(connection_id)
-    if account_id and not t.connections_of(account_id) and (account := t.account(account_id)):
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
+    account_id = tenants.unbind_account(connection_id)
+    if account_id and not tenants.connections_of(account_id) and (account := tenants.account(account_id)):
         try:
             unregister_webhook(svc, account)
         except AmoError:

@@ -61,30 +61,27 @@ def _url(raw: str) -> str:
     return value
 
 
-def _int(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
+def _bounded(number: Callable[[str], Any], what: str, low: Any, high: Any) -> Callable[[str], Any]:
+    """A parser of `number` (int or float) values from `low` to `high`; `what` names the kind in errors."""
+
+    def parse(raw: str) -> Any:
         try:
-            value = int(raw.strip())
+            value = number(raw.strip())
         except ValueError:
-            raise ValueError(f"{raw!r} is not a whole number") from None
+            raise ValueError(f"{raw!r} is not {what}") from None
         if not low <= value <= high:
             raise ValueError(f"{value} is outside {low}..{high}")
         return value
 
     return parse
+
+
+def _int(low: int, high: int) -> Callable[[str], int]:
+    return _bounded(int, "a whole number", low, high)
 
 
 def _float(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a number") from None
-        if not low <= value <= high:
-            raise ValueError(f"{value} is outside {low}..{high}")
-        return value
-
-    return parse
+    return _bounded(float, "a number", low, high)
 
 
 def _csv(raw: str) -> tuple[str, ...]:
@@ -95,10 +92,10 @@ def _csv(raw: str) -> tuple[str, ...]:
 
 
 def _domains(raw: str) -> tuple[str, ...]:
-    items = tuple(d.lower().lstrip(".") for d in _csv(raw))
-    for d in items:
-        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", d):
-            raise ValueError(f"{d!r} is not a domain name like amocrm.ru")
+    items = tuple(domain.lower().lstrip(".") for domain in _csv(raw))
+    for domain in items:
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+            raise ValueError(f"{domain!r} is not a domain name like amocrm.ru")
     return items
 
 

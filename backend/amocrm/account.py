@@ -49,17 +49,17 @@ def token_manager(svc: Services, account: Account) -> TokenManager:
     """The account's token manager; while amoCRM's token endpoint is busy, each connection of the
     account shows it in `last_error` (the sidebar's health line), and a renewed pair clears it."""
     store = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys))
-    t = tenants(svc)
+    tenant_store = tenants(svc)
 
     def busy(message: str) -> None:
-        for cid in t.connections_of(account.id):
-            t.set_fields(cid, last_error=message)
+        for cid in tenant_store.connections_of(account.id):
+            tenant_store.set_fields(cid, last_error=message)
 
     def renewed() -> None:
-        for cid in t.connections_of(account.id):
+        for cid in tenant_store.connections_of(account.id):
             raw = svc.redis.hget(keys.connection(cid), "last_error")
             if raw and raw.decode() == BUSY_MESSAGE:
-                t.set_fields(cid, last_error="")
+                tenant_store.set_fields(cid, last_error="")
 
     return TokenManager(
         svc.redis,
@@ -83,10 +83,10 @@ def limiter(svc: Services, host: str) -> SlidingWindowLimiter:
 
 def client_for(svc: Services, account: Account) -> AmoClient:
     tm = token_manager(svc, account)
-    t = tenants(svc)
+    tenant_store = tenants(svc)
 
     def on_blocked(reason: str) -> None:
-        t.set_account_fields(account.id, blocked=reason)
+        tenant_store.set_account_fields(account.id, blocked=reason)
         log.error("amo account %s: API access blocked: %s", account.id, reason)
 
     def is_blocked() -> str | None:

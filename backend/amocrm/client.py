@@ -266,7 +266,7 @@ class AmoClient:
         silently by amoCRM, so anything not asked for is dropped)."""
         wanted = sorted(set(ids))
         found: list[dict] = []
-        for chunk in _chunks(wanted, MAX_PAGE):
+        for chunk in batches(wanted):
             params: list[tuple[str, Any]] = [("filter[id][]", i) for i in chunk] + [("limit", MAX_PAGE)]
             if with_:
                 params.append(("with", with_))
@@ -281,7 +281,7 @@ class AmoClient:
     def update(self, entity: str, items: list[dict]) -> list[dict]:
         """PATCH a list in batches of 250; a 504 halves the batch (amoCRM: retry smaller)."""
         results: list[dict] = []
-        pending = list(_chunks(items, MAX_PAGE))
+        pending = list(batches(items))
         while pending:
             batch = pending.pop(0)
             try:
@@ -297,11 +297,12 @@ class AmoClient:
 
     def link(self, entity: str, links: list[dict]) -> None:
         """Mass link, e.g. leads -> contacts: [{entity_id, to_entity_id, to_entity_type, metadata}]."""
-        for chunk in _chunks(links, MAX_PAGE):
+        for chunk in batches(links):
             self.request("POST", f"/api/v4/{entity}/link", json=chunk, idempotent=True)
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def batches(items: list, size: int = MAX_PAGE) -> Iterator[list]:
+    """`items` in lists of at most one amoCRM page (itertools.batched needs Python 3.12; we run 3.11)."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
 

@@ -95,8 +95,8 @@ def connect(svc: Services, host: str, code: str) -> Account:
     # while a job runs) would otherwise store its pair over this one after we wrote it.
     with locks.hold(svc.redis, locks.account_lock_name(account_id), ttl_s=30, wait_s=60):
         TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).put(account_id, tokens)
-    t = amo_account.tenants(svc)
-    t.put_account(account)
+    tenants = amo_account.tenants(svc)
+    tenants.put_account(account)
     svc.redis.delete(keys.catalog(account_id))
     amo_account._catalogs.pop(account_id, None)
     try:
@@ -106,9 +106,9 @@ def connect(svc: Services, host: str, code: str) -> Account:
         # webhooks only on some plans: the state says the webhook is unavailable (the sidebar shows it),
         # `schedule.reconcile_unhooked` reconciles this account's sheets every few minutes instead, and
         # the hourly check keeps trying to register.
-        t.set_account_fields(account_id, webhook=WEBHOOK_UNAVAILABLE, webhook_error=exc.detail[:200])
+        tenants.set_account_fields(account_id, webhook=WEBHOOK_UNAVAILABLE, webhook_error=exc.detail[:200])
         log.warning("amo account %s: webhook registration failed: %s", account_id, exc.detail)
-    return t.account(account_id) or account
+    return tenants.account(account_id) or account
 
 
 def register_webhook(svc: Services, account: Account, client: AmoClient | None = None) -> None:

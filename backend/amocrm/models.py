@@ -67,12 +67,12 @@ def load_catalog(client: AmoClient, host: str) -> Catalog:
     return catalog_of(account, pipelines, users, lead_fields, contact_fields, host)
 
 
-def catalog_json(c: Catalog) -> dict:
+def catalog_json(catalog: Catalog) -> dict:
     """The sidebar's view of the catalog: pickers show names, send ids."""
     return {
-        "account_id": c.account_id,
-        "host": c.host,
-        "current_user_id": c.current_user_id,
+        "account_id": catalog.account_id,
+        "host": catalog.host,
+        "current_user_id": catalog.current_user_id,
         "pipelines": [
             {
                 "id": p.id,
@@ -82,9 +82,9 @@ def catalog_json(c: Catalog) -> dict:
                     {"id": s.status_id, "name": s.name, "is_unsorted": s.is_unsorted} for s in p.statuses
                 ],
             }
-            for p in c.pipelines
+            for p in catalog.pipelines
         ],
-        "users": [{"id": uid, "name": n, "email": e} for uid, (n, e) in sorted(c.users.items())],
+        "users": [{"id": uid, "name": n, "email": e} for uid, (n, e) in sorted(catalog.users.items())],
         "fields": {
             entity: [
                 {
@@ -94,17 +94,17 @@ def catalog_json(c: Catalog) -> dict:
                     "code": f.code,
                     "enums": [{"id": i, "value": v} for i, v in f.enums.items()],
                 }
-                for f in c.fields_of(entity).values()
+                for f in catalog.fields_of(entity).values()
             ]
             for entity in ("lead", "contact")
         },
     }
 
 
-def catalog_from_json(d: dict) -> Catalog:
+def catalog_from_json(stored: dict) -> Catalog:
     return Catalog(
-        account_id=d["account_id"],
-        host=d["host"],
+        account_id=stored["account_id"],
+        host=stored["host"],
         pipelines=tuple(
             Pipeline(
                 p["id"],
@@ -114,20 +114,20 @@ def catalog_from_json(d: dict) -> Catalog:
                     Status(p["id"], s["id"], s["name"], p["name"], s["is_unsorted"]) for s in p["statuses"]
                 ),
             )
-            for p in d["pipelines"]
+            for p in stored["pipelines"]
         ),
-        users={u["id"]: (u["name"], u["email"]) for u in d["users"]},
+        users={u["id"]: (u["name"], u["email"]) for u in stored["users"]},
         lead_fields={
             f["id"]: CustomField(f["id"], f["name"], f["type"], f["code"], _enums(f))
-            for f in d["fields"]["lead"]
+            for f in stored["fields"]["lead"]
         },
         contact_fields={
             f["id"]: CustomField(f["id"], f["name"], f["type"], f["code"], _enums(f))
-            for f in d["fields"]["contact"]
+            for f in stored["fields"]["contact"]
         },
-        current_user_id=d.get("current_user_id"),
+        current_user_id=stored.get("current_user_id"),
     )
 
 
-def _enums(f: dict) -> dict[int, str]:
-    return {int(e["id"]): e["value"] for e in f.get("enums") or []}
+def _enums(field: dict) -> dict[int, str]:
+    return {int(e["id"]): e["value"] for e in field.get("enums") or []}

@@ -241,28 +241,33 @@ class TokenManager:
     on_renewed: Callable[[], None] | None = None  # … and that it is over
 
     def _current(self) -> TokenSet:
-        ts = self.store.get(self.account_id)
-        if ts is None:
+        tokens = self.store.get(self.account_id)
+        if tokens is None:
             raise AmoAuthError("this amoCRM account is not connected")
-        if ts.status != OK:
-            raise AmoAuthError(f"amoCRM access was lost ({ts.reason or ts.status}); reconnect the account")
-        return ts
+        if tokens.status != OK:
+            why = tokens.reason or tokens.status
+            raise AmoAuthError(f"amoCRM access was lost ({why}); reconnect the account")
+        return tokens
 
     def access_token(self) -> str:
-        ts = self._current()
-        if ts.expires_at - self.clock() < REFRESH_AHEAD_S:
-            return self.refresh(ts.access)
-        return ts.access
+        tokens = self._current()
+        if tokens.expires_at - self.clock() < REFRESH_AHEAD_S:
+            return self.refresh(tokens.access)
+        return tokens.access
 
     def refresh(self, stale_access: str, *, force: bool = False) -> str:
         """Refresh unless someone already did; return a usable access token."""
         with locks.hold(
             self.client, locks.account_lock_name(self.account_id), ttl_s=self.lock_ttl_s, wait_s=60
         ):
-            ts = self._current()
-            if not force and ts.access != stale_access and ts.expires_at - self.clock() >= REFRESH_AHEAD_S:
-                return ts.access  # another process refreshed while we waited for the lock
-            for candidate in dict.fromkeys(t for t in (ts.refresh, ts.previous_refresh) if t):
+            tokens = self._current()
+            if (
+                not force
+                and tokens.access != stale_access
+                and tokens.expires_at - self.clock() >= REFRESH_AHEAD_S
+            ):
+                return tokens.access  # another process refreshed while we waited for the lock
+            for candidate in dict.fromkeys(t for t in (tokens.refresh, tokens.previous_refresh) if t):
                 try:
                     data = self.oauth.refresh(self.host, candidate)
                 except OAuthRejected as exc:
@@ -277,7 +282,7 @@ class TokenManager:
                 new = token_set(data, self.clock(), used_refresh=candidate)
                 self.store.put(self.account_id, new)  # persisted before anyone uses it
                 log.info("amo account %s: tokens refreshed", self.account_id)
-                if ts.busy and self.on_renewed:
+                if tokens.busy and self.on_renewed:
                     self.on_renewed()
                 return new.access
             self.mark_needs_reconnect("amoCRM refused the refresh token (revoked or expired)")
@@ -288,8 +293,8 @@ class TokenManager:
         log.warning("amo account %s: needs reconnect: %s", self.account_id, reason)
 
     def refresh_if_idle(self, now: float | None = None, idle_s: float = IDLE_REFRESH_AFTER_S) -> bool:
-        ts = self.store.get(self.account_id)
-        if ts is None or ts.status != OK or (now or self.clock()) - ts.refreshed_at < idle_s:
+        tokens = self.store.get(self.account_id)
+        if tokens is None or tokens.status != OK or (now or self.clock()) - tokens.refreshed_at < idle_s:
             return False
-        self.refresh(ts.access, force=True)
+        self.refresh(tokens.access, force=True)
         return True

@@ -34,15 +34,15 @@ class PayloadError(ValueError):
 def parse_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     # how many of each group's keys are digits, kept as keys are added: PHP's `a[]=x` appends at that
-    # index, and counting the keys again for every `a[]` made 20,000 of them quadratic
+    # index, and counting the keys again for every `a[]` would make a body's parse quadratic in its size
     digits: dict[int, int] = {}
     for count, (key, value) in enumerate(pairs, 1):
         if count > MAX_FIELDS:
             raise PayloadError(f"more than {MAX_FIELDS} fields")
-        m = _KEY.match(key)
-        if not m:
+        match = _KEY.match(key)
+        if not match:
             raise PayloadError(f"malformed key {key[:60]!r}")
-        path = [m.group(1), *_PART.findall(m.group(2))]
+        path = [match.group(1), *_PART.findall(match.group(2))]
         if len(path) > MAX_DEPTH:
             raise PayloadError(f"key nested deeper than {MAX_DEPTH}: {key[:60]!r}")
         node: dict[str, Any] = root

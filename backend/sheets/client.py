@@ -31,7 +31,6 @@ import google_auth_httplib2
 import httplib2
 import redis
 from google.auth.credentials import AnonymousCredentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from tenacity import (
     RetryCallState,
@@ -43,6 +42,7 @@ from tenacity import (
 )
 
 from backend.errors import AppError, Code
+from backend.sheets.discovery import offline_service
 from backend.store import keys
 from backend.store.ratelimit import SlidingWindowLimiter
 
@@ -93,16 +93,7 @@ class _Resources:
 
 @functools.cache
 def api_resources(endpoint: str) -> _Resources:
-    options = {"api_endpoint": endpoint} if endpoint else None
-    # The placeholder http is never used: every request is executed with the client's own `http`.
-    service = build(
-        "sheets",
-        "v4",
-        http=httplib2.Http(),
-        client_options=options,
-        static_discovery=True,
-        cache_discovery=False,
-    )
+    service = offline_service("sheets", "v4", endpoint or None)  # requests go through the client's own `http`
     spreadsheets = service.spreadsheets()
     return _Resources(spreadsheets, spreadsheets.values(), spreadsheets.developerMetadata())
 

@@ -11,23 +11,15 @@ import google.auth
 import google_auth_httplib2
 import httplib2
 from google.auth.credentials import AnonymousCredentials
-from googleapiclient.discovery import build
+
+from backend.sheets.discovery import offline_service
 
 
 @functools.cache
 def service(endpoint: str) -> Any:
-    """Drive v3 built from the discovery document shipped with the library. Its placeholder http is never
-    used: every request is executed with `authorized_http`."""
+    """Drive v3 (sheets/discovery.py); every request is executed with `authorized_http`."""
     # an api_endpoint replaces Drive's whole base URL (https://www.googleapis.com/drive/v3/)
-    options = {"api_endpoint": endpoint.rstrip("/") + "/drive/v3/"} if endpoint else None
-    return build(
-        "drive",
-        "v3",
-        http=httplib2.Http(),
-        client_options=options,
-        static_discovery=True,
-        cache_discovery=False,
-    )
+    return offline_service("drive", "v3", endpoint.rstrip("/") + "/drive/v3/" if endpoint else None)
 
 
 @functools.cache

@@ -57,11 +57,11 @@ _RANGE = re.compile(r"^(?:'((?:[^']|'')*)'|([^!]+))!([A-Z]+)\d*(?::([A-Z]+)\d*)?
 
 def parse_column_range(a1: str) -> tuple[str, int]:
     """ "'My Sheet'!C1:C1000" -> ("My Sheet", 2)."""
-    m = _RANGE.match(a1)
-    if not m:
+    match = _RANGE.match(a1)
+    if not match:
         raise SheetsError(f"unexpected range from the Sheets API: {a1!r}")
-    title = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
-    return title, column_index(m.group(3))
+    title = match.group(1).replace("''", "'") if match.group(1) is not None else match.group(2)
+    return title, column_index(match.group(3))
 
 
 @dataclass
@@ -111,12 +111,12 @@ def read_table(client: SheetsClient, spreadsheet_id: str, sheet_id: int, column_
     column_ids = list(dict.fromkeys(column_ids))
     matched = client.batch_get_by_filter(spreadsheet_id, _filters(sheet_id, column_ids), major="COLUMNS")
     table = Table(title="", positions={}, headers={}, cells={})
-    for m in matched:
-        value_range = m["valueRange"]
+    for match in matched:
+        value_range = match["valueRange"]
         title, index = parse_column_range(value_range["range"])
         values = (value_range.get("values") or [[]])[0]
-        for f in m.get("dataFilters", []):
-            cid = f["developerMetadataLookup"]["metadataValue"]
+        for data_filter in match.get("dataFilters", []):
+            cid = data_filter["developerMetadataLookup"]["metadataValue"]
             table.title = title
             table.positions[cid] = index
             table.headers[cid] = str(values[0]) if values else ""

@@ -64,7 +64,7 @@ def _scan(client: redis.Redis, pattern: str) -> list[bytes]:
 
 
 def _families(scope: Scope, found: Found) -> list[Family]:
-    return [f for f in keys.FAMILIES if f.scope is scope and f.found is found]
+    return [family for family in keys.FAMILIES if family.scope is scope and family.found is found]
 
 
 def _jobs_of(client: redis.Redis, connection_id: str) -> list[str]:
@@ -147,16 +147,18 @@ def _drop_unshared(client: redis.Redis, account_id: int, members: list[bytes], o
 def _account(client: redis.Redis, account_id: int) -> int:
     """The families declared per account (the directory went with `_directory`)."""
     names: list = []
-    for f in _families(Scope.ACCOUNT, Found.BY_NAME):
-        if f.placeholders == ["account"]:
-            names.append(f.name(account=account_id))
+    for family in _families(Scope.ACCOUNT, Found.BY_NAME):
+        if family.placeholders == ["account"]:
+            names.append(family.name(account=account_id))
         else:
-            names += _scan(client, f.glob(account=account_id))
-    for f in _families(Scope.ACCOUNT, Found.BY_VALUE):
-        names += [k for k in _scan(client, f.glob()) if client.get(k) == str(account_id).encode()]
+            names += _scan(client, family.glob(account=account_id))
+    for family in _families(Scope.ACCOUNT, Found.BY_VALUE):
+        names += [k for k in _scan(client, family.glob()) if client.get(k) == str(account_id).encode()]
     host = client.hget(keys.account(account_id), "host")
     if host:
-        names += [f.name(host=host.decode()) for f in _families(Scope.ACCOUNT, Found.BY_ACCOUNT_HOST)]
+        names += [
+            family.name(host=host.decode()) for family in _families(Scope.ACCOUNT, Found.BY_ACCOUNT_HOST)
+        ]
     return _unlink(client, names)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from backend.store import keys
-from backend.sync.core import journal as j
+from backend.sync.core.journal import TRIGGERS, Change, RunMeta, Tally, changes, new_run_id
 from backend.sync.core.model import Plan
 
 RETENTION_S = 30 * 86400
@@ -59,27 +59,27 @@ class Journal:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def put(self, meta: j.RunMeta, changes: Iterable[j.Change]) -> None:
+    def put(self, meta: RunMeta, changes: Iterable[Change]) -> None:
         """Store a run: changes first (up to max_changes), then the meta, then its place in the list —
         a run is listed only once it is whole."""
-        ck = self._changes_key(meta.run_id)
-        self.client.delete(ck)
+        changes_key = self._changes_key(meta.run_id)
+        self.client.delete(changes_key)
         stored = total = 0
         batch: list[str] = []
-        for c in changes:
+        for change in changes:
             total += 1
             if stored >= self.max_changes:
                 continue
-            batch.append(_dumps(c.to_row()))
+            batch.append(_dumps(change.to_row()))
             stored += 1
             if len(batch) >= _BATCH:
-                self.client.rpush(ck, *batch)
+                self.client.rpush(changes_key, *batch)
                 batch = []
         if batch:
-            self.client.rpush(ck, *batch)
+            self.client.rpush(changes_key, *batch)
         meta.changes, meta.truncated = total, total > stored
         pipe = self.client.pipeline(transaction=True)
-        pipe.expire(ck, RETENTION_S)
+        pipe.expire(changes_key, RETENTION_S)
         pipe.set(self._meta_key(meta.run_id), _dumps(meta.to_json()), ex=RETENTION_S)
         pipe.zadd(self.runs_key, {meta.run_id: meta.started_at})
         pipe.expire(self.runs_key, RETENTION_S)
@@ -123,29 +123,29 @@ class Journal:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def runs(self, limit: int = 50, before: str | None = None) -> list[j.RunMeta]:
+    def runs(self, limit: int = 50, before: str | None = None) -> list[RunMeta]:
         """Newest first; `before` (a run id) pages on to older runs."""
-        hi = "+inf"
+        upper = "+inf"
         if before is not None:
             score = self.client.zscore(self.runs_key, before)
             if score is None:
                 return []
-            hi = f"({score}"
+            upper = f"({score}"
         ids = [
-            x.decode() for x in self.client.zrevrangebyscore(self.runs_key, hi, "-inf", start=0, num=limit)
+            x.decode() for x in self.client.zrevrangebyscore(self.runs_key, upper, "-inf", start=0, num=limit)
         ]
         if not ids:
             return []
         raws = self.client.mget([self._meta_key(r) for r in ids])
-        return [j.RunMeta.from_json(json.loads(raw)) for raw in raws if raw]
+        return [RunMeta.from_json(json.loads(raw)) for raw in raws if raw]
 
-    def run(self, run_id: str) -> j.RunMeta | None:
+    def run(self, run_id: str) -> RunMeta | None:
         raw = self.client.get(self._meta_key(run_id))
-        return j.RunMeta.from_json(json.loads(raw)) if raw else None
+        return RunMeta.from_json(json.loads(raw)) if raw else None
 
-    def changes(self, run_id: str, offset: int = 0, limit: int = 500) -> list[j.Change]:
+    def changes(self, run_id: str, offset: int = 0, limit: int = 500) -> list[Change]:
         raw = self.client.lrange(self._changes_key(run_id), offset, offset + limit - 1)
-        return [j.Change.from_row(json.loads(x)) for x in raw]
+        return [Change.from_row(json.loads(x)) for x in raw]
 
     def amo_answered_at(self) -> float | None:
         raw = self.client.hget(self.health_key, "amo_answered_at")
@@ -173,9 +173,9 @@ def record_run(
     now = time.time()
     conn_id = parts.conn.id
     errors = int(result.get("failed", 0)) + int(result.get("errors", 0))
-    tally = j.Tally(errors=errors, healed=int(result.get("healed", 0)))
+    tally = Tally(errors=errors, healed=int(result.get("healed", 0)))
     items = tally.feed(
-        j.changes(
+        changes(
             kind,
             plan,
             out.failed,
@@ -183,13 +183,13 @@ def record_run(
             out.contact_ids,
             written,
             {r.key: r.values for r in rows},
-            {i: al.values for i, al in leads.items()},
+            {i: lead.values for i, lead in leads.items()},
         )
     )
-    meta = j.RunMeta(
-        run_id=j.new_run_id(started_at),
+    meta = RunMeta(
+        run_id=new_run_id(started_at),
         connection_id=conn_id,
-        trigger=j.TRIGGERS.get(kind, kind),
+        trigger=TRIGGERS.get(kind, kind),
         started_at=started_at,
         finished_at=now,
         counts=tally.counts,  # complete once `put` has streamed the changes, before it writes the meta

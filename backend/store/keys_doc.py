@@ -23,15 +23,15 @@ _ERASED = {
 }
 
 
-def _row(f: Family) -> str:
+def _row(family: Family) -> str:
     cells = [
-        f"`{f.pattern}`",
-        f.type,
-        f.holds,
-        "**yes**" if f.personal else "no",
-        "never" if not f.expires else f.ttl,
-        _ERASED[f.scope] + ("" if f.found is Found.BY_NAME else f" ({f.found.value})"),
-        f"`{f.owner}`" if f.owner.endswith(".py") else f.owner,
+        f"`{family.pattern}`",
+        family.type,
+        family.holds,
+        "**yes**" if family.personal else "no",
+        "never" if not family.expires else family.ttl,
+        _ERASED[family.scope] + ("" if family.found is Found.BY_NAME else f" ({family.found.value})"),
+        f"`{family.owner}`" if family.owner.endswith(".py") else family.owner,
     ]
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 

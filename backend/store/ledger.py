@@ -29,13 +29,13 @@ HISTORY_LIMIT = 30
 HISTORY_TTL_S = 120 * 86400  # a row untouched for four months forgets its history
 
 
-def _encode(le: LedgerEntry) -> str:
+def _encode(entry: LedgerEntry) -> str:
     return json.dumps(
         {
-            "lead_id": le.lead_id,
-            "contact_id": le.contact_id,
-            "values": dict(le.values),
-            "synced_at": le.synced_at,
+            "lead_id": entry.lead_id,
+            "contact_id": entry.contact_id,
+            "values": dict(entry.values),
+            "synced_at": entry.synced_at,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -43,8 +43,10 @@ def _encode(le: LedgerEntry) -> str:
 
 
 def _decode(raw: bytes | str) -> LedgerEntry:
-    d = json.loads(raw)
-    return LedgerEntry(d["lead_id"], d.get("contact_id"), d.get("values") or {}, d.get("synced_at", 0.0))
+    stored = json.loads(raw)
+    return LedgerEntry(
+        stored["lead_id"], stored.get("contact_id"), stored.get("values") or {}, stored.get("synced_at", 0.0)
+    )
 
 
 class Ledger:
@@ -77,39 +79,41 @@ class Ledger:
         if not prints:
             return {}
         found = self.client.hmget(self.print_key, prints)
-        return {p: json.loads(k) for p, k in zip(prints, found, strict=True) if k}
+        return {fingerprint: json.loads(k) for fingerprint, k in zip(prints, found, strict=True) if k}
 
     def put_many(self, entries: Mapping[str, LedgerEntry]) -> None:
         if not entries:
             return
         old = self.get_many(entries.keys())
         moves = {
-            k: (near_prints(old[k].values) if k in old else set(), near_prints(le.values))
-            for k, le in entries.items()
+            k: (near_prints(old[k].values) if k in old else set(), near_prints(entry.values))
+            for k, entry in entries.items()
         }
-        prints = self.keys_for_prints({fp for was, now in moves.values() for fp in was ^ now})
+        prints = self.keys_for_prints(
+            {fingerprint for was, now in moves.values() for fingerprint in was ^ now}
+        )
         changed: set[str] = set()
         for key, (was, now) in moves.items():
-            for fp in sorted(was - now):
-                if key in prints.get(fp, []):
-                    prints[fp].remove(key)
-                    changed.add(fp)
-            for fp in sorted(now - was):
-                prints.setdefault(fp, [])
-                if key not in prints[fp]:
-                    prints[fp].append(key)
-                    changed.add(fp)
+            for fingerprint in sorted(was - now):
+                if key in prints.get(fingerprint, []):
+                    prints[fingerprint].remove(key)
+                    changed.add(fingerprint)
+            for fingerprint in sorted(now - was):
+                prints.setdefault(fingerprint, [])
+                if key not in prints[fingerprint]:
+                    prints[fingerprint].append(key)
+                    changed.add(fingerprint)
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(self.key, mapping={k: _encode(le) for k, le in entries.items()})
-        for key, le in entries.items():
-            if key in old and old[key].lead_id != le.lead_id:
+        pipe.hset(self.key, mapping={k: _encode(entry) for k, entry in entries.items()})
+        for key, entry in entries.items():
+            if key in old and old[key].lead_id != entry.lead_id:
                 pipe.hdel(self.lead_key, str(old[key].lead_id))
-            pipe.hset(self.lead_key, str(le.lead_id), key)
-        for fp in sorted(changed):
-            if prints[fp]:
-                pipe.hset(self.print_key, fp, json.dumps(sorted(prints[fp])))
+            pipe.hset(self.lead_key, str(entry.lead_id), key)
+        for fingerprint in sorted(changed):
+            if prints[fingerprint]:
+                pipe.hset(self.print_key, fingerprint, json.dumps(sorted(prints[fingerprint])))
             else:
-                pipe.hdel(self.print_key, fp)
+                pipe.hdel(self.print_key, fingerprint)
         pipe.execute()
 
     def count(self) -> int:
@@ -134,7 +138,7 @@ class History:
         for n, (row_key, items) in enumerate(pairs, 1):
             if not items:
                 continue
-            pipe.lpush(self._key(row_key), *[json.dumps(e, ensure_ascii=False) for e in items])
+            pipe.lpush(self._key(row_key), *[json.dumps(event, ensure_ascii=False) for event in items])
             pipe.ltrim(self._key(row_key), 0, HISTORY_LIMIT - 1)
             pipe.expire(self._key(row_key), HISTORY_TTL_S)
             if n % 1000 == 0:

@@ -59,17 +59,19 @@ class TokenStore:
             busy=raw.get("busy", ""),
         )
 
-    def put(self, account_id: int, ts: TokenSet) -> None:
+    def put(self, account_id: int, tokens: TokenSet) -> None:
         self.client.hset(
             self.key(account_id),
             mapping={
-                "access": self.cipher.encrypt(ts.access),
-                "refresh": self.cipher.encrypt(ts.refresh),
-                "previous_refresh": self.cipher.encrypt(ts.previous_refresh) if ts.previous_refresh else "",
-                "expires_at": ts.expires_at,
-                "refreshed_at": ts.refreshed_at,
-                "status": ts.status,
-                "reason": ts.reason,
+                "access": self.cipher.encrypt(tokens.access),
+                "refresh": self.cipher.encrypt(tokens.refresh),
+                "previous_refresh": self.cipher.encrypt(tokens.previous_refresh)
+                if tokens.previous_refresh
+                else "",
+                "expires_at": tokens.expires_at,
+                "refreshed_at": tokens.refreshed_at,
+                "status": tokens.status,
+                "reason": tokens.reason,
                 "busy": "",
             },
         )

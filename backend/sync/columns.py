@@ -31,39 +31,41 @@ class SheetLayoutChanged(AppError):
 def problems(table: Table, mapping: ColumnMapping) -> list[str]:
     """Every reason the sheet cannot be synced as it is, as sentences a person can act on."""
     out: list[str] = []
-    for c in mapping.columns:
-        if c.column not in table.positions:
-            out.append(f"The {c.header or c.target} column is missing: put it back or change the mapping.")
+    for rule in mapping.columns:
+        if rule.column not in table.positions:
+            out.append(
+                f"The {rule.header or rule.target} column is missing: put it back or change the mapping."
+            )
     for role, header in SPECIAL_COLUMNS.items():
         if role not in table.positions:
             out.append(
                 f"The {header} column is missing: put it back (Undo), or save the mapping again in the "
                 "sidebar to add it."
             )
-    recorded = {header_key(c.header): c for c in mapping.columns if c.header.strip()}
-    for c in mapping.columns:
-        if c.column not in table.positions:
+    recorded = {header_key(rule.header): rule for rule in mapping.columns if rule.header.strip()}
+    for rule in mapping.columns:
+        if rule.column not in table.positions:
             continue
-        now = str(table.headers.get(c.column, "")).strip()
-        where = f"column {letter(table.positions[c.column])}"
+        now = str(table.headers.get(rule.column, "")).strip()
+        where = f"column {letter(table.positions[rule.column])}"
         if not now:
-            if c.header.strip():
+            if rule.header.strip():
                 out.append(
-                    f"The header of {where} (“{c.header}”) is empty: type it back or change the mapping."
+                    f"The header of {where} (“{rule.header}”) is empty: type it back or change the mapping."
                 )
             continue
-        if header_key(now) == header_key(c.header):
+        if header_key(now) == header_key(rule.header):
             continue
         other = recorded.get(header_key(now))
         meant = target_of_header(now)
-        if other is not None and other.column != c.column:
+        if other is not None and other.column != rule.column:
             out.append(
-                f"{where.capitalize()} is mapped as “{c.header}” but is now headed “{now}”, the name of "
+                f"{where.capitalize()} is mapped as “{rule.header}” but is now headed “{now}”, the name of "
                 "another mapped column: put the headers back or change the mapping."
             )
-        elif meant is not None and meant != c.target:
+        elif meant is not None and meant != rule.target:
             out.append(
-                f"{where.capitalize()} is mapped as “{c.header}” but is now headed “{now}”: put the "
+                f"{where.capitalize()} is mapped as “{rule.header}” but is now headed “{now}”: put the "
                 "header back or change the mapping."
             )
     for role, header in SPECIAL_COLUMNS.items():

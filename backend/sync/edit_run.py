@@ -34,7 +34,7 @@ from backend.store.ledger import History, Ledger
 from backend.sync import edit_answers
 from backend.sync.core.model import Counts, LedgerEntry, Plan, entity_of
 from backend.sync.core.moved import agreement
-from backend.sync.core.planner import PlanInput, plan
+from backend.sync.core.planner import plan
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
 from backend.sync.run import (
@@ -44,10 +44,10 @@ from backend.sync.run import (
     Progress,
     Report,
     _adopt_pending,
-    _defaults,
     _moved_values,
     moved_rows_key,
     parts,
+    plan_input,
 )
 from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
 from backend.sync.writeback import ErrorList, Writeback
@@ -85,7 +85,7 @@ def run_edits(
         if not rows:
             return Report("edits", result={"rows": 0})
         p = parts(svc, connection_id)
-        report = _run(svc, p, rows, timer, defer)
+        report = _run_edits_locked(svc, p, rows, timer, defer)
     report.phases_ms = timer.finish()
     report.amo_calls = p.amo.stats.calls
     report.sheets_calls = p.sheets.total_calls
@@ -94,7 +94,7 @@ def run_edits(
     return report
 
 
-def _run(
+def _run_edits_locked(
     svc: Services,
     p: Parts,
     rows: Mapping[str, dict],
@@ -125,7 +125,9 @@ def _run(
     moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
     # several cells of a row changed at once (values cut away, or a range sorted under it): only a read of
     # the sheet can tell, the add-on sent this row alone
-    emptied = [r.key for r in planned if (le := base.get(r.key)) and agreement(r.values, le.values)[1] >= 2]
+    emptied = [
+        r.key for r in planned if (entry := base.get(r.key)) and agreement(r.values, entry.values)[1] >= 2
+    ]
     if planned and any(svc.redis.hmget(moved_rows_key(cid), [r.key for r in planned])):
         emptied.append("a row held as moved")  # only a read of the sheet can tell whether it still is
     if (
@@ -137,19 +139,7 @@ def _run(
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
     amo = _amo_side(p, planned, base, directory)
     progress("planning", 0, 1)
-    the_plan = plan(
-        PlanInput(
-            rules=p.mapping.rules(),
-            rows=tuple(planned),
-            leads=amo.leads,
-            ledger=base,
-            contacts=amo.contacts,
-            create_defaults=_defaults(p),
-            full_scan=False,
-            blast_radius=svc.settings.blast_radius_share,
-            synced_rows=ledger.count(),
-        )
-    )
+    the_plan = plan(plan_input(svc, p, planned, amo, base, full_scan=False, synced_rows=ledger.count()))
     if the_plan.needs_confirmation:  # the run that reads the sheet holds it and tells the sidebar
         return _deferred(report, rows, defer, len(partial), "held by a guard")
     report.preview = dict(the_plan.counts.__dict__)
@@ -158,7 +148,7 @@ def _run(
         the_plan
     )
     now = time.time()
-    wb = Writeback(
+    writeback = Writeback(
         p.sheets,
         p.conn.spreadsheet_id,
         p.conn.sheet_id,
@@ -169,15 +159,19 @@ def _run(
         ErrorList(svc.redis, cid),
         "edits",
     )
-    cells = wb.cells(the_plan, out, now)
+    cells = writeback.cells(the_plan, out, now)
     answers: dict[str, dict] = {k: {"cells": {}, "edited_at": edited[k]} for k in rows}
     for column, by_key in cells.items():
         for key, value in by_key.items():
             answers[key]["cells"][column] = value
     edit_answers.store_answers(svc.redis, cid, answers)
     progress("recording history", 0, 1)
-    wb.record(
-        the_plan, out, now, {r.key: r.values for r in planned}, {i: al.values for i, al in amo.leads.items()}
+    writeback.record(
+        the_plan,
+        out,
+        now,
+        {r.key: r.values for r in planned},
+        {i: lead.values for i, lead in amo.leads.items()},
     )
     nobody = [k for k in edit_answers.unwaited(svc.redis, cid, answers) if answers[k]["cells"]]
     if nobody and edit_answers.leave_for_later(svc.redis, cid, nobody):
@@ -211,21 +205,21 @@ def _amo_side(p: Parts, rows: list, base: Mapping[str, LedgerEntry], directory: 
     contact_cols = [c for c in p.mapping.columns if entity_of(c.target) == "contact"]
     targets = [c.target for c in contact_cols]
     untouched = bool(contact_cols) and all(
-        (le := base.get(r.key)) is not None
-        and r.lead_id in (None, le.lead_id)
-        and all(t in le.values and r.values.get(t) == le.values[t] for t in targets)
+        (entry := base.get(r.key)) is not None
+        and r.lead_id in (None, entry.lead_id)
+        and all(t in entry.values and r.values.get(t) == entry.values[t] for t in targets)
         for r in rows
     )
     if not untouched:
         return amo_side(p.amo, p.mapping, p.ctx, rows, base, directory, {})
     leads_only = replace(p.mapping, columns=tuple(c for c in p.mapping.columns if c not in contact_cols))
     side = amo_side(p.amo, leads_only, p.ctx, rows, base, None, {})
-    by_lead = {le.lead_id: le for le in base.values()}
-    for lead_id, al in list(side.leads.items()):
-        le = by_lead.get(lead_id)
-        if le is None or al.contact_id != le.contact_id:
+    by_lead = {entry.lead_id: entry for entry in base.values()}
+    for lead_id, lead in list(side.leads.items()):
+        entry = by_lead.get(lead_id)
+        if entry is None or lead.contact_id != entry.contact_id:
             return amo_side(p.amo, p.mapping, p.ctx, rows, base, directory, {})  # relinked: read it all
-        side.leads[lead_id] = replace(al, values={**al.values, **{t: le.values[t] for t in targets}})
+        side.leads[lead_id] = replace(lead, values={**lead.values, **{t: entry.values[t] for t in targets}})
     return side
 
 
@@ -248,13 +242,14 @@ def _write_unclaimed(svc: Services, p: Parts, now: float, keys: list[str]) -> in
         return 0
     columns = [*CONNECTION_COLUMNS_EXTRA, *(c.column for c in p.mapping.columns)]
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, columns).layout()
-    wb = _Answered.for_run(svc.redis, p, table, "edits")
+    writeback = _Answered.for_run(svc.redis, p, table, "edits")
     log.info("connection %s: %d edited rows answered through the Sheets API", p.conn.id, len(claimed))
-    wb.answered = {}
+    writeback.answered = {}
     for key, answer in claimed.items():
         for column, value in answer["cells"].items():
-            wb.answered.setdefault(column, {})[key] = value
-    return wb.write(_NO_PLAN, None, now)  # a key found on two rows is left alone: no plan to tell which
+            writeback.answered.setdefault(column, {})[key] = value
+    # a key found on two rows is left alone: no plan to tell which
+    return writeback.write(_NO_PLAN, None, now)
 
 
 _NO_PLAN = Plan((), (), (), Counts())

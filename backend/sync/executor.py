@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.amocrm.client import MAX_PAGE, AmbiguousWrite, AmoClient
+from backend.amocrm.client import MAX_PAGE, AmbiguousWrite, AmoClient, batches
 from backend.amocrm.errors import AmoValidationError
 from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import Ledger
-from backend.sync.core import fields as fx
+from backend.sync.core.fields import Context, contact_payload, lead_payload
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import LEAD_STATUS, LedgerEntry, Plan, RowPlan
 from backend.sync.intents import Intents, row_tag
@@ -50,11 +50,6 @@ class ExecutionResult:
         self.counts[name] = self.counts.get(name, 0) + by
 
 
-def _chunks(items: list, size: int = MAX_PAGE):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _refused(exc: AmoValidationError) -> dict[str, str]:
     """request_id -> amoCRM's reason, from a validation-errors body."""
     out: dict[str, str] = {}
@@ -69,7 +64,7 @@ def _refused(exc: AmoValidationError) -> dict[str, str]:
 @dataclass
 class Executor:
     amo: AmoClient
-    ctx: fx.Context
+    ctx: Context
     mapping: ColumnMapping
     ledger: Ledger
     intents: Intents
@@ -79,12 +74,12 @@ class Executor:
     clock: Callable[[], float] = time.time
     previous: Mapping[str, LedgerEntry] = field(default_factory=dict)  # the ledger the plan was made on
 
-    def before_sheet(self, rp: RowPlan) -> dict:
+    def before_sheet(self, row_plan: RowPlan) -> dict:
         """The row's new base, except fields still to be written into the sheet: those keep the
         previous base (or none, for a new row) until the sheet write succeeded."""
-        base = dict(rp.base)
-        old = self.previous.get(rp.key)
-        for target in rp.sheet_update:
+        base = dict(row_plan.base)
+        old = self.previous.get(row_plan.key)
+        for target in row_plan.sheet_update:
             if old is not None and target in old.values:
                 base[target] = old.values[target]
             else:
@@ -93,7 +88,7 @@ class Executor:
 
     def run(self, plan: Plan) -> ExecutionResult:
         out = ExecutionResult()
-        rows = {rp.key: rp for rp in plan.rows}
+        rows = {row_plan.key: row_plan for row_plan in plan.rows}
         self._create_contacts(plan, out)
         self._update_contacts(plan, out, rows)
         self._create_leads(plan, out)
@@ -107,7 +102,7 @@ class Executor:
     def _send(self, method: str, entity: str, items: list[dict], out: ExecutionResult) -> list[dict]:
         """POST/PATCH items (each with request_id); refused items are marked failed, the rest resent."""
         results: list[dict] = []
-        for batch in _chunks(items):
+        for batch in batches(items):
             while batch:
                 try:
                     sent = self.amo.request(
@@ -117,17 +112,18 @@ class Executor:
                     break
                 except AmoValidationError as exc:
                     refused = _refused(exc)
-                    by_index = {str(i): it["request_id"] for i, it in enumerate(batch)}
+                    by_index = {str(i): item["request_id"] for i, item in enumerate(batch)}
                     bad = {by_index.get(rid, rid) for rid in refused}
-                    if not bad & {it["request_id"] for it in batch}:
-                        bad = {it["request_id"] for it in batch}  # amoCRM did not say which: fail them all
+                    if not bad & {item["request_id"] for item in batch}:
+                        # amoCRM did not say which: fail them all
+                        bad = {item["request_id"] for item in batch}
                         refused = {rid: exc.detail for rid in bad}
                     for rid in bad:
                         reason = refused.get(rid) or next(
                             (v for k, v in refused.items() if by_index.get(k) == rid), exc.detail
                         )
                         out.failed[rid] = f"amoCRM refused it: {reason}"
-                    batch = [it for it in batch if it["request_id"] not in bad]
+                    batch = [item for item in batch if item["request_id"] not in bad]
         return results
 
     # --- contacts ------------------------------------------------------------------------------------
@@ -140,135 +136,150 @@ class Executor:
         total = len(plan.new_contacts)
         self.progress("creating contacts", 0, total)
         created = 0
-        for i, contacts in enumerate(_chunks(list(plan.new_contacts))):  # payloads per batch, as leads
-            adopted = self.intents.adopted_contacts(nc.ref for nc in contacts)  # a crashed run made them
+        for i, contacts in enumerate(batches(list(plan.new_contacts))):  # payloads per batch, as leads
+            # contacts a crashed run made
+            adopted = self.intents.adopted_contacts(new_contact.ref for new_contact in contacts)
             batch = [
-                {**fx.contact_payload(nc.values, self.ctx), "request_id": nc.ref}
-                for nc in contacts
-                if nc.ref not in adopted
+                {**contact_payload(new_contact.values, self.ctx), "request_id": new_contact.ref}
+                for new_contact in contacts
+                if new_contact.ref not in adopted
             ]
-            for p in batch:
-                p.setdefault("name", "")
-                p.setdefault("_embedded", {})["tags"] = [row_tag(p["request_id"])]
+            for payload in batch:
+                payload.setdefault("name", "")
+                payload.setdefault("_embedded", {})["tags"] = [row_tag(payload["request_id"])]
             t0 = self.clock()  # a crash after creating them finds them again by their tag
-            self.intents.put("contact", [p["request_id"] for p in batch], t0)
+            self.intents.put("contact", [payload["request_id"] for payload in batch], t0)
             done = [{"id": cid, "request_id": ref} for ref, cid in adopted.items()]
             try:
                 done += self._send("POST", "contacts", batch, out) if batch else []
             except AmbiguousWrite:
                 found = self.intents.recover(self.amo, "contact")
                 done += [
-                    {"id": c["id"], "request_id": ref}
-                    for ref, c in found.items()
-                    if ref in {p["request_id"] for p in batch}
+                    {"id": contact["id"], "request_id": ref}
+                    for ref, contact in found.items()
+                    if ref in {payload["request_id"] for payload in batch}
                 ]
-                missing = [p for p in batch if p["request_id"] not in found]
+                missing = [payload for payload in batch if payload["request_id"] not in found]
                 done += self._send("POST", "contacts", missing, out) if missing else []
-            for c in done:
-                out.contact_ids[str(c["request_id"])] = int(c["id"])
+            for contact in done:
+                out.contact_ids[str(contact["request_id"])] = int(contact["id"])
             if self.directory is not None:
-                by_ref = {p["request_id"]: p for p in batch}
+                by_ref = {payload["request_id"]: payload for payload in batch}
                 self.directory.add(
                     (
-                        {**by_ref[str(c["request_id"])], "id": int(c["id"])}
-                        for c in done
-                        if str(c["request_id"]) in by_ref
+                        {**by_ref[str(contact["request_id"])], "id": int(contact["id"])}
+                        for contact in done
+                        if str(contact["request_id"]) in by_ref
                     ),
                     canonical=True,
                 )
-            self.intents.done([p["request_id"] for p in batch] + list(adopted))
+            self.intents.done([payload["request_id"] for payload in batch] + list(adopted))
             created += len(done)
             self.progress("creating contacts", min((i + 1) * MAX_PAGE, total), total)
         out.bump("contacts_created", created)
-        for ref in {nc.ref for nc in plan.new_contacts} - set(out.contact_ids):
+        for ref in {new_contact.ref for new_contact in plan.new_contacts} - set(out.contact_ids):
             reason = out.failed.pop(ref, "amoCRM did not create the contact")
-            for rp in plan.rows:
-                if rp.contact == ref:
-                    out.failed[rp.key] = reason
+            for row_plan in plan.rows:
+                if row_plan.contact == ref:
+                    out.failed[row_plan.key] = reason
 
-    def _contact_id(self, rp: RowPlan, out: ExecutionResult) -> int | None:
-        if isinstance(rp.contact, str):
-            return out.contact_ids.get(rp.contact)
-        return rp.contact
+    def _contact_id(self, row_plan: RowPlan, out: ExecutionResult) -> int | None:
+        if isinstance(row_plan.contact, str):
+            return out.contact_ids.get(row_plan.contact)
+        return row_plan.contact
 
     def _update_contacts(self, plan: Plan, out: ExecutionResult, rows: dict[str, RowPlan]) -> None:
         items = []
-        for cu in plan.contact_updates:
-            existing = self.side.raw_contacts.get(cu.contact_id)
+        for update in plan.contact_updates:
+            existing = self.side.raw_contacts.get(update.contact_id)
             items.append(
                 {
-                    "id": cu.contact_id,
-                    **fx.contact_payload(cu.values, self.ctx, existing),
-                    "request_id": f"c{cu.contact_id}",
+                    "id": update.contact_id,
+                    **contact_payload(update.values, self.ctx, existing),
+                    "request_id": f"c{update.contact_id}",
                 }
             )
         if not items:
             return
         self.progress("updating contacts", 0, len(items))
         self._send("PATCH", "contacts", items, out)
-        for cu in plan.contact_updates:
-            reason = out.failed.pop(f"c{cu.contact_id}", None)
+        for update in plan.contact_updates:
+            reason = out.failed.pop(f"c{update.contact_id}", None)
             if reason:  # every row showing that contact failed
-                for rp in plan.rows:
-                    if rp.contact == cu.contact_id:
-                        out.failed[rp.key] = reason
+                for row_plan in plan.rows:
+                    if row_plan.contact == update.contact_id:
+                        out.failed[row_plan.key] = reason
         out.bump("contacts_updated", len(items))
 
     # --- leads ---------------------------------------------------------------------------------------
 
-    def _lead_create_payload(self, rp: RowPlan, contact_id: int | None) -> dict[str, Any]:
-        values = dict(rp.create_lead or {})
-        p = fx.lead_payload(values, self.ctx)
+    def _lead_create_payload(self, row_plan: RowPlan, contact_id: int | None) -> dict[str, Any]:
+        values = dict(row_plan.create_lead or {})
+        payload = lead_payload(values, self.ctx)
         if LEAD_STATUS not in values or values[LEAD_STATUS] is None:
-            p["pipeline_id"] = self.mapping.pipeline_id
+            payload["pipeline_id"] = self.mapping.pipeline_id
             if self.mapping.default_status_id:
-                p["status_id"] = self.mapping.default_status_id
-        p.setdefault("name", "")
-        p["_embedded"] = {"tags": [row_tag(rp.key)]}  # what finds it again after an ambiguous create
+                payload["status_id"] = self.mapping.default_status_id
+        payload.setdefault("name", "")
+        # the tag is what finds it again after an ambiguous create
+        payload["_embedded"] = {"tags": [row_tag(row_plan.key)]}
         if contact_id:
-            p["_embedded"]["contacts"] = [{"id": contact_id, "is_main": True}]
-        p["request_id"] = rp.key
-        return p
+            payload["_embedded"]["contacts"] = [{"id": contact_id, "is_main": True}]
+        payload["request_id"] = row_plan.key
+        return payload
 
     def _create_leads(self, plan: Plan, out: ExecutionResult) -> None:
-        creates = [rp for rp in plan.rows if rp.create_lead is not None and rp.key not in out.failed]
+        creates = [
+            row_plan
+            for row_plan in plan.rows
+            if row_plan.create_lead is not None and row_plan.key not in out.failed
+        ]
         if not creates:
             return
-        by_key = {rp.key: rp for rp in creates}
+        by_key = {row_plan.key: row_plan for row_plan in creates}
         self.progress("creating leads", 0, len(creates))
         done = 0
-        for rows in _chunks(creates):  # payloads per batch: an import's are never held at once
-            batch = [self._lead_create_payload(rp, self._contact_id(rp, out)) for rp in rows]
+        for rows in batches(creates):  # payloads per batch: an import's are never held at once
+            batch = [
+                self._lead_create_payload(row_plan, self._contact_id(row_plan, out)) for row_plan in rows
+            ]
             t0 = self.clock()
-            self.intents.put("lead", [p["request_id"] for p in batch], t0)
+            self.intents.put("lead", [payload["request_id"] for payload in batch], t0)
             try:
                 created = self._send("POST", "leads", batch, out)
             except AmbiguousWrite:
                 found = self.intents.recover(self.amo, "lead")
                 created = [{"id": lead["id"], "request_id": key} for key, lead in found.items()]
-                missing = [p for p in batch if p["request_id"] not in found]
+                missing = [payload for payload in batch if payload["request_id"] not in found]
                 if missing:
                     created += self._send("POST", "leads", missing, out)
             entries = {}
             for item in created:
                 key = str(item["request_id"])
-                rp = by_key[key]
+                row_plan = by_key[key]
                 out.lead_ids[key] = int(item["id"])
                 entries[key] = LedgerEntry(
-                    int(item["id"]), self._contact_id(rp, out), self.before_sheet(rp), self.clock()
+                    int(item["id"]),
+                    self._contact_id(row_plan, out),
+                    self.before_sheet(row_plan),
+                    self.clock(),
                 )
             self.ledger.put_many(entries)  # before anything else can fail: the lead exists now
-            out.settled.update((k, (le.lead_id, le.contact_id)) for k, le in entries.items())
-            self.intents.done([p["request_id"] for p in batch])
+            out.settled.update((k, (entry.lead_id, entry.contact_id)) for k, entry in entries.items())
+            self.intents.done([payload["request_id"] for payload in batch])
             done += len(batch)
             out.bump("leads_created", len(created))
             self.progress("creating leads", done, len(creates))
 
     def _update_leads(self, plan: Plan, out: ExecutionResult) -> None:
         items = [
-            {"id": rp.lead_id, **fx.lead_payload(rp.lead_update, self.ctx), "request_id": rp.key}
-            for rp in plan.rows
-            if rp.lead_update and rp.lead_id and rp.key not in out.failed
+            {
+                "id": row_plan.lead_id,
+                **lead_payload(row_plan.lead_update, self.ctx),
+                "request_id": row_plan.key,
+            }
+            for row_plan in plan.rows
+            if row_plan.lead_update and row_plan.lead_id and row_plan.key not in out.failed
         ]
         if items:
             self.progress("updating leads", 0, len(items))
@@ -277,12 +288,12 @@ class Executor:
 
     def _link(self, plan: Plan, out: ExecutionResult) -> None:
         links = []
-        for rp in plan.rows:
-            cid = self._contact_id(rp, out)
-            if rp.link_contact and rp.lead_id and cid and rp.key not in out.failed:
+        for row_plan in plan.rows:
+            cid = self._contact_id(row_plan, out)
+            if row_plan.link_contact and row_plan.lead_id and cid and row_plan.key not in out.failed:
                 links.append(
                     {
-                        "entity_id": rp.lead_id,
+                        "entity_id": row_plan.lead_id,
                         "to_entity_id": cid,
                         "to_entity_type": "contacts",
                         "metadata": {"is_main": True},
@@ -294,12 +305,15 @@ class Executor:
 
     def _settle_ledger(self, plan: Plan, out: ExecutionResult) -> None:
         entries = {}
-        for rp in plan.rows:
-            if rp.create_lead is not None or rp.key in out.failed or not rp.lead_id:
+        for row_plan in plan.rows:
+            if row_plan.create_lead is not None or row_plan.key in out.failed or not row_plan.lead_id:
                 continue
-            if rp.has_actions or rp.ledger_dirty:
-                entries[rp.key] = LedgerEntry(
-                    rp.lead_id, self._contact_id(rp, out), self.before_sheet(rp), self.clock()
+            if row_plan.has_actions or row_plan.ledger_dirty:
+                entries[row_plan.key] = LedgerEntry(
+                    row_plan.lead_id,
+                    self._contact_id(row_plan, out),
+                    self.before_sheet(row_plan),
+                    self.clock(),
                 )
         self.ledger.put_many(entries)
-        out.settled.update((k, (le.lead_id, le.contact_id)) for k, le in entries.items())
+        out.settled.update((k, (entry.lead_id, entry.contact_id)) for k, entry in entries.items())

@@ -107,7 +107,9 @@ def _permanent(connection_id: str, exc: Exception) -> dict:
     return {"status": "failed", "error": problem}
 
 
-def _run(connection_id: str, runner=run_sync, **kwargs) -> dict:
+def _run_as_job(connection_id: str, runner=run_sync, **kwargs) -> dict:
+    """`runner` for the connection as the current RQ job: its logs carry the job id, the sheet writes it
+    makes are marked as ours, a permanent error is recorded and answered, a shutdown puts the job back."""
     job = get_current_job()
     svc = services.current()
     with log_context(connection_id=connection_id, job_id=job.id if job else None):
@@ -129,52 +131,54 @@ def _run(connection_id: str, runner=run_sync, **kwargs) -> dict:
 
 
 def full_sync(connection_id: str, preview: bool = False, confirm: bool = False) -> dict:
-    return _run(connection_id, kind="full", preview=preview, confirm=confirm)
+    return _run_as_job(connection_id, kind="full", preview=preview, confirm=confirm)
 
 
 def reconcile(connection_id: str) -> dict:
     services.current().redis.delete(keys.reconcile_queued(connection_id))  # later requests get a new run
-    return _run(connection_id, runner=quiet.reconcile, kind="reconcile")  # reads the sheet only if it moved
+    return _run_as_job(
+        connection_id, runner=quiet.reconcile, kind="reconcile"
+    )  # reads the sheet only if it moved
 
 
 def apply_sheet_edits(connection_id: str) -> dict:
-    r = services.current().redis
-    r.delete(keys.edits_queued(connection_id))
+    client = services.current().redis
+    client.delete(keys.edits_queued(connection_id))
     taken: dict[str, dict] = {}
     deferred: dict[str, float] = {}  # rows the edit run leaves to a run that reads the sheet
 
     def take() -> dict[str, dict]:  # under the connection's lock: what arrived meanwhile joins this run
-        taken.update(edit_answers.take_sent(r, connection_id))
+        taken.update(edit_answers.take_sent(client, connection_id))
         return dict(taken)
 
     try:
         # rows with values: no sheet read
-        out = _run(connection_id, runner=edit_run.run_edits, take=take, defer=deferred.update)
+        out = _run_as_job(connection_id, runner=edit_run.run_edits, take=take, defer=deferred.update)
     except Exception:
-        edit_answers.store_values(r, connection_id, taken)
-        _requeue_edits(r, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
+        edit_answers.store_values(client, connection_id, taken)
+        _requeue_edits(client, connection_id, {k: float(v["edited_at"]) for k, v in taken.items()})
         raise
-    pending = {**deferred, **edit_answers.take_unsent(r, connection_id)}
+    pending = {**deferred, **edit_answers.take_unsent(client, connection_id)}
     if not pending:  # rows sent without values (a retry, an older add-on) are read from the sheet
         return out
     try:
-        return _run(connection_id, kind="edits", keys=sorted(pending))
+        return _run_as_job(connection_id, kind="edits", keys=sorted(pending))
     except Exception:
-        _requeue_edits(r, connection_id, pending)
+        _requeue_edits(client, connection_id, pending)
         raise
 
 
 def write_late_answers(connection_id: str) -> dict:
     """Edit answers nobody waited for (the add-on's request gave up), gathered per connection and written
     through the Sheets API in one go, on the `sync` queue: edits and amoCRM's changes go first."""
-    return _run(connection_id, runner=edit_run.write_late, kind="answers")
+    return _run_as_job(connection_id, runner=edit_run.write_late, kind="answers")
 
 
 def apply_amo_changes(account_id: int) -> dict:
-    r = services.current().redis
-    space_drains(r, account_id)
-    r.delete(keys.drain_queued(account_id))
-    pipe = r.pipeline(transaction=True)
+    client = services.current().redis
+    space_drains(client, account_id)
+    client.delete(keys.drain_queued(account_id))
+    pipe = client.pipeline(transaction=True)
     for name in ("leads", "contacts"):
         pipe.smembers(keys.changed(name, account_id))
         pipe.delete(keys.changed(name, account_id))
@@ -186,9 +190,9 @@ def apply_amo_changes(account_id: int) -> dict:
     results = {}
     try:
         for cid in amo_account.tenants(svc).live_connections_of(account_id):
-            results[cid] = _run(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
+            results[cid] = _run_as_job(cid, kind="amo", lead_ids=lead_ids, contact_ids=contact_ids)
     except Exception:
-        request_amo_drain(r, account_id, lead_ids, contact_ids, enqueue=False)
+        request_amo_drain(client, account_id, lead_ids, contact_ids, enqueue=False)
         raise
     return {"status": "finished", "connections": results}
 
@@ -211,9 +215,9 @@ def refresh_tokens(now: float | None = None) -> dict:
     """Scheduled: refresh grants idle for two weeks, long before amoCRM's 3-month lapse."""
     svc = services.current()
     refreshed, failed, busy = [], [], []
-    t = amo_account.tenants(svc)
+    tenants = amo_account.tenants(svc)
     for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
-        account = t.account(account_id)
+        account = tenants.account(account_id)
         if account is None:
             continue
         try:
@@ -327,11 +331,11 @@ def check_webhooks() -> dict:
     from backend.amocrm.errors import AmoError
 
     svc = services.current()
-    t = amo_account.tenants(svc)
+    tenants = amo_account.tenants(svc)
     states = {}
     for account_id in TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).accounts():
-        account = t.account(account_id)
-        if account is None or account.blocked or not t.connections_of(account_id):
+        account = tenants.account(account_id)
+        if account is None or account.blocked or not tenants.connections_of(account_id):
             continue
         try:
             states[account_id] = check_webhook(svc, account)

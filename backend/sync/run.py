@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,19 +30,18 @@ from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
 from backend.store.ledger import Ledger
 from backend.sync import columns
-from backend.sync.core import fields as fx
+from backend.sync.core.fields import Context
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
 from backend.sync.core.moved import agreement, find_moved, moved_away_rows, near_prints
 from backend.sync.core.planner import PlanInput, plan
-from backend.sync.executor import ExecutionResult, Executor
+from backend.sync.executor import ExecutionResult, Executor, Progress
 from backend.sync.intents import Intents, row_of
-from backend.sync.snapshot import amo_side, place_keys, sheet_rows
+from backend.sync.snapshot import AmoSide, amo_side, place_keys, sheet_rows
 from backend.sync.writeback import Writeback, ranges
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
 CONNECTION_COLUMNS_EXTRA = ("key", "lead_id", "link", "sync")
 
 
@@ -69,12 +68,12 @@ class Report:
 
 def sheets_client(svc: Services, web_share: str = "") -> SheetsClient:
     """The Sheets client under this deployment's quota; `web_share`: a web request's (SheetsClient.build)."""
-    s = svc.settings
+    settings = svc.settings
     return SheetsClient.build(
-        endpoint=s.sheets_api_endpoint,
+        endpoint=settings.sheets_api_endpoint,
         client=svc.redis,
-        reads_per_minute=s.sheets_reads_per_minute,
-        writes_per_minute=s.sheets_writes_per_minute,
+        reads_per_minute=settings.sheets_reads_per_minute,
+        writes_per_minute=settings.sheets_writes_per_minute,
         web_share=web_share,
     )
 
@@ -84,7 +83,7 @@ class Parts:
     conn: Connection
     account: Account
     mapping: ColumnMapping
-    ctx: fx.Context
+    ctx: Context
     amo: AmoClient
     sheets: SheetsClient
 
@@ -101,7 +100,7 @@ def parts(svc: Services, connection_id: str) -> Parts:
     amo = amo_account.client_for(svc, account)
     catalog = amo_account.catalog(svc, account, amo)
     mapping = ColumnMapping.from_json(conn.mapping)
-    ctx = fx.Context(catalog, mapping.pipeline_id, svc.settings.default_phone_region)
+    ctx = Context(catalog, mapping.pipeline_id, svc.settings.default_phone_region)
     return Parts(conn, account, mapping, ctx, amo, sheets_client(svc))
 
 
@@ -207,7 +206,7 @@ def run_sync(
     with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
         timer("starting", 0, 1)
         p = parts(svc, connection_id)
-        report = _run(
+        report = _run_sync_locked(
             svc,
             p,
             kind,
@@ -228,7 +227,7 @@ def run_sync(
     return report
 
 
-def _run(
+def _run_sync_locked(
     svc, p: Parts, kind, preview, confirm, keys, lead_ids, contact_ids, progress, journal_kind=None
 ) -> Report:
     started_at = time.time()  # the run's wall-clock start, for its journal
@@ -282,7 +281,7 @@ def _run(
         p.mapping,
         p.ctx,
         rows,
-        {k: le for k, le in base.items() if le.lead_id not in synthesized},
+        {k: entry for k, entry in base.items() if entry.lead_id not in synthesized},
         directory,
         known,
     )
@@ -300,15 +299,13 @@ def _run(
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     progress("planning", 0, 1)
     the_plan = plan(
-        PlanInput(
-            rules=p.mapping.rules(),
-            rows=tuple(rows),
-            leads=amo.leads,
-            ledger=base,
-            contacts=amo.contacts,
-            create_defaults=_defaults(p),
+        plan_input(
+            svc,
+            p,
+            rows,
+            amo,
+            base,
             full_scan=full_scan,
-            blast_radius=svc.settings.blast_radius_share,
             synced_rows=len(base) if full_scan else ledger.count(),
             moved=moved,
             scrambled=scrambled,
@@ -328,22 +325,31 @@ def _run(
     now = time.time()
     if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:
         fresh = None
-    wb = Writeback.for_run(svc.redis, p, table, kind, fresh)
+    writeback = Writeback.for_run(svc.redis, p, table, kind, fresh)
     progress("writing the sheet", 0, 1)
-    written = wb.write(the_plan, out, now)
-    _settle_sheet_fields(ledger, the_plan, out, wb.written)
+    written = writeback.write(the_plan, out, now)
+    _settle_sheet_fields(ledger, the_plan, out, writeback.written)
     progress("recording history", 0, 1)
-    wb.record(
-        the_plan, out, now, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()}
+    writeback.record(
+        the_plan, out, now, {r.key: r.values for r in rows}, {i: lead.values for i, lead in amo.leads.items()}
     )
     report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
     if full_scan:
         _advance_cursor(svc, p, amo.raw_leads)
     journal_kind = journal_kind or kind
     if journal_kind == "reconcile":
-        report.result["healed"] = sum(1 for rp in the_plan.actions)
+        report.result["healed"] = sum(1 for row_plan in the_plan.actions)
     record_run(
-        svc.redis, p, journal_kind, the_plan, out, rows, amo.leads, wb.written, report.result, started_at
+        svc.redis,
+        p,
+        journal_kind,
+        the_plan,
+        out,
+        rows,
+        amo.leads,
+        writeback.written,
+        report.result,
+        started_at,
     )
     progress("done", 1, 1)
     return report
@@ -369,12 +375,12 @@ def _amo_echo(p: Parts, ledger: Ledger, scope: set[str], progress: Progress) -> 
         progress("reading amoCRM", start, len(items))
         chunk = dict(items[start : start + ECHO_CHUNK])
         amo = amo_side(p.amo, p.mapping, p.ctx, [], chunk, None)
-        for le in chunk.values():
-            al = amo.leads.get(le.lead_id)
+        for entry in chunk.values():
+            lead = amo.leads.get(entry.lead_id)
             if (
-                al is None
-                or al.contact_id != le.contact_id
-                or any(t not in le.values or al.values.get(t) != le.values[t] for t in targets)
+                lead is None
+                or lead.contact_id != entry.contact_id
+                or any(t not in entry.values or lead.values.get(t) != entry.values[t] for t in targets)
             ):
                 return amo.raw_leads
     progress("done", 1, 1)
@@ -394,7 +400,10 @@ def _moved_values(
     index of near fingerprints: one read of the index, one of the candidates' entries."""
     near = {r.key: near_prints(r.values) for r in rows}  # invalid cells count as empty: still found
     owners = ledger.keys_for_prints(set().union(*near.values())) if near else {}
-    candidates = {key: {k for p in ps for k in owners.get(p, ()) if k != key} for key, ps in near.items()}
+    candidates = {
+        key: {k for fingerprint in prints for k in owners.get(fingerprint, ()) if k != key}
+        for key, prints in near.items()
+    }
     new = [r.key for r in rows if r.lead_id is None and r.key not in base]
     bases = dict(base)
     if whole_sheet and new:  # sources of a cut, even when its values changed since: rows that moved away
@@ -404,7 +413,7 @@ def _moved_values(
         if 0 < len(sources) <= MAX_CUT_SOURCES:
             for key in new:
                 candidates[key] |= set(sources)
-    candidates = {key: ks for key, ks in candidates.items() if ks}
+    candidates = {key: others for key, others in candidates.items() if others}
     if not candidates:
         return {}, {}
     need = (set(candidates) | set().union(*candidates.values())) - bases.keys()
@@ -413,8 +422,8 @@ def _moved_values(
 
 
 def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:
-    le = base.get(row.key)
-    return agreement(row.values, le.values)[1] if le is not None else 0
+    entry = base.get(row.key)
+    return agreement(row.values, entry.values)[1] if entry is not None else 0
 
 
 MAX_CUT_SOURCES = 100  # rows moved away compared with every new row; more is no cut but a busy sheet
@@ -454,7 +463,7 @@ def _remembered_moves(
     pipe = svc.redis.pipeline()
     if drop:
         pipe.hdel(name, *drop)
-    if fresh := {n: s for n, s in moved.items() if known.get(n) != s}:
+    if fresh := {new: source for new, source in moved.items() if known.get(new) != source}:
         pipe.hset(name, mapping=fresh)
     pipe.execute()
     return out
@@ -463,10 +472,10 @@ def _remembered_moves(
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: ExecutionResult, written: set[str]) -> None:
     """Now that the sheet shows them, the fields written into it join the rows' base (see executor)."""
     settled = {}
-    for rp in the_plan.rows:
-        ids = out.settled.get(rp.key)
-        if rp.sheet_update and ids is not None and rp.key in written:
-            settled[rp.key] = LedgerEntry(ids[0], ids[1], dict(rp.base), time.time())
+    for row_plan in the_plan.rows:
+        ids = out.settled.get(row_plan.key)
+        if row_plan.sheet_update and ids is not None and row_plan.key in written:
+            settled[row_plan.key] = LedgerEntry(ids[0], ids[1], dict(row_plan.base), time.time())
             if len(settled) >= 1000:
                 ledger.put_many(settled)
                 settled = {}
@@ -480,13 +489,42 @@ def _scope(kind, keys, lead_ids, contact_ids, ledger: Ledger) -> set[str] | None
     if lead_ids:
         scope.update(ledger.keys_for_leads(lead_ids).values())
     if contact_ids:
-        scope.update(k for k, le in ledger.all().items() if le.contact_id in contact_ids)
+        scope.update(k for k, entry in ledger.all().items() if entry.contact_id in contact_ids)
     return scope
+
+
+def plan_input(
+    svc: Services,
+    p: Parts,
+    rows: Iterable[SheetRow],
+    amo: AmoSide,
+    base: Mapping[str, LedgerEntry],
+    *,
+    full_scan: bool,
+    synced_rows: int,
+    moved: Mapping[str, str] | None = None,
+    scrambled: Mapping[str, str] | None = None,
+) -> PlanInput:
+    """What every run gives the planner: the mapping's rules and create defaults, the rows in scope with
+    their amoCRM side and ledger base, and the guards' share taken of `synced_rows`."""
+    return PlanInput(
+        rules=p.mapping.rules(),
+        rows=tuple(rows),
+        leads=amo.leads,
+        ledger=base,
+        contacts=amo.contacts,
+        create_defaults=_defaults(p),
+        full_scan=full_scan,
+        blast_radius=svc.settings.blast_radius_share,
+        synced_rows=synced_rows,
+        moved=moved or {},
+        scrambled=scrambled or {},
+    )
 
 
 def _defaults(p: Parts) -> dict[str, str | None]:
     status = p.mapping.default_status_id or (
-        s.status_id if (s := p.ctx.catalog.first_status(p.mapping.pipeline_id)) else None
+        first.status_id if (first := p.ctx.catalog.first_status(p.mapping.pipeline_id)) else None
     )
     out: dict[str, str | None] = {"lead.status": f"{p.mapping.pipeline_id}:{status}" if status else None}
     if p.ctx.catalog.current_user_id:
@@ -529,7 +567,11 @@ def _deleted_key(connection_id: str) -> str:
 def _remember_deleted(svc: Services, connection_id: str, the_plan: Plan) -> None:
     """Leads a run found deleted in amoCRM. A reconcile takes unchanged leads from the ledger, and amoCRM's
     updated_at listing never shows a deleted lead: without this a reconcile would bring it back."""
-    gone = [rp.lead_id for rp in the_plan.rows if rp.outcome is Outcome.DELETED_IN_AMO and rp.lead_id]
+    gone = [
+        row_plan.lead_id
+        for row_plan in the_plan.rows
+        if row_plan.outcome is Outcome.DELETED_IN_AMO and row_plan.lead_id
+    ]
     if gone:
         svc.redis.sadd(_deleted_key(connection_id), *gone)
 
@@ -549,17 +591,17 @@ def _reconcile_delta(
         int(c["id"]) for c in p.amo.pages("/api/v4/contacts", "contacts", {"filter[updated_at][from]": since})
     }
     targets = {c.target for c in p.mapping.columns}
-    ours = {le.lead_id for le in base.values()}
+    ours = {entry.lead_id for entry in base.values()}
     deleted = {int(x) for x in svc.redis.smembers(_deleted_key(p.conn.id))}
     deleted |= _deleted_since(p, since)
     synthesized: dict[int, AmoLead] = {}
-    for le in base.values():
-        if le.lead_id in changed or le.lead_id in deleted or le.contact_id in changed_contacts:
+    for entry in base.values():
+        if entry.lead_id in changed or entry.lead_id in deleted or entry.contact_id in changed_contacts:
             continue
-        if not targets <= set(le.values):
+        if not targets <= set(entry.values):
             continue
-        synthesized[le.lead_id] = AmoLead(
-            le.lead_id, dict(le.values), le.contact_id, le.synced_at, le.synced_at
+        synthesized[entry.lead_id] = AmoLead(
+            entry.lead_id, dict(entry.values), entry.contact_id, entry.synced_at, entry.synced_at
         )
     return {i: lead for i, lead in changed.items() if i in ours}, synthesized
 

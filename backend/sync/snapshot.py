@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from backend.amocrm.client import AmoClient
 from backend.sheets.layout import Table
 from backend.store.contact_directory import ContactDirectory
-from backend.sync.core import fields as fx
+from backend.sync.core.fields import Context, contact_values, lead_values, parse_cell
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import (
     CONTACT_EMAIL,
@@ -84,14 +84,14 @@ class _Line:
     raw: dict[str, Any]
 
 
-def _agreement(line: _Line, le: LedgerEntry, ctx: fx.Context) -> tuple[int, int]:
+def _agreement(line: _Line, entry: LedgerEntry, ctx: Context) -> tuple[int, int]:
     """How well a row agrees with a ledger entry: its lead id, then how many values equal the base."""
     same = sum(
         1
         for target, cell in line.raw.items()
-        if target in le.values and fx.parse_cell(target, cell, ctx).value == le.values[target]
+        if target in entry.values and parse_cell(target, cell, ctx).value == entry.values[target]
     )
-    return (int(line.lead_id == le.lead_id), same)
+    return (int(line.lead_id == entry.lead_id), same)
 
 
 def _same(a: _Line, b: _Line) -> bool:
@@ -108,7 +108,7 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
         side.held_emptied.update(ln.key for ln in group if ln.key)
     for line in group:
         side.held_keys.add(line.key)
-        others = ", ".join(str(o.index + 1) for o in group if o is not line)
+        others = ", ".join(str(other.index + 1) for other in group if other is not line)
         side.held[line.index] = (
             f"⚠ rows {line.index + 1} and {others} are copies of one synced row and nothing tells which is "
             "the original: delete the copy, or clear its amo_sync_id and amo_lead_id to make it a new "
@@ -116,7 +116,7 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
         )
 
 
-def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context, side: SheetSide) -> None:
+def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: Context, side: SheetSide) -> None:
     """Give every line its key for this run (in place): of two rows with one key, the one that agrees
     with the ledger keeps it and the other becomes a new row — exact copies are held, all of them; a
     row that lost its key (or was given a new one) while its lead id names a ledger row no longer in
@@ -132,18 +132,24 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
         ids = {line.lead_id for line in lines if line.lead_id is not None}
         owners = ledger.keys_for_leads(sorted(ids)) if ids else {}
     strangers = sorted(
-        {ln.key for ln in lines if ln.key and ln.lead_id in owners and owners[ln.lead_id] != ln.key}
+        {
+            line.key
+            for line in lines
+            if line.key and line.lead_id in owners and owners[line.lead_id] != line.key
+        }
     )
     known = set(ledger.get_many(strangers)) if ledger is not None and strangers else set()
     present = set(by_key)
     for key in sorted(dups):
         group = by_key[key]
-        le = entries.get(key)
-        scores = [_agreement(ln, le, ctx) if le is not None else (0, 0) for ln in group]
-        best = max(scores) if le is not None else scores[0]
+        entry = entries.get(key)
+        scores = [_agreement(line, entry, ctx) if entry is not None else (0, 0) for line in group]
+        best = max(scores) if entry is not None else scores[0]
         keeper = group[scores.index(best)]
         # exact copies, or rows that agree with the ledger equally well: nothing tells the original
-        twins = [ln for ln, sc in zip(group, scores, strict=True) if le is not None and sc == best]
+        twins = [
+            line for line, score in zip(group, scores, strict=True) if entry is not None and score == best
+        ]
         twins = twins or [keeper]
         if len(twins) > 1:
             _hold(side, twins)
@@ -151,7 +157,7 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
             if line in twins:
                 continue
             line.key = ""
-            if le is not None and line.lead_id == le.lead_id:  # a copy of the synced row: a new row
+            if entry is not None and line.lead_id == entry.lead_id:  # a copy of the synced row: a new row
                 line.lead_id = None
                 side.cleared.add(line.index)
     for line in lines:
@@ -164,7 +170,7 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
             by_key[owner] = [line]
             side.new_keys[line.index] = owner
             continue
-        twins = [ln for ln in by_key[owner] if _same(line, ln)]
+        twins = [other for other in by_key[owner] if _same(line, other)]
         if twins:  # an exact copy whose key cell was cleared: hold it and the row it copies
             _hold(side, [*twins, line])
         else:  # an edited copy of a synced row without its key (or with a key of its own): a new row
@@ -175,7 +181,7 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: fx.Context,
 def sheet_rows(
     table: Table,
     mapping: ColumnMapping,
-    ctx: fx.Context,
+    ctx: Context,
     edited_at: Mapping[str, float] | None = None,
     only_keys: Iterable[str] | None = None,
     *,
@@ -197,7 +203,7 @@ def sheet_rows(
             continue
         lines.append(_Line(i + 1, key, lead_id, raw))  # grid index: the header is row 0
     _assign_keys(lines, ledger, ctx, side)
-    lines = [ln for ln in lines if ln.index not in side.held]
+    lines = [line for line in lines if line.index not in side.held]
     for line in lines:
         if not line.key:
             line.key = new_key()
@@ -205,7 +211,7 @@ def sheet_rows(
     if not mint and (side.new_keys or side.cleared):
         waiting = set(side.new_keys) | side.cleared
         side.unkeyed = len(waiting)
-        lines = [ln for ln in lines if ln.index not in waiting]
+        lines = [line for line in lines if line.index not in waiting]
         side.new_keys, side.cleared = {}, set()
     for line in lines:
         if scope is not None and line.key not in scope:
@@ -213,7 +219,7 @@ def sheet_rows(
         values: dict[str, str | None] = {}
         errors: dict[str, str] = {}
         for target, cell in line.raw.items():
-            parsed = fx.parse_cell(target, cell, ctx)
+            parsed = parse_cell(target, cell, ctx)
             values[target] = parsed.value
             if parsed.error:
                 errors[target] = parsed.error
@@ -244,23 +250,23 @@ def place_rows(before: Table, now: Table, indexes: Iterable[int]) -> dict[int, i
     placed: dict[int, int] = {}
     moved: dict[tuple[str, ...], list[int]] = {}
     for index in sorted(set(indexes)):
-        fp = row_print(before, index)
-        if index <= now.row_count and row_print(now, index) == fp:
+        fingerprint = row_print(before, index)
+        if index <= now.row_count and row_print(now, index) == fingerprint:
             placed[index] = index
         else:
-            moved.setdefault(fp, []).append(index)
+            moved.setdefault(fingerprint, []).append(index)
     if not moved:
         return placed
     taken = set(placed.values())
     counts = Counter(row_print(before, i + 1) for i in range(before.row_count))
     found: dict[tuple[str, ...], list[int]] = {}
     for i in range(now.row_count):
-        fp = row_print(now, i + 1)
-        if fp in moved and i + 1 not in taken:
-            found.setdefault(fp, []).append(i + 1)
-    for fp, olds in moved.items():
-        news = found.get(fp, [])
-        if len(news) == len(olds) == counts[fp]:
+        fingerprint = row_print(now, i + 1)
+        if fingerprint in moved and i + 1 not in taken:
+            found.setdefault(fingerprint, []).append(i + 1)
+    for fingerprint, olds in moved.items():
+        news = found.get(fingerprint, [])
+        if len(news) == len(olds) == counts[fingerprint]:
             placed.update(zip(olds, news, strict=True))
     return placed
 
@@ -271,9 +277,9 @@ def place_keys(before: Table, now: Table, side: SheetSide) -> tuple[dict[int, st
     keys = {placed[i]: k for i, k in side.new_keys.items() if i in placed}
     cleared = {placed[i] for i in side.cleared if i in placed}
     held = {
-        placed[i]: m
-        for i, m in side.held.items()
-        if i in placed and str(now.cell("sync", placed[i] - 1)) != m
+        placed[i]: status
+        for i, status in side.held.items()
+        if i in placed and str(now.cell("sync", placed[i] - 1)) != status
     }
     return keys, cleared, held
 
@@ -295,7 +301,7 @@ def _main_contact(lead: dict) -> int | None:
 def amo_side(
     amo: AmoClient,
     mapping: ColumnMapping,
-    ctx: fx.Context,
+    ctx: Context,
     rows: list[SheetRow],
     ledger: Mapping[str, LedgerEntry],
     directory: ContactDirectory | None,
@@ -305,7 +311,7 @@ def amo_side(
     targets = [c.target for c in mapping.columns]
     lead_targets = [t for t in targets if entity_of(t) == "lead"]
     contact_targets = [t for t in targets if entity_of(t) == "contact"]
-    wanted = {le.lead_id for k, le in ledger.items()} | {r.lead_id for r in rows if r.lead_id}
+    wanted = {entry.lead_id for k, entry in ledger.items()} | {r.lead_id for r in rows if r.lead_id}
     raw_leads = dict(known_leads or {})
     missing = sorted(wanted - set(raw_leads))
     if missing:
@@ -331,7 +337,7 @@ def amo_side(
             continue
         cid = _main_contact(lead)
         contact = raw_contacts.get(cid) if cid else None
-        values = fx.lead_values(lead, lead_targets, ctx) | fx.contact_values(contact, contact_targets, ctx)
+        values = lead_values(lead, lead_targets, ctx) | contact_values(contact, contact_targets, ctx)
         leads[lead_id] = AmoLead(
             lead_id,
             values,
@@ -342,7 +348,7 @@ def amo_side(
     contacts = {
         cid: AmoContact(
             cid,
-            fx.contact_values(raw_contacts[cid], contact_targets, ctx),
+            contact_values(raw_contacts[cid], contact_targets, ctx),
             float(raw_contacts[cid].get("updated_at") or 0),
         )
         for cid in candidates

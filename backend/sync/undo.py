@@ -26,7 +26,7 @@ from backend.store import locks
 from backend.store.journal import Journal, record_run
 from backend.store.ledger import Ledger
 from backend.sync import columns
-from backend.sync.core import journal as j
+from backend.sync.core.journal import CREATED_FIELD, Change, RunMeta
 from backend.sync.core.model import (
     LEAD_STATUS,
     ContactUpdate,
@@ -71,40 +71,46 @@ class Decision:
 
 
 def decide(
-    changes: Iterable[j.Change],
+    changes: Iterable[Change],
     sheet_now: Mapping[str, Mapping[str, Any]],
     amo_now: Mapping[int, Mapping[str, Any]],
 ) -> Decision:
     """What to restore and what to keep. A field the run changed is restored only if BOTH sides still
     show what the run left there (after a run both sides agree); if one moved since, a person or
     amoCRM changed it after the run and it is kept."""
-    d = Decision()
+    decision = Decision()
     seen: set[tuple[str, str]] = set()
-    for c in changes:
-        if c.field == j.CREATED_FIELD:
-            d.created[c.key] = int(c.after)
+    for change in changes:
+        if change.field == CREATED_FIELD:
+            decision.created[change.key] = int(change.after)
             continue
-        if (c.key, c.field) in seen:  # a field journaled on both sides (an undo run's own journal)
+        if (change.key, change.field) in seen:  # a field journaled on both sides (an undo run's own journal)
             continue
-        seen.add((c.key, c.field))
-        s = sheet_now.get(c.key, {}).get(c.field, _GONE) if c.key in sheet_now else _GONE
-        a = amo_now[c.lead_id].get(c.field, _GONE) if c.lead_id in amo_now else _GONE
-        base = {"key": c.key, "lead_id": c.lead_id, "field": c.field}
-        if s is _GONE:
-            d.kept.append(
+        seen.add((change.key, change.field))
+        on_sheet = (
+            sheet_now.get(change.key, {}).get(change.field, _GONE) if change.key in sheet_now else _GONE
+        )
+        in_amo = amo_now[change.lead_id].get(change.field, _GONE) if change.lead_id in amo_now else _GONE
+        base = {"key": change.key, "lead_id": change.lead_id, "field": change.field}
+        if on_sheet is _GONE:
+            decision.kept.append(
                 {**base, "side": "sheet", "now": None, "reason": "the row is no longer in the sheet"}
             )
-        elif a is _GONE:
-            d.kept.append({**base, "side": "amo", "now": None, "reason": "the lead is gone from amoCRM"})
-        elif s == a == c.after:
-            d.restore.setdefault(c.key, {})[c.field] = c.before
-        elif s == a == c.before:
-            d.already += 1
-        elif a != c.after:
-            d.kept.append({**base, "side": "amo", "now": a, "reason": "changed in amoCRM since"})
+        elif in_amo is _GONE:
+            decision.kept.append(
+                {**base, "side": "amo", "now": None, "reason": "the lead is gone from amoCRM"}
+            )
+        elif on_sheet == in_amo == change.after:
+            decision.restore.setdefault(change.key, {})[change.field] = change.before
+        elif on_sheet == in_amo == change.before:
+            decision.already += 1
+        elif in_amo != change.after:
+            decision.kept.append({**base, "side": "amo", "now": in_amo, "reason": "changed in amoCRM since"})
         else:
-            d.kept.append({**base, "side": "sheet", "now": s, "reason": "changed in the sheet since"})
-    return d
+            decision.kept.append(
+                {**base, "side": "sheet", "now": on_sheet, "reason": "changed in the sheet since"}
+            )
+    return decision
 
 
 def undo_run(
@@ -133,7 +139,7 @@ def undo_run(
         p = parts(svc, connection_id)
         pipeline = p.ctx.catalog.pipeline(p.mapping.pipeline_id)
         if stage is not None and not any(
-            s.status_id == stage for s in (pipeline.statuses if pipeline else ())
+            status.status_id == stage for status in (pipeline.statuses if pipeline else ())
         ):
             raise CannotUndo("That stage is not in the pipeline of this sheet's new leads.")
         changes = journal.changes(run_id, 0, meta.changes or 1)
@@ -154,7 +160,7 @@ def undo_guard(changed: int, synced: int, share: float) -> Guard:
     )
 
 
-def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, progress, started_at) -> Report:
+def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress, started_at) -> Report:
     cid = p.conn.id
     ledger, intents = Ledger(svc.redis, cid), Intents(svc.redis, cid)
     progress("reading the sheet", 0, 1)
@@ -168,7 +174,9 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     base = ledger.get_many(keys)
     progress("reading amoCRM", 0, 1)
     amo = amo_side(p.amo, p.mapping, p.ctx, [], base, None)
-    d = decide(changes, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()})
+    decision = decide(
+        changes, {r.key: r.values for r in rows}, {i: lead.values for i, lead in amo.leads.items()}
+    )
     # a row showing another synced row's values (a range sorted without the key columns), or whose values
     # were cut into another row, gets no cell: they are not its lead's
     others = [r for r in side.rows if r.lead_id is None and r.key not in keys]
@@ -184,15 +192,15 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
     plan_rows: list[RowPlan] = []
     contact_values: dict[int, dict[str, Any]] = {}
     contact_keys: dict[int, list[str]] = {}
-    lead_of = {c.key: c.lead_id for c in changes if c.field != j.CREATED_FIELD}
-    for key, fields in d.restore.items():
-        le = base.get(key)
+    lead_of = {c.key: c.lead_id for c in changes if c.field != CREATED_FIELD}
+    for key, fields in decision.restore.items():
+        entry = base.get(key)
         if key in scrambled:
             why = "the row shows the values of another row, or its values were moved (a sort or a cut?)"
-            d.kept.extend({**_kept(key, t), "reason": why} for t in fields)
+            decision.kept.extend({**_kept(key, t), "reason": why} for t in fields)
             continue
-        if le is None or key not in by_key or le.lead_id != lead_of.get(key):
-            d.kept.extend(
+        if entry is None or key not in by_key or entry.lead_id != lead_of.get(key):
+            decision.kept.extend(
                 {
                     "key": key,
                     "lead_id": None,
@@ -205,39 +213,39 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
             )
             continue
         contact_update = {t: v for t, v in fields.items() if entity_of(t) == "contact"}
-        if contact_update and le.contact_id:
-            contact_values.setdefault(le.contact_id, {}).update(contact_update)
-            contact_keys.setdefault(le.contact_id, []).append(key)
+        if contact_update and entry.contact_id:
+            contact_values.setdefault(entry.contact_id, {}).update(contact_update)
+            contact_keys.setdefault(entry.contact_id, []).append(key)
         plan_rows.append(
             RowPlan(
                 key,
                 by_key[key].row,
                 Outcome.UPDATE,
-                lead_id=le.lead_id,
-                contact=le.contact_id,
+                lead_id=entry.lead_id,
+                contact=entry.contact_id,
                 lead_update={t: v for t, v in fields.items() if entity_of(t) == "lead"},
                 contact_update=contact_update,
                 sheet_update=dict(fields),
-                base={**le.values, **fields},
+                base={**entry.values, **fields},
                 message=f"↶ undone {stamp(now)}",
                 mark=True,
             )
         )
-    for key, lead_id in list(d.created.items()):
+    for key, lead_id in list(decision.created.items()):
         if lead_id not in amo.leads:  # deleted in amoCRM since: nothing left to tag or move
-            d.kept.append(
+            decision.kept.append(
                 {
                     "key": key,
                     "lead_id": lead_id,
-                    "field": j.CREATED_FIELD,
+                    "field": CREATED_FIELD,
                     "side": "amo",
                     "now": None,
                     "reason": "the lead is gone from amoCRM",
                 }
             )
-            del d.created[key]
+            del decision.created[key]
             continue
-        le = base.get(key)
+        entry = base.get(key)
         moved = {LEAD_STATUS: status} if status else {}
         # a row whose data a person cut or cleared away gets its mark, not a stage in an empty row; the
         # stage joins the row's base only where the sheet shows it (else a later run writes it there)
@@ -252,13 +260,13 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
                 by_key[key].row if key in by_key else None,
                 Outcome.UPDATE,
                 lead_id=lead_id,
-                contact=le.contact_id if le else None,
+                contact=entry.contact_id if entry else None,
                 lead_update=moved,
                 sheet_update=shown,
-                base={**(le.values if le else {}), **shown},
+                base={**(entry.values if entry else {}), **shown},
                 message=f"↶ undone {stamp(now)}: lead {lead_id} kept, tagged “{UNDONE_TAG}”",
                 mark=True,
-                ledger_dirty=le is not None,
+                ledger_dirty=entry is not None,
             )
         )
     plan = Plan(
@@ -269,24 +277,38 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
         ),
         counts=Counts(rows=len(plan_rows), update_amo=len(plan_rows)),
     )
-    changed = sum(1 for rp in plan_rows if rp.lead_update or rp.contact_update or rp.sheet_update)
+    changed = sum(
+        1
+        for row_plan in plan_rows
+        if row_plan.lead_update or row_plan.contact_update or row_plan.sheet_update
+    )
     guard = undo_guard(changed, ledger.count(), svc.settings.blast_radius_share)
     if guard.tripped and not confirm:
-        preview = {"rows": changed, "restore": sum(len(f) for f in d.restore.values()), "kept": len(d.kept)}
+        preview = {
+            "rows": changed,
+            "restore": sum(len(f) for f in decision.restore.values()),
+            "kept": len(decision.kept),
+        }
         return Report("undo", status="waiting_confirmation", preview=preview, guards=[guard.__dict__])
     progress("restoring amoCRM", 0, 1)
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, None, amo, progress, previous=base)
     out = executor.run(plan)
-    if d.created:
-        tags = [{"id": lead_id, "tags_to_add": [{"name": UNDONE_TAG}]} for lead_id in d.created.values()]
+    if decision.created:
+        tags = [
+            {"id": lead_id, "tags_to_add": [{"name": UNDONE_TAG}]} for lead_id in decision.created.values()
+        ]
         p.amo.update("leads", tags)
     progress("writing the sheet", 0, 1)
-    wb = Writeback.for_run(svc.redis, p, table, "undo")
-    written = wb.write(plan, out, now)
-    _settle_sheet_fields(ledger, plan, out, wb.written)
-    wb.record(plan, out, now, {r.key: r.values for r in rows}, {i: al.values for i, al in amo.leads.items()})
-    restored = sum(len(f) for k, f in d.restore.items() if k not in out.failed and k in base and k in by_key)
-    kept = d.kept + [
+    writeback = Writeback.for_run(svc.redis, p, table, "undo")
+    written = writeback.write(plan, out, now)
+    _settle_sheet_fields(ledger, plan, out, writeback.written)
+    writeback.record(
+        plan, out, now, {r.key: r.values for r in rows}, {i: lead.values for i, lead in amo.leads.items()}
+    )
+    restored = sum(
+        len(f) for k, f in decision.restore.items() if k not in out.failed and k in base and k in by_key
+    )
+    kept = decision.kept + [
         {
             "key": k,
             "lead_id": base[k].lead_id if k in base else None,
@@ -295,15 +317,15 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
             "now": None,
             "reason": out.failed[k],
         }
-        for k, f in d.restore.items()
+        for k, f in decision.restore.items()
         if k in out.failed
         for t in f
     ]
     kept = [k | _who_and_when(k, p.ctx.catalog, amo, edited) for k in kept]
     result = {
-        "restored": restored + d.already,
+        "restored": restored + decision.already,
         "kept": len(kept),
-        "leads_kept": len(d.created),
+        "leads_kept": len(decision.created),
         "failed": len(out.failed),
         "cells_written": written,
     }
@@ -315,7 +337,7 @@ def _undo(svc, p, meta: j.RunMeta, changes: list[j.Change], stage, confirm, prog
         out,
         rows,
         amo.leads,
-        wb.written,
+        writeback.written,
         result,
         started_at,
         undo_of=meta.run_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,9 @@ from backend.sheets.client import SheetsClient
 from backend.sheets.layout import Table, read_table
 from backend.store import keys
 from backend.store.ledger import History
-from backend.sync.core import fields as fx
+from backend.sync.core.fields import Context, render_cell
 from backend.sync.core.mapping import ColumnMapping
-from backend.sync.core.model import Outcome, Plan, Side
+from backend.sync.core.model import Outcome, Plan, RowPlan, Side
 from backend.sync.core.planner import OK
 from backend.sync.executor import ExecutionResult
 
@@ -46,7 +46,7 @@ class Writeback:
     sheet_id: int
     table: Table
     mapping: ColumnMapping
-    ctx: fx.Context
+    ctx: Context
     history: History
     errors: ErrorList
     kind: str  # the run's kind; history names it as its source
@@ -55,16 +55,16 @@ class Writeback:
     fresh: Table | None = None
 
     @classmethod
-    def for_run(cls, client: redis.Redis, p: Any, table: Table, kind: str, fresh: Table | None = None):
-        """The write-back of one run of connection parts `p` (sync/run.Parts): its sheet, history, errors."""
-        cid = p.conn.id
+    def for_run(cls, client: redis.Redis, parts: Any, table: Table, kind: str, fresh: Table | None = None):
+        """The write-back of one run of connection `parts` (sync/run.Parts): its sheet, history, errors."""
+        cid = parts.conn.id
         return cls(
-            p.sheets,
-            p.conn.spreadsheet_id,
-            p.conn.sheet_id,
+            parts.sheets,
+            parts.conn.spreadsheet_id,
+            parts.conn.sheet_id,
             table,
-            p.mapping,
-            p.ctx,
+            parts.mapping,
+            parts.ctx,
             History(client, cid),
             ErrorList(client, cid),
             kind,
@@ -79,22 +79,22 @@ class Writeback:
         """Column id -> {row key -> value to write} (per column: no tuple per cell for 400,000 cells)."""
         cells: dict[str, dict[str, Any]] = {}
         stamped = f"{OK} {stamp(now)}"
-        for rp in plan.rows:
-            if rp.row is None:
+        for row_plan in plan.rows:
+            if row_plan.row is None:
                 continue
-            failed = out.failed.get(rp.key)
+            failed = out.failed.get(row_plan.key)
             if not failed:
-                for target, value in rp.sheet_update.items():
+                for target, value in row_plan.sheet_update.items():
                     col = self.mapping.column_of(target)
                     if col is not None:
-                        cells.setdefault(col.column, {})[rp.key] = fx.render_cell(target, value, self.ctx)
-                lead_id = out.lead_ids.get(rp.key) or (rp.lead_id if rp.relink else None)
+                        cells.setdefault(col.column, {})[row_plan.key] = render_cell(target, value, self.ctx)
+                lead_id = out.lead_ids.get(row_plan.key) or (row_plan.lead_id if row_plan.relink else None)
                 if lead_id:
-                    cells.setdefault("lead_id", {})[rp.key] = lead_id
-                    cells.setdefault("link", {})[rp.key] = lead_link(self.ctx.catalog.host, lead_id)
-            message = f"⚠ {failed}" if failed else rp.message
-            if failed or rp.mark or rp.has_actions:
-                cells.setdefault("sync", {})[rp.key] = stamped if message == OK else message
+                    cells.setdefault("lead_id", {})[row_plan.key] = lead_id
+                    cells.setdefault("link", {})[row_plan.key] = lead_link(self.ctx.catalog.host, lead_id)
+            message = f"⚠ {failed}" if failed else row_plan.message
+            if failed or row_plan.mark or row_plan.has_actions:
+                cells.setdefault("sync", {})[row_plan.key] = stamped if message == OK else message
         return cells
 
     def write(self, plan: Plan, out: ExecutionResult, now: float) -> int:
@@ -109,7 +109,7 @@ class Writeback:
         for i, k in enumerate(sheet.cells.get("key", [])):
             if str(k).strip():
                 found.setdefault(str(k).strip(), []).append(i + 1)
-        planned = {rp.key: rp.row for rp in plan.rows}
+        planned = {row_plan.key: row_plan.row for row_plan in plan.rows}
         # a key on two rows (exact copies, one held): the row the plan was made for, if it is still there
         where = {
             k: rows[0] if len(rows) == 1 else planned.get(k)
@@ -138,53 +138,64 @@ class Writeback:
         sheet_before: Mapping[str, Mapping[str, Any]],
         amo_before: Mapping[int, Mapping[str, Any]],
     ) -> None:
-        """Append each row's changes (old -> new, direction, source) to its history."""
-        self.history.record_many(self._events(plan, out, now, sheet_before, amo_before))
+        """Append each row's changes (old -> new, direction, source) to its history, one row at a time (an
+        import's events are never held whole)."""
+        labels = {c.target: c.header or c.target for c in self.mapping.columns}
+        events = (
+            (
+                row_plan.key,
+                self._row_events(
+                    row_plan,
+                    out,
+                    now,
+                    sheet_before.get(row_plan.key, {}),
+                    amo_before.get(row_plan.lead_id or 0, {}),
+                    labels,
+                ),
+            )
+            for row_plan in plan.rows
+        )
+        self.history.record_many((key, items) for key, items in events if items)
         self.errors.update(plan, out)
 
-    def _events(
+    def _row_events(
         self,
-        plan: Plan,
+        row_plan: RowPlan,
         out: ExecutionResult,
         now: float,
-        sheet_before: Mapping[str, Mapping[str, Any]],
-        amo_before: Mapping[int, Mapping[str, Any]],
-    ) -> Iterator[tuple[str, list[dict]]]:
-        """Row key -> its new history items, one row at a time (an import's events are never held whole)."""
-        labels = {c.target: c.header or c.target for c in self.mapping.columns}
-        for rp in plan.rows:
-            if rp.key in out.failed:
-                yield rp.key, [{"at": now, "source": self.source, "error": out.failed[rp.key]}]
-                continue
-            items = []
-            if rp.create_lead is not None and rp.key in out.lead_ids:
-                items.append({"at": now, "source": self.source, "created_lead": out.lead_ids[rp.key]})
-            amo_old = amo_before.get(rp.lead_id or 0, {})
-            sheet_old = sheet_before.get(rp.key, {})
-            for target, value in {**rp.lead_update, **rp.contact_update}.items():
+        sheet_old: Mapping[str, Any],
+        amo_old: Mapping[str, Any],
+        labels: Mapping[str, str],
+    ) -> list[dict]:
+        """The row's new history items: its failure, or its creation, changes and conflicts."""
+        if row_plan.key in out.failed:
+            return [{"at": now, "source": self.source, "error": out.failed[row_plan.key]}]
+        items = []
+        if row_plan.create_lead is not None and row_plan.key in out.lead_ids:
+            items.append({"at": now, "source": self.source, "created_lead": out.lead_ids[row_plan.key]})
+        for target, value in {**row_plan.lead_update, **row_plan.contact_update}.items():
+            label = labels.get(target, target)
+            items.append(_change(now, self.source, label, "to_amo", amo_old.get(target), value))
+        for target, value in row_plan.sheet_update.items():
+            if row_plan.create_lead is None:
                 label = labels.get(target, target)
-                items.append(_change(now, self.source, label, "to_amo", amo_old.get(target), value))
-            for target, value in rp.sheet_update.items():
-                if rp.create_lead is None:
-                    label = labels.get(target, target)
-                    items.append(_change(now, self.source, label, "to_sheet", sheet_old.get(target), value))
-            for c in rp.conflicts:
-                items.append(
-                    {
-                        "at": now,
-                        "source": self.source,
-                        "field": labels.get(c.target, c.target),
-                        "conflict": {
-                            "sheet": c.sheet,
-                            "amo": c.amo,
-                            "base": c.base,
-                            "kept": "sheet" if c.winner is Side.SHEET else "amo",
-                            "reason": c.reason,
-                        },
-                    }
-                )
-            if items:
-                yield rp.key, items
+                items.append(_change(now, self.source, label, "to_sheet", sheet_old.get(target), value))
+        for conflict in row_plan.conflicts:
+            items.append(
+                {
+                    "at": now,
+                    "source": self.source,
+                    "field": labels.get(conflict.target, conflict.target),
+                    "conflict": {
+                        "sheet": conflict.sheet,
+                        "amo": conflict.amo,
+                        "base": conflict.base,
+                        "kept": "sheet" if conflict.winner is Side.SHEET else "amo",
+                        "reason": conflict.reason,
+                    },
+                }
+            )
+        return items
 
 
 def ranges(table: Table, column: str, values: Mapping[int, Any]) -> list[dict]:
@@ -214,17 +225,17 @@ class ErrorList:
     def update(self, plan: Plan, out: ExecutionResult) -> None:
         bad: dict[str, str] = {}
         good: list[str] = []
-        for rp in plan.rows:
+        for row_plan in plan.rows:
             # plans count rows from the header (grid index 0); people count from 1, as Sheets shows them
-            row = None if rp.row is None else rp.row + 1
-            if rp.key in out.failed:
-                bad[rp.key] = json.dumps(
-                    {"row": row, "message": "⚠ " + out.failed[rp.key]}, ensure_ascii=False
+            row = None if row_plan.row is None else row_plan.row + 1
+            if row_plan.key in out.failed:
+                bad[row_plan.key] = json.dumps(
+                    {"row": row, "message": "⚠ " + out.failed[row_plan.key]}, ensure_ascii=False
                 )
-            elif rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO):
-                bad[rp.key] = json.dumps({"row": row, "message": rp.message}, ensure_ascii=False)
+            elif row_plan.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO):
+                bad[row_plan.key] = json.dumps({"row": row, "message": row_plan.message}, ensure_ascii=False)
             else:
-                good.append(rp.key)
+                good.append(row_plan.key)
         pipe = self.client.pipeline()
         items = list(bad.items())
         for i in range(0, len(items), 1000):  # bounded commands: an import touches 100,000 rows

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
@@ -28,8 +29,8 @@ from backend.store.journal import Journal
 from backend.store.tokens import NEEDS_RECONNECT, TokenStore
 from backend.store.tokens import OK as TOKEN_OK
 from backend.sync import jobs
-from backend.sync.core import fields as fx
-from backend.sync.core import journal as j
+from backend.sync.core.fields import Context, render_cell
+from backend.sync.core.journal import CREATED_FIELD, RunMeta, summary
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.undo import undo_job
 from backend.web import auth
@@ -66,19 +67,19 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 _COUNTS = ("created", "updated_amo", "updated_sheet", "healed", "errors", "restored", "kept", "leads_kept")
 
 
-def _run_json(m: j.RunMeta) -> dict:
+def _run_json(meta: RunMeta) -> dict:
     return {
-        "run_id": m.run_id,
-        "trigger": m.trigger,
-        "started_at": _iso(m.started_at),
-        "finished_at": _iso(m.finished_at),
-        "counts": {k: int(m.counts.get(k, 0)) for k in _COUNTS[:5]}
-        | {k: int(m.counts[k]) for k in _COUNTS[5:] if k in m.counts},
-        "changes": m.changes,
-        "truncated": m.truncated,
-        "summary": j.summary(m),
-        "undo_of": m.undo_of or None,
-        "kept": m.kept,
+        "run_id": meta.run_id,
+        "trigger": meta.trigger,
+        "started_at": _iso(meta.started_at),
+        "finished_at": _iso(meta.finished_at),
+        "counts": {k: int(meta.counts.get(k, 0)) for k in _COUNTS[:5]}
+        | {k: int(meta.counts[k]) for k in _COUNTS[5:] if k in meta.counts},
+        "changes": meta.changes,
+        "truncated": meta.truncated,
+        "summary": summary(meta),
+        "undo_of": meta.undo_of or None,
+        "kept": meta.kept,
     }
 
 
@@ -90,7 +91,7 @@ def runs(connection_id: str):
         raise BadRequest("before must be a run id.")
     found = Journal(_svc().redis, connection_id).runs(limit=limit, before=before)
     more = len(found) == limit
-    return jsonify(runs=[_run_json(m) for m in found], next_before=found[-1].run_id if more else None)
+    return jsonify(runs=[_run_json(meta) for meta in found], next_before=found[-1].run_id if more else None)
 
 
 @bp.get("/connections/<connection_id>/runs/<run_id>")
@@ -109,13 +110,13 @@ def run(connection_id: str, run_id: str):
     return jsonify(
         run=_run_json(meta),
         changes=[
-            c.to_json()
+            change.to_json()
             | {
-                "label": label(c.field),
-                "before_text": text(c.field, c.before),
-                "after_text": text(c.field, c.after),
+                "label": label(change.field),
+                "before_text": text(change.field, change.before),
+                "after_text": text(change.field, change.after),
             }
-            for c in items
+            for change in items
         ],
         next_offset=offset + len(items) if more else None,
         undo_stages=stages if meta.counts.get("created") else [],
@@ -157,32 +158,32 @@ def _readable(connection_id: str):
     it (a stage by name, a user by name); and the stages of the sheet's pipeline (where an undo may
     move the leads a run created). Without the account's catalog, values stay as stored."""
     svc = _svc()
-    t = amo_account.tenants(svc)
-    conn = t.get(connection_id)
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
     mapping = ColumnMapping.from_json(conn.mapping) if conn.mapping else None
     headers = {c.target: c.header for c in mapping.columns if c.header} if mapping else {}
     ctx = None
-    if mapping and conn.account_id and (account := t.account(conn.account_id)) and not account.blocked:
+    if mapping and conn.account_id and (account := tenants.account(conn.account_id)) and not account.blocked:
         try:
-            ctx = fx.Context(amo_account.catalog(svc, account), mapping.pipeline_id)
+            ctx = Context(amo_account.catalog(svc, account), mapping.pipeline_id)
         except AppError:  # amoCRM unreachable or the grant lost: the stored values still say it
             ctx = None
 
     def label(target: str) -> str:
-        return "lead" if target == j.CREATED_FIELD else headers.get(target, target)
+        return "lead" if target == CREATED_FIELD else headers.get(target, target)
 
     def text(target: str, value) -> str:
         if value is None or value == "":
             return ""
-        if ctx is not None and target != j.CREATED_FIELD:
+        if ctx is not None and target != CREATED_FIELD:
             try:
-                return str(fx.render_cell(target, value, ctx))
+                return str(render_cell(target, value, ctx))
             except (ValueError, KeyError):
                 pass
         return str(value)
 
     pipeline = ctx.catalog.pipeline(ctx.pipeline_id) if ctx is not None else None
-    stages = [{"id": s.status_id, "name": s.name} for s in pipeline.statuses] if pipeline else []
+    stages = [{"id": stage.status_id, "name": stage.name} for stage in pipeline.statuses] if pipeline else []
     return label, text, stages
 
 
@@ -207,11 +208,20 @@ def _item(ok: bool, detail: str, action: str = "", at: float | None = None) -> d
     return {"ok": ok, "detail": detail, "action": "" if ok else action, "at": _iso(at)}
 
 
-def assess(s: State, now: float) -> dict:
+def _by_age(
+    at: float, now: float, limit_s: float, fresh: str, stale: Callable[[float], tuple[str, str]]
+) -> dict:
+    """Ok while `at` is at most `limit_s` old; else `stale(age)`: what is true and what to do."""
+    if now - at > limit_s:
+        return _item(False, *stale(now - at), at)
+    return _item(True, fresh, at=at)
+
+
+def assess(state: State, now: float) -> dict:
     """Each health item: ok, what is true, when, and what to do when it is not ok."""
-    if not s.account:
+    if not state.account:
         missing = _item(False, "amoCRM is not connected.", "Connect amoCRM from the sidebar.")
-        return {"webhook": missing, "amo": missing, "token": missing, "backlog": _backlog(s)}
+        return {"webhook": missing, "amo": missing, "token": missing, "backlog": _backlog(state)}
     webhook = {
         "active": _item(True, "amoCRM's webhook is registered and enabled."),
         "disabled": _item(
@@ -219,60 +229,63 @@ def assess(s: State, now: float) -> dict:
             "amoCRM disabled the webhook after failed deliveries.",
             "It is registered again within the hour; to do it now, reconnect amoCRM.",
         ),
-    }.get(s.webhook) or _item(
+    }.get(state.webhook) or _item(
         False, "amoCRM's webhook is not registered.", "Reconnect amoCRM to register it."
     )
-    if s.amo_answered_at is None:
+    if state.amo_answered_at is None:
         amo = _item(False, "amoCRM has not answered a sync yet.", "Press Sync now.")
-    elif now - s.amo_answered_at > AMO_QUIET_S:
-        hours = int((now - s.amo_answered_at) // 3600)
-        amo = _item(
-            False,
-            f"amoCRM last answered {hours} h ago.",
-            "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
-            s.amo_answered_at,
-        )
     else:
-        amo = _item(True, "amoCRM answered recently.", at=s.amo_answered_at)
-    if s.token_status == NEEDS_RECONNECT:
-        token = _item(
-            False, f"amoCRM refused the grant: {s.token_reason}", "Reconnect amoCRM.", s.refreshed_at
+        amo = _by_age(
+            state.amo_answered_at,
+            now,
+            AMO_QUIET_S,
+            "amoCRM answered recently.",
+            lambda age: (
+                f"amoCRM last answered {int(age // 3600)} h ago.",
+                "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
+            ),
         )
-    elif s.refreshed_at is None or s.token_status != TOKEN_OK:
+    if state.token_status == NEEDS_RECONNECT:
+        token = _item(
+            False, f"amoCRM refused the grant: {state.token_reason}", "Reconnect amoCRM.", state.refreshed_at
+        )
+    elif state.refreshed_at is None or state.token_status != TOKEN_OK:
         token = _item(False, "There is no amoCRM grant.", "Reconnect amoCRM.")
-    elif now - s.refreshed_at > TOKEN_STALE_S:
-        token = _item(
-            False,
-            f"The grant was last refreshed {int((now - s.refreshed_at) // 86400)} days ago.",
-            "Reconnect amoCRM before it lapses (three idle months).",
-            s.refreshed_at,
-        )
     else:
-        token = _item(True, "The amoCRM grant is fresh.", at=s.refreshed_at)
-    return {"webhook": webhook, "amo": amo, "token": token, "backlog": _backlog(s)}
+        token = _by_age(
+            state.refreshed_at,
+            now,
+            TOKEN_STALE_S,
+            "The amoCRM grant is fresh.",
+            lambda age: (
+                f"The grant was last refreshed {int(age // 86400)} days ago.",
+                "Reconnect amoCRM before it lapses (three idle months).",
+            ),
+        )
+    return {"webhook": webhook, "amo": amo, "token": token, "backlog": _backlog(state)}
 
 
-def _backlog(s: State) -> dict:
+def _backlog(state: State) -> dict:
     """Queued changes drain in one run (a burst of edits or webhooks becomes one job)."""
-    estimate = 0 if not s.queued else max(1, round(s.run_s))
-    noun = "change" if s.queued == 1 else "changes"
-    detail = f"{s.queued} {noun} queued, about {estimate} s." if s.queued else "Nothing is waiting."
+    estimate = 0 if not state.queued else max(1, round(state.run_s))
+    noun = "change" if state.queued == 1 else "changes"
+    detail = f"{state.queued} {noun} queued, about {estimate} s." if state.queued else "Nothing is waiting."
     item = _item(
         estimate < BACKLOG_SLOW_S,
         detail,
         "Runs are slow: amoCRM or Sheets may be limiting us. Nothing is lost; if it does not go down "
         "within the hour, look at the errors list or press Sync now.",
     )
-    return {**item, "queued": s.queued, "estimate_s": estimate}
+    return {**item, "queued": state.queued, "estimate_s": estimate}
 
 
 @bp.get("/connections/<connection_id>/health")
 def health(connection_id: str):
     svc = _svc()
     r = svc.redis
-    t = amo_account.tenants(svc)
-    conn = t.get(connection_id)
-    account = t.account(conn.account_id) if conn.account_id else None
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
+    account = tenants.account(conn.account_id) if conn.account_id else None
     tokens = TokenStore(r, Cipher(svc.settings.token_encryption_keys)).get(account.id) if account else None
     journal = Journal(r, connection_id)
     queued = int(r.hlen(keys.edits(connection_id)))
@@ -281,7 +294,9 @@ def health(connection_id: str):
             r.scard(keys.changed("contacts", account.id))
         )
     recent = journal.runs(limit=10)
-    run_s = sum(m.finished_at - m.started_at for m in recent) / len(recent) if recent else DEFAULT_RUN_S
+    run_s = (
+        sum(meta.finished_at - meta.started_at for meta in recent) / len(recent) if recent else DEFAULT_RUN_S
+    )
     state = State(
         account=account is not None,
         webhook=account.webhook if account else "missing",

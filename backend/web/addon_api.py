@@ -133,16 +133,16 @@ def register():
     if not found:
         raise AppError("Could not confirm you can edit this spreadsheet.", code=Code.PROOF_FAILED, status=403)
     svc.redis.delete(key)  # single use
-    t = amo_account.tenants(svc)
-    existing = t.find_by_sheet(spreadsheet_id, sheet_id)
-    if existing and (conn := t.get(existing)) and (secret := t.secret(existing)):
-        if user.sub != conn.created_by_sub and (rotated := t.rotate_secret(existing)):
+    tenants = amo_account.tenants(svc)
+    existing = tenants.find_by_sheet(spreadsheet_id, sheet_id)
+    if existing and (conn := tenants.get(existing)) and (secret := tenants.secret(existing)):
+        if user.sub != conn.created_by_sub and (rotated := tenants.rotate_secret(existing)):
             # Someone other than the owner set the sheet up again: whatever copy of the key anyone
             # else kept (a former editor's, say) stops working; the add-on saves the new one for all.
             log.info("connection %s: registered again by another editor; key rotated", existing)
             secret = rotated
         return jsonify(connection_id=existing, secret=_b64(secret), created=False)
-    conn, secret = t.create(
+    conn, secret = tenants.create(
         spreadsheet_id, sheet_id, str(data.get("sheet_title", ""))[:200], user.sub, user.email
     )
     return jsonify(connection_id=conn.id, secret=_b64(secret), created=True)
@@ -158,10 +158,10 @@ def _b64(secret: bytes) -> str:
 @bp.get("/connections/<connection_id>")
 def state(connection_id: str):
     svc = _svc()
-    t = amo_account.tenants(svc)
-    conn = t.get(connection_id)
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
     amo = {"connected": False}
-    if conn.account_id and (account := t.account(conn.account_id)):
+    if conn.account_id and (account := tenants.account(conn.account_id)):
         tokens = TokenStore(svc.redis, Cipher(svc.settings.token_encryption_keys)).get(account.id)
         status = "blocked" if account.blocked else (tokens.status if tokens else "disconnected")
         amo = {
@@ -305,27 +305,31 @@ def job(connection_id: str, job_id: str):
     if not _JOB_ID.match(job_id):  # RQ refuses such ids with a ValueError: unknown to us, not a 500
         raise NotFound("That job is unknown or too old.")
     try:
-        j = Job.fetch(job_id, connection=_svc().redis)
+        rq_job = Job.fetch(job_id, connection=_svc().redis)
     except NoSuchJobError:
         raise NotFound("That job is unknown or too old.") from None
-    if j.meta.get("connection_id") != connection_id:
+    if rq_job.meta.get("connection_id") != connection_id:
         raise NotFound("That job is unknown or too old.")  # another tenant's job id tells nothing
-    raw_status = j.get_status(refresh=False)
+    raw_status = rq_job.get_status(refresh=False)
     status = getattr(raw_status, "value", raw_status)
-    report = j.meta.get("report") or {}
+    report = rq_job.meta.get("report") or {}
     out = {
-        "job_id": j.id,
-        "kind": j.meta.get("kind", ""),
+        "job_id": rq_job.id,
+        "kind": rq_job.meta.get("kind", ""),
         "status": _JOB_STATUS.get(str(status), "queued"),
-        "progress": j.meta.get("progress") or {"phase": "queued", "done": 0, "total": 0, "percent": 0.0},
+        "progress": rq_job.meta.get("progress") or {"phase": "queued", "done": 0, "total": 0, "percent": 0.0},
     }
     if report:
         out.update(preview=report.get("preview"), result=report.get("result"), guards=report.get("guards"))
         if report.get("status") == "waiting_confirmation":
             out["status"] = "waiting_confirmation"
-    if j.meta.get("error"):
+    if rq_job.meta.get("error"):
         out["status"] = "failed"
-        out["error"] = {"status": 409, "code": j.meta["error"]["code"], "detail": j.meta["error"]["detail"]}
+        out["error"] = {
+            "status": 409,
+            "code": rq_job.meta["error"]["code"],
+            "detail": rq_job.meta["error"]["detail"],
+        }
     elif str(status) == "failed":
         out["error"] = {
             "status": 500,

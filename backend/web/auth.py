@@ -20,13 +20,13 @@ def check_signature() -> None:
     if connection_id is None:
         return  # register endpoints: authenticated by the Google ID token instead
     svc = current_app.extensions["services"]
-    t = amo_account.tenants(svc)
+    tenants = amo_account.tenants(svc)
     key_id = signing.verify(
         request.method,
         _signed_url(),
         dict(request.headers),
         request.get_data(cache=True),
-        secret_for=t.secret,
+        secret_for=tenants.secret,
         redis_client=svc.redis,
         max_skew_s=svc.settings.signature_max_age_s,
     )
@@ -34,7 +34,7 @@ def check_signature() -> None:
         raise signing.SignatureRejected(
             "This sheet's key does not open that connection.", status=403, code=Code.FORBIDDEN
         )
-    conn = t.get(connection_id)
+    conn = tenants.get(connection_id)
     if conn is None:
         raise AppError("This sheet is not set up any more; press Set up.", code=Code.NOT_FOUND, status=404)
     g.connection = conn
@@ -61,9 +61,9 @@ def google_user() -> google_identity.GoogleUser:
 
 def account_of(connection_id: str) -> Account:
     svc = current_app.extensions["services"]
-    t = amo_account.tenants(svc)
-    conn = getattr(g, "connection", None) or t.get(connection_id)
-    account = t.account(conn.account_id) if conn and conn.account_id else None
+    tenants = amo_account.tenants(svc)
+    conn = getattr(g, "connection", None) or tenants.get(connection_id)
+    account = tenants.account(conn.account_id) if conn and conn.account_id else None
     if account is None:
         raise AppError("Connect amoCRM first.", code=Code.NOT_CONNECTED, status=409)
     if account.blocked:

@@ -56,8 +56,8 @@ def suggest_mapping(connection_id: str):
 def put_mapping(connection_id: str):
     svc = current_app.extensions["services"]
     account = auth.account_of(connection_id)
-    t = amo_account.tenants(svc)
-    conn = t.get(connection_id)
+    tenants = amo_account.tenants(svc)
+    conn = tenants.get(connection_id)
     try:
         mapping = ColumnMapping.from_json(request.get_json(silent=True) or {})
     except MappingError as exc:
@@ -88,5 +88,5 @@ def put_mapping(connection_id: str):
         for c in mapping.columns
     )
     saved = ColumnMapping(columns, mapping.pipeline_id, mapping.default_status_id)
-    t.set_fields(connection_id, mapping=saved.to_json())
+    tenants.set_fields(connection_id, mapping=saved.to_json())
     return jsonify(mapping=saved.to_json())

@@ -1,6 +1,6 @@
 """One connection as the checker sees it: the model tab, the model amoCRM account, the real Redis (ledger,
-intents, history, contact directory), and the REAL sync run (`backend.sync.run._run`: snapshot → planner →
-guards → executor → writeback) driven over them. Plus the oracle that judges every run.
+intents, history, contact directory), and the REAL sync run (`backend.sync.run._run_sync_locked`:
+snapshot → planner → guards → executor → writeback) driven over them. Plus the oracle that judges every run.
 
 The oracle keeps its own truth, independent of the ledger:
 - `owner`: lead id -> the rid (the person's data row, see `sheet.py`) it was created for or adopted by;
@@ -219,7 +219,9 @@ class World:
         ids = (set(lead_ids), set(contact_ids))
         return self._drive(
             kind,
-            lambda p: sync_run._run(self.svc, p, kind, False, confirm, keys, *ids, lambda *a: None),
+            lambda p: sync_run._run_sync_locked(
+                self.svc, p, kind, False, confirm, keys, *ids, lambda *a: None
+            ),
             amo_fault=amo_fault,
             sheets_fault=sheets_fault,
             meanwhile=meanwhile,

@@ -57,8 +57,8 @@ class Catalog:
 
     def first_status(self, pipeline_id: int) -> Status | None:
         """The stage new leads land in: the first non-"unsorted" one (amoCRM's own default)."""
-        p = self.pipeline(pipeline_id)
-        if p is None:
+        pipeline = self.pipeline(pipeline_id)
+        if pipeline is None:
             return None
-        regular = [s for s in p.statuses if s.status_id not in (142, 143) and not s.is_unsorted]
+        regular = [s for s in pipeline.statuses if s.status_id not in (142, 143) and not s.is_unsorted]
         return regular[0] if regular else None

@@ -61,35 +61,35 @@ class _Directory:
         self.by_email: dict[str, _Group] = {}
         self.by_phone: dict[str, _Group] = {}
 
-    def add(self, g: _Group) -> _Group:
-        self.groups.setdefault(g.gid, g)
-        g = self.groups[g.gid]
-        self.index(g)
-        return g
+    def add(self, group: _Group) -> _Group:
+        self.groups.setdefault(group.gid, group)
+        group = self.groups[group.gid]
+        self.index(group)
+        return group
 
-    def index(self, g: _Group) -> None:
-        if g.email:
-            self.by_email.setdefault(g.email, g)
-        if g.phone:
-            self.by_phone.setdefault(g.phone, g)
+    def index(self, group: _Group) -> None:
+        if group.email:
+            self.by_email.setdefault(group.email, group)
+        if group.phone:
+            self.by_phone.setdefault(group.phone, group)
 
     def match(self, email: Value, phone: Value, name: Value) -> _Group | None:
         if email and email in self.by_email:
             return self.by_email[email]
-        g = self.by_phone.get(phone) if phone else None
-        if g is None:
+        group = self.by_phone.get(phone) if phone else None
+        if group is None:
             return None
-        if email and g.email and g.email != email:
+        if email and group.email and group.email != email:
             return None
-        if name and g.name and _fold(name) != _fold(g.name):
+        if name and group.name and _fold(name) != _fold(group.name):
             return None
-        return g
+        return group
 
 
 def _existing(cid: int, values: Mapping[str, Value], updated_at: float) -> _Group:
-    g = _Group(cid, dict(values), updated_at)
-    g.learn(values.get(CONTACT_EMAIL), values.get(CONTACT_PHONE), values.get(CONTACT_NAME))
-    return g
+    group = _Group(cid, dict(values), updated_at)
+    group.learn(values.get(CONTACT_EMAIL), values.get(CONTACT_PHONE), values.get(CONTACT_NAME))
+    return group
 
 
 def group_contacts(
@@ -100,54 +100,63 @@ def group_contacts(
 ):
     directory = _Directory()
     for cid in sorted(contacts):
-        c = contacts[cid]
-        directory.add(_existing(cid, c.values, c.updated_at))
+        contact = contacts[cid]
+        directory.add(_existing(cid, contact.values, contact.updated_at))
     needs: list[Draft] = []
-    for d in drafts.values():  # rows whose lead already has a main contact
+    for draft in drafts.values():  # rows whose lead already has a main contact
         if (
-            d.outcome in (Outcome.CREATE, Outcome.ERROR, Outcome.EMPTY, Outcome.DELETED_IN_AMO)
-            or d.lead_id is None
+            draft.outcome in (Outcome.CREATE, Outcome.ERROR, Outcome.EMPTY, Outcome.DELETED_IN_AMO)
+            or draft.lead_id is None
         ):
-            if d.outcome is Outcome.CREATE:
-                needs.append(d)
+            if draft.outcome is Outcome.CREATE:
+                needs.append(draft)
             continue
-        al = leads[d.lead_id]
-        if al.contact_id is not None:
-            cvals = {t: v for t, v in al.values.items() if t.startswith("contact.")}
-            g = directory.add(_existing(al.contact_id, cvals, al.contact_updated_at))
-            g.keys.append(d.sr.key)
-            d.contact = g.gid
-        elif any(d.s(r.target) is not None for r in contact_rules if r.direction is not Direction.TO_SHEET):
-            needs.append(d)
-    for d in sorted(needs, key=lambda x: x.sr.key):
+        lead = leads[draft.lead_id]
+        if lead.contact_id is not None:
+            cvals = {t: v for t, v in lead.values.items() if t.startswith("contact.")}
+            group = directory.add(_existing(lead.contact_id, cvals, lead.contact_updated_at))
+            group.keys.append(draft.row.key)
+            draft.contact = group.gid
+        elif any(
+            draft.sheet_value(r.target) is not None
+            for r in contact_rules
+            if r.direction is not Direction.TO_SHEET
+        ):
+            needs.append(draft)
+    for draft in sorted(needs, key=lambda x: x.row.key):
         email, phone, name = (
-            None if t in d.sr.errors else d.s(t) for t in (CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME)
+            None if t in draft.row.errors else draft.sheet_value(t)
+            for t in (CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME)
         )
-        if not any(d.s(r.target) is not None for r in contact_rules if r.direction is not Direction.TO_SHEET):
+        if not any(
+            draft.sheet_value(r.target) is not None
+            for r in contact_rules
+            if r.direction is not Direction.TO_SHEET
+        ):
             continue  # nothing to put in a contact: the lead is created without one
-        g = directory.match(email, phone, name)
-        if g is None:
-            g = directory.add(_Group(f"new:{d.sr.key}", {}, 0.0))
-        g.learn(email, phone, name)
-        directory.index(g)
-        g.keys.append(d.sr.key)
-        d.contact = g.gid
-        d.link_contact = d.outcome is not Outcome.CREATE
+        group = directory.match(email, phone, name)
+        if group is None:
+            group = directory.add(_Group(f"new:{draft.row.key}", {}, 0.0))
+        group.learn(email, phone, name)
+        directory.index(group)
+        group.keys.append(draft.row.key)
+        draft.contact = group.gid
+        draft.link_contact = draft.outcome is not Outcome.CREATE
     return directory.groups
 
 
 SHARED = "shared contact"  # a Conflict.reason prefix: shown on the row, never applied
 
 
-def _joins(d: Draft, gid: int | str, target: str) -> bool:
+def _joins(draft: Draft, gid: int | str, target: str) -> bool:
     """The row does not own this field of this existing contact: it found the contact (by e-mail or
     phone, or by adopting its lead) and has no agreed value of the field. A row whose own lead a
     manager moved to another contact keeps its base: that change is amoCRM's, and the row follows it."""
     if isinstance(gid, str):
         return False
-    if d.outcome is Outcome.CREATE or d.link_contact:
+    if draft.outcome is Outcome.CREATE or draft.link_contact:
         return True
-    return not (d.le is not None and d.has_base and target in d.le.values)
+    return not (draft.entry is not None and draft.has_base and target in draft.entry.values)
 
 
 def contact_fields(
@@ -159,50 +168,54 @@ def contact_fields(
     base for that field, so it keeps showing it until a person settles it)."""
     new_contacts: list[NewContact] = []
     updates: list[ContactUpdate] = []
-    for g in sorted(groups.values(), key=lambda g: str(g.gid)):
-        if not g.keys:
+    for group in sorted(groups.values(), key=lambda group: str(group.gid)):
+        if not group.keys:
             continue
-        members = [drafts[k] for k in g.keys]
+        members = [drafts[k] for k in group.keys]
         push: dict[str, Value] = {}
         pushers: set[str] = set()
         for rule in contact_rules:
-            a = g.values.get(rule.target)
-            valid = [d for d in members if rule.target not in d.sr.errors]
+            amo = group.values.get(rule.target)
+            valid = [draft for draft in members if rule.target not in draft.row.errors]
             held = [
-                d
-                for d in valid
+                draft
+                for draft in valid
                 if rule.direction is not Direction.TO_SHEET
-                and _joins(d, g.gid, rule.target)
-                and a is not None
-                and d.s(rule.target) != a
-                and (d.s(rule.target) is not None or rule.direction is Direction.TO_AMO)
+                and _joins(draft, group.gid, rule.target)
+                and amo is not None
+                and draft.sheet_value(rule.target) != amo
+                and (draft.sheet_value(rule.target) is not None or rule.direction is Direction.TO_AMO)
             ]
-            valid = [d for d in valid if d not in held]
-            res = resolve(rule, a, [d.member(rule.target) for d in valid], g.updated_at)
-            if res.final != a:
+            valid = [draft for draft in valid if draft not in held]
+            res = resolve(rule, amo, [draft.member(rule.target) for draft in valid], group.updated_at)
+            if res.final != amo:
                 push[rule.target] = res.final
-                pushers.update(d.sr.key for d in valid if d.s(rule.target) == res.final)
-            for d in members:
-                if d in held:
-                    why = f"{SHARED}: amoCRM's contact {g.gid} holds another value and is not changed"
-                    d.conflicts.append(Conflict(rule.target, d.s(rule.target), a, None, Side.AMO, why))
+                pushers.update(
+                    draft.row.key for draft in valid if draft.sheet_value(rule.target) == res.final
+                )
+            for draft in members:
+                if draft in held:
+                    why = f"{SHARED}: amoCRM's contact {group.gid} holds another value and is not changed"
+                    draft.conflicts.append(
+                        Conflict(rule.target, draft.sheet_value(rule.target), amo, None, Side.AMO, why)
+                    )
                     continue
-                if d not in valid:
-                    keep_base(d, rule.target)
+                if draft not in valid:
+                    keep_base(draft, rule.target)
                     continue
-                if d.s(rule.target) != res.final:
-                    d.sheet_update[rule.target] = res.final
-                    d.cleared_sheet |= res.final is None
-                d.base[rule.target] = res.final
-                if d.sr.key in res.conflicts:
-                    d.conflicts.append(res.conflicts[d.sr.key])
-        if isinstance(g.gid, str):
-            new_contacts.append(NewContact(g.gid, {t: v for t, v in push.items() if v is not None}))
+                if draft.sheet_value(rule.target) != res.final:
+                    draft.sheet_update[rule.target] = res.final
+                    draft.cleared_sheet |= res.final is None
+                draft.base[rule.target] = res.final
+                if draft.row.key in res.conflicts:
+                    draft.conflicts.append(res.conflicts[draft.row.key])
+        if isinstance(group.gid, str):
+            new_contacts.append(NewContact(group.gid, {t: v for t, v in push.items() if v is not None}))
         elif push:
-            updates.append(ContactUpdate(g.gid, push, tuple(sorted(pushers))))
-            for d in members:
-                d.cleared_amo |= any(v is None for v in push.values())
-        for d in members:
-            if d.sr.key in pushers and push:
-                d.contact_update = {t: v for t, v in push.items() if d.s(t) == v}
+            updates.append(ContactUpdate(group.gid, push, tuple(sorted(pushers))))
+            for draft in members:
+                draft.cleared_amo |= any(v is None for v in push.values())
+        for draft in members:
+            if draft.row.key in pushers and push:
+                draft.contact_update = {t: v for t, v in push.items() if draft.sheet_value(t) == v}
     return new_contacts, updates

@@ -16,8 +16,8 @@ from backend.sync.core.resolve import Member
 class Draft:
     """A row's plan while it is being built; frozen into a RowPlan at the end."""
 
-    sr: SheetRow
-    le: LedgerEntry | None
+    row: SheetRow
+    entry: LedgerEntry | None
     outcome: Outcome
     lead_id: int | None = None
     has_base: bool = False
@@ -34,27 +34,29 @@ class Draft:
     cleared_amo: bool = False
     cleared_sheet: bool = False
 
-    def s(self, target: str) -> Value:
-        return self.sr.values.get(target)
+    def sheet_value(self, target: str) -> Value:
+        return self.row.values.get(target)
 
-    def b(self, target: str) -> Value:
-        return self.le.values.get(target) if (self.le and self.has_base) else None
+    def base_value(self, target: str) -> Value:
+        return self.entry.values.get(target) if (self.entry and self.has_base) else None
 
     def member(self, target: str) -> Member:
-        known = self.has_base and self.le is not None and target in self.le.values
-        return Member(self.sr.key, self.s(target), self.b(target), known, self.sr.edited_at)
+        known = self.has_base and self.entry is not None and target in self.entry.values
+        return Member(
+            self.row.key, self.sheet_value(target), self.base_value(target), known, self.row.edited_at
+        )
 
 
-def keep_base(d: Draft, target: str) -> None:
-    if d.le is not None and d.has_base and target in d.le.values:
-        d.base[target] = d.le.values[target]
+def keep_base(draft: Draft, target: str) -> None:
+    if draft.entry is not None and draft.has_base and target in draft.entry.values:
+        draft.base[target] = draft.entry.values[target]
 
 
-def apply(d: Draft, target: str, a: Value, final: Value, amo_update: dict[str, Value]) -> None:
-    if final != a:
+def apply(draft: Draft, target: str, amo: Value, final: Value, amo_update: dict[str, Value]) -> None:
+    if final != amo:
         amo_update[target] = final
-        d.cleared_amo |= final is None
-    if d.s(target) != final:
-        d.sheet_update[target] = final
-        d.cleared_sheet |= final is None
-    d.base[target] = final
+        draft.cleared_amo |= final is None
+    if draft.sheet_value(target) != final:
+        draft.sheet_update[target] = final
+        draft.cleared_sheet |= final is None
+    draft.base[target] = final

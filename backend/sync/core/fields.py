@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backend.sync.core import normalize as n
+from backend.sync.core import normalize
 from backend.sync.core.catalog import Catalog, CustomField
 from backend.sync.core.model import (
     CONTACT_EMAIL,
@@ -41,55 +41,57 @@ class Context:
 
 
 def custom_field(target: str, catalog: Catalog) -> CustomField | None:
-    m = _CF.fullmatch(target)
-    return catalog.fields_of(m.group(1)).get(int(m.group(2))) if m else None
+    match = _CF.fullmatch(target)
+    return catalog.fields_of(match.group(1)).get(int(match.group(2))) if match else None
 
 
 # --- sheet cell <-> canonical --------------------------------------------------------------------------
 
 
-def parse_cell(target: str, raw: Any, ctx: Context) -> n.Parsed:
+def parse_cell(target: str, raw: Any, ctx: Context) -> normalize.Parsed:
     if target == CONTACT_PHONE:
-        return n.phone(raw, ctx.region)
+        return normalize.phone(raw, ctx.region)
     if target == CONTACT_EMAIL:
-        return n.email(raw)
+        return normalize.email(raw)
     if target == LEAD_PRICE:
-        return n.money(raw)
+        return normalize.money(raw)
     if target == LEAD_STATUS:
-        return n.status(raw, ctx.catalog.statuses, ctx.pipeline_id)
+        return normalize.status(raw, ctx.catalog.statuses, ctx.pipeline_id)
     if target == LEAD_RESPONSIBLE:
-        return n.user(raw, ctx.catalog.users)
-    cf = custom_field(target, ctx.catalog)
-    if cf is not None:
-        return _parse_custom(cf, raw)
-    return n.text(raw)
+        return normalize.user(raw, ctx.catalog.users)
+    field = custom_field(target, ctx.catalog)
+    if field is not None:
+        return _parse_custom(field, raw)
+    return normalize.text(raw)
 
 
-def _parse_custom(cf: CustomField, raw: Any) -> n.Parsed:
-    if cf.type == "numeric":
-        if n._blank(raw):
-            return n.EMPTY
+def _parse_custom(field: CustomField, raw: Any) -> normalize.Parsed:
+    if field.type == "numeric":
+        if normalize._blank(raw):
+            return normalize.EMPTY
         try:
             # any space groups digits: ru_RU shows (and a copied value holds) a no-break space
             number = float("".join(str(raw).split()).replace(",", "."))
         except ValueError:
-            return n.Parsed(error=f'“{cf.name}” must be a number, not "{raw}"')
-        return n.Parsed(str(int(number)) if number.is_integer() else repr(number))
-    if cf.type in ("date", "birthday", "date_time"):
-        return n.date(raw)
-    if cf.type == "checkbox":
-        if n._blank(raw):
-            return n.EMPTY
+            return normalize.Parsed(error=f'“{field.name}” must be a number, not "{raw}"')
+        return normalize.Parsed(str(int(number)) if number.is_integer() else repr(number))
+    if field.type in ("date", "birthday", "date_time"):
+        return normalize.date(raw)
+    if field.type == "checkbox":
+        if normalize._blank(raw):
+            return normalize.EMPTY
         truthy = str(raw).strip().lower() in ("true", "1", "yes", "да", "✓", "x")
-        return n.Parsed("1" if truthy else None)
-    if cf.type in ("select", "radiobutton"):
-        if n._blank(raw):
-            return n.EMPTY
-        for value in cf.enums.values():
-            if n.fold(value) == n.fold(str(raw)):
-                return n.Parsed(value)
-        return n.Parsed(error=f'“{cf.name}” has no option "{raw}" (options: {", ".join(cf.enums.values())})')
-    return n.text(raw)
+        return normalize.Parsed("1" if truthy else None)
+    if field.type in ("select", "radiobutton"):
+        if normalize._blank(raw):
+            return normalize.EMPTY
+        for value in field.enums.values():
+            if normalize.fold(value) == normalize.fold(str(raw)):
+                return normalize.Parsed(value)
+        return normalize.Parsed(
+            error=f'“{field.name}” has no option "{raw}" (options: {", ".join(field.enums.values())})'
+        )
+    return normalize.text(raw)
 
 
 def render_cell(target: str, value: Value, ctx: Context) -> Any:
@@ -97,16 +99,16 @@ def render_cell(target: str, value: Value, ctx: Context) -> Any:
     if value is None:
         return ""
     if target == LEAD_STATUS:
-        return n.status_name(value, ctx.catalog.statuses) or ""
+        return normalize.status_name(value, ctx.catalog.statuses) or ""
     if target == LEAD_RESPONSIBLE:
         name, email = ctx.catalog.users.get(int(value), (value, ""))
         return name or email
     if target == LEAD_PRICE:
         return int(value)
-    cf = custom_field(target, ctx.catalog)
-    if cf is not None and cf.type == "numeric":
+    field = custom_field(target, ctx.catalog)
+    if field is not None and field.type == "numeric":
         return float(value) if "." in value else int(value)
-    if cf is not None and cf.type == "checkbox":
+    if field is not None and field.type == "checkbox":
         return True
     return value
 
@@ -123,94 +125,98 @@ def _first(values: list[dict]) -> Any:
 
 
 def _coded_first(entity: Mapping, code: str) -> Any:
-    for f in entity.get("custom_fields_values") or []:
-        if f.get("field_code") == code:
-            return _first(f.get("values") or [])
+    for field in entity.get("custom_fields_values") or []:
+        if field.get("field_code") == code:
+            return _first(field.get("values") or [])
     return None
 
 
 def lead_values(lead: Mapping, targets: Iterable[str], ctx: Context) -> dict[str, Value]:
     cfs = _cf_values(lead)
     out: dict[str, Value] = {}
-    for t in targets:
-        if t == LEAD_NAME:
-            out[t] = n.text(lead.get("name")).value
-        elif t == LEAD_PRICE:
-            out[t] = n.money(lead.get("price") or 0).value
-        elif t == LEAD_STATUS:
-            out[t] = f"{lead['pipeline_id']}:{lead['status_id']}" if lead.get("status_id") else None
-        elif t == LEAD_RESPONSIBLE:
-            out[t] = str(lead["responsible_user_id"]) if lead.get("responsible_user_id") else None
-        elif t.startswith("lead.cf:"):
-            out[t] = _canonical_custom(custom_field(t, ctx.catalog), cfs.get(int(t.split(":")[1]), []))
+    for target in targets:
+        if target == LEAD_NAME:
+            out[target] = normalize.text(lead.get("name")).value
+        elif target == LEAD_PRICE:
+            out[target] = normalize.money(lead.get("price") or 0).value
+        elif target == LEAD_STATUS:
+            out[target] = f"{lead['pipeline_id']}:{lead['status_id']}" if lead.get("status_id") else None
+        elif target == LEAD_RESPONSIBLE:
+            out[target] = str(lead["responsible_user_id"]) if lead.get("responsible_user_id") else None
+        elif target.startswith("lead.cf:"):
+            out[target] = _canonical_custom(
+                custom_field(target, ctx.catalog), cfs.get(int(target.split(":")[1]), [])
+            )
     return out
 
 
 def contact_values(contact: Mapping | None, targets: Iterable[str], ctx: Context) -> dict[str, Value]:
     out: dict[str, Value] = {}
     cfs = _cf_values(contact or {})
-    for t in targets:
+    for target in targets:
         if contact is None:
-            out[t] = None
-        elif t == CONTACT_NAME:
-            out[t] = n.text(contact.get("name")).value
-        elif t == CONTACT_PHONE:
-            out[t] = n.phone(_coded_first(contact, "PHONE"), ctx.region).value
-        elif t == CONTACT_EMAIL:
-            out[t] = n.email(_coded_first(contact, "EMAIL")).value
-        elif t.startswith("contact.cf:"):
-            out[t] = _canonical_custom(custom_field(t, ctx.catalog), cfs.get(int(t.split(":")[1]), []))
+            out[target] = None
+        elif target == CONTACT_NAME:
+            out[target] = normalize.text(contact.get("name")).value
+        elif target == CONTACT_PHONE:
+            out[target] = normalize.phone(_coded_first(contact, "PHONE"), ctx.region).value
+        elif target == CONTACT_EMAIL:
+            out[target] = normalize.email(_coded_first(contact, "EMAIL")).value
+        elif target.startswith("contact.cf:"):
+            out[target] = _canonical_custom(
+                custom_field(target, ctx.catalog), cfs.get(int(target.split(":")[1]), [])
+            )
     return out
 
 
-def _canonical_custom(cf: CustomField | None, values: list[dict]) -> Value:
+def _canonical_custom(field: CustomField | None, values: list[dict]) -> Value:
     raw = _first(values)
-    if cf is None or raw is None:
+    if field is None or raw is None:
         return None
-    if cf.type in ("date", "birthday", "date_time") and isinstance(raw, (int, float)):
+    if field.type in ("date", "birthday", "date_time") and isinstance(raw, (int, float)):
         import datetime as dt
 
         return dt.datetime.fromtimestamp(int(raw), dt.UTC).date().isoformat()
-    parsed = _parse_custom(cf, raw)
-    return parsed.value if parsed.ok else n.text(raw).value
+    parsed = _parse_custom(field, raw)
+    return parsed.value if parsed.ok else normalize.text(raw).value
 
 
 # --- canonical -> amoCRM JSON --------------------------------------------------------------------------
 
 
-def _custom_payload(cf: CustomField, value: Value) -> dict:
+def _custom_payload(field: CustomField, value: Value) -> dict:
     if value is None:
-        return {"field_id": cf.id, "values": None}  # amoCRM clears a field only with values: null
-    if cf.type in ("date", "birthday", "date_time"):
+        return {"field_id": field.id, "values": None}  # amoCRM clears a field only with values: null
+    if field.type in ("date", "birthday", "date_time"):
         import datetime as dt
 
-        ts = int(dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).timestamp())
-        return {"field_id": cf.id, "values": [{"value": ts}]}
-    if cf.type == "numeric":
-        return {"field_id": cf.id, "values": [{"value": value}]}
-    if cf.type == "checkbox":
-        return {"field_id": cf.id, "values": [{"value": True}]}
-    if cf.type in ("select", "radiobutton"):
-        enum_id = next((i for i, v in cf.enums.items() if v == value), None)
-        return {"field_id": cf.id, "values": [{"enum_id": enum_id}]}
-    return {"field_id": cf.id, "values": [{"value": value}]}
+        timestamp = int(dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).timestamp())
+        return {"field_id": field.id, "values": [{"value": timestamp}]}
+    if field.type == "numeric":
+        return {"field_id": field.id, "values": [{"value": value}]}
+    if field.type == "checkbox":
+        return {"field_id": field.id, "values": [{"value": True}]}
+    if field.type in ("select", "radiobutton"):
+        enum_id = next((i for i, v in field.enums.items() if v == value), None)
+        return {"field_id": field.id, "values": [{"enum_id": enum_id}]}
+    return {"field_id": field.id, "values": [{"value": value}]}
 
 
 def lead_payload(fields: Mapping[str, Value], ctx: Context) -> dict:
     out: dict[str, Any] = {}
     custom: list[dict] = []
-    for t, v in fields.items():
-        if t == LEAD_NAME:
-            out["name"] = v or ""
-        elif t == LEAD_PRICE:
-            out["price"] = int(v) if v else 0
-        elif t == LEAD_STATUS and v:
-            pipeline_id, status_id = (int(x) for x in v.split(":"))
+    for target, value in fields.items():
+        if target == LEAD_NAME:
+            out["name"] = value or ""
+        elif target == LEAD_PRICE:
+            out["price"] = int(value) if value else 0
+        elif target == LEAD_STATUS and value:
+            pipeline_id, status_id = (int(x) for x in value.split(":"))
             out["pipeline_id"], out["status_id"] = pipeline_id, status_id
-        elif t == LEAD_RESPONSIBLE and v:
-            out["responsible_user_id"] = int(v)
-        elif (cf := custom_field(t, ctx.catalog)) is not None:
-            custom.append(_custom_payload(cf, v))
+        elif target == LEAD_RESPONSIBLE and value:
+            out["responsible_user_id"] = int(value)
+        elif (field := custom_field(target, ctx.catalog)) is not None:
+            custom.append(_custom_payload(field, value))
     if custom:
         out["custom_fields_values"] = custom
     return out
@@ -219,10 +225,11 @@ def lead_payload(fields: Mapping[str, Value], ctx: Context) -> dict:
 def _multitext(existing: Mapping | None, code: str, value: Value, enum_code: str) -> dict:
     """Replace the first value of a PHONE/EMAIL field and keep the others."""
     others: list[dict] = []
-    for f in (existing or {}).get("custom_fields_values") or []:
-        if f.get("field_code") == code:
+    for field in (existing or {}).get("custom_fields_values") or []:
+        if field.get("field_code") == code:
             others = [
-                {"value": x["value"], "enum_code": x.get("enum_code") or enum_code} for x in f["values"][1:]
+                {"value": x["value"], "enum_code": x.get("enum_code") or enum_code}
+                for x in field["values"][1:]
             ]
     values = ([{"value": value, "enum_code": enum_code}] if value else []) + others
     return {"field_code": code, "values": values or None}
@@ -231,15 +238,15 @@ def _multitext(existing: Mapping | None, code: str, value: Value, enum_code: str
 def contact_payload(fields: Mapping[str, Value], ctx: Context, existing: Mapping | None = None) -> dict:
     out: dict[str, Any] = {}
     custom: list[dict] = []
-    for t, v in fields.items():
-        if t == CONTACT_NAME:
-            out["name"] = v or ""
-        elif t == CONTACT_PHONE:
-            custom.append(_multitext(existing, "PHONE", v, "WORK"))
-        elif t == CONTACT_EMAIL:
-            custom.append(_multitext(existing, "EMAIL", v, "WORK"))
-        elif (cf := custom_field(t, ctx.catalog)) is not None:
-            custom.append(_custom_payload(cf, v))
+    for target, value in fields.items():
+        if target == CONTACT_NAME:
+            out["name"] = value or ""
+        elif target == CONTACT_PHONE:
+            custom.append(_multitext(existing, "PHONE", value, "WORK"))
+        elif target == CONTACT_EMAIL:
+            custom.append(_multitext(existing, "EMAIL", value, "WORK"))
+        elif (field := custom_field(target, ctx.catalog)) is not None:
+            custom.append(_custom_payload(field, value))
     if custom:
         out["custom_fields_values"] = custom
     return out

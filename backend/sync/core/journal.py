@@ -80,9 +80,9 @@ class RunMeta:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> RunMeta:
+    def from_json(cls, stored: Mapping[str, Any]) -> RunMeta:
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{k: v for k, v in stored.items() if k in names})
 
 
 def new_run_id(started_at: float) -> str:
@@ -112,27 +112,34 @@ def changes(
 ) -> Iterator[Change]:
     """Every field the run changed, row by row. `created`: row key -> the lead created for it;
     `contact_ids`: new-contact ref -> the id amoCRM gave it; `written`: rows whose cells were written."""
-    for rp in plan.rows:
-        if rp.key in failed:
+    for row_plan in plan.rows:
+        if row_plan.key in failed:
             continue
-        lead_id = created.get(rp.key) or rp.lead_id
-        contact = rp.contact if isinstance(rp.contact, int) else contact_ids.get(str(rp.contact or ""))
-        conflicted = {c.target for c in rp.conflicts}
-        if rp.create_lead is not None:
-            if rp.key not in created:
+        lead_id = created.get(row_plan.key) or row_plan.lead_id
+        contact = (
+            row_plan.contact
+            if isinstance(row_plan.contact, int)
+            else contact_ids.get(str(row_plan.contact or ""))
+        )
+        conflicted = {conflict.target for conflict in row_plan.conflicts}
+        if row_plan.create_lead is not None:
+            if row_plan.key not in created:
                 continue
-            yield Change(rp.key, lead_id, contact, AMO, CREATED_FIELD, None, lead_id, CREATED)
-        amo_old = amo_before.get(rp.lead_id or 0, {})
+            yield Change(row_plan.key, lead_id, contact, AMO, CREATED_FIELD, None, lead_id, CREATED)
+        amo_old = amo_before.get(row_plan.lead_id or 0, {})
         # a new contact's values are its creation, not a change of anything that existed
-        pushed = {**rp.lead_update, **({} if isinstance(rp.contact, str) else rp.contact_update)}
+        pushed = {
+            **row_plan.lead_update,
+            **({} if isinstance(row_plan.contact, str) else row_plan.contact_update),
+        }
         for target, value in pushed.items():
             why = _why(kind, AMO, conflicted, target)
-            yield Change(rp.key, lead_id, contact, AMO, target, amo_old.get(target), value, why)
-        if rp.key in written and rp.create_lead is None:
-            sheet_old = sheet_before.get(rp.key, {})
-            for target, value in rp.sheet_update.items():
+            yield Change(row_plan.key, lead_id, contact, AMO, target, amo_old.get(target), value, why)
+        if row_plan.key in written and row_plan.create_lead is None:
+            sheet_old = sheet_before.get(row_plan.key, {})
+            for target, value in row_plan.sheet_update.items():
                 why = _why(kind, SHEET, conflicted, target)
-                yield Change(rp.key, lead_id, contact, SHEET, target, sheet_old.get(target), value, why)
+                yield Change(row_plan.key, lead_id, contact, SHEET, target, sheet_old.get(target), value, why)
 
 
 class Tally:
@@ -145,13 +152,13 @@ class Tally:
         self._last = {AMO: "", SHEET: ""}
 
     def feed(self, items: Iterable[Change]) -> Iterator[Change]:
-        for c in items:
-            if c.field == CREATED_FIELD:
+        for change in items:
+            if change.field == CREATED_FIELD:
                 self.counts["created"] += 1
-            elif self._last[c.side] != c.key:
-                self._last[c.side] = c.key
-                self.counts["updated_amo" if c.side == AMO else "updated_sheet"] += 1
-            yield c
+            elif self._last[change.side] != change.key:
+                self._last[change.side] = change.key
+                self.counts["updated_amo" if change.side == AMO else "updated_sheet"] += 1
+            yield change
 
 
 def count(items: Iterable[Change], *, errors: int, healed: int = 0) -> dict[str, int]:
@@ -161,31 +168,35 @@ def count(items: Iterable[Change], *, errors: int, healed: int = 0) -> dict[str,
     return tally.counts
 
 
+_UNDO_PHRASES = (
+    ("kept", "{} kept (changed since)"),
+    ("leads_kept", "{} created leads kept and tagged"),
+    ("errors", "{} with errors"),
+)
+_RUN_PHRASES = (
+    ("created", "{} created"),
+    ("updated_amo", "{} updated in amoCRM"),
+    ("updated_sheet", "{} updated in the sheet"),
+    ("errors", "{} with errors"),
+)
+
+
+def _said(counts: Mapping[str, int], phrases: tuple[tuple[str, str], ...]) -> list[str]:
+    """The phrase of every count that is not zero, in the table's order."""
+    return [phrase.format(counts[name]) for name, phrase in phrases if counts.get(name)]
+
+
 def summary(meta: RunMeta) -> str:
     """One line for the Activity list ("3 changes amoCRM did not announce were picked up")."""
-    c = meta.counts
+    counts = meta.counts
     if meta.trigger == "undo":
-        said = [f"{c.get('restored', 0)} restored"]
-        if c.get("kept"):
-            said.append(f"{c['kept']} kept (changed since)")
-        if c.get("leads_kept"):
-            said.append(f"{c['leads_kept']} created leads kept and tagged")
-        if c.get("errors"):
-            said.append(f"{c['errors']} with errors")
+        said = [f"{counts.get('restored', 0)} restored", *_said(counts, _UNDO_PHRASES)]
         return "Undo: " + ", ".join(said) + "."
     if meta.trigger == "reconcile":
-        healed = c.get("healed", 0)
+        healed = counts.get("healed", 0)
         if not healed:
             return "Checked everything: nothing was missed."
         noun = "change" if healed == 1 else "changes"
         return f"{healed} {noun} amoCRM did not announce {'was' if healed == 1 else 'were'} picked up."
-    parts = []
-    if c.get("created"):
-        parts.append(f"{c['created']} created")
-    if c.get("updated_amo"):
-        parts.append(f"{c['updated_amo']} updated in amoCRM")
-    if c.get("updated_sheet"):
-        parts.append(f"{c['updated_sheet']} updated in the sheet")
-    if c.get("errors"):
-        parts.append(f"{c['errors']} with errors")
+    parts = _said(counts, _RUN_PHRASES)
     return ", ".join(parts) + "." if parts else "Nothing to change."

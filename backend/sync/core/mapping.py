@@ -80,18 +80,18 @@ class ColumnMapping:
         raw_columns = data.get("columns")
         if not isinstance(raw_columns, list):
             raise MappingError(["columns must be a list"])
-        for i, c in enumerate(raw_columns, 1):
-            if not isinstance(c, Mapping):
+        for i, raw in enumerate(raw_columns, 1):
+            if not isinstance(raw, Mapping):
                 problems.append(f"column #{i} must be an object")
                 continue
             try:
                 columns.append(
                     ColumnRule(
-                        column=str(c["column"]),
-                        header=str(c.get("header", "")),
-                        target=str(c["target"]),
-                        direction=Direction(c.get("direction", "both")),
-                        policy=Policy(c.get("policy", "newest")),
+                        column=str(raw["column"]),
+                        header=str(raw.get("header", "")),
+                        target=str(raw["target"]),
+                        direction=Direction(raw.get("direction", "both")),
+                        policy=Policy(raw.get("policy", "newest")),
                     )
                 )
             except KeyError as exc:
@@ -120,13 +120,13 @@ def _target_label(target: str, catalog: Catalog) -> str | None:
     """A human name for a target, or None when the account has no such field."""
     if target in STANDARD_TARGETS:
         return target
-    m = re.fullmatch(r"(lead|contact)\.cf:(\d+)", target)
-    if not m:
+    match = re.fullmatch(r"(lead|contact)\.cf:(\d+)", target)
+    if not match:
         return None
-    cf = catalog.fields_of(m.group(1)).get(int(m.group(2)))
-    if cf is None or cf.code in ("PHONE", "EMAIL"):
+    custom = catalog.fields_of(match.group(1)).get(int(match.group(2)))
+    if custom is None or custom.code in ("PHONE", "EMAIL"):
         return None  # phone and e-mail are mapped as contact.phone / contact.email
-    return f"{m.group(1)} field “{cf.name}”"
+    return f"{match.group(1)} field “{custom.name}”"
 
 
 def validate(mapping: ColumnMapping, catalog: Catalog, headers: Mapping[str, str]) -> list[str]:
@@ -136,21 +136,21 @@ def validate(mapping: ColumnMapping, catalog: Catalog, headers: Mapping[str, str
         problems.append("Map at least one column.")
     seen_targets: dict[str, str] = {}
     seen_columns: set[str] = set()
-    for c in mapping.columns:
-        name = c.header or c.column
-        if _target_label(c.target, catalog) is None:
-            problems.append(f"Column “{name}”: amoCRM has no field {c.target}.")
-        if c.target in seen_targets:
+    for rule in mapping.columns:
+        name = rule.header or rule.column
+        if _target_label(rule.target, catalog) is None:
+            problems.append(f"Column “{name}”: amoCRM has no field {rule.target}.")
+        if rule.target in seen_targets:
             problems.append(
-                f"Columns “{seen_targets[c.target]}” and “{name}” both map to {c.target}; keep one."
+                f"Columns “{seen_targets[rule.target]}” and “{name}” both map to {rule.target}; keep one."
             )
-        seen_targets.setdefault(c.target, name)
-        if c.column in seen_columns:
+        seen_targets.setdefault(rule.target, name)
+        if rule.column in seen_columns:
             problems.append(f"Column “{name}” is mapped twice.")
-        seen_columns.add(c.column)
-        if c.column not in headers:
+        seen_columns.add(rule.column)
+        if rule.column not in headers:
             problems.append(f"Column “{name}” is not in the sheet any more.")
-        if c.header in SPECIAL_COLUMNS.values():
+        if rule.header in SPECIAL_COLUMNS.values():
             problems.append(f"Column “{name}” belongs to the sync itself and cannot be mapped.")
     pipeline = catalog.pipeline(mapping.pipeline_id)
     if pipeline is None:
@@ -183,9 +183,9 @@ def suggest(headers: Iterable[tuple[str, str]], catalog: Catalog) -> ColumnMappi
     by_synonym = _BY_SYNONYM
     by_cf: dict[str, str] = {}
     for entity in ("lead", "contact"):
-        for cf in catalog.fields_of(entity).values():
-            if cf.code not in ("PHONE", "EMAIL"):
-                by_cf.setdefault(header_key(cf.name), f"{entity}.cf:{cf.id}")
+        for custom in catalog.fields_of(entity).values():
+            if custom.code not in ("PHONE", "EMAIL"):
+                by_cf.setdefault(header_key(custom.name), f"{entity}.cf:{custom.id}")
     columns: list[ColumnRule] = []
     unmapped: list[str] = []
     used: set[str] = set()

@@ -8,7 +8,8 @@ Values on both sides are *canonical strings* (or None for empty) produced by `sy
 phones in E.164, e-mails lower-cased, money as an integer string, status as "pipeline_id:status_id",
 responsible user as the user id. Equal canonical strings mean "the same value".
 
-Short names used everywhere: `sr` sheet row, `al` amo lead, `le` ledger entry, `f` field, `rp` row plan.
+One name per type everywhere: `row` a SheetRow, `lead` an AmoLead, `entry` a LedgerEntry, `row_plan` a
+RowPlan, `draft` the planner's Draft of one, `target` a field ("lead.price", "contact.cf:12").
 """
 
 from __future__ import annotations
@@ -238,8 +239,8 @@ class Plan:
 
     @property
     def needs_confirmation(self) -> bool:
-        return any(g.tripped for g in self.guards)
+        return any(guard.tripped for guard in self.guards)
 
     @property
     def actions(self) -> tuple[RowPlan, ...]:
-        return tuple(rp for rp in self.rows if rp.has_actions)
+        return tuple(row_plan for row_plan in self.rows if row_plan.has_actions)

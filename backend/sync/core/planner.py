@@ -66,7 +66,7 @@ class PlanInput:
 
 def plan(inp: PlanInput) -> Plan:
     """Plan one sync. Row keys must be unique (the snapshot step re-keys copied rows first)."""
-    keys = [sr.key for sr in inp.rows]
+    keys = [row.key for row in inp.rows]
     if len(keys) != len(set(keys)):
         raise ValueError("row keys must be unique; re-key copied rows before planning")
     rules = {r.target: r for r in inp.rules}
@@ -83,98 +83,103 @@ def plan(inp: PlanInput) -> Plan:
 
 
 def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
-    claimed = {le.lead_id: key for key, le in sorted(inp.ledger.items())}  # lead -> the row key it belongs to
+    claimed = {
+        entry.lead_id: key for key, entry in sorted(inp.ledger.items())
+    }  # lead -> the row key it belongs to
     drafts: dict[str, Draft] = {}
     sources = {src: new for new, src in sorted(inp.moved.items())}  # synced row -> where its values went
-    for sr in sorted(inp.rows, key=lambda r: r.key):
-        le = inp.ledger.get(sr.key)
-        d = Draft(sr=sr, le=le, outcome=Outcome.UPDATE)
-        drafts[sr.key] = d
-        if le is not None and sr.key in inp.scrambled:  # never push another row's values into this lead
-            d.outcome = Outcome.ERROR
+    for row in sorted(inp.rows, key=lambda r: r.key):
+        entry = inp.ledger.get(row.key)
+        draft = Draft(row=row, entry=entry, outcome=Outcome.UPDATE)
+        drafts[row.key] = draft
+        if entry is not None and row.key in inp.scrambled:  # never push another row's values into this lead
+            draft.outcome = Outcome.ERROR
             shows = (
-                f"shows the values of another synced row ({other}), not those of its lead {le.lead_id}"
-                if (other := inp.scrambled[sr.key])
+                f"shows the values of another synced row ({other}), not those of its lead {entry.lead_id}"
+                if (other := inp.scrambled[row.key])
                 else f"changed in several cells since its last sync, so it may show another row's values, "
-                f"not those of its lead {le.lead_id}"
+                f"not those of its lead {entry.lead_id}"
             )
-            d.message = (
+            draft.message = (
                 f"⚠ this row {shows}: part of the sheet was sorted without the amo_sync_id and "
                 "amo_lead_id columns. Undo the sort; sort whole rows. Nothing was synced for this row."
             )
             continue
-        if le is None and sr.lead_id is None and sr.key in inp.moved:  # never a second lead for those values
-            d.outcome = Outcome.ERROR
-            src = inp.ledger.get(inp.moved[sr.key])
+        if entry is None and row.lead_id is None and row.key in inp.moved:  # never a second lead for those
+            draft.outcome = Outcome.ERROR
+            src = inp.ledger.get(inp.moved[row.key])
             gone = (
                 f" — or, if that row is gone, type {src.lead_id} into this row's amo_lead_id cell"
                 if src
                 else ""
             )
-            d.message = (
-                f"⚠ this row holds the values of synced row {inp.moved[sr.key]}, which no longer shows them: "
-                "cut and pasted without the amo_sync_id and amo_lead_id columns? Paste that row's "
+            draft.message = (
+                f"⚠ this row holds the values of synced row {inp.moved[row.key]}, which no longer shows "
+                "them: cut and pasted without the amo_sync_id and amo_lead_id columns? Paste that row's "
                 f"amo_sync_id and amo_lead_id cells into this row{gone} (or undo the cut). "
                 "Nothing was synced for this row."
             )
             continue
-        if le is not None and sr.key in sources:  # its values now live in another row: never push these
-            d.outcome = Outcome.ERROR
-            d.message = (
-                f"⚠ this row's values were moved to a new row ({sources[sr.key]}) without the amo_sync_id "
-                f"and amo_lead_id cells; lead {le.lead_id} was left as it is in amoCRM. Move the key cells "
-                "with the values (or undo the cut). Nothing was synced for this row."
+        if entry is not None and row.key in sources:  # its values now live in another row: never push these
+            draft.outcome = Outcome.ERROR
+            draft.message = (
+                f"⚠ this row's values were moved to a new row ({sources[row.key]}) without the amo_sync_id "
+                f"and amo_lead_id cells; lead {entry.lead_id} was left as it is in amoCRM. Move the key "
+                "cells with the values (or undo the cut). Nothing was synced for this row."
             )
             continue
-        if le is not None:
-            lead_id = le.lead_id
-            if lead_id in inp.leads and not sr.errors and all(sr.values.get(t) is None for t in rules):
-                d.outcome = Outcome.ERROR  # an emptied row never empties its lead (nor its contact)
-                d.message = (
+        if entry is not None:
+            lead_id = entry.lead_id
+            if lead_id in inp.leads and not row.errors and all(row.values.get(t) is None for t in rules):
+                draft.outcome = Outcome.ERROR  # an emptied row never empties its lead (nor its contact)
+                draft.message = (
                     f"⚠ this row's cells are empty; lead {lead_id} was left as it is in amoCRM. Type its "
                     "values back (or undo a cut), or delete the row if it should no longer show the lead."
                 )
                 continue
             if lead_id in inp.leads:
-                d.lead_id, d.has_base = lead_id, True
-                d.relink = sr.lead_id != lead_id
+                draft.lead_id, draft.has_base = lead_id, True
+                draft.relink = row.lead_id != lead_id
                 continue
-            typed = sr.lead_id
+            typed = row.lead_id
             if (
                 typed is not None
                 and typed != lead_id
                 and typed in inp.leads
-                and claimed.get(typed) in (None, sr.key)
+                and claimed.get(typed) in (None, row.key)
             ):
-                claimed[typed] = sr.key  # a person typed the id of the lead it was merged into: adopt it
-                d.le, d.lead_id, d.relink = None, typed, True
+                claimed[typed] = row.key  # a person typed the id of the lead it was merged into: adopt it
+                draft.entry, draft.lead_id, draft.relink = None, typed, True
                 continue
-            if sr.lead_id is not None:  # the lead is gone; the row stays and says so
-                d.outcome, d.lead_id = Outcome.DELETED_IN_AMO, le.lead_id
-                d.message = (
-                    f"⚠ lead {le.lead_id} was deleted in amoCRM (or merged into another): type the id of "
+            if row.lead_id is not None:  # the lead is gone; the row stays and says so
+                draft.outcome, draft.lead_id = Outcome.DELETED_IN_AMO, entry.lead_id
+                draft.message = (
+                    f"⚠ lead {entry.lead_id} was deleted in amoCRM (or merged into another): type the id of "
                     "the lead it was merged into to follow it, or clear it to create a new one"
                 )
                 continue
-            d.le = None  # a person cleared the lead id of a deleted lead: treat the row as new
-        elif sr.lead_id is not None:  # a lead id typed or pasted into a row we do not know yet
-            lead_id = sr.lead_id
+            draft.entry = None  # a person cleared the lead id of a deleted lead: treat the row as new
+        elif row.lead_id is not None:  # a lead id typed or pasted into a row we do not know yet
+            lead_id = row.lead_id
             owner = claimed.get(lead_id)
             if lead_id not in inp.leads:
-                d.outcome, d.message = Outcome.ERROR, f"⚠ lead {sr.lead_id} is not in amoCRM"
+                draft.outcome, draft.message = Outcome.ERROR, f"⚠ lead {row.lead_id} is not in amoCRM"
                 continue
-            if owner is not None and owner != sr.key:
-                d.outcome, d.message = Outcome.ERROR, f"⚠ lead {lead_id} is already linked to row {owner}"
+            if owner is not None and owner != row.key:
+                draft.outcome, draft.message = (
+                    Outcome.ERROR,
+                    f"⚠ lead {lead_id} is already linked to row {owner}",
+                )
                 continue
-            claimed[lead_id] = sr.key
-            d.lead_id, d.relink = lead_id, True  # adopted: no base, so first-sync rules apply
+            claimed[lead_id] = row.key
+            draft.lead_id, draft.relink = lead_id, True  # adopted: no base, so first-sync rules apply
             continue
-        if sr.errors:
-            d.outcome = Outcome.ERROR
-        elif all(sr.values.get(t) is None for t in rules):
-            d.outcome = Outcome.EMPTY
+        if row.errors:
+            draft.outcome = Outcome.ERROR
+        elif all(row.values.get(t) is None for t in rules):
+            draft.outcome = Outcome.EMPTY
         else:
-            d.outcome = Outcome.CREATE
+            draft.outcome = Outcome.CREATE
     return drafts
 
 
@@ -182,136 +187,153 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
 
 
 def _lead_fields(inp: PlanInput, drafts: dict[str, Draft], lead_rules: list[FieldRule]) -> None:
-    for d in drafts.values():
-        if d.outcome is Outcome.CREATE:
-            _create_values(inp, d, lead_rules)
-        elif d.lead_id is not None and d.outcome is not Outcome.DELETED_IN_AMO:
-            al = inp.leads[d.lead_id]
+    for draft in drafts.values():
+        if draft.outcome is Outcome.CREATE:
+            _create_values(inp, draft, lead_rules)
+        elif draft.lead_id is not None and draft.outcome is not Outcome.DELETED_IN_AMO:
+            lead = inp.leads[draft.lead_id]
             for rule in lead_rules:
-                if rule.target in d.sr.errors:
-                    keep_base(d, rule.target)
+                if rule.target in draft.row.errors:
+                    keep_base(draft, rule.target)
                     continue
-                a = al.values.get(rule.target)
-                res = resolve(rule, a, [d.member(rule.target)], al.updated_at)
-                apply(d, rule.target, a, res.final, d.lead_update)
-                d.conflicts.extend(res.conflicts.values())
+                amo = lead.values.get(rule.target)
+                res = resolve(rule, amo, [draft.member(rule.target)], lead.updated_at)
+                apply(draft, rule.target, amo, res.final, draft.lead_update)
+                draft.conflicts.extend(res.conflicts.values())
 
 
-def _create_values(inp: PlanInput, d: Draft, lead_rules: list[FieldRule]) -> None:
+def _create_values(inp: PlanInput, draft: Draft, lead_rules: list[FieldRule]) -> None:
     create: dict[str, Value] = {}
     for rule in lead_rules:
-        if rule.direction is not Direction.TO_SHEET and d.s(rule.target) is not None:
-            create[rule.target] = d.s(rule.target)
+        if rule.direction is not Direction.TO_SHEET and draft.sheet_value(rule.target) is not None:
+            create[rule.target] = draft.sheet_value(rule.target)
     if LEAD_NAME not in create:
-        create[LEAD_NAME] = d.s(CONTACT_NAME) or f"Sheet row {d.sr.key}"
+        create[LEAD_NAME] = draft.sheet_value(CONTACT_NAME) or f"Sheet row {draft.row.key}"
     for rule in lead_rules:  # what the new lead will hold, so the row and the ledger agree with it
         after = create.get(rule.target, inp.create_defaults.get(rule.target))
-        d.base[rule.target] = after
-        if d.s(rule.target) != after:
-            d.sheet_update[rule.target] = after
-    d.create_lead = create
+        draft.base[rule.target] = after
+        if draft.sheet_value(rule.target) != after:
+            draft.sheet_update[rule.target] = after
+    draft.create_lead = create
 
 
 # --- 5. messages, counts, guards -----------------------------------------------------------------------
 
 
-def _message(d: Draft, rules: Mapping[str, FieldRule]) -> str:
-    if d.message:
-        return d.message
-    if d.sr.errors:
+def _message(draft: Draft, rules: Mapping[str, FieldRule]) -> str:
+    if draft.message:
+        return draft.message
+    if draft.row.errors:
         parts = [
-            f"{(rules[t].label if t in rules else t) or t}: {why}" for t, why in sorted(d.sr.errors.items())
+            f"{(rules[t].label if t in rules else t) or t}: {why}"
+            for t, why in sorted(draft.row.errors.items())
         ]
         return "⚠ " + "; ".join(parts)
-    held = [c for c in d.conflicts if c.reason.startswith(SHARED)]
+    held = [conflict for conflict in draft.conflicts if conflict.reason.startswith(SHARED)]
     if held:
-        c = held[0]
-        label = (rules[c.target].label if c.target in rules else "") or c.target
+        conflict = held[0]
+        label = (rules[conflict.target].label if conflict.target in rules else "") or conflict.target
         return (
-            f"⚠ {label}: the amoCRM contact this row joined (same e-mail or phone) has “{c.amo}”; "
+            f"⚠ {label}: the amoCRM contact this row joined (same e-mail or phone) has “{conflict.amo}”; "
             "it is shared, so it was not changed. Fix the cell, or the e-mail/phone if this is another "
             "person."
         )
-    if d.conflicts:
-        c = d.conflicts[0]
-        label = (rules[c.target].label if c.target in rules else "") or c.target
-        more = f" (+{len(d.conflicts) - 1} more)" if len(d.conflicts) > 1 else ""
-        return f"conflict on {label}: {'amo' if c.winner is Side.AMO else 'sheet'} kept{more}"
+    if draft.conflicts:
+        conflict = draft.conflicts[0]
+        label = (rules[conflict.target].label if conflict.target in rules else "") or conflict.target
+        more = f" (+{len(draft.conflicts) - 1} more)" if len(draft.conflicts) > 1 else ""
+        return f"conflict on {label}: {'amo' if conflict.winner is Side.AMO else 'sheet'} kept{more}"
     return OK
 
 
-def _freeze(d: Draft, rules: Mapping[str, FieldRule]) -> RowPlan:
-    message = _message(d, rules)
-    rp = RowPlan(
-        key=d.sr.key,
-        row=d.sr.row,
-        outcome=d.outcome,
-        lead_id=d.lead_id,
-        contact=d.contact,
-        link_contact=d.link_contact,
-        create_lead=d.create_lead,
-        lead_update=d.lead_update,
-        contact_update=d.contact_update,
-        sheet_update=d.sheet_update if d.outcome not in (Outcome.ERROR, Outcome.EMPTY) or d.lead_id else {},
-        base=d.base,
-        relink=d.relink,
-        conflicts=tuple(d.conflicts),
-        errors=dict(d.sr.errors),
+def _freeze(draft: Draft, rules: Mapping[str, FieldRule]) -> RowPlan:
+    message = _message(draft, rules)
+    row_plan = RowPlan(
+        key=draft.row.key,
+        row=draft.row.row,
+        outcome=draft.outcome,
+        lead_id=draft.lead_id,
+        contact=draft.contact,
+        link_contact=draft.link_contact,
+        create_lead=draft.create_lead,
+        lead_update=draft.lead_update,
+        contact_update=draft.contact_update,
+        sheet_update=draft.sheet_update
+        if draft.outcome not in (Outcome.ERROR, Outcome.EMPTY) or draft.lead_id
+        else {},
+        base=draft.base,
+        relink=draft.relink,
+        conflicts=tuple(draft.conflicts),
+        errors=dict(draft.row.errors),
         message=message,
     )
-    if rp.outcome is Outcome.ERROR and rp.lead_id is None:
-        rp = replace(rp, create_lead=None, sheet_update={}, base={}, contact=None)
-    if rp.outcome is Outcome.UPDATE and not rp.has_actions:
-        rp = replace(rp, outcome=Outcome.UNCHANGED)
-    if rp.outcome is Outcome.UPDATE and rp.errors:
-        rp = replace(rp, outcome=Outcome.ERROR)
-    mark = rp.has_actions or (
-        (rp.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) or message.startswith("⚠"))
-        and message != d.sr.status
+    if row_plan.outcome is Outcome.ERROR and row_plan.lead_id is None:
+        row_plan = replace(row_plan, create_lead=None, sheet_update={}, base={}, contact=None)
+    if row_plan.outcome is Outcome.UPDATE and not row_plan.has_actions:
+        row_plan = replace(row_plan, outcome=Outcome.UNCHANGED)
+    if row_plan.outcome is Outcome.UPDATE and row_plan.errors:
+        row_plan = replace(row_plan, outcome=Outcome.ERROR)
+    mark = row_plan.has_actions or (
+        (row_plan.outcome in (Outcome.ERROR, Outcome.DELETED_IN_AMO) or message.startswith("⚠"))
+        and message != draft.row.status
     )
-    if rp.outcome is Outcome.UNCHANGED and d.sr.status.startswith("⚠") and message != d.sr.status:
-        mark = not rp.errors  # an old warning no longer applies (or another one does)
-    le = d.le
-    dirty = rp.lead_id is not None and rp.outcome is not Outcome.DELETED_IN_AMO and (
-        le is None or le.lead_id != rp.lead_id or dict(le.values) != rp.base
-        or (isinstance(rp.contact, int) and le.contact_id != rp.contact)
+    if (
+        row_plan.outcome is Outcome.UNCHANGED
+        and draft.row.status.startswith("⚠")
+        and message != draft.row.status
+    ):
+        mark = not row_plan.errors  # an old warning no longer applies (or another one does)
+    entry = draft.entry
+    dirty = row_plan.lead_id is not None and row_plan.outcome is not Outcome.DELETED_IN_AMO and (
+        entry is None or entry.lead_id != row_plan.lead_id or dict(entry.values) != row_plan.base
+        or (isinstance(row_plan.contact, int) and entry.contact_id != row_plan.contact)
     )  # fmt: skip
-    return replace(rp, mark=mark, ledger_dirty=dirty)
+    return replace(row_plan, mark=mark, ledger_dirty=dirty)
 
 
 def _finish(inp, drafts, rules, new_contacts, contact_updates) -> Plan:
-    rows = [_freeze(d, rules) for d in drafts.values()]
+    rows = [_freeze(draft, rules) for draft in drafts.values()]
     if inp.full_scan:
-        present = {sr.key for sr in inp.rows}
+        present = {row.key for row in inp.rows}
         for key in sorted(set(inp.ledger) - present):
-            le = inp.ledger[key]
-            rows.append(RowPlan(key=key, row=None, outcome=Outcome.REMOVED_FROM_SHEET, lead_id=le.lead_id))
-    rows.sort(key=lambda rp: rp.key)
-    creates = [rp for rp in rows if rp.outcome is Outcome.CREATE]
+            entry = inp.ledger[key]
+            rows.append(RowPlan(key=key, row=None, outcome=Outcome.REMOVED_FROM_SHEET, lead_id=entry.lead_id))
+    rows.sort(key=lambda row_plan: row_plan.key)
+    creates = [row_plan for row_plan in rows if row_plan.outcome is Outcome.CREATE]
     linked = [
-        rp for rp in rows if rp.outcome in (Outcome.UPDATE, Outcome.UNCHANGED, Outcome.ERROR) and rp.lead_id
+        row_plan
+        for row_plan in rows
+        if row_plan.outcome in (Outcome.UPDATE, Outcome.UNCHANGED, Outcome.ERROR) and row_plan.lead_id
     ]
     drafts_by_key = drafts
     counts = Counts(
         rows=len(inp.rows),
         create=len(creates),
         new_contacts=len(new_contacts),
-        reused_contacts=sum(1 for rp in creates if isinstance(rp.contact, int)),
-        update_amo=sum(1 for rp in linked if rp.lead_update or rp.contact_update or rp.link_contact),
-        update_sheet=sum(1 for rp in linked if rp.sheet_update),
-        conflicts=sum(1 for rp in rows if rp.conflicts),
-        errors=sum(1 for rp in rows if rp.outcome is Outcome.ERROR),
-        unchanged=sum(1 for rp in rows if rp.outcome is Outcome.UNCHANGED),
-        deleted_in_amo=sum(1 for rp in rows if rp.outcome is Outcome.DELETED_IN_AMO),
-        removed_from_sheet=sum(1 for rp in rows if rp.outcome is Outcome.REMOVED_FROM_SHEET),
-        cleared_in_amo=sum(1 for rp in linked if drafts_by_key[rp.key].cleared_amo),
-        cleared_in_sheet=sum(1 for rp in linked if drafts_by_key[rp.key].cleared_sheet),
+        reused_contacts=sum(1 for row_plan in creates if isinstance(row_plan.contact, int)),
+        update_amo=sum(
+            1
+            for row_plan in linked
+            if row_plan.lead_update or row_plan.contact_update or row_plan.link_contact
+        ),
+        update_sheet=sum(1 for row_plan in linked if row_plan.sheet_update),
+        conflicts=sum(1 for row_plan in rows if row_plan.conflicts),
+        errors=sum(1 for row_plan in rows if row_plan.outcome is Outcome.ERROR),
+        unchanged=sum(1 for row_plan in rows if row_plan.outcome is Outcome.UNCHANGED),
+        deleted_in_amo=sum(1 for row_plan in rows if row_plan.outcome is Outcome.DELETED_IN_AMO),
+        removed_from_sheet=sum(1 for row_plan in rows if row_plan.outcome is Outcome.REMOVED_FROM_SHEET),
+        cleared_in_amo=sum(1 for row_plan in linked if drafts_by_key[row_plan.key].cleared_amo),
+        cleared_in_sheet=sum(1 for row_plan in linked if drafts_by_key[row_plan.key].cleared_sheet),
     )
-    changed = sum(1 for rp in linked if rp.lead_update or rp.contact_update or rp.sheet_update)
+    changed = sum(
+        1 for row_plan in linked if row_plan.lead_update or row_plan.contact_update or row_plan.sheet_update
+    )
     if inp.synced_rows if inp.synced_rows is not None else inp.ledger:
         changed += len(creates)  # a first import creates every row; later, creates count like changes
     cleared = sum(
-        1 for rp in linked if drafts_by_key[rp.key].cleared_amo or drafts_by_key[rp.key].cleared_sheet
+        1
+        for row_plan in linked
+        if drafts_by_key[row_plan.key].cleared_amo or drafts_by_key[row_plan.key].cleared_sheet
     )
     moved = sorted(k for k in inp.moved if k in drafts_by_key)
     scrambled = sorted(k for k in inp.scrambled if k in drafts_by_key)

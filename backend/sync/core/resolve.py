@@ -65,14 +65,14 @@ def classify(s: Value, a: Value, b: Value, has_base: bool) -> Change:
     return Change.CONFLICT
 
 
-def _sheet_wins_conflict(rule: FieldRule, m: Member, amo_time: float) -> tuple[bool, str]:
+def _sheet_wins_conflict(rule: FieldRule, member: Member, amo_time: float) -> tuple[bool, str]:
     if rule.policy is Policy.SHEET_WINS:
         return True, "policy sheet_wins"
     if rule.policy is Policy.AMO_WINS:
         return False, "policy amo_wins"
-    if m.edited_at is None:
+    if member.edited_at is None:
         return False, "policy newest: the sheet edit time is unknown, amoCRM kept"
-    if m.edited_at > amo_time:
+    if member.edited_at > amo_time:
         return True, "policy newest: the sheet edit is newer"
     return False, "policy newest: the amoCRM change is newer"
 
@@ -81,21 +81,21 @@ def resolve(rule: FieldRule, a: Value, members: list[Member], amo_time: float) -
     """Decide the final value of one field of one record, given every row that shows it."""
     wants: list[tuple[Member, str]] = []  # rows that push their value, with why
     lost: dict[str, tuple[Member, str]] = {}  # rows in conflict whose value lost to amoCRM
-    for m in members:
-        if rule.direction is Direction.TO_SHEET or m.s == a:
+    for member in members:
+        if rule.direction is Direction.TO_SHEET or member.s == a:
             continue
         if rule.direction is Direction.TO_AMO:
-            wants.append((m, "direction to_amo"))
+            wants.append((member, "direction to_amo"))
             continue
-        change = classify(m.s, a, m.b, m.has_base)
+        change = classify(member.s, a, member.b, member.has_base)
         if change is Change.SHEET:
-            wants.append((m, "sheet changed"))
+            wants.append((member, "sheet changed"))
         elif change is Change.CONFLICT:
-            wins, why = _sheet_wins_conflict(rule, m, amo_time)
+            wins, why = _sheet_wins_conflict(rule, member, amo_time)
             if wins:
-                wants.append((m, why))
+                wants.append((member, why))
             else:
-                lost[m.key] = (m, why)
+                lost[member.key] = (member, why)
 
     conflicts: dict[str, Conflict] = {}
     if not wants:
@@ -103,18 +103,27 @@ def resolve(rule: FieldRule, a: Value, members: list[Member], amo_time: float) -
     else:
         # Newest edit first (unknown edit times last); then a value not typed in capitals (on a first
         # import "Иван Петров" should win over "ИВАН ПЕТРОВ" for a shared contact); then the smallest key.
-        winner, _ = min(wants, key=lambda w: (-(w[0].edited_at or float("-inf")), _shouted(w[0].s), w[0].key))
+        winner, _ = min(
+            wants, key=lambda want: (-(want[0].edited_at or float("-inf")), _shouted(want[0].s), want[0].key)
+        )
         final = winner.s
-        for m, why in wants:
-            if m.s != final:
-                conflicts[m.key] = Conflict(
-                    rule.target, m.s, a, m.b, Side.AMO, f"row {winner.key} set it later ({why} lost)"
+        for member, why in wants:
+            if member.s != final:
+                conflicts[member.key] = Conflict(
+                    rule.target,
+                    member.s,
+                    a,
+                    member.b,
+                    Side.AMO,
+                    f"row {winner.key} set it later ({why} lost)",
                 )
             elif why.startswith("policy"):
-                conflicts[m.key] = Conflict(rule.target, m.s, a, m.b, Side.SHEET, why)
-    for key, (m, why) in lost.items():
+                conflicts[member.key] = Conflict(rule.target, member.s, a, member.b, Side.SHEET, why)
+    for key, (member, why) in lost.items():
         if final == a:
-            conflicts[key] = Conflict(rule.target, m.s, a, m.b, Side.AMO, why)
+            conflicts[key] = Conflict(rule.target, member.s, a, member.b, Side.AMO, why)
         else:  # another row's push won over amoCRM; this row is rewritten to it
-            conflicts[key] = Conflict(rule.target, m.s, a, m.b, Side.SHEET, f"another row set it ({why})")
+            conflicts[key] = Conflict(
+                rule.target, member.s, a, member.b, Side.SHEET, f"another row set it ({why})"
+            )
     return Resolution(final, conflicts)
