@@ -187,3 +187,12 @@ def test_typing_the_lead_id_its_status_names_links_a_held_cut_row_to_its_lead_ag
     assert not v, story(world)
     assert world.tab.get(row, "key") == "r000000000001" and "⚠" not in str(world.tab.get(row, "sync"))
     assert sorted(world.acct.leads) == [5002] and world.acct.leads[5002]["name"] == "Kitchen", story(world)
+
+
+def test_a_row_copied_with_its_key_whose_original_is_deleted_is_that_row(world):
+    """A synced row copied with its key cells, then the original deleted before any run: the copy is all
+    that is left of the row and keeps its lead (the checker's oracle had called it a new row without one)."""
+    v = judged(world, (a.add_row, IVAN), (a.full_sync, True), (a.copy_row, 0, False), (a.delete_row, 0),
+               (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
+    assert sorted(world.acct.leads) == [5002], story(world)

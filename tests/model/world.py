@@ -315,11 +315,18 @@ class World:
         """A row copied with its key cells and its original are twins until a run gives the key to one of
         them: of two rows with one key, the one that agrees with the ledger keeps it (issue 13), the other
         becomes a new row. Which of two rows that were identical was "the original" is nothing a person can
-        see, so the oracle takes the run's choice: when the copy kept the key, the two swap identities."""
+        see, so the oracle takes the run's choice: when the copy kept the key, the two swap identities; when
+        the original is deleted first, the copy is the original."""
         for copy_rid, (src_rid, key) in list(self.twins.items()):
             src, copy = self.row_of(src_rid), self.row_of(copy_rid)
             if src is None or copy is None:
                 del self.twins[copy_rid]
+                if src is None and copy is not None and str(self.tab.get(copy, "key")).strip() == key:
+                    # the original deleted before a run told them apart: the copy is all that is left
+                    # of that row, key cells and values; nothing shows it is not the original
+                    copy.rid = src_rid
+                    swap = {src_rid: copy_rid, copy_rid: src_rid}
+                    before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
                 continue
             src_key, copy_key = (str(self.tab.get(r, "key")).strip() for r in (src, copy))
             if src_key == key and copy_key == key:
