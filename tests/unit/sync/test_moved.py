@@ -46,9 +46,11 @@ def test_a_new_deal_for_a_known_customer_whose_row_still_shows_its_values_is_a_n
     assert decide(sheet, bases) == ({}, {})
 
 
-def test_near_values_of_a_row_deleted_from_the_sheet_are_a_new_row():
+def test_near_values_of_a_row_deleted_from_the_sheet_are_its_values_moved():
+    """Values cut into a new row and the emptied row deleted: one field off, they are still that lead's
+    (the row's status names the lead id that links them again)."""
     bases = ledger(a=IVAN)
-    assert decide([row("n", {**IVAN, "lead.price": 300})], bases) == ({}, {})
+    assert decide([row("n", {**IVAN, "lead.price": 300})], bases) == ({"n": "a"}, {})
 
 
 def test_in_an_edit_batch_a_row_not_sent_may_have_moved_so_the_row_is_reported():
