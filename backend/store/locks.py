@@ -28,6 +28,11 @@ class LockTimeout(AppError):
     status = 409
 
 
+# A crashed run's lock keeps the connection's next run waiting this long at most (a killed worker's retry
+# resumes after ~30 s anyway); the watchdog renews it every 10 s, which no holder misses short of freezing.
+CONNECTION_LOCK_TTL_S = 30
+
+
 def connection_lock_name(connection_id: str) -> str:
     return keys.connection_lock(connection_id)
 

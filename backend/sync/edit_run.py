@@ -79,7 +79,9 @@ def run_edits(
     `defer(key -> edit time)` receives the rows this run leaves to a run that reads the sheet."""
     started = time.monotonic()
     timer = PhaseTimer(progress or (lambda phase, done, total: None))
-    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
+    with locks.hold(
+        svc.redis, locks.connection_lock_name(connection_id), ttl_s=locks.CONNECTION_LOCK_TTL_S, wait_s=600
+    ):
         timer("starting", 0, 1)
         rows = take()
         if not rows:
@@ -226,7 +228,9 @@ def _amo_side(p: Parts, rows: list, base: Mapping[str, LedgerEntry], directory: 
 def write_late(svc: Services, connection_id: str, *, kind: str = "answers", progress=None) -> Report:
     """Every answer of the connection nobody waited for, written through the Sheets API at once."""
     report = Report(kind)
-    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
+    with locks.hold(
+        svc.redis, locks.connection_lock_name(connection_id), ttl_s=locks.CONNECTION_LOCK_TTL_S, wait_s=600
+    ):
         keys = edit_answers.take_late(svc.redis, connection_id)
         if keys:
             p = parts(svc, connection_id)

@@ -203,7 +203,9 @@ def run_sync(
     reconcile that only had amoCRM's changes to look at runs as kind "amo")."""
     started = time.monotonic()
     timer = PhaseTimer(progress)
-    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
+    with locks.hold(
+        svc.redis, locks.connection_lock_name(connection_id), ttl_s=locks.CONNECTION_LOCK_TTL_S, wait_s=600
+    ):
         timer("starting", 0, 1)
         p = parts(svc, connection_id)
         report = _run_sync_locked(

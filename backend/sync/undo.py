@@ -127,7 +127,9 @@ def undo_run(
     that would change more than the blast-radius share of the synced rows waits for `confirm`."""
     progress = progress or (lambda phase, done, total: None)
     started_at = time.time()
-    with locks.hold(svc.redis, locks.connection_lock_name(connection_id), ttl_s=60, wait_s=600):
+    with locks.hold(
+        svc.redis, locks.connection_lock_name(connection_id), ttl_s=locks.CONNECTION_LOCK_TTL_S, wait_s=600
+    ):
         journal = Journal(svc.redis, connection_id)
         meta = journal.run(run_id)
         if meta is None:
