@@ -30,7 +30,7 @@ from backend.sheets.layout import Table, read_table
 from backend.store import locks
 from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
-from backend.store.ledger import History, Ledger
+from backend.store.ledger import Ledger
 from backend.sync import edit_answers
 from backend.sync.core.model import Counts, LedgerEntry, Plan, entity_of
 from backend.sync.core.moved import agreement
@@ -50,7 +50,7 @@ from backend.sync.run import (
     plan_input,
 )
 from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
-from backend.sync.writeback import ErrorList, Writeback
+from backend.sync.writeback import Writeback
 
 log = logging.getLogger(__name__)
 
@@ -150,17 +150,7 @@ def _run_edits_locked(
         the_plan
     )
     now = time.time()
-    writeback = Writeback(
-        p.sheets,
-        p.conn.spreadsheet_id,
-        p.conn.sheet_id,
-        table.layout(),
-        p.mapping,
-        p.ctx,
-        History(svc.redis, cid),
-        ErrorList(svc.redis, cid),
-        "edits",
-    )
+    writeback = Writeback.for_run(svc.redis, p, table.layout(), "edits")
     cells = writeback.cells(the_plan, out, now)
     answers: dict[str, dict] = {k: {"cells": {}, "edited_at": edited[k]} for k in rows}
     for column, by_key in cells.items():
