@@ -196,3 +196,12 @@ def test_a_row_copied_with_its_key_whose_original_is_deleted_is_that_row(world):
                (a.edit_run,))  # fmt: skip
     assert not v, story(world)
     assert sorted(world.acct.leads) == [5002], story(world)
+
+
+def test_a_cut_row_edited_in_three_fields_whose_source_holds_one_typed_value_gets_no_second_lead(world):
+    """Three fields of the cut row changed (two cleared, the name typed over) while its emptied source row
+    got one name typed in: half of the lead's values in a new row, next to an emptied row, are its values
+    moved."""
+    v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.clear_cell, 1, 2),
+               (a.same_contact, 1, 0, True), (a.paste_column, 0, 2, NAME, 0))  # fmt: skip
+    assert not v, story(world)

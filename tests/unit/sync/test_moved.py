@@ -92,3 +92,13 @@ def test_a_new_row_two_fields_off_a_lead_whose_row_still_holds_more_of_it_is_a_n
     second = row("n", {**full, "lead.name": "Roof", "lead.price": 900})
     edited = row("a", {**full, "lead.price": 150, "lead.status": "100:20"}, lead_id=1)
     assert decide([edited, second], bases, extra={"n": {"a"}}) == ({}, {})
+
+
+def test_half_of_a_leads_values_in_a_new_row_next_to_its_emptied_row_are_moved_and_less_is_not():
+    full = {**IVAN, "contact.email": "a@x.ru", "lead.status": "100:10"}
+    bases = ledger(a=full)
+    emptied = row("a", {**dict.fromkeys(full), "contact.name": "Olga"}, lead_id=1)
+    three_off = {**full, "contact.name": "Petr", "contact.phone": None, "contact.email": None}
+    assert decide([emptied, row("n", three_off)], bases, extra={"n": {"a"}}) == ({"n": "a"}, {})
+    four_off = {**three_off, "lead.price": 900}
+    assert decide([emptied, row("n", four_off)], bases, extra={"n": {"a"}}) == ({}, {})
