@@ -16,7 +16,9 @@ _SORTED = (
 OPEN: dict[str, str] = {
     "amo_untouched": _SORTED,
     "one_lead_per_row": _SORTED + "; or a row's data cut twice without its key cells, edited in two "
-    "fields or more before any run saw the first cut",
+    "fields or more before any run saw the first cut; or a row's data cut, edited in two fields and its "
+    "emptied row deleted before a run: two fields off the values of a lead whose row is gone look like a "
+    "new deal typed for a known customer, which must not be held",
     "shared_contact": _SORTED + " (the row then carries another row's contact values)",
     "sheet_untouched": _SORTED + " (the sheet side of the same rows)",
     "quiet_agreement": "the same rows, judged at rest: they show another row's lead, or none",
