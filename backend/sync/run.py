@@ -33,7 +33,7 @@ from backend.sync import columns
 from backend.sync.core.fields import Context
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
-from backend.sync.core.moved import agreement, find_moved, moved_away_rows, near_prints
+from backend.sync.core.moved import agreement, find_moved, moved_away_rows, near_prints, shuffled_rows
 from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import ExecutionResult, Executor, Progress
 from backend.sync.intents import Intents, row_of
@@ -297,6 +297,7 @@ def _run_sync_locked(
     if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
         # among the sorted ones, out of recognition — held with them until the sort is undone
         scrambled |= {r.key: "" for r in rows if r.key not in scrambled and _changed_fields(r, base) >= 2}
+    scrambled |= {k: "" for k in shuffled_rows(rows, base) if k not in scrambled}
     if not preview:
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     progress("planning", 0, 1)

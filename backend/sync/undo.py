@@ -37,6 +37,7 @@ from backend.sync.core.model import (
     RowPlan,
     entity_of,
 )
+from backend.sync.core.moved import shuffled_rows
 from backend.sync.core.planner import GUARD_MIN_ROWS
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
@@ -186,7 +187,8 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     if moved:  # remembered as a sync run does: the undo's stage may make them harder to recognise after
         svc.redis.hset(moved_rows_key(cid), mapping=moved)
     remembered = {v.decode() for v in svc.redis.hvals(moved_rows_key(cid))}
-    scrambled = {**scrambled, **{k: k for k in (*moved.values(), *remembered)}}
+    shuffled = shuffled_rows(side.rows, ledger.get_many(r.key for r in side.rows if r.lead_id is not None))
+    scrambled = {**scrambled, **{k: k for k in (*moved.values(), *remembered, *shuffled)}}
     mapped = {c.target for c in p.mapping.columns}
     status = f"{p.mapping.pipeline_id}:{stage}" if stage is not None else None
     now = time.time()

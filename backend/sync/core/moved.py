@@ -21,6 +21,7 @@ known customer is not mistaken for a moved one.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from backend.sync.core.model import LedgerEntry, SheetRow, Value, fingerprint
@@ -135,3 +136,26 @@ def _rather(row: SheetRow, own: LedgerEntry | None, same_other: int) -> bool:
         return False
     same, diff = agreement(row.values, own.values)
     return diff >= 2 and same_other > same
+
+
+def shuffled_rows(rows: Iterable[SheetRow], bases: Mapping[str, LedgerEntry]) -> list[str]:
+    """Synced rows changed in two fields or more whose new values are, column by column, mostly the
+    agreed values the others held: values moved between rows (a range sorted without the key columns,
+    maybe more than once with edits between, when no row matches another one's values any more) rather
+    than typed. Typed values are new to the column; a sort only deals the column's values out again."""
+    changed = [
+        (r, e) for r in rows if (e := bases.get(r.key)) is not None and agreement(r.values, e.values)[1] >= 2
+    ]
+    if len(changed) < 2:
+        return []
+    dealt = total = 0
+    for target in {t for r, e in changed for t in (*r.values, *e.values)}:
+        cells = [(r.values.get(target), e.values.get(target)) for r, e in changed]
+        pool = Counter(old for new, old in cells if new != old)
+        for new, old in cells:
+            if new != old:
+                total += 1
+                if pool[new] > 0:
+                    pool[new] -= 1
+                    dealt += 1
+    return [r.key for r, _ in changed] if dealt * 3 >= total * 2 else []
