@@ -4,7 +4,7 @@ range sort that left out the key columns does, followed by the person's next edi
 from __future__ import annotations
 
 from backend.sync.core.model import LedgerEntry, SheetRow
-from backend.sync.core.moved import find_moved, near_prints
+from backend.sync.core.moved import find_moved, near_prints, shuffled_rows
 
 IVAN = {"contact.name": "Ivan", "contact.phone": "+79120000001", "lead.name": "Kitchen", "lead.price": 100}
 OLGA = {"contact.name": "Olga", "contact.phone": "+79120000002", "lead.name": "Roof", "lead.price": 250}
@@ -102,3 +102,33 @@ def test_half_of_a_leads_values_in_a_new_row_next_to_its_emptied_row_are_moved_a
     assert decide([emptied, row("n", three_off)], bases, extra={"n": {"a"}}) == ({"n": "a"}, {})
     four_off = {**three_off, "lead.price": 900}
     assert decide([emptied, row("n", four_off)], bases, extra={"n": {"a"}}) == ({}, {})
+
+
+PETR = {"contact.name": "Petr", "contact.phone": "+79120000003", "lead.name": "Windows", "lead.price": 900}
+
+
+def test_values_dealt_out_again_by_sorts_with_edits_between_are_shuffled_rows():
+    """Three rows sorted twice without their key columns, one cell edited between: no row shows another
+    row's values whole, but nearly every changed cell holds a value its column had."""
+    bases = ledger(a=IVAN, b=OLGA, c=PETR)
+    sheet = [
+        row("a", {**OLGA, "lead.name": "Windows", "lead.price": 900}, lead_id=1),
+        row("b", {**PETR, "lead.name": "Kitchen", "lead.price": 250}, lead_id=2),
+        row("c", {**IVAN, "lead.name": "Roof", "lead.price": 7}, lead_id=3),
+    ]
+    assert decide(sheet, bases) == ({}, {})  # no row holds another's values within one field
+    assert sorted(shuffled_rows(sheet, bases)) == ["a", "b", "c"]
+
+
+def test_rows_a_person_retyped_are_not_shuffled_rows():
+    bases = ledger(a=IVAN, b=OLGA)
+    sheet = [
+        row("a", {**IVAN, "contact.name": "Ivan Petrov", "lead.price": 120}, lead_id=1),
+        row("b", {**OLGA, "lead.name": "Roof and walls", "lead.price": 300}, lead_id=2),
+    ]
+    assert shuffled_rows(sheet, bases) == []
+    swapped_prices = [
+        row("a", {**IVAN, "lead.price": 250}, lead_id=1),
+        row("b", {**OLGA, "lead.price": 100}, lead_id=2),
+    ]
+    assert shuffled_rows(swapped_prices, bases) == []  # one field each: an edit, not a sort
