@@ -205,3 +205,11 @@ def test_a_cut_row_edited_in_three_fields_whose_source_holds_one_typed_value_get
     v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.cut_data_only, 0), (a.clear_cell, 1, 2),
                (a.same_contact, 1, 0, True), (a.paste_column, 0, 2, NAME, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_cleared_stage_cell_is_refused_with_a_reason_and_not_written_back(world):
+    """A person cleared a synced row's Stage: amoCRM has no lead without a stage, so the run wrote the
+    stage back over the person's edit. The cell stays as the person left it and the row says why."""
+    v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.clear_cell, 0, 5))
+    assert not v, story(world)
+    assert "choose one instead of clearing the cell" in str(world.tab.get(world.tab.rows[0], "sync"))

@@ -25,6 +25,7 @@ from backend.sync.core.draft import Draft, apply, keep_base
 from backend.sync.core.model import (
     CONTACT_NAME,
     LEAD_NAME,
+    LEAD_STATUS,
     AmoContact,
     AmoLead,
     Counts,
@@ -192,6 +193,13 @@ def _lead_fields(inp: PlanInput, drafts: dict[str, Draft], lead_rules: list[Fiel
             _create_values(inp, draft, lead_rules)
         elif draft.lead_id is not None and draft.outcome is not Outcome.DELETED_IN_AMO:
             lead = inp.leads[draft.lead_id]
+            if (
+                any(r.target == LEAD_STATUS and r.direction is not Direction.TO_SHEET for r in lead_rules)
+                and draft.sheet_value(LEAD_STATUS) is None
+                and draft.base_value(LEAD_STATUS) is not None
+            ):
+                # a lead is always in a stage: a cleared Stage cell is refused, never written back over
+                draft.row = replace(draft.row, errors={**draft.row.errors, LEAD_STATUS: NO_STAGE})
             for rule in lead_rules:
                 if rule.target in draft.row.errors:
                     keep_base(draft, rule.target)
@@ -200,6 +208,9 @@ def _lead_fields(inp: PlanInput, drafts: dict[str, Draft], lead_rules: list[Fiel
                 res = resolve(rule, amo, [draft.member(rule.target)], lead.updated_at)
                 apply(draft, rule.target, amo, res.final, draft.lead_update)
                 draft.conflicts.extend(res.conflicts.values())
+
+
+NO_STAGE = "amoCRM keeps every lead in a stage; choose one instead of clearing the cell"
 
 
 def _create_values(inp: PlanInput, draft: Draft, lead_rules: list[FieldRule]) -> None:
