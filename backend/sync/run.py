@@ -295,8 +295,15 @@ def _run_sync_locked(
         ledger, side.rows, [*rows, *others], base, unseen=side.held_keys, unseen_emptied=side.held_emptied
     )
     if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
-        # among the sorted ones, out of recognition — held with them until the sort is undone
-        scrambled |= {r.key: "" for r in rows if r.key not in scrambled and _changed_fields(r, base) >= 2}
+        # among the sorted ones, out of recognition, and so are changed rows whose values another row shows
+        # now (the other half of a swap) — held with them until the sort is undone
+        shown = set(scrambled.values())
+        scrambled |= {
+            r.key: ""
+            for r in rows
+            if r.key not in scrambled
+            and (_changed_fields(r, base) >= 2 or (r.key in shown and _changed_fields(r, base) >= 1))
+        }
     scrambled |= {k: "" for k in shuffled_rows(rows, base) if k not in scrambled}
     if not preview:
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)

@@ -19,7 +19,9 @@ OPEN: dict[str, str] = {
     "fields or more before any run saw the first cut; or a row's data cut, edited in two fields and its "
     "emptied row deleted before a run: two fields off the values of a lead whose row is gone look like a "
     "new deal typed for a known customer, which must not be held",
-    "shared_contact": _SORTED + " (the row then carries another row's contact values)",
+    "shared_contact": _SORTED + " (the row then carries another row's contact values); or two rows on "
+    "one contact whose names differ (the second row's name held as a conflict, its agreed value the "
+    "contact's) swapped by a range sort: the held name lands in the owner's row and looks typed there",
     "sheet_untouched": _SORTED + " (the sheet side of the same rows)",
     "quiet_agreement": "the same rows, judged at rest: they show another row's lead, or none",
 }

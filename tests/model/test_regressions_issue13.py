@@ -213,3 +213,13 @@ def test_a_cleared_stage_cell_is_refused_with_a_reason_and_not_written_back(worl
     v = judged(world, (a.add_row, IVAN), (a.edit_run,), (a.clear_cell, 0, 5))
     assert not v, story(world)
     assert "choose one instead of clearing the cell" in str(world.tab.get(world.tab.rows[0], "sync"))
+
+
+def test_a_row_edited_after_a_sort_swapped_it_with_another_is_held_with_it(world):
+    """Two rows one field apart (the budget) swapped by a range sort, then that budget typed over in one
+    of them: it matched neither row's agreed values, so its new budget went to its key's lead, whose
+    values the other row shows now. A changed row whose agreed values another row shows is the other
+    half of the sort: held with it."""
+    v = judged(world, (a.add_row, IVAN), (a.add_row, [0, 0, 0, 0, 1, 0]), (a.full_sync, True),
+               (a.sort_range, 4, True), (a.type_cell, 0, 4, 2), (a.full_sync, True))  # fmt: skip
+    assert not v, story(world)
