@@ -12,7 +12,7 @@ Imports only `sync/core/model.py`, `sync/core/resolve.py`, `sync/core/draft.py` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backend.sync.core.draft import Draft, keep_base
 from backend.sync.core.model import (
@@ -188,6 +188,13 @@ def contact_fields(
             ]
             valid = [draft for draft in valid if draft not in held]
             res = resolve(rule, amo, [draft.member(rule.target) for draft in valid], group.updated_at)
+            if res.final is None and amo is not None and held:
+                # its owner empties a field a joining row holds another value of: joining fills empty
+                # fields, so that value fills it now rather than on the next run (one run converges)
+                value = min(held, key=lambda draft: draft.row.key).sheet_value(rule.target)
+                valid += [draft for draft in held if draft.sheet_value(rule.target) == value]
+                held = [draft for draft in held if draft.sheet_value(rule.target) != value]
+                res = replace(res, final=value)
             if res.final != amo:
                 push[rule.target] = res.final
                 pushers.update(

@@ -168,3 +168,23 @@ def test_row_order_never_changes_the_plan(rules, rows, contacts, edits, rnd: ran
     from backend.sync.core.planner import plan
 
     assert plan(replace(original, rows=tuple(shuffled_rows))) == plan(original)
+
+
+def test_a_contact_field_its_owner_empties_is_filled_by_a_joining_row_in_the_same_run():
+    """Found by the property above (one CI run in several hundred): two rows joined one contact, the
+    second with another phone (held: the contact had one). The first row cleared the phone; the next run
+    filled it from the second row — two runs to settle. It settles in one."""
+    rules = tuple(FieldRule(t, Direction.BOTH, Policy.SHEET_WINS) for t in TARGETS)
+    empty = dict.fromkeys(TARGETS)
+    rows = [
+        {**empty, CONTACT_EMAIL: "b@x.ru"},
+        {**empty, CONTACT_PHONE: "+79120000002", CONTACT_EMAIL: "b@x.ru"},
+    ]
+    w = make_world(
+        rules, rows, [{CONTACT_NAME: None, CONTACT_PHONE: "+79120000001", CONTACT_EMAIL: "b@x.ru"}]
+    )
+    run_edit(w, ("sync", False))
+    run_edit(w, ("sheet", 0, CONTACT_PHONE, 0, False))  # the first row clears the phone it shows
+    w.apply(w.plan())
+    assert w.plan().actions == ()
+    assert w.contacts[500]["values"][CONTACT_PHONE] == "+79120000002"
