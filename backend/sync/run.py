@@ -292,7 +292,7 @@ def _run_sync_locked(
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
     moved, scrambled = _moved_values(
-        ledger, side.rows, [*rows, *others], base, unseen=side.held_keys, unseen_emptied=side.held_emptied
+        ledger, side.rows, [*rows, *others], base, unseen_emptied=side.held_emptied
     )
     if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
         # among the sorted ones, out of recognition, and so are changed rows whose values another row shows
@@ -403,7 +403,6 @@ def _moved_values(
     rows: list[SheetRow],
     base: dict[str, LedgerEntry],
     whole_sheet: bool = True,
-    unseen: Iterable[str] = (),
     unseen_emptied: Iterable[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Rows holding another synced row's agreed values (`sync/core/moved.py`), found through the ledger's
@@ -428,7 +427,7 @@ def _moved_values(
         return {}, {}
     need = (set(candidates) | set().union(*candidates.values())) - bases.keys()
     bases |= ledger.get_many(sorted(need)) if need else {}
-    return find_moved(sheet, rows, bases, candidates, whole_sheet, unseen, unseen_emptied)
+    return find_moved(sheet, rows, bases, candidates, whole_sheet, unseen_emptied)
 
 
 def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:

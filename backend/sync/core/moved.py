@@ -54,17 +54,15 @@ def find_moved(
     bases: Mapping[str, LedgerEntry],
     candidates: Mapping[str, Iterable[str]],
     whole_sheet: bool,
-    unseen: Iterable[str] = (),
     unseen_emptied: Iterable[str] = (),
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(`moved`, `scrambled`): row key -> the key of the synced row whose values it holds.
 
     `sheet` is every row the run read (the whole sheet, or only the edited rows when `whole_sheet` is
     False: then a candidate row not among them may have moved, and the row is reported so that a run
-    reading the sheet decides). `unseen_emptied`: of the `unseen` keys, those whose rows hold one value
-    at most (held copies of a row whose values were cut away)."""
+    reading the sheet decides). `unseen_emptied`: keys of rows the run left out (held copies) that hold
+    one value at most — a row whose values were cut away, out of the run's sight."""
     by_key = {r.key: r for r in sheet}
-    unseen = set(unseen)  # keys of rows in the sheet that the run left out (held copies): not deleted
     unseen_emptied = set(unseen_emptied)
     moved: dict[str, str] = {}
     scrambled: dict[str, str] = {}
