@@ -56,8 +56,7 @@ class SheetSide:
     new_keys: dict[int, str] = field(default_factory=dict)  # grid row index -> key to write now
     cleared: set[int] = field(default_factory=set)  # grid row indexes whose lead id and link to empty
     held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
-    held_keys: set[str] = field(default_factory=set)  # the keys those rows hold (still in the sheet)
-    held_emptied: set[str] = field(default_factory=set)  # of those, keys whose rows hold one value at most
+    held_emptied: set[str] = field(default_factory=set)  # keys of held rows holding one value at most
     blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
@@ -107,7 +106,6 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
         # copies of a row whose values were cut away: the source of a cut, out of the run's sight
         side.held_emptied.update(ln.key for ln in group if ln.key)
     for line in group:
-        side.held_keys.add(line.key)
         others = ", ".join(str(other.index + 1) for other in group if other is not line)
         side.held[line.index] = (
             f"⚠ rows {line.index + 1} and {others} are copies of one synced row and nothing tells which is "
