@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 
 from rq import Worker, get_current_job
+from rq.exceptions import AbandonedJobError
 
 from backend import queues, services, shutdown
 from backend.store import keys
@@ -51,6 +52,19 @@ class GracefulWorker(Worker):
         if job.timeout and job.timeout > 0:
             beat = min(job.timeout - working_time, beat)
         return int(beat) + ABANDONED_MARGIN_S
+
+    def handle_abandoned(self, job, exc_type, exc_value, traceback) -> bool:
+        """A job whose worker died (kill -9, out of memory, a lost instance) goes back on its queue at once.
+
+        RQ schedules it by the job's first retry interval instead, and a scheduled job waits for a live
+        scheduler: the dead worker's scheduler lock holds for another minute. The job is not at fault, so
+        it is not backed off; it still spends one retry, so a job that kills its worker each time ends.
+        """
+        if exc_type is AbandonedJobError and job.retries_left and job.retry_intervals:
+            intervals = list(job.retry_intervals)
+            intervals[max(len(intervals) - job.retries_left, 0)] = 0  # the slot `job.retry` reads next
+            job.retry_intervals = intervals
+        return True  # let RQ's own handling (the retry) go on
 
     def request_stop(self, signum, frame) -> None:
         if self.horse_pid:
@@ -103,5 +117,6 @@ def run(queue_names: Sequence[str] = queues.ALL, *, burst: bool = False, name: s
         maintenance_interval=MAINTENANCE_INTERVAL_S,
         worker_ttl=WORKER_TTL_S,
     )
+    worker.push_exc_handler(worker.handle_abandoned)
     log.info("worker: listening on %s%s", ", ".join(queue_names), " (burst)" if burst else "")
     return worker.work(burst=burst, logging_level=svc.settings.log_level, with_scheduler=True)
