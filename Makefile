@@ -44,8 +44,11 @@ addon-types:
 	node tests/addon/typecheck.js
 
 # The fault suite's short form (tests/faults) and the security/fuzz suites (tests/security) run here too.
+# Two pytest-xdist workers: most tests wait on real processes, so two share two cores well (tests/conftest.py
+# keeps a module, or the security suite, on one worker and starts the longest first). PARALLEL= runs serially.
+PARALLEL ?= -n 2 --dist loadfile
 test: lint browser addon-types
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PARALLEL)
 	node --test tests/addon/
 
 demo: venv

@@ -6,6 +6,7 @@ apps over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from backend.settings import Settings
 from sandbox.amocrm.testing import RunningAmo, start_amocrm
 from sandbox.redis_server import RedisServer
 from sandbox.sheets.testing import SheetsEmulator
+from tests.model import stats as integrity_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +116,82 @@ def sheets_emulator() -> Iterator[SheetsEmulator]:
     """The Sheets API emulator and Google ID-token issuer, in-process, for the whole session."""
     with SheetsEmulator() as emulator:
         yield emulator
+
+
+# --- running in parallel: `make test` runs two pytest-xdist workers (`-n 2 --dist loadfile`) ---------------
+
+# The longest units start first (measured with --durations), so the two workers end at about the same time.
+LONGEST_FIRST = (
+    "tests/model/test_end_to_end_check.py",
+    "tests/faults/test_faults.py",
+    "tests/security",
+    "tests/integration/api/test_undo_killed.py",
+    "tests/model/test_planner_check.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """What one worker runs whole: a module (its module-scoped product starts once), or the security suite,
+    whose tests share one session product that the log scan, run last, must have seen all of."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/security" if path.startswith("tests/security/") else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order below: the longest first
+    return ByWorkUnit(config, log)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The longest work units first; tests marked `after_everything` (the log scan) last."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    order = {}
+    for index, item in enumerate(items):
+        if not item.nodeid.endswith(item.name):  # schemathesis (4.32, on pytest 9) leaves the operation out
+            item._id = item.parent.id.child(item.name)
+        last = bool(item.get_closest_marker("after_everything"))
+        order[item.nodeid] = (rank.get(work_unit(item.nodeid), len(rank)), last, index)
+    if len(order) < len(items):  # pytest-xdist runs one test per id: the others would be lost silently
+        raise pytest.UsageError("two tests have one id; give each its own")
+    items.sort(key=lambda item: order[item.nodeid])
+
+
+# --- the sync checker's report (tests/model), summed over pytest-xdist workers ------------------------------
+
+
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker hands its checker figures to the controller
+        workeroutput["integrity"] = integrity_stats.dump()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    integrity_stats.merge(getattr(node, "workeroutput", {}).get("integrity", {}))
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """Write and print bench/results/integrity.json from the checker runs of this session."""
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller reports
+        return
+    if not any(lv.sequences for lv in integrity_stats.LEVELS.values()):
+        return
+    if os.environ.get("INTEGRITY_STRICT"):  # a shrinking session: its counts are not a checker run
+        data = {name: lv.to_json() for name, lv in integrity_stats.LEVELS.items()}
+    else:
+        data = integrity_stats.write()
+    tr = terminalreporter
+    tr.section("sync integrity (bench/results/integrity.json)")
+    tr.write_line(json.dumps(data, ensure_ascii=False))
+    for name, lv in integrity_stats.LEVELS.items():
+        for invariant, steps in sorted(lv.examples.items()):
+            tr.write_line(f"{name}: shortest sequence seen breaking {invariant}:")
+            for step in steps:
+                tr.write_line(f"    {step}")

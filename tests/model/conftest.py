@@ -1,30 +1,9 @@
-"""The checker's session hook: write and print bench/results/integrity.json from the runs of this session."""
+"""The checker's fixtures. Its session report (bench/results/integrity.json) is written by tests/conftest.py,
+which pytest loads in the process that reports, also under pytest-xdist."""
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
-
-from tests.model import stats
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not any(lv.sequences for lv in stats.LEVELS.values()):
-        return
-    if os.environ.get("INTEGRITY_STRICT"):  # a shrinking session: its counts are not a checker run
-        data = {name: lv.to_json() for name, lv in stats.LEVELS.items()}
-    else:
-        data = stats.write()
-    tr = terminalreporter
-    tr.section("sync integrity (bench/results/integrity.json)")
-    tr.write_line(json.dumps(data, ensure_ascii=False))
-    for name, lv in stats.LEVELS.items():
-        for invariant, steps in sorted(lv.examples.items()):
-            tr.write_line(f"{name}: shortest sequence seen breaking {invariant}:")
-            for step in steps:
-                tr.write_line(f"    {step}")
 
 
 @pytest.fixture

@@ -65,3 +65,32 @@ def write(path: Path = RESULTS) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return data
+
+
+def dump() -> dict:
+    """This process's levels, for a pytest-xdist worker to hand to the controller (`merge`)."""
+    return {
+        name: {
+            "sequences": lv.sequences,
+            "actions": lv.actions,
+            "violations": lv.violations,
+            "failing_sequences": lv.failing_sequences,
+            "by_invariant": dict(lv.by_invariant),
+            "examples": lv.examples,
+        }
+        for name, lv in LEVELS.items()
+    }
+
+
+def merge(dumped: dict) -> None:
+    """Add a worker's levels to this process's (the controller reports the sum)."""
+    for name, d in dumped.items():
+        lv = level(name)
+        lv.sequences += d["sequences"]
+        lv.actions += d["actions"]
+        lv.violations += d["violations"]
+        lv.failing_sequences += d["failing_sequences"]
+        lv.by_invariant.update(d["by_invariant"])
+        for invariant, steps in d["examples"].items():
+            if invariant not in lv.examples or len(steps) < len(lv.examples[invariant]):
+                lv.examples[invariant] = steps

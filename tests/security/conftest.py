@@ -17,12 +17,6 @@ from bench.tenant import HEADERS, Tenant, register
 LIMITS = Limits(sheets_reads_per_minute=100_000, sheets_writes_per_minute=100_000)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """Tests marked `after_everything` (the log scan) run last, after every other test of the session."""
-    last = [item for item in items if item.get_closest_marker("after_everything")]
-    items[:] = [item for item in items if item not in last] + last
-
-
 @dataclass
 class Two:
     product: Product
