@@ -223,3 +223,17 @@ def test_a_row_edited_after_a_sort_swapped_it_with_another_is_held_with_it(world
     v = judged(world, (a.add_row, IVAN), (a.add_row, [0, 0, 0, 0, 1, 0]), (a.full_sync, True),
                (a.sort_range, 4, True), (a.type_cell, 0, 4, 2), (a.full_sync, True))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_joining_row_may_fill_a_shared_contact_field_its_owner_empties_in_the_same_run(world):
+    """The checker's oracle, not the sync: Ivan's row joined Olga's contact by e-mail (its name held as a
+    conflict); Olga's row emptied the name, and the run filled it from Ivan's row at once — what two runs
+    did before (joining fills empty fields), now in one, so the planner settles in one run. The oracle
+    took the one-run fill for a joining row overwriting 'Olga' (a fresh-clone CI run, 13 of 2,203
+    planner sequences failing)."""
+    v = judged(world, (a.add_row, [1, 2, 2, 2, 2, 2]), (a.add_row, [1, 1, 2, 1, 1, -1]), (a.full_sync, True),
+               (a.add_row, [0, 2, 2, 2, 2, 2]), (a.reconcile,), (a.clear_cell, 0, NAME),
+               (a.full_sync, False))  # fmt: skip
+    assert not v, story(world)
+    contact = next(iter(world.acct.contacts.values()))
+    assert contact["name"] == "Ivan", story(world)  # filled from the joining row, in the same run

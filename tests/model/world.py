@@ -13,6 +13,7 @@ Invariants (names as reported; docs in tests/model/README.md):
                         since the last agreed state
 - shared_contact        a run changes a contact field only by a row that agreed with that contact before
                         and whose person changed it; a row joining a contact may only fill its empty fields
+                        (also one its owner empties in the same run)
 - sheet_untouched       a run writes a data cell only with its own lead's (or contact's) value, and only
                         when amoCRM moved since the last agreed state
 - nothing_deleted       no run deletes, unlinks or replaces anything (leads, contacts, main contacts, rows)
@@ -415,9 +416,18 @@ class World:
                 if self._undone_amo(before, cid, t, old[t], now[t]):
                     continue
                 whys = []
-                for rid in self._rids_showing(cid):
+                showing = self._rids_showing(cid)
+                # a row that agreed on the old value and shows the field empty now: its owner emptied it,
+                # and a joining row may fill an empty field (the same run may do both)
+                emptied = any(
+                    self.agreed.get(rid, {}).get(t) == (cid, old[t])
+                    and (seen := self._sheet_before(before, rid)) is not None
+                    and seen[t] is None
+                    for rid in showing
+                )
+                for rid in showing:
                     seen = self._sheet_before(before, rid)
-                    why = self._push_ok(rid, seen, t, cid, old[t], now[t], shared=True)
+                    why = self._push_ok(rid, seen, t, cid, old[t], now[t], shared=True, emptied=emptied)
                     if not why:
                         break
                     whys.append(f"r{rid}: {why}")
@@ -437,7 +447,7 @@ class World:
             }
         )
 
-    def _push_ok(self, rid, seen, t, eid, old, new, *, shared: bool) -> str:
+    def _push_ok(self, rid, seen, t, eid, old, new, *, shared: bool, emptied: bool = False) -> str:
         """Why a run may not have pushed `new` into entity `eid`'s field `t` ("" when it may)."""
         if rid is None or seen is None:
             return "no row of the sheet owns it"
@@ -449,6 +459,7 @@ class World:
         if (
             shared
             and old is not None
+            and not emptied
             and (agreed is None or agreed[0] != eid)
             and self.made_by.get(eid) != rid
         ):
