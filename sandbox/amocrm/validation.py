@@ -96,12 +96,15 @@ def tag_names(item: dict, p: Problems, account: Account) -> list[str] | None:
     if not isinstance(tags, list):
         p.wrong_type("_embedded.tags", "array")
         return None
-    by_id = {v: k for k, v in account.tags.items()}
+    by_id: dict[int, str] | None = None  # built only for a tag given by id: an account may hold 100,000 tags
     names = []
     for i, tag in enumerate(tags):
         if isinstance(tag, dict) and isinstance(tag.get("name"), str):
             names.append(tag["name"])
-        elif isinstance(tag, dict) and tag.get("id") in by_id:
+            continue
+        if isinstance(tag, dict) and by_id is None:
+            by_id = {v: k for k, v in account.tags.items()}
+        if isinstance(tag, dict) and tag.get("id") in by_id:
             names.append(by_id[tag["id"]])
         else:
             p.add("NotSupportedChoice", f"_embedded.tags.{i}")

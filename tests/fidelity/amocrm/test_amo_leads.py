@@ -266,3 +266,23 @@ def test_other_pipelines_and_their_system_statuses(amo, amo_api):
     assert amo_api.get(f"/leads/{lead_id}").json()["pipeline_id"] == created["id"]
     wrong = amo_api.post("/leads", [{"pipeline_id": 12345}])
     assert wrong.json()["validation-errors"][0]["errors"][0]["path"] == "pipeline_id"
+
+
+def test_tags_are_given_by_name_or_by_id(amo_api):
+    """`_embedded.tags[{id|name}]` on create (reference: amocrm-api.md, POST /api/v4/leads, from the PHP
+    library's `LeadModel::toApi`): a tag named once is then known by its id; an unknown id is refused.
+    The emulator looks ids up only when one is given: every lead the sync creates carries a tag of its
+    own (`amo_sync_id:<row key>`), so an account of 100,000 rows holds that many tags."""
+    resp = amo_api.post(
+        "/leads", [{"name": f"L{i}", "_embedded": {"tags": [{"name": f"t{i}"}]}} for i in range(3)]
+    )
+    (first, *_) = [x["id"] for x in resp.json()["_embedded"]["leads"]]
+    tag = amo_api.get(f"/leads/{first}").json()["_embedded"]["tags"][0]
+    assert tag["name"] == "t0"
+    resp = amo_api.post("/leads", [{"name": "by id", "_embedded": {"tags": [{"id": tag["id"]}]}}])
+    lead = resp.json()["_embedded"]["leads"][0]["id"]
+    assert [t["name"] for t in amo_api.get(f"/leads/{lead}").json()["_embedded"]["tags"]] == ["t0"]
+    resp = amo_api.post("/leads", [{"name": "unknown", "_embedded": {"tags": [{"id": 999999}]}}])
+    assert resp.status_code == 400
+    (errors,) = [g["errors"] for g in resp.json()["validation-errors"]]
+    assert errors[0]["code"] == "NotSupportedChoice" and errors[0]["path"] == "_embedded.tags.0"
