@@ -103,17 +103,21 @@ class Ledger:
                 if key not in prints[fingerprint]:
                     prints[fingerprint].append(key)
                     changed.add(fingerprint)
+        # a few large commands, not one per entry and print: an import settles 10,000 entries at a time
+        unlinked = [
+            str(old[k].lead_id) for k, e in entries.items() if k in old and old[k].lead_id != e.lead_id
+        ]
+        kept = {fp: json.dumps(sorted(prints[fp])) for fp in sorted(changed) if prints[fp]}
+        emptied = [fp for fp in sorted(changed) if not prints[fp]]
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(self.key, mapping={k: _encode(entry) for k, entry in entries.items()})
-        for key, entry in entries.items():
-            if key in old and old[key].lead_id != entry.lead_id:
-                pipe.hdel(self.lead_key, str(old[key].lead_id))
-            pipe.hset(self.lead_key, str(entry.lead_id), key)
-        for fingerprint in sorted(changed):
-            if prints[fingerprint]:
-                pipe.hset(self.print_key, fingerprint, json.dumps(sorted(prints[fingerprint])))
-            else:
-                pipe.hdel(self.print_key, fingerprint)
+        if unlinked:
+            pipe.hdel(self.lead_key, *unlinked)
+        pipe.hset(self.lead_key, mapping={str(entry.lead_id): key for key, entry in entries.items()})
+        if kept:
+            pipe.hset(self.print_key, mapping=kept)
+        if emptied:
+            pipe.hdel(self.print_key, *emptied)
         pipe.execute()
 
     def count(self) -> int:

@@ -13,6 +13,7 @@ from backend.store.ledger import HISTORY_LIMIT, History, Ledger
 from backend.store.locks import LockTimeout, hold
 from backend.store.ratelimit import SlidingWindowLimiter
 from backend.sync.core.model import LedgerEntry
+from backend.sync.core.moved import near_prints
 
 
 def max_in_window(times: list[float], window: float) -> int:
@@ -119,6 +120,22 @@ def test_ledger_round_trip_and_lead_index(redis_client):
     ledger.put_many({"k1": LedgerEntry(13, 21, {}, 3.0)})  # re-linked to another lead
     assert ledger.keys_for_leads([11, 13]) == {13: "k1"}
     assert Ledger(redis_client, "other").all() == {}  # tenants do not see each other
+
+
+def test_a_lead_passed_from_one_row_to_another_in_one_write_stays_indexed(redis_client):
+    """k1 gives up lead 11 for 13 while k2 takes 11, in one put_many: 11 must name k2 afterwards, whatever
+    the order of the entries (the old lead's index entry is removed before the new ones are written)."""
+    ledger = Ledger(redis_client, "c1")
+    ledger.put_many({"k1": LedgerEntry(11, None, {"lead.name": "A"}, 1.0)})
+    for batch in (
+        {"k2": LedgerEntry(11, None, {"lead.name": "A"}, 2.0), "k1": LedgerEntry(13, None, {}, 2.0)},
+        {"k1": LedgerEntry(11, None, {}, 3.0), "k2": LedgerEntry(14, None, {}, 3.0)},
+    ):
+        ledger.put_many(batch)
+        assert ledger.keys_for_leads([e.lead_id for e in batch.values()]) == {
+            e.lead_id: k for k, e in batch.items()
+        }
+    assert ledger.keys_for_prints(near_prints({"lead.name": "A"})) == {}  # no row holds "A" any more
 
 
 def test_history_is_capped_and_newest_first(redis_client):
