@@ -86,10 +86,20 @@ def fingerprint(values: Mapping[str, Value]) -> str | None:
     """What a row's values say, as a short digest of the non-empty ones; None when fewer than two (too
     little to tell two rows apart). Finds a row's agreed values again after they moved to another row
     without their key cells (a cut, or a sort of a range that left out the sync's columns)."""
-    items = sorted((t, v) for t, v in values.items() if v is not None)
-    if len(items) < 2:
+    return digest(encoded_items(values))
+
+
+def encoded_items(values: Mapping[str, Value]) -> list[str]:
+    """The non-empty values, sorted, each as the JSON of its [target, value] pair."""
+    return [json.dumps(item, ensure_ascii=False) for item in sorted(values.items()) if item[1] is not None]
+
+
+def digest(parts: list[str]) -> str | None:
+    """The fingerprint of values given as `encoded_items`: the digest of their JSON list, byte for byte
+    `json.dumps(sorted items)` (the ledger's index stores these digests: the text must never change)."""
+    if len(parts) < 2:
         return None
-    return hashlib.blake2b(json.dumps(items, ensure_ascii=False).encode(), digest_size=10).hexdigest()
+    return hashlib.blake2b(("[" + ", ".join(parts) + "]").encode(), digest_size=10).hexdigest()
 
 
 def entity_of(target: str) -> str:

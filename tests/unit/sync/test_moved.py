@@ -3,6 +3,12 @@ range sort that left out the key columns does, followed by the person's next edi
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from backend.sync.core.model import LedgerEntry, SheetRow
 from backend.sync.core.moved import find_moved, near_prints, shuffled_rows
 
@@ -132,3 +138,29 @@ def test_rows_a_person_retyped_are_not_shuffled_rows():
         row("b", {**OLGA, "lead.price": 100}, lead_id=2),
     ]
     assert shuffled_rows(swapped_prices, bases) == []  # one field each: an edit, not a sort
+
+
+def _print_as_stored(values: dict) -> str | None:
+    """The fingerprint as the ledger's index has stored it since it was introduced: the digest of the JSON
+    of the sorted non-empty items. Existing indexes hold these digests, so it must never change."""
+    items = sorted((t, v) for t, v in values.items() if v is not None)
+    if len(items) < 2:
+        return None
+    return hashlib.blake2b(json.dumps(items, ensure_ascii=False).encode(), digest_size=10).hexdigest()
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["contact.name", "contact.phone", "contact.email", "lead.name", "lead.price", "lead.cf:7"]
+        ),
+        st.none() | st.text(max_size=6) | st.integers(-(10**6), 10**6),
+    )
+)
+def test_near_prints_are_the_digests_the_index_already_holds(values):
+    expected = {_print_as_stored(values)} | {
+        _print_as_stored({t: v for t, v in values.items() if t != left_out})
+        for left_out, value in values.items()
+        if value is not None
+    }
+    assert near_prints(values) == expected - {None}
