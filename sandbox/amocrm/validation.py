@@ -96,16 +96,18 @@ def tag_names(item: dict, p: Problems, account: Account) -> list[str] | None:
     if not isinstance(tags, list):
         p.wrong_type("_embedded.tags", "array")
         return None
-    by_id: dict[int, str] | None = None  # built only for a tag given by id: an account may hold 100,000 tags
     names = []
     for i, tag in enumerate(tags):
         if isinstance(tag, dict) and isinstance(tag.get("name"), str):
             names.append(tag["name"])
-            continue
-        if isinstance(tag, dict) and by_id is None:
-            by_id = {v: k for k, v in account.tags.items()}
-        if isinstance(tag, dict) and tag.get("id") in by_id:
-            names.append(by_id[tag["id"]])
+        elif isinstance(tag, dict) and (name := _tag_named(account, tag.get("id"))) is not None:
+            names.append(name)
         else:
             p.add("NotSupportedChoice", f"_embedded.tags.{i}")
     return names
+
+
+def _tag_named(account: Account, tag_id: Any) -> str | None:
+    """The name of tag `tag_id`, looked up only for a tag given by id (an account may hold 100,000 tags:
+    every record the sync creates carries its own)."""
+    return next((name for name, i in account.tags.items() if i == tag_id), None)

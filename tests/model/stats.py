@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "integrity.json"
@@ -69,27 +69,15 @@ def write(path: Path = RESULTS) -> dict:
 
 def dump() -> dict:
     """This process's levels, for a pytest-xdist worker to hand to the controller (`merge`)."""
-    return {
-        name: {
-            "sequences": lv.sequences,
-            "actions": lv.actions,
-            "violations": lv.violations,
-            "failing_sequences": lv.failing_sequences,
-            "by_invariant": dict(lv.by_invariant),
-            "examples": lv.examples,
-        }
-        for name, lv in LEVELS.items()
-    }
+    return {name: {**asdict(lv), "by_invariant": dict(lv.by_invariant)} for name, lv in LEVELS.items()}
 
 
 def merge(dumped: dict) -> None:
     """Add a worker's levels to this process's (the controller reports the sum)."""
     for name, d in dumped.items():
         lv = level(name)
-        lv.sequences += d["sequences"]
-        lv.actions += d["actions"]
-        lv.violations += d["violations"]
-        lv.failing_sequences += d["failing_sequences"]
+        for count in ("sequences", "actions", "violations", "failing_sequences"):
+            setattr(lv, count, getattr(lv, count) + d[count])
         lv.by_invariant.update(d["by_invariant"])
         for invariant, steps in d["examples"].items():
             if invariant not in lv.examples or len(steps) < len(lv.examples[invariant]):
