@@ -294,6 +294,12 @@ def new_lead_in_amo(w: World, v: int, with_contact: bool) -> str:
     return f"manager creates lead {lid} in amoCRM" + (f" with contact {cid}" if cid else "")
 
 
+def delete_newest_lead(w: World) -> str:
+    """Only its contact stays: a person already known to amoCRM."""
+    w.acct.delete_lead(max(w.acct.leads))
+    return "manager deletes that lead (its contact stays)"
+
+
 # --- the sync's triggers ------------------------------------------------------------------------------------
 
 FAULTS = ("429", "5xx", "timeout")
@@ -302,6 +308,12 @@ FAULTS = ("429", "5xx", "timeout")
 def full_sync(w: World, confirm: bool) -> str:
     status = w.run("full", confirm=confirm)
     return f"full sync{' (confirmed)' if confirm else ''}: {status}"
+
+
+def forget_edits(w: World) -> str:
+    """The sheet as synced before the sequence starts: the edits that built it were all seen."""
+    w.pending_edits.clear()
+    return "(that sync saw every edit so far)"
 
 
 def edit_run(w: World) -> str:

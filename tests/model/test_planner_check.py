@@ -54,6 +54,11 @@ class PlannerCheck(RuleBasedStateMachine):
         self.w: World | None = None
         self.reported = 0
 
+    def do(self, action, *args) -> None:
+        """One step: the action on the world, recorded so the sequence can be replayed as a test."""
+        self.w.calls.append((action, *args))
+        self.step(action(self.w, *args))
+
     def step(self, text: str) -> None:
         self.w.log.append(text)
         new = self.w.violations[self.reported :]
@@ -72,141 +77,139 @@ class PlannerCheck(RuleBasedStateMachine):
     )
     def start(self, seed, rows, existing, synced):
         self.w = World(self.redis, self.settings, seed)
-        if existing != "none":
-            self.w.log.append(a.new_lead_in_amo(self.w, 0, with_contact=True))
-            if existing == "contact":  # only the contact stays: a person already known to amoCRM
-                self.w.acct.delete_lead(max(self.w.acct.leads))
-                self.w.log.append("manager deletes that lead (its contact stays)")
-        for values in rows:
-            self.w.log.append(a.add_row(self.w, values))
-        if synced:
-            self.w.log.append(a.full_sync(self.w, confirm=True))
-            self.w.pending_edits.clear()
+        steps = [(a.new_lead_in_amo, 0, True)] if existing != "none" else []
+        if existing == "contact":  # only the contact stays: a person already known to amoCRM
+            steps.append((a.delete_newest_lead,))
+        steps += [(a.add_row, values) for values in rows]
+        steps += [(a.full_sync, True), (a.forget_edits,)] if synced else []
+        for action, *args in steps:
+            self.w.calls.append((action, *args))
+            self.w.log.append(action(self.w, *args))
         self.step("start")
 
     # a person in the sheet
     @rule(r=i, c=i, x=v)
     def type_cell(self, r, c, x):
-        self.step(a.type_cell(self.w, r, c, x))
+        self.do(a.type_cell, r, c, x)
 
     @rule(values=row_values)
     def add_row(self, values):
-        self.step(a.add_row(self.w, values))
+        self.do(a.add_row, values)
 
     @rule(r=i, n=st.integers(2, 3), c=i, x=v)
     def paste_column(self, r, n, c, x):
-        self.step(a.paste_column(self.w, r, n, c, x))
+        self.do(a.paste_column, r, n, c, x)
 
     @rule(r=i, c=i)
     def clear_cell(self, r, c):
-        self.step(a.clear_cell(self.w, r, c))
+        self.do(a.clear_cell, r, c)
 
     @rule(r=i, s=i, phone=st.booleans())
     def same_contact(self, r, s, phone):
-        self.step(a.same_contact(self.w, r, s, phone))
+        self.do(a.same_contact, r, s, phone)
 
     @rule(r=i, above=st.booleans())
     def copy_row(self, r, above):
-        self.step(a.copy_row(self.w, r, above))
+        self.do(a.copy_row, r, above)
 
     @rule(r=i, to=i)
     def move_row(self, r, to):
-        self.step(a.move_row(self.w, r, to))
+        self.do(a.move_row, r, to)
 
     @rule(r=i)
     def cut_data_only(self, r):
-        self.step(a.cut_data_only(self.w, r))
+        self.do(a.cut_data_only, r)
 
     @rule(c=st.integers(0, 10), desc=st.booleans())
     def sort_sheet(self, c, desc):
-        self.step(a.sort_sheet(self.w, c, desc))
+        self.do(a.sort_sheet, c, desc)
 
     @rule(c=st.integers(0, 10), desc=st.booleans())
     def sort_range(self, c, desc):
-        self.step(a.sort_range(self.w, c, desc))
+        self.do(a.sort_range, c, desc)
 
     @rule(c=st.integers(0, 10))
     def filter_rows(self, c):
-        self.step(a.filter_rows(self.w, c))
+        self.do(a.filter_rows, c)
 
     @rule(r=i)
     def insert_row(self, r):
-        self.step(a.insert_row(self.w, r))
+        self.do(a.insert_row, r)
 
     @precondition(lambda self: self.w.tab.rows)
     @rule(r=i)
     def delete_row(self, r):
-        self.step(a.delete_row(self.w, r))
+        self.do(a.delete_row, r)
 
     @rule(p=st.integers(0, 12))
     def insert_column(self, p):
-        self.step(a.insert_column(self.w, p))
+        self.do(a.insert_column, p)
 
     @rule(c=st.integers(0, 10))
     def delete_column(self, c):
-        self.step(a.delete_column(self.w, c))
+        self.do(a.delete_column, c)
 
     @rule(c=st.integers(0, 10), p=st.integers(0, 12))
     def move_column(self, c, p):
-        self.step(a.move_column(self.w, c, p))
+        self.do(a.move_column, c, p)
 
     @rule(c=st.integers(0, 10), clear=st.booleans())
     def rename_header(self, c, clear):
-        self.step(a.rename_header(self.w, c, clear))
+        self.do(a.rename_header, c, clear)
 
     @rule(r=i)
     def clear_key(self, r):
-        self.step(a.clear_key(self.w, r))
+        self.do(a.clear_key, r)
 
     # a manager in amoCRM
     @rule(k=i, what=st.integers(0, 2), x=v)
     def edit_lead(self, k, what, x):
-        self.step(a.edit_lead(self.w, k, what, x))
+        self.do(a.edit_lead, k, what, x)
 
     @rule(k=i, what=st.integers(0, 2), x=v)
     def edit_contact(self, k, what, x):
-        self.step(a.edit_contact(self.w, k, what, x))
+        self.do(a.edit_contact, k, what, x)
 
     @rule(k=i)
     def delete_lead(self, k):
-        self.step(a.delete_lead(self.w, k))
+        self.do(a.delete_lead, k)
 
     @rule(k1=i, k2=i)
     def merge_leads(self, k1, k2):
-        self.step(a.merge_leads(self.w, k1, k2))
+        self.do(a.merge_leads, k1, k2)
 
     @rule(k1=i, k2=i)
     def share_contact(self, k1, k2):
-        self.step(a.share_contact(self.w, k1, k2))
+        self.do(a.share_contact, k1, k2)
 
     @rule(x=v, contact=st.booleans())
     def new_lead_in_amo(self, x, contact):
-        self.step(a.new_lead_in_amo(self.w, x, contact))
+        self.do(a.new_lead_in_amo, x, contact)
 
     # the sync
     @rule(confirm=st.booleans())
     def full_sync(self, confirm):
-        self.step(a.full_sync(self.w, confirm))
+        self.do(a.full_sync, confirm)
 
     @rule()
     def edit_run(self):
-        self.step(a.edit_run(self.w))
+        self.do(a.edit_run)
 
     @rule(mode=st.integers(0, 2))
     def webhook(self, mode):
-        self.step(a.webhook(self.w, mode))
+        self.do(a.webhook, mode)
 
     @rule()
     def reconcile(self):
-        self.step(a.reconcile(self.w))
+        self.do(a.reconcile)
 
     @rule(kind=st.integers(0, 3), at=st.integers(1, 8), fault=st.integers(0, 3))
     def faulty_run(self, kind, at, fault):
-        self.step(a.faulty_run(self.w, kind, at, fault))
+        self.do(a.faulty_run, kind, at, fault)
 
     @rule(kind=st.integers(0, 1), what=st.integers(0, 4), arg=i)
     def run_while_person_acts(self, kind, what, arg):
-        self.step(a.run_while_person_acts(self.w, kind, what, arg))
+        self.do(a.run_while_person_acts, kind, what, arg)
 
     @rule(
         back=st.integers(0, 3),
@@ -216,19 +219,27 @@ class PlannerCheck(RuleBasedStateMachine):
         fault=st.integers(0, 2),
     )
     def undo_recent(self, back, stage, confirm, at, fault):
-        self.step(a.undo_recent(self.w, back, stage, confirm, at, fault))
+        self.do(a.undo_recent, back, stage, confirm, at, fault)
 
     @rule()
     def quiet_reconcile(self):
-        self.step(a.quiet_reconcile(self.w))
+        self.do(a.quiet_reconcile)
 
     def teardown(self):
         if self.w is None:
             return
         self.w.log.append(a.quiet_reconcile(self.w))  # every sequence ends judged at rest
         level = stats.level("planner")
-        level.add(len(self.w.log), self.w.violations, self.w.log)
+        level.add(len(self.w.log), self.w.violations, [*self.w.log, replay(self.w.calls)])
         self.step("end")
+
+
+def replay(calls: list[tuple]) -> str:
+    """The sequence as the steps of a regression test (tests/model/scenario.py: `judged(world, ...)`)."""
+    return "replay: " + ", ".join(
+        "(" + ", ".join([f"a.{action.__name__}", *map(repr, args)]) + ("," if not args else "") + ")"
+        for action, *args in calls
+    )
 
 
 def test_planner_check(redis_client, redis_url):

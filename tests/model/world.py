@@ -114,6 +114,7 @@ class World:
     pending_edits: dict[str, float] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # the readable steps of this sequence
+    calls: list[tuple] = field(default_factory=list)  # (action, *args): the steps, to replay them
     # (entity id, target or "*") a manager changed within the judged step (end to end): not the run's doing
     exempt: set[tuple[int, str]] = field(default_factory=set)
     ctx: fx.Context = CTX
