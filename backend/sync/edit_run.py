@@ -130,8 +130,9 @@ def _run_edits_locked(
     emptied = [
         r.key for r in planned if (entry := base.get(r.key)) and agreement(r.values, entry.values)[1] >= 2
     ]
-    if planned and any(svc.redis.hmget(moved_rows_key(cid), [r.key for r in planned])):
-        emptied.append("a row held as moved")  # only a read of the sheet can tell whether it still is
+    held = svc.redis.hgetall(moved_rows_key(cid)) if planned else {}
+    if {k.decode() for kv in held.items() for k in kv} & {r.key for r in planned}:
+        emptied.append("a row held as moved")  # or whose values were moved: only a read of the sheet tells
     if (
         side.new_keys or side.cleared or side.held or moved or scrambled or emptied
     ):  # key cells to change, rows to compare (values cut away may be in a row the add-on did not send)

@@ -33,7 +33,14 @@ from backend.sync import columns
 from backend.sync.core.fields import Context
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
-from backend.sync.core.moved import agreement, find_moved, moved_away_rows, near_prints, shuffled_rows
+from backend.sync.core.moved import (
+    agreement,
+    find_moved,
+    moved_away_rows,
+    near_prints,
+    shows_other_values,
+    shuffled_rows,
+)
 from backend.sync.core.planner import PlanInput, plan
 from backend.sync.executor import ExecutionResult, Executor, Progress
 from backend.sync.intents import Intents, row_of
@@ -447,7 +454,8 @@ def _remembered_moves(
 ) -> dict[str, str]:
     """A row once found holding a synced row's values stays held, whatever is typed into it since, until
     its key cells come back (or it is cleared, deleted, or the synced row shows its values again): the
-    person was told, and more edits must not turn it into a second lead for the same data."""
+    person was told, and more edits must not turn it into a second lead for the same data. When it is
+    deleted or cleared while the synced row still shows other values, that row stays held instead."""
     name = moved_rows_key(connection_id)
     known = {k.decode(): v.decode() for k, v in svc.redis.hgetall(name).items()}
     if not known and not moved:
@@ -458,11 +466,18 @@ def _remembered_moves(
     drop = []
     for new, src in known.items():
         row, src_row, src_le = present.get(new), present.get(src), related.get(src)
+        gone = row is None or _emptied(row)
+        if gone and src_row is not None and src_le is not None and shows_other_values(src_row, src_le):
+            # the values went away with the row they were moved to: what the synced row shows now is
+            # some other row's, pushing it would overwrite its lead — held until it shows its own values
+            # again or its key cells are cleared (then it is a new row)
+            out.setdefault(new, src)
+            continue
         if (
             row is None
             or new in related  # it got synced: its own key cells
             or row.lead_id is not None
-            or all(v is None for v in row.values.values())
+            or _emptied(row)
             or src_le is None
             or (src_row is not None and agreement(src_row.values, src_le.values)[1] == 0)
         ):
@@ -476,6 +491,10 @@ def _remembered_moves(
         pipe.hset(name, mapping=fresh)
     pipe.execute()
     return out
+
+
+def _emptied(row: SheetRow) -> bool:
+    return all(v is None for v in row.values.values())
 
 
 def _settle_sheet_fields(ledger: Ledger, the_plan: Plan, out: ExecutionResult, written: set[str]) -> None:
@@ -603,11 +622,17 @@ def _reconcile_delta(
     ours = {entry.lead_id for entry in base.values()}
     deleted = {int(x) for x in svc.redis.smembers(_deleted_key(p.conn.id))}
     deleted |= _deleted_since(p, since)
+    # rows on one contact may hold different agreed values of it (a row whose cell was invalid kept its
+    # old one while another row filled the contact): such a contact is read, not taken from either
+    seen: dict[int, set[tuple]] = {}
+    for entry in base.values():
+        contact = tuple(sorted((t, v) for t, v in entry.values.items() if t.startswith("contact.")))
+        seen.setdefault(entry.contact_id, set()).add(contact)
     synthesized: dict[int, AmoLead] = {}
     for entry in base.values():
         if entry.lead_id in changed or entry.lead_id in deleted or entry.contact_id in changed_contacts:
             continue
-        if not targets <= set(entry.values):
+        if not targets <= set(entry.values) or len(seen[entry.contact_id]) > 1:
             continue
         synthesized[entry.lead_id] = AmoLead(
             entry.lead_id, dict(entry.values), entry.contact_id, entry.synced_at, entry.synced_at

@@ -170,7 +170,13 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
     columns.check(table, p.mapping)  # a mapped column gone: stop before any write, saying which (as a sync)
     edited = edited_times(svc, cid)
-    side = sheet_rows(table, p.mapping, p.ctx, edited)
+    # of two rows with one key (a copy pasted with its key cells), the one that agrees with the ledger
+    # is the lead's, as in a sync run: the copy gets no restored cell nor mark
+    side = sheet_rows(table, p.mapping, p.ctx, edited, ledger=ledger)
+    # exact copies that nothing tells apart are held, all of them: the first carries a created lead's mark
+    twins: dict[str, int] = {}
+    for index in sorted(side.held):
+        twins.setdefault(str(table.cell("key", index - 1)).strip(), index)
     table = table.layout()
     keys = {c.key for c in changes}
     rows = [r for r in side.rows if r.key in keys and r.key not in side.new_keys.values()]
@@ -261,7 +267,7 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
         plan_rows.append(
             RowPlan(
                 key,
-                by_key[key].row if key in by_key else None,
+                by_key[key].row if key in by_key else twins.get(key),
                 Outcome.UPDATE,
                 lead_id=lead_id,
                 contact=entry.contact_id if entry else None,

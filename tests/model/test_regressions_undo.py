@@ -52,3 +52,15 @@ def test_an_undo_that_could_not_show_the_stage_in_the_row_leaves_it_for_a_later_
                (a.paste_column, 0, 2, 0, 0), (a.undo_recent, 0, 2, False, 0, 0), (a.clear_cell, 1, 3),
                (a.delete_row, 1), (a.clear_cell, 0, 2))  # fmt: skip
     assert not v, story(world)
+
+
+def test_undoing_an_import_marks_one_of_two_exact_copies_and_writes_its_stage_into_neither(world):
+    """A synced row copied with its key cells and pasted above itself, then the import undone: the undo
+    read the sheet without the ledger, so the copy (the higher row) kept the key and got the picked
+    stage — a row with no lead of its own (a checker run at this stop). Now the undo tells the rows
+    apart as a sync does: exact copies are both held, the lead is moved and tagged, and the first
+    copy carries the undo's mark."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [0, 1, 0, 1, -1, -1]),
+               (a.add_row, [-1, 2, 0, 2, 1, -1]), (a.add_row, [2, 2, 2, 2, 0, 2]), (a.full_sync, True),
+               (a.forget_edits,), (a.copy_row, 0, True), (a.undo_recent, 3, 1, False, 0, 0))  # fmt: skip
+    assert not v, story(world)

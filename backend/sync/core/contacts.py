@@ -151,12 +151,16 @@ SHARED = "shared contact"  # a Conflict.reason prefix: shown on the row, never a
 def _joins(draft: Draft, gid: int | str, target: str) -> bool:
     """The row does not own this field of this existing contact: it found the contact (by e-mail or
     phone, or by adopting its lead) and has no agreed value of the field. A row whose own lead a
-    manager moved to another contact keeps its base: that change is amoCRM's, and the row follows it."""
+    manager moved to another contact keeps its base: that change is amoCRM's, and the row follows it —
+    but a value the person typed since was meant for the contact the row showed, not this one."""
     if isinstance(gid, str):
         return False
     if draft.outcome is Outcome.CREATE or draft.link_contact:
         return True
-    return not (draft.entry is not None and draft.has_base and target in draft.entry.values)
+    if not (draft.entry is not None and draft.has_base and target in draft.entry.values):
+        return True
+    moved = draft.entry.contact_id is not None and draft.entry.contact_id != gid
+    return moved and draft.sheet_value(target) != draft.entry.values[target]
 
 
 def contact_fields(

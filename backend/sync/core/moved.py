@@ -64,6 +64,7 @@ def find_moved(
     unseen_emptied = set(unseen_emptied)
     moved: dict[str, str] = {}
     scrambled: dict[str, str] = {}
+    claimed: set[str] = set()  # a sort deals each row's values out once: of twins, an unclaimed one first
     for row in rows:
         own = bases.get(row.key)
         if own is not None and agreement(row.values, own.values)[1] == 0:
@@ -73,30 +74,43 @@ def find_moved(
             continue  # a lead id typed into a row: the planner adopts or refuses it
         ranked = sorted(
             ((*agreement(row.values, bases[k].values), k) for k in candidates.get(row.key, ()) if k in bases),
-            key=lambda x: (x[1], -x[0], x[2]),  # the closest first
+            key=lambda x: (x[1], -x[0], x[2] in claimed, x[2]),  # the closest first
         )
         for same, diff, other in ranked:
             src = by_key.get(other)
-            away = other in unseen_emptied if src is None else _moved_away(src, bases[other], same)
-            if new and diff == 2 and same > diff and away:
-                moved[row.key] = other  # its source row moved away further: two fields off is its values
-                break
-            emptied = other in unseen_emptied if src is None else _cut_away(src)
-            if new and diff == 3 and same >= diff and emptied:
-                moved[row.key] = other  # its source row was emptied: half of that lead's values is enough
-                break
-            if same < 2 or diff > 1:
-                continue
-            src_moved = src is None or agreement(src.values, bases[other].values)[1] > 0
-            if diff == 1 and not src_moved:
-                continue  # near values count only when that row moved too (or was deleted: cut, then removed)
-            if new and src_moved:
-                moved[row.key] = other
-                break
-            if not new and (diff == 0 or _rather(row, own, same)):
-                scrambled[row.key] = other
+            if _holds(row, own, same, diff, src, bases[other], other in unseen_emptied):
+                (scrambled if own is not None else moved)[row.key] = other
+                claimed.add(other)
                 break
     return moved, scrambled
+
+
+def _holds(
+    row: SheetRow,
+    own: LedgerEntry | None,
+    same: int,
+    diff: int,
+    src: SheetRow | None,
+    other: LedgerEntry,
+    unseen_emptied: bool,
+) -> bool:
+    """Does `row` (new when `own` is None) hold the agreed values `other` of the synced row `src` shows
+    (None: not in the run's sight), `same` fields alike and `diff` apart?"""
+    new = own is None
+    away = unseen_emptied if src is None else _moved_away(src, other, same)
+    if new and diff == 2 and same > diff and away:
+        return True  # its source row moved away further: two fields off is its values
+    emptied = unseen_emptied if src is None else _cut_away(src)
+    if new and diff == 3 and same >= diff and emptied:
+        return True  # its source row was emptied: half of that lead's values is enough
+    if same < 2 or diff > 1:
+        return False
+    src_moved = src is None or agreement(src.values, other.values)[1] > 0
+    if diff == 1 and not src_moved:
+        return False  # near values count only when that row moved too (or was deleted: cut, then removed)
+    if new:
+        return src_moved
+    return diff == 0 or _rather(row, own, same)
 
 
 def _cut_away(row: SheetRow) -> bool:
@@ -111,6 +125,12 @@ def _moved_away(row: SheetRow, own: LedgerEntry, same_new: int) -> bool:
         return True
     same, diff = agreement(row.values, own.values)
     return diff >= 2 and same < same_new
+
+
+def shows_other_values(row: SheetRow, own: LedgerEntry) -> bool:
+    """A synced row two fields or more off its agreed values: once its values were found in another row,
+    what it shows is not its lead's."""
+    return agreement(row.values, own.values)[1] >= 2
 
 
 def moved_away_rows(sheet: Iterable[SheetRow], bases: Mapping[str, LedgerEntry]) -> list[str]:

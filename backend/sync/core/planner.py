@@ -89,6 +89,7 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
     }  # lead -> the row key it belongs to
     drafts: dict[str, Draft] = {}
     sources = {src: new for new, src in sorted(inp.moved.items())}  # synced row -> where its values went
+    present = {row.key for row in inp.rows}
     for row in sorted(inp.rows, key=lambda r: r.key):
         entry = inp.ledger.get(row.key)
         draft = Draft(row=row, entry=entry, outcome=Outcome.UPDATE)
@@ -127,6 +128,11 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
                 f"⚠ this row's values were moved to a new row ({sources[row.key]}) without the amo_sync_id "
                 f"and amo_lead_id cells; lead {entry.lead_id} was left as it is in amoCRM. Move the key "
                 "cells with the values (or undo the cut). Nothing was synced for this row."
+                if sources[row.key] in present
+                else f"⚠ this row's values were moved to another row, since deleted or emptied, and what it "
+                f"shows now is not lead {entry.lead_id}'s, which was left as it is in amoCRM. Undo the "
+                "delete and the sort or cut; or, if this row is a new deal, clear its amo_sync_id and "
+                "amo_lead_id cells. Nothing was synced for this row."
             )
             continue
         if entry is not None:

@@ -73,6 +73,27 @@ def test_the_owner_row_still_changes_its_contact():
     assert [cu.values for cu in p.contact_updates] == [{CONTACT_NAME: "Alice Smith"}]
 
 
+def test_a_value_typed_for_the_contact_a_manager_took_the_lead_from_is_not_pushed_into_the_new_one():
+    """A manager moved Alice's lead to Bob's contact while the person typed a phone into Alice's row: the
+    row follows the contact amoCRM now shows, but the phone was meant for Alice, not Bob."""
+    w = synced(
+        row("a", "Alice", None, "alice@x.ru", "100"), row("b", "Bob", "+79120000002", "bob@x.ru", "200")
+    )
+    alice_lead, bob_lead = w.rows[0].lead_id, w.rows[1].lead_id
+    bob = w.leads[bob_lead]["contact"]
+    w.leads[alice_lead]["contact"] = bob
+    w.leads[alice_lead]["updated_at"] = w.tick()
+    w.rows[0].values[CONTACT_PHONE] = "+79120000009"
+    w.rows[0].edited_at = w.tick()
+    p = w.plan()
+    assert not p.contact_updates  # Bob's contact keeps his phone
+    rp = next(rp for rp in p.rows if rp.key == "a")
+    assert rp.sheet_update == {CONTACT_NAME: "Bob", CONTACT_EMAIL: "bob@x.ru"}  # the row follows amoCRM
+    assert [(c.target, c.sheet, c.amo) for c in rp.conflicts] == [
+        (CONTACT_PHONE, "+79120000009", "+79120000002")
+    ]
+
+
 # --- "newest" compares each field with its own record's time -----------------------------------------
 
 
