@@ -305,3 +305,19 @@ def test_a_reconcile_reads_a_shared_contact_whose_rows_agreed_on_different_value
                (a.paste_column, 6, 3, 3, 3), (a.edit_run,), (a.share_contact, 5, 3), (a.clear_key, 3),
                (a.faulty_run, 1, 4, 1), (a.edit_run,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_cell_emptied_after_a_manager_moved_its_lead_to_another_contact_does_not_clear_that_contact(world):
+    """A manager made Ivan's contact the main contact of Olga's lead; the person then emptied the phone
+    in Olga's row. The row agreed on that phone with Olga's contact, not Ivan's, yet the reconcile
+    cleared Ivan's phone (a checker run at this stop). A value typed or cleared for the contact the
+    row showed counts on the new one as a joining row's: the emptied cell takes its phone."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [3, 0, -1, 0, 2, 2]),
+               (a.add_row, [1, 3, 1, 1, -1, -1]), (a.add_row, [1, 1, 1, 1, 0, 3]),
+               (a.add_row, [2, 2, 2, 1, -1, -1]), (a.full_sync, True), (a.forget_edits,),
+               (a.sort_range, 2, False), (a.full_sync, True), (a.share_contact, 6, 6),
+               (a.same_contact, 4, 4, False), (a.edit_lead, 1, 1, 0), (a.full_sync, True),
+               (a.faulty_run, 2, 5, 1), (a.edit_contact, 7, 0, 4), (a.share_contact, 2, 4),
+               (a.rename_header, 9, True), (a.clear_cell, 6, 7), (a.faulty_run, 2, 8, 1),
+               (a.filter_rows, 7))  # fmt: skip
+    assert not v, story(world)

@@ -30,7 +30,7 @@ from backend.sync.core.model import (
     Side,
     Value,
 )
-from backend.sync.core.resolve import resolve
+from backend.sync.core.resolve import Member, resolve
 
 
 def _fold(name: Value) -> str:
@@ -159,8 +159,22 @@ def _joins(draft: Draft, gid: int | str, target: str) -> bool:
         return True
     if not (draft.entry is not None and draft.has_base and target in draft.entry.values):
         return True
-    moved = draft.entry.contact_id is not None and draft.entry.contact_id != gid
-    return moved and draft.sheet_value(target) != draft.entry.values[target]
+    return _typed_for_another(draft, gid, target)
+
+
+def _typed_for_another(draft: Draft, gid: int | str, target: str) -> bool:
+    """A manager moved the row's lead to contact `gid`, and the row's value changed since it agreed with
+    the contact before: that value (or its clearing) was meant for the other contact."""
+    entry = draft.entry
+    moved = entry is not None and entry.contact_id is not None and entry.contact_id != gid
+    return moved and draft.has_base and draft.sheet_value(target) != entry.values.get(target)
+
+
+def _member(draft: Draft, gid: int | str, target: str) -> Member:
+    """A row's say in a contact field; one typed for another contact has no base here, as a joining row:
+    an emptied cell takes the contact's value, a value fills an empty field, another value is held."""
+    member = draft.member(target)
+    return replace(member, b=None, has_base=False) if _typed_for_another(draft, gid, target) else member
 
 
 def contact_fields(
@@ -191,7 +205,9 @@ def contact_fields(
                 and (draft.sheet_value(rule.target) is not None or rule.direction is Direction.TO_AMO)
             ]
             valid = [draft for draft in valid if draft not in held]
-            res = resolve(rule, amo, [draft.member(rule.target) for draft in valid], group.updated_at)
+            res = resolve(
+                rule, amo, [_member(draft, group.gid, rule.target) for draft in valid], group.updated_at
+            )
             if res.final is None and amo is not None and held:
                 # its owner empties a field a joining row holds another value of: joining fills empty
                 # fields, so that value fills it now rather than on the next run (one run converges)
