@@ -28,10 +28,19 @@ from backend.sync.core.model import LedgerEntry, SheetRow, Value, digest, encode
 
 
 def near_prints(values: Mapping[str, Value]) -> set[str]:
-    """The fingerprint of the values and of each with one non-empty field left out."""
-    parts = encoded_items(values)  # each value encoded once, not once per print (an import: 7 per row)
-    prints = [digest(parts), *(digest(parts[:i] + parts[i + 1 :]) for i in range(len(parts)))]
+    """The fingerprint of the values, of each with one non-empty field left out, and of the lead's fields
+    alone: a row on a shared contact whose fields it holds in conflict has no agreed value of them, so
+    its entry lacks them while the sheet shows them."""
+    parts = encoded_items(values)  # each value encoded once, not once per print (an import: 8 per row)
+    prints = [
+        digest(parts),
+        *(digest(parts[:i] + parts[i + 1 :]) for i in range(len(parts))),
+        digest([part for part in parts if part.startswith(_LEAD_PART)]),
+    ]
     return {fp for fp in prints if fp}
+
+
+_LEAD_PART = '["lead.'  # how `encoded_items` begins a lead field's item
 
 
 def agreement(a: Mapping[str, Value], b: Mapping[str, Value]) -> tuple[int, int]:
@@ -73,7 +82,7 @@ def find_moved(
         if own is None and not new:
             continue  # a lead id typed into a row: the planner adopts or refuses it
         ranked = sorted(
-            ((*agreement(row.values, bases[k].values), k) for k in candidates.get(row.key, ()) if k in bases),
+            ((*_candidate(row, bases[k]), k) for k in candidates.get(row.key, ()) if k in bases),
             key=lambda x: (x[1], -x[0], x[2] in claimed, x[2]),  # the closest first
         )
         for same, diff, other in ranked:
@@ -105,12 +114,29 @@ def _holds(
         return True  # its source row was emptied: half of that lead's values is enough
     if same < 2 or diff > 1:
         return False
-    src_moved = src is None or agreement(src.values, other.values)[1] > 0
-    if diff == 1 and not src_moved:
+    src_moved = src is None or _candidate(src, other)[1] > 0
+    if (diff == 1 or _unknown(row, other)) and not src_moved:
         return False  # near values count only when that row moved too (or was deleted: cut, then removed)
     if new:
         return src_moved
     return diff == 0 or _rather(row, own, same)
+
+
+def _known(values: Mapping[str, Value], entry: LedgerEntry) -> Mapping[str, Value]:
+    """`values` over the fields `entry` has agreed values of. A row on a shared contact holds some of its
+    fields in conflict: its entry has none of them while the sheet shows them. Without a contact, a
+    contact field the entry lacks is empty."""
+    return values if entry.contact_id is None else {t: values.get(t) for t in entry.values}
+
+
+def _unknown(row: SheetRow, entry: LedgerEntry) -> bool:
+    """The row shows a value of a field `entry` has no agreed value of."""
+    known = _known(row.values, entry)
+    return any(v is not None for t, v in row.values.items() if t not in known)
+
+
+def _candidate(row: SheetRow, other: LedgerEntry) -> tuple[int, int]:
+    return agreement(_known(row.values, other), other.values)
 
 
 def _cut_away(row: SheetRow) -> bool:
@@ -123,7 +149,7 @@ def _moved_away(row: SheetRow, own: LedgerEntry, same_new: int) -> bool:
     the new row does."""
     if _cut_away(row):
         return True
-    same, diff = agreement(row.values, own.values)
+    same, diff = _candidate(row, own)
     return diff >= 2 and same < same_new
 
 
@@ -139,9 +165,7 @@ def moved_away_rows(sheet: Iterable[SheetRow], bases: Mapping[str, LedgerEntry])
     out = []
     for r in sheet:
         own = bases.get(r.key)
-        if r.lead_id is not None and (
-            _cut_away(r) or (own is not None and agreement(r.values, own.values)[1] >= 2)
-        ):
+        if r.lead_id is not None and (_cut_away(r) or (own is not None and _candidate(r, own)[1] >= 2)):
             out.append(r.key)
     return out
 
