@@ -298,8 +298,15 @@ def _run_sync_locked(
     in_scope = {r.key for r in rows}
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
+    compared = dict(base)
+    if scope is not None and any(_changed_fields(r, base) >= 2 for r in rows):
+        # a row of the scope changed in several cells: a synced row out of it may show its values (a
+        # range sorted under both), which only comparing that row finds
+        outside = [r for r in side.rows if r.lead_id is not None and r.key not in in_scope]
+        compared |= ledger.get_many(r.key for r in outside)
+        others += [r for r in outside if _changed_fields(r, compared) >= 1]
     moved, scrambled = _moved_values(
-        ledger, side.rows, [*rows, *others], base, unseen_emptied=side.held_emptied
+        ledger, side.rows, [*rows, *others], compared, unseen_emptied=side.held_emptied
     )
     if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
         # among the sorted ones, out of recognition, and so are changed rows whose values another row shows

@@ -64,3 +64,18 @@ def test_undoing_an_import_marks_one_of_two_exact_copies_and_writes_its_stage_in
                (a.add_row, [-1, 2, 0, 2, 1, -1]), (a.add_row, [2, 2, 2, 2, 0, 2]), (a.full_sync, True),
                (a.forget_edits,), (a.copy_row, 0, True), (a.undo_recent, 3, 1, False, 0, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_scoped_run_compares_the_synced_rows_out_of_its_scope_when_a_row_of_it_changed_in_several_cells(
+    world,
+):
+    """Range sorts with undos between: the edited row showed an unsynced row's values in five cells, and
+    the synced row out of the run's scope that showed its lead's values was not compared, so the edit run
+    pushed the five cells into that lead and its contact (a checker run at this stop)."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_newest_lead,), (a.add_row, [3, 0, 0, 0, 1, 0]),
+               (a.add_row, [3, -1, 0, 1, 3, 0]), (a.add_row, [-1, 1, -1, 2, 1, 1]), (a.edit_run,),
+               (a.sort_range, 8, True), (a.sort_range, 0, False), (a.type_cell, 5, 7, 4), (a.insert_row, 5),
+               (a.type_cell, 5, 1, 1), (a.undo_recent, 3, 2, False, 0, 1), (a.same_contact, 7, 3, False),
+               (a.undo_recent, 1, 0, True, 1, 1), (a.sort_range, 6, False), (a.insert_row, 7),
+               (a.copy_row, 7, True), (a.run_while_person_acts, 1, 1, 0))  # fmt: skip
+    assert not v, story(world)
