@@ -37,7 +37,7 @@ from backend.sync.core.model import (
     RowPlan,
     entity_of,
 )
-from backend.sync.core.moved import shuffled_rows
+from backend.sync.core.moved import agreement, shuffled_rows
 from backend.sync.core.planner import GUARD_MIN_ROWS
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
@@ -259,10 +259,15 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
         moved = {LEAD_STATUS: status} if status else {}
         # a row whose data a person cut or cleared away gets its mark, not a stage in an empty row; the
         # stage joins the row's base only where the sheet shows it (else a later run writes it there)
+        # nor in a row changed in several cells since its last sync: it may show another row's values
+        # (a range sorted without the key columns under values no synced row holds)
         shown = {
             t: v
             for t, v in moved.items()
-            if t in mapped and _has_data(by_key.get(key)) and key not in scrambled
+            if t in mapped
+            and _has_data(by_key.get(key))
+            and key not in scrambled
+            and (entry is None or agreement(by_key[key].values, entry.values)[1] < 2)
         }
         plan_rows.append(
             RowPlan(
