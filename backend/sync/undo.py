@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,6 +178,10 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     twins: dict[str, int] = {}
     for index in sorted(side.held):
         twins.setdefault(str(table.cell("key", index - 1)).strip(), index)
+    # a key on two rows (a copy pasted with its key cells): the sync tells them apart and re-keys the
+    # copy; until it has, neither gets a restored value nor a stage, only the mark
+    counted = Counter(str(table.cell("key", i)).strip() for i in range(table.row_count))
+    copied = {k for k, n in counted.items() if k and n > 1}
     table = table.layout()
     keys = {c.key for c in changes}
     rows = [r for r in side.rows if r.key in keys and r.key not in side.new_keys.values()]
@@ -205,8 +210,12 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     lead_of = {c.key: c.lead_id for c in changes if c.field != CREATED_FIELD}
     for key, fields in decision.restore.items():
         entry = base.get(key)
-        if key in scrambled:
-            why = "the row shows the values of another row, or its values were moved (a sort or a cut?)"
+        if key in scrambled or key in copied:
+            why = (
+                "the row shows the values of another row, or its values were moved (a sort or a cut?)"
+                if key in scrambled
+                else "the row has a copy pasted with its key cells: sync first, so the copy becomes a new row"
+            )
             decision.kept.extend({**_kept(key, t), "reason": why} for t in fields)
             continue
         if entry is None or key not in by_key or entry.lead_id != lead_of.get(key):
@@ -267,6 +276,7 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
             if t in mapped
             and _has_data(by_key.get(key))
             and key not in scrambled
+            and key not in copied
             and (entry is None or agreement(by_key[key].values, entry.values)[1] < 2)
         }
         plan_rows.append(

@@ -93,3 +93,19 @@ def test_undoing_an_import_writes_no_stage_into_a_row_changed_in_several_cells_s
                (a.sort_range, 1, True), (a.webhook, 2), (a.share_contact, 7, 5),
                (a.undo_recent, 1, 1, False, 0, 2))  # fmt: skip
     assert not v, story(world)
+
+
+def test_undo_writes_no_cell_into_either_of_two_rows_with_one_key(world):
+    """A synced row copied with its key cells, the original then edited: the undo read the copy as the
+    lead's row (it agrees with the ledger) and wrote the picked stage into it, while the sheet still
+    showed the key on both rows (a checker run at this stop). Until a sync re-keys the copy, neither row
+    gets a value from an undo; the fields are listed as kept, saying why."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_newest_lead,), (a.add_row, [1, 0, 1, 1, 0, 1]),
+               (a.add_row, [3, -1, 1, 2, 0, 3]), (a.add_row, [2, 0, -1, 0, 0, 2]),
+               (a.add_row, [3, 2, 3, 2, -1, 1]), (a.full_sync, True), (a.forget_edits,),
+               (a.add_row, [0, -1, 2, 2, 1, 1]), (a.filter_rows, 8), (a.delete_row, 6),
+               (a.new_lead_in_amo, 6, False), (a.copy_row, 1, True), (a.type_cell, 7, 6, 0),
+               (a.type_cell, 5, 7, 0), (a.move_row, 4, 6), (a.undo_recent, 1, 1, True, 0, 0),
+               (a.move_row, 0, 0), (a.same_contact, 0, 5, True), (a.filter_rows, 4),
+               (a.same_contact, 6, 5, False))  # fmt: skip
+    assert not v, story(world)
