@@ -109,3 +109,18 @@ def test_undo_writes_no_cell_into_either_of_two_rows_with_one_key(world):
                (a.move_row, 0, 0), (a.same_contact, 0, 5, True), (a.filter_rows, 4),
                (a.same_contact, 6, 5, False))  # fmt: skip
     assert not v, story(world)
+
+
+def test_undoing_an_undo_restores_the_stage_it_moved_a_created_lead_to(world):
+    """The checker's oracle, not the sync: an undo moved a lead the import created to the picked stage
+    but wrote no stage into its row (the row showed another row's values after a range sort); undoing
+    that undo set the lead's stage back to what its row shows. The oracle accepted restoring a field
+    only where the row showed what the undone run left, and flagged it (a checker run at this stop)."""
+    v = judged(world, (a.add_row, [0, 0, 2, 1, 2, 3]), (a.add_row, [1, 0, 0, 3, -1, 1]),
+               (a.add_row, [1, 0, 0, 3, -1, 1]), (a.add_row, [1, 0, 0, 3, -1, 1]), (a.full_sync, True),
+               (a.forget_edits,), (a.delete_lead, 5), (a.edit_contact, 6, 0, 1), (a.sort_range, 2, False),
+               (a.undo_recent, 0, 0, True, 0, 2), (a.faulty_run, 1, 2, 3), (a.share_contact, 6, 2),
+               (a.edit_contact, 0, 2, 3), (a.edit_lead, 2, 0, 4), (a.undo_recent, 2, 0, True, 1, 1),
+               (a.run_while_person_acts, 0, 1, 4), (a.faulty_run, 0, 8, 3),
+               (a.undo_recent, 2, 2, False, 0, 0), (a.undo_recent, 0, 0, True, 0, 2))  # fmt: skip
+    assert not v, story(world)

@@ -524,8 +524,9 @@ class World:
 
     def _undone_amo(self, before: _Before, eid: int, t: str, old: Any, new: Any) -> bool:
         """An undo may set an amoCRM field back to what the undone run found there — only where both
-        sides still showed what that run left (a field changed since is the newer person's: kept) — and
-        move the leads that run created to the stage the person picked."""
+        sides still showed what that run left, or the row already shows the value restored (a field
+        changed since is the newer person's: kept) — and move the leads that run created to the stage
+        the person picked."""
         if self.undoing is None:
             return False
         u = self.undoing
@@ -536,7 +537,9 @@ class World:
             if lid is None or lid not in before.leads or self.entity(lid, t, before.leads) != eid:
                 continue
             seen = self._sheet_before(before, rid)
-            if seen is not None and seen[t] == old and self._took_back(rid, eid, t, old, new):
+            # the row shows what that run left, or what the undo restores (that run changed amoCRM alone,
+            # e.g. the stage of a lead it created whose row it could not tell: both sides agree after)
+            if seen is not None and seen[t] in (old, new) and self._took_back(rid, eid, t, old, new):
                 return True
         return False
 
