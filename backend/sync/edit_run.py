@@ -33,7 +33,7 @@ from backend.store.journal import record_run
 from backend.store.ledger import Ledger
 from backend.sync import edit_answers
 from backend.sync.core.model import Counts, LedgerEntry, Plan, entity_of
-from backend.sync.core.moved import agreement
+from backend.sync.core.moved import changed_in_several
 from backend.sync.core.planner import plan
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
@@ -127,9 +127,7 @@ def _run_edits_locked(
     moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
     # several cells of a row changed at once (values cut away, or a range sorted under it): only a read of
     # the sheet can tell, the add-on sent this row alone
-    emptied = [
-        r.key for r in planned if (entry := base.get(r.key)) and agreement(r.values, entry.values)[1] >= 2
-    ]
+    emptied = [r.key for r in planned if (entry := base.get(r.key)) and changed_in_several(r, entry)]
     held = svc.redis.hgetall(moved_rows_key(cid)) if planned else {}
     if {k.decode() for kv in held.items() for k in kv} & {r.key for r in planned}:
         emptied.append("a row held as moved")  # or whose values were moved: only a read of the sheet tells

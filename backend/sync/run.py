@@ -35,10 +35,10 @@ from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
 from backend.sync.core.moved import (
     agreement,
+    changed_in_several,
     find_moved,
     moved_away_rows,
     near_prints,
-    shows_other_values,
     shuffled_rows,
 )
 from backend.sync.core.planner import PlanInput, plan
@@ -474,7 +474,7 @@ def _remembered_moves(
     for new, src in known.items():
         row, src_row, src_le = present.get(new), present.get(src), related.get(src)
         gone = row is None or _emptied(row)
-        if gone and src_row is not None and src_le is not None and shows_other_values(src_row, src_le):
+        if gone and src_row is not None and src_le is not None and changed_in_several(src_row, src_le):
             # the values went away with the row they were moved to: what the synced row shows now is
             # some other row's, pushing it would overwrite its lead — held until it shows its own values
             # again or its key cells are cleared (then it is a new row)

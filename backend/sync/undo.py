@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,7 @@ from backend.sync.core.model import (
     RowPlan,
     entity_of,
 )
-from backend.sync.core.moved import agreement, shuffled_rows
+from backend.sync.core.moved import changed_in_several, shuffled_rows
 from backend.sync.core.planner import GUARD_MIN_ROWS
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
@@ -171,17 +170,16 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     table = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
     columns.check(table, p.mapping)  # a mapped column gone: stop before any write, saying which (as a sync)
     edited = edited_times(svc, cid)
-    # of two rows with one key (a copy pasted with its key cells), the one that agrees with the ledger
-    # is the lead's, as in a sync run: the copy gets no restored cell nor mark
+    # rows with one key are told apart with the ledger, as in a sync run
     side = sheet_rows(table, p.mapping, p.ctx, edited, ledger=ledger)
-    # exact copies that nothing tells apart are held, all of them: the first carries a created lead's mark
-    twins: dict[str, int] = {}
-    for index in sorted(side.held):
-        twins.setdefault(str(table.cell("key", index - 1)).strip(), index)
-    # a key on two rows (a copy pasted with its key cells): the sync tells them apart and re-keys the
-    # copy; until it has, neither gets a restored value nor a stage, only the mark
-    counted = Counter(str(table.cell("key", i)).strip() for i in range(table.row_count))
-    copied = {k for k, n in counted.items() if k and n > 1}
+    # a key on two rows (a copy pasted with its key cells): a sync tells them apart and re-keys the copy;
+    # until it has, neither gets a restored value nor a stage, only the mark — on the first of exact
+    # copies that nothing tells apart (held, all of them)
+    rows_of: dict[str, list[int]] = {}
+    for i in range(table.row_count):
+        rows_of.setdefault(str(table.cell("key", i)).strip(), []).append(i + 1)
+    copied = {k for k, at in rows_of.items() if k and len(at) > 1}
+    twins = {k: held[0] for k in copied if (held := [i for i in rows_of[k] if i in side.held])}
     table = table.layout()
     keys = {c.key for c in changes}
     rows = [r for r in side.rows if r.key in keys and r.key not in side.new_keys.values()]
@@ -277,7 +275,7 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
             and _has_data(by_key.get(key))
             and key not in scrambled
             and key not in copied
-            and (entry is None or agreement(by_key[key].values, entry.values)[1] < 2)
+            and (entry is None or not changed_in_several(by_key[key], entry))
         }
         plan_rows.append(
             RowPlan(

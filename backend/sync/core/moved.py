@@ -153,9 +153,9 @@ def _moved_away(row: SheetRow, own: LedgerEntry, same_new: int) -> bool:
     return diff >= 2 and same < same_new
 
 
-def shows_other_values(row: SheetRow, own: LedgerEntry) -> bool:
-    """A synced row two fields or more off its agreed values: once its values were found in another row,
-    what it shows is not its lead's."""
+def changed_in_several(row: SheetRow, own: LedgerEntry) -> bool:
+    """A synced row two fields or more off its agreed values: several cells changed at once (a cut, a
+    sort or a paste), so what it shows may not be its lead's."""
     return agreement(row.values, own.values)[1] >= 2
 
 
