@@ -174,12 +174,13 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     side = sheet_rows(table, p.mapping, p.ctx, edited, ledger=ledger)
     # a key on two rows (a copy pasted with its key cells): a sync tells them apart and re-keys the copy;
     # until it has, neither gets a restored value nor a stage, only the mark — on the first of exact
-    # copies that nothing tells apart (held, all of them)
+    # copies that nothing tells apart (held, all of them; a copy whose key cell was cleared holds the
+    # keyed row too)
     rows_of: dict[str, list[int]] = {}
     for i in range(table.row_count):
         rows_of.setdefault(str(table.cell("key", i)).strip(), []).append(i + 1)
     copied = {k for k, at in rows_of.items() if k and len(at) > 1}
-    twins = {k: held[0] for k in copied if (held := [i for i in rows_of[k] if i in side.held])}
+    twins = {k: held[0] for k, at in rows_of.items() if k and (held := [i for i in at if i in side.held])}
     table = table.layout()
     keys = {c.key for c in changes}
     rows = [r for r in side.rows if r.key in keys and r.key not in side.new_keys.values()]
@@ -208,10 +209,12 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     lead_of = {c.key: c.lead_id for c in changes if c.field != CREATED_FIELD}
     for key, fields in decision.restore.items():
         entry = base.get(key)
-        if key in scrambled or key in copied:
+        if key in scrambled or key in copied or key in twins:
             why = (
                 "the row shows the values of another row, or its values were moved (a sort or a cut?)"
                 if key in scrambled
+                else "the row has an exact copy and nothing tells which is the original: delete the copy"
+                if key in twins
                 else "the row has a copy pasted with its key cells: sync first, so the copy becomes a new row"
             )
             decision.kept.extend({**_kept(key, t), "reason": why} for t in fields)
