@@ -34,7 +34,7 @@ class Column:
     uid: int = field(default_factory=lambda: next(_uid))
 
 
-@dataclass
+@dataclass(eq=False)  # a row is itself: two rows holding the same cells are still two rows
 class Row:
     cells: dict[int, Any] = field(default_factory=dict)  # column uid -> value
     rid: int | None = None  # whose data this is (None: no person data in it yet)
