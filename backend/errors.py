@@ -37,6 +37,15 @@ class AppError(Exception):
     status = 500
     code: Code = Code.INTERNAL
 
+    def __init_subclass__(cls, *, status: int | None = None, code: Code | None = None, **kw) -> None:
+        """A subclass names its HTTP status and code in its header: `class NotFound(AppError, status=404,
+        code=Code.NOT_FOUND)`; what it leaves out it inherits."""
+        super().__init_subclass__(**kw)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+
     def __init__(self, detail: str, *, code: Code | None = None, status: int | None = None, **extra):
         super().__init__(detail)
         self.detail = detail
@@ -47,11 +56,9 @@ class AppError(Exception):
         self.extra = extra
 
 
-class BadRequest(AppError):
-    status = 400
-    code = Code.BAD_REQUEST
+class BadRequest(AppError, status=400, code=Code.BAD_REQUEST):
+    pass
 
 
-class NotFound(AppError):
-    status = 404
-    code = Code.NOT_FOUND
+class NotFound(AppError, status=404, code=Code.NOT_FOUND):
+    pass

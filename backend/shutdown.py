@@ -18,10 +18,8 @@ from backend.errors import AppError
 _requested = threading.Event()
 
 
-class StopRequested(AppError):
+class StopRequested(AppError, status=503):
     """The worker is shutting down: this job stops here and runs again at once elsewhere."""
-
-    status = 503
 
 
 def request(*_signal_args) -> None:

@@ -38,9 +38,8 @@ WEBHOOK_UNAVAILABLE = "unavailable"  # registration refused (rights, plan): chan
 _HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 
 
-class ConnectError(AppError):
-    status = 400
-    code = Code.BAD_REQUEST
+class ConnectError(AppError, status=400, code=Code.BAD_REQUEST):
+    pass
 
 
 def allowed_host(referer: str, allowed_domains: tuple[str, ...]) -> str:

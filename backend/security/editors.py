@@ -26,11 +26,8 @@ EDITOR_ROLES = {"owner", "organizer", "fileOrganizer", "writer"}
 FIELDS = "nextPageToken,permissions(type,role,emailAddress,domain)"
 
 
-class EditorsUnknown(AppError):
+class EditorsUnknown(AppError, status=503, code=Code.UNAVAILABLE):
     """Drive could not be asked (or refused the service account): nobody is let in on its word."""
-
-    status = 503
-    code = Code.UNAVAILABLE
 
 
 def is_editor(sheets_endpoint: str, spreadsheet_id: str, email: str) -> bool:

@@ -24,9 +24,8 @@ _refetched: TTLCache = TTLCache(maxsize=8, ttl=REFETCH_AFTER_S)  # cache misses 
 _lock = threading.Lock()
 
 
-class IdTokenRejected(AppError):
-    status = 401
-    code = Code.ID_TOKEN_INVALID
+class IdTokenRejected(AppError, status=401, code=Code.ID_TOKEN_INVALID):
+    pass
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,8 @@ def nonce_ttl_s(max_skew_s: int) -> int:
     return 2 * max_skew_s + NONCE_MARGIN_S
 
 
-class SignatureRejected(AppError):
-    status = 401
-    code = Code.SIGNATURE_INVALID
+class SignatureRejected(AppError, status=401, code=Code.SIGNATURE_INVALID):
+    pass
 
 
 @dataclass

@@ -52,28 +52,19 @@ SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
-class SheetsError(AppError):
-    status = 502
-    code = Code.HTTP_ERROR
-
+class SheetsError(AppError, status=502, code=Code.HTTP_ERROR):
     def __init__(self, detail: str, http_status: int = 0):
         super().__init__(detail)
         self.http_status = http_status
 
 
-class SheetsAccessDenied(SheetsError):
+class SheetsAccessDenied(SheetsError, status=403, code=Code.FORBIDDEN):
     """403: the spreadsheet is not shared with the service account (the add-on's Set up shares it)."""
 
-    status = 403
-    code = Code.FORBIDDEN
 
-
-class SheetsBusy(SheetsError):
+class SheetsBusy(SheetsError, status=429, code=Code.RATE_LIMITED):
     """A web request's Sheets call found no free slot of the shared quota (or Google said 429/5xx): the
     request is answered at once with Retry-After instead of waiting for one."""
-
-    status = 429
-    code = Code.RATE_LIMITED
 
     def __init__(self, detail: str, retry_after_s: float, status: int = 429):
         super().__init__(detail, status)

@@ -24,8 +24,8 @@ from backend.store import keys
 log = logging.getLogger(__name__)
 
 
-class LockTimeout(AppError):
-    status = 409
+class LockTimeout(AppError, status=409):
+    pass
 
 
 # A crashed run's lock keeps the connection's next run waiting this long at most (a killed worker's retry

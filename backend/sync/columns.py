@@ -21,11 +21,8 @@ NOTHING_SYNCED = "Nothing was synced."
 _DATA_LIKE = re.compile(r"^(r[0-9A-Za-z]{12}|[a-z2-9]{10}|\d+|https?://.*|[✓⚠].*)$")
 
 
-class SheetLayoutChanged(AppError):
+class SheetLayoutChanged(AppError, status=409, code=Code.MAPPING_INVALID):
     """The sheet no longer has the columns the mapping names; `detail` says which and what to do."""
-
-    status = 409
-    code = Code.MAPPING_INVALID
 
 
 def problems(table: Table, mapping: ColumnMapping) -> list[str]:

@@ -52,9 +52,8 @@ log = logging.getLogger(__name__)
 CONNECTION_COLUMNS_EXTRA = ("key", "lead_id", "link", "sync")
 
 
-class NotReady(AppError):
-    status = 409
-    code = Code.NOT_CONNECTED
+class NotReady(AppError, status=409, code=Code.NOT_CONNECTED):
+    pass
 
 
 @dataclass

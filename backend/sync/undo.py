@@ -58,9 +58,8 @@ MAX_KEPT_LISTED = 200  # the kept fields a run's meta lists (the count covers th
 _GONE = object()
 
 
-class CannotUndo(AppError):
-    status = 409
-    code = Code.CONFLICT
+class CannotUndo(AppError, status=409, code=Code.CONFLICT):
+    pass
 
 
 @dataclass
