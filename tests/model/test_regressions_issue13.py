@@ -335,3 +335,15 @@ def test_rows_on_a_shared_contact_sorted_without_the_key_columns_are_held(world)
                (a.sort_range, 1, False), (a.sort_sheet, 3, False), (a.sort_range, 1, False),
                (a.full_sync, True), (a.sort_range, 4, False), (a.copy_row, 3, True))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_synced_row_left_with_one_value_by_a_data_only_sort_empties_nothing_in_amocrm(world):
+    """Two synced rows with equal values; a data-only sort moved an empty row's cells into the second
+    row's place, and its first twin's data row was deleted. The second row then showed one value, the
+    others emptied at once, and the run cleared its lead's name and its contact's name and phone."""
+    v = judged(world, (a.add_row, [2, 1, -1, 0, 1, 3]), (a.add_row, [2, 1, -1, 0, 1, 3]), (a.edit_run,),
+               (a.insert_row, 6), (a.delete_lead, 4), (a.sort_range, 9, True), (a.delete_row, 6),
+               (a.paste_column, 6, 3, 4, 0), (a.run_while_person_acts, 0, 2, 0), (a.delete_row, 3),
+               (a.clear_key, 2), (a.copy_row, 5, True), (a.insert_column, 3), (a.run_while_person_acts, 1, 0, 7),
+               (a.insert_row, 6))  # fmt: skip
+    assert not v, story(world)

@@ -83,6 +83,23 @@ def plan(inp: PlanInput) -> Plan:
 # --- 1. what each row is -------------------------------------------------------------------------------
 
 
+def _cleared_at_once(
+    row: SheetRow, entry: LedgerEntry, lead: AmoLead, rules: Mapping[str, FieldRule]
+) -> list[str]:
+    """The fields the row emptied since its last sync while amoCRM still holds a value, when every other
+    field shows its agreed value (else: nothing)."""
+    if any(row.values.get(t) not in (None, entry.values.get(t)) for t in rules):
+        return []
+    return [
+        t
+        for t in rules
+        if rules[t].direction != Direction.TO_SHEET
+        and row.values.get(t) is None
+        and entry.values.get(t) is not None
+        and lead.values.get(t) is not None
+    ]
+
+
 def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
     claimed = {
         entry.lead_id: key for key, entry in sorted(inp.ledger.items())
@@ -142,6 +159,21 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
                 draft.message = (
                     f"⚠ this row's cells are empty; lead {lead_id} was left as it is in amoCRM. Type its "
                     "values back (or undo a cut), or delete the row if it should no longer show the lead."
+                )
+                continue
+            if (
+                lead_id in inp.leads
+                and not row.errors
+                and len(cleared := _cleared_at_once(row, entry, inp.leads[lead_id], rules)) >= 2
+            ):
+                # several cells emptied at once, nothing else changed: far more often a sort or a cut that
+                # left this row without its values than a person wiping a deal and its contact
+                draft.outcome = Outcome.ERROR
+                draft.message = (
+                    f"⚠ {len(cleared)} of this row's cells were emptied at once "
+                    f"({', '.join(rules[t].label for t in cleared)}); lead {lead_id} was left as it is in "
+                    "amoCRM. Type the values back (or undo a sort or cut); to empty them in amoCRM too, "
+                    "empty them there and the sheet follows."
                 )
                 continue
             if lead_id in inp.leads:

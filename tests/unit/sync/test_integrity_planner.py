@@ -151,3 +151,33 @@ def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing():
     assert rp.message.startswith("⚠ this row's cells are empty")
     w.apply(p)
     assert w.contacts[cid]["values"][CONTACT_NAME] == "Alice"
+
+
+def test_a_synced_row_with_several_cells_emptied_at_once_clears_nothing_and_says_how_to():
+    """A data-only sort or a cut leaves a synced row with its values gone but one (a checker case: the
+    lead's name and the contact's name and phone were cleared in amoCRM)."""
+    w, cid = alice_world()
+    w.rows[0].values = {**w.rows[0].values, CONTACT_NAME: None, CONTACT_EMAIL: None}  # price kept
+    p = w.plan()
+    (rp,) = p.rows
+    assert not p.actions and not p.contact_updates and rp.mark
+    assert rp.message.startswith("⚠ 2 of this row's cells were emptied at once")
+    w.apply(p)
+    assert w.contacts[cid]["values"][CONTACT_EMAIL] == "alice@x.ru"
+
+
+def test_one_emptied_cell_still_empties_its_field_in_amocrm():
+    w, cid = alice_world()
+    w.rows[0].values = {**w.rows[0].values, CONTACT_EMAIL: None}
+    w.apply(w.plan())
+    assert w.contacts[cid]["values"][CONTACT_EMAIL] is None and not w.plan().actions
+
+
+def test_cells_emptied_at_once_and_in_amocrm_too_agree_again():
+    """The way out the message names: empty the fields in amoCRM as well; nothing is held then."""
+    w, cid = alice_world()
+    w.rows[0].values = {**w.rows[0].values, CONTACT_NAME: None, CONTACT_EMAIL: None}
+    w.contacts[cid]["values"] = {**w.contacts[cid]["values"], CONTACT_NAME: None, CONTACT_EMAIL: None}
+    p = w.plan()
+    (rp,) = p.rows
+    assert not rp.message.startswith("⚠"), rp.message
