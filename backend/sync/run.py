@@ -307,9 +307,13 @@ def _run_sync_locked(
     moved, scrambled = _moved_values(
         ledger, side.rows, [*rows, *others], compared, unseen_emptied=side.held_emptied
     )
-    if scrambled:  # a range was sorted without the key columns: rows edited in several cells since may be
-        # among the sorted ones, out of recognition, and so are changed rows whose values another row shows
-        # now (the other half of a swap) — held with them until the sort is undone
+    present = {r.key: r for r in side.rows}
+    dealt = any((src_row := present.get(src)) is None or not _emptied(src_row) for src in moved.values())
+    if scrambled or dealt:  # a range was sorted without the key columns (or a synced row's values turned
+        # up in another row while its own row is gone or shows other values: a sort, not a cut into a new
+        # row): rows edited in several cells since may be among the sorted ones, out of recognition, and
+        # so are changed rows whose values another row shows now (the other half of a swap) — held with
+        # them until the sort is undone
         shown = set(scrambled.values())
         scrambled |= {
             r.key: ""

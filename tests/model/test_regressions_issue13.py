@@ -344,6 +344,23 @@ def test_a_synced_row_left_with_one_value_by_a_data_only_sort_empties_nothing_in
     v = judged(world, (a.add_row, [2, 1, -1, 0, 1, 3]), (a.add_row, [2, 1, -1, 0, 1, 3]), (a.edit_run,),
                (a.insert_row, 6), (a.delete_lead, 4), (a.sort_range, 9, True), (a.delete_row, 6),
                (a.paste_column, 6, 3, 4, 0), (a.run_while_person_acts, 0, 2, 0), (a.delete_row, 3),
-               (a.clear_key, 2), (a.copy_row, 5, True), (a.insert_column, 3), (a.run_while_person_acts, 1, 0, 7),
-               (a.insert_row, 6))  # fmt: skip
+               (a.clear_key, 2), (a.copy_row, 5, True), (a.insert_column, 3),
+               (a.run_while_person_acts, 1, 0, 7), (a.insert_row, 6))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_synced_row_showing_an_unsynced_rows_values_after_a_data_only_sort_is_held(world):
+    """A data-only sort dealt an unsynced row's values into a synced row, and the rows holding that
+    row's own values and its neighbour's were deleted; another row held the neighbour's values. The
+    confirmed run pushed the unsynced row's six values into the lead and its contact: a row changed in
+    several cells is now held whenever a synced row's values show up in a row while its own row is gone
+    or shows other values (a sort), not only when rows are seen swapped."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [-1, 2, 0, 3, 2, 0]),
+               (a.add_row, [0, 0, 2, 1, 2, 1]), (a.add_row, [3, 1, 1, 1, 0, 2]),
+               (a.add_row, [-1, 1, 1, 2, 3, 1]),
+               (a.full_sync, True), (a.forget_edits,), (a.sort_range, 0, False), (a.delete_row, 6),
+               (a.delete_lead, 4), (a.webhook, 2), (a.run_while_person_acts, 0, 2, 5), (a.delete_row, 7),
+               (a.sort_sheet, 4, False), (a.move_column, 10, 7), (a.run_while_person_acts, 0, 4, 4),
+               (a.run_while_person_acts, 0, 1, 0), (a.full_sync, True), (a.full_sync, True),
+               (a.edit_run,))  # fmt: skip
     assert not v, story(world)
