@@ -15,7 +15,6 @@ import datetime as dt
 import re
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
@@ -208,12 +207,10 @@ def _item(ok: bool, detail: str, action: str = "", at: float | None = None) -> d
     return {"ok": ok, "detail": detail, "action": "" if ok else action, "at": _iso(at)}
 
 
-def _by_age(
-    at: float, now: float, limit_s: float, fresh: str, stale: Callable[[float], tuple[str, str]]
-) -> dict:
-    """Ok while `at` is at most `limit_s` old; else `stale(age)`: what is true and what to do."""
+def _by_age(at: float, now: float, limit_s: float, fresh: str, stale: str, unit_s: int, action: str) -> dict:
+    """Ok while `at` is at most `limit_s` old; else `stale` with the age in `unit_s` units, and `action`."""
     if now - at > limit_s:
-        return _item(False, *stale(now - at), at)
+        return _item(False, stale.format(int((now - at) // unit_s)), action, at)
     return _item(True, fresh, at=at)
 
 
@@ -236,15 +233,10 @@ def assess(state: State, now: float) -> dict:
         amo = _item(False, "amoCRM has not answered a sync yet.", "Press Sync now.")
     else:
         amo = _by_age(
-            state.amo_answered_at,
-            now,
-            AMO_QUIET_S,
-            "amoCRM answered recently.",
-            lambda age: (
-                f"amoCRM last answered {int(age // 3600)} h ago.",
-                "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
-            ),
-        )
+            state.amo_answered_at, now, AMO_QUIET_S, "amoCRM answered recently.",
+            "amoCRM last answered {} h ago.", 3600,
+            "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
+        )  # fmt: skip
     if state.token_status == NEEDS_RECONNECT:
         token = _item(
             False, f"amoCRM refused the grant: {state.token_reason}", "Reconnect amoCRM.", state.refreshed_at
@@ -253,15 +245,10 @@ def assess(state: State, now: float) -> dict:
         token = _item(False, "There is no amoCRM grant.", "Reconnect amoCRM.")
     else:
         token = _by_age(
-            state.refreshed_at,
-            now,
-            TOKEN_STALE_S,
-            "The amoCRM grant is fresh.",
-            lambda age: (
-                f"The grant was last refreshed {int(age // 86400)} days ago.",
-                "Reconnect amoCRM before it lapses (three idle months).",
-            ),
-        )
+            state.refreshed_at, now, TOKEN_STALE_S, "The amoCRM grant is fresh.",
+            "The grant was last refreshed {} days ago.", 86400,
+            "Reconnect amoCRM before it lapses (three idle months).",
+        )  # fmt: skip
     return {"webhook": webhook, "amo": amo, "token": token, "backlog": _backlog(state)}
 
 
