@@ -364,3 +364,17 @@ def test_a_synced_row_showing_an_unsynced_rows_values_after_a_data_only_sort_is_
                (a.run_while_person_acts, 0, 1, 0), (a.full_sync, True), (a.full_sync, True),
                (a.edit_run,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_of_two_held_copies_the_one_left_after_a_delete_is_the_leads_row(world):
+    """A synced row copied with its key cells, the original's key cell cleared: the run holds both (an
+    exact copy). The person deletes the keyed one; the run gives the key back to the row left, which
+    shows the lead. The oracle had taken the keyed row for the original and called that a copy showing
+    another row's lead (a checker case from a fresh-clone CI run; the fix is the oracle's)."""
+    v = judged(world, (a.add_row, [1, 2, -1, 1, 2, 3]), (a.add_row, [1, 3, 2, 3, 0, 2]),
+               (a.add_row, [3, 2, 1, -1, -1, 2]), (a.delete_row, 1), (a.edit_contact, 0, 0, 6),
+               (a.type_cell, 6, 4, 0), (a.quiet_reconcile,), (a.quiet_reconcile,),
+               (a.run_while_person_acts, 1, 1, 3), (a.run_while_person_acts, 0, 0, 6), (a.copy_row, 4, True),
+               (a.move_row, 4, 3), (a.move_row, 6, 7), (a.clear_key, 1), (a.run_while_person_acts, 0, 2, 7),
+               (a.delete_row, 3))  # fmt: skip
+    assert not v, story(world)

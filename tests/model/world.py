@@ -318,26 +318,41 @@ class World:
         them: of two rows with one key, the one that agrees with the ledger keeps it (issue 13), the other
         becomes a new row. Which of two rows that were identical was "the original" is nothing a person can
         see, so the oracle takes the run's choice: when the copy kept the key, the two swap identities; when
-        the original is deleted first, the copy is the original."""
+        the original is deleted first, the copy is the original. Rows the run held as copies nothing tells
+        apart stay twins, whichever of them keeps the key cell."""
         for copy_rid, (src_rid, key) in list(self.twins.items()):
             src, copy = self.row_of(src_rid), self.row_of(copy_rid)
             if src is None or copy is None:
                 del self.twins[copy_rid]
-                if src is None and copy is not None and str(self.tab.get(copy, "key")).strip() == key:
+                copy_key = str(self.tab.get(copy, "key")).strip() if copy is not None else None
+                lead = self.lead_of(src_rid)
+                if src is None and (
+                    copy_key == key
+                    or (
+                        copy_key == ""
+                        and lead is not None
+                        and str(self.tab.get(copy, "lead_id")) == str(lead)
+                    )
+                ):
                     # the original deleted before a run told them apart: the copy is all that is left
-                    # of that row, key cells and values; nothing shows it is not the original
+                    # of that row, key cells (or its lead id, the key cell cleared) and values; nothing
+                    # shows it is not the original
                     copy.rid = src_rid
                     swap = {src_rid: copy_rid, copy_rid: src_rid}
                     before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
                 continue
             src_key, copy_key = (str(self.tab.get(r, "key")).strip() for r in (src, copy))
-            if src_key == key and copy_key == key:
-                continue  # not decided yet (no run placed keys, or both rows are held)
+            if (src_key == key and copy_key == key) or all(self._held_copy(r) for r in (src, copy)):
+                continue  # not decided yet (no run placed keys, or the run held both rows)
             del self.twins[copy_rid]
             if copy_key == key and src_key != key:
                 src.rid, copy.rid = copy_rid, src_rid
                 swap = {src_rid: copy_rid, copy_rid: src_rid}
                 before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
+
+    def _held_copy(self, row: Row) -> bool:
+        """The run held the row as one of copies that nothing tells apart (its key cleared or not)."""
+        return "are copies of one synced row" in str(self.tab.get(row, "sync"))
 
     def _adopt_created(self, before: _Before) -> None:
         """Leads and contacts this run created belong to the row that held their request's key."""
