@@ -9,6 +9,7 @@ every state and shrinking moves towards the first row, the first column and the 
 from __future__ import annotations
 
 from backend.store.journal import Journal
+from backend.store.ledger import Ledger
 from tests.model.sheet import Column, Row
 from tests.model.world import CONNECTION, TARGETS, World
 
@@ -109,6 +110,13 @@ def copy_row(w: World, i: int, above: bool) -> str:
     key = str(w.tab.get(src, "key")).strip()
     if src.rid is not None and key and key == str(w.tab.get(copy, "key")).strip():
         w.twins[copy.rid] = (src.rid, key)
+    elif src.rid is not None and not key and (lid := w.lead_of(src.rid)) is not None:
+        # its key cell was cleared: the lead id cell is what both rows carry of the synced row, and a run
+        # gives that row's key back to one of them
+        if str(w.tab.get(src, "lead_id")).strip() == str(lid):
+            synced = Ledger(w.redis, CONNECTION).keys_for_leads([lid]).get(lid)
+            if synced:
+                w.twins[copy.rid] = (src.rid, synced)
     return f"copy row {_n(w, src)} with its key cells and paste it as row {_n(w, copy)}"
 
 

@@ -378,3 +378,27 @@ def test_of_two_held_copies_the_one_left_after_a_delete_is_the_leads_row(world):
                (a.move_row, 4, 3), (a.move_row, 6, 7), (a.clear_key, 1), (a.run_while_person_acts, 0, 2, 7),
                (a.delete_row, 3))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_copy_of_a_synced_row_whose_key_cell_was_cleared_is_its_twin(world):
+    """The key cell of a synced row cleared, the row copied (its lead id with it) and the original
+    edited: the run gives the synced row's key back to the row that agrees with the ledger — the copy —
+    and the edited original becomes a new row, as for a copy pasted with its key cells. The oracle took
+    that for a second lead of the original's data (the fix is the oracle's)."""
+    v = judged(world, (a.add_row, [-1, 0, 0, 0, -1, 2]), (a.full_sync, True), (a.forget_edits,),
+               (a.new_lead_in_amo, 4, False), (a.edit_contact, 1, 1, 3), (a.run_while_person_acts, 1, 1, 0),
+               (a.clear_key, 1), (a.copy_row, 7, True), (a.insert_row, 6), (a.edit_contact, 3, 0, 6),
+               (a.type_cell, 5, 7, 2), (a.edit_lead, 3, 2, 1), (a.share_contact, 2, 2),
+               (a.share_contact, 7, 2), (a.faulty_run, 0, 1, 1), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_synced_row_showing_another_rows_values_that_nothing_else_shows_is_held(world):
+    """A data-only sort dealt an unsynced row's values into a synced row; that row's own values, edited
+    since in two cells, matched no entry, and a copy and an undo followed. A reconcile pushed the five
+    values into the lead and its contact: a row whose values were mostly replaced at once is now held."""
+    v = judged(world, (a.add_row, [2, 1, 0, 0, 3, -1]), (a.add_row, [1, -1, 1, 2, -1, 0]),
+               (a.add_row, [0, 0, 3, 0, 0, 0]), (a.edit_run,), (a.sort_range, 4, True), (a.copy_row, 4, True),
+               (a.same_contact, 7, 6, False), (a.clear_cell, 7, 3), (a.undo_recent, 3, 1, False, 0, 1),
+               (a.clear_key, 4), (a.sort_sheet, 9, True), (a.clear_cell, 7, 5), (a.clear_key, 0))  # fmt: skip
+    assert not v, story(world)

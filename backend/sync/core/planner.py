@@ -83,6 +83,19 @@ def plan(inp: PlanInput) -> Plan:
 # --- 1. what each row is -------------------------------------------------------------------------------
 
 
+def _replaced(row: SheetRow, entry: LedgerEntry, lead: AmoLead, rules: Mapping[str, FieldRule]) -> bool:
+    """Three fields or more of the row differ from both its agreed value and amoCRM's, and one agreed
+    value at most is still shown (fields held in conflict have no agreed value and do not count)."""
+    pushed = [t for t in rules if rules[t].direction != Direction.TO_SHEET and t in entry.values]
+    changed = sum(
+        1
+        for t in pushed
+        if t in row.errors or row.values.get(t) not in (entry.values.get(t), lead.values.get(t))
+    )
+    kept = sum(1 for t in pushed if row.values.get(t) is not None and row.values.get(t) == entry.values[t])
+    return changed >= 3 and kept <= 1
+
+
 def _cleared_at_once(
     row: SheetRow, entry: LedgerEntry, lead: AmoLead, rules: Mapping[str, FieldRule]
 ) -> list[str]:
@@ -174,6 +187,17 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
                     f"({', '.join(rules[t].label for t in cleared)}); lead {lead_id} was left as it is in "
                     "amoCRM. Type the values back (or undo a sort or cut); to empty them in amoCRM too, "
                     "empty them there and the sheet follows."
+                )
+                continue
+            if lead_id in inp.leads and _replaced(row, entry, inp.leads[lead_id], rules):
+                # most of the row's values replaced at once: another row's values (a sort of part of the
+                # sheet that nothing else shows) or a row reused for another deal, not this lead's edit
+                draft.outcome = Outcome.ERROR
+                draft.message = (
+                    f"⚠ most of this row's values changed at once since its last sync; lead {lead_id} was "
+                    "left as it is in amoCRM. A sort or cut of part of the sheet? Undo it. A new deal in "
+                    "this row? Clear its amo_sync_id and amo_lead_id cells. Lead "
+                    f"{lead_id}'s new values? Type them in amoCRM and the row agrees again."
                 )
                 continue
             if lead_id in inp.leads:

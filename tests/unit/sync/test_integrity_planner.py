@@ -181,3 +181,27 @@ def test_cells_emptied_at_once_and_in_amocrm_too_agree_again():
     p = w.plan()
     (rp,) = p.rows
     assert not rp.message.startswith("⚠"), rp.message
+
+
+def test_a_synced_row_whose_values_were_mostly_replaced_at_once_changes_nothing_and_says_how_to():
+    """Another row's values dealt into a synced row by a sort that nothing else shows (a checker case:
+    a lead and its contact took a stranger's name, phone, deal and budget)."""
+    w, cid = alice_world()
+    w.rows[0].values = {**w.rows[0].values, CONTACT_NAME: "Bob", CONTACT_EMAIL: "bob@x.ru", LEAD_PRICE: "900"}
+    p = w.plan()
+    (rp,) = p.rows
+    assert not p.actions and not p.contact_updates and rp.mark
+    assert rp.message.startswith("⚠ most of this row's values changed at once")
+    # the way out it names for new values of the same lead: type them in amoCRM, and the row agrees
+    w.contacts[cid]["values"] = {**w.contacts[cid]["values"], CONTACT_NAME: "Bob", CONTACT_EMAIL: "bob@x.ru"}
+    (lead,) = w.leads.values()
+    lead["values"] = {**lead["values"], LEAD_PRICE: "900"}
+    (rp,) = w.plan().rows
+    assert not rp.message.startswith("⚠"), rp.message
+
+
+def test_two_cells_changed_at_once_are_still_a_persons_edit():
+    w, cid = alice_world()
+    w.rows[0].values = {**w.rows[0].values, CONTACT_NAME: "Alicia", LEAD_PRICE: "150"}
+    w.apply(w.plan())
+    assert w.contacts[cid]["values"][CONTACT_NAME] == "Alicia" and not w.plan().actions
