@@ -129,6 +129,10 @@ ledger_lead = _declare(
     "ledger-lead:{conn}", "hash", "store/ledger.py", NONE, C, False,
     "lead id -> the row key that shows it"
 )
+ledger_inflight = _declare(
+    "ledger-inflight:{conn}", "hash", "store/ledger.py", NONE, C, True,
+    "row key -> the values a run is writing into amoCRM, until its entry settles (a failed run's writes)",
+)
 ledger_print = _declare(
     "ledger-print:{conn}", "hash", "store/ledger.py", NONE, C, True,
     "digest of a row's agreed values -> row keys (finds values moved to another row)",

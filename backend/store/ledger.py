@@ -7,6 +7,9 @@ Per connection:
                          (`sync/moved.near_prints`) -> JSON list of the row keys whose values they are
                          (finds values that moved to another row without their key cells — a cut, a
                          sort of a range — even with one field changed since; identical rows share one)
+- `ledger-inflight:{conn}` hash row key -> JSON {target: value} a run is writing into amoCRM, until the
+                         row's entry settles: amoCRM showing them after the run failed (a timeout after
+                         amoCRM applied the write) is that run's write, not a manager's change
 - `history:{conn}:{key}` list  newest first, capped: {at, source, direction, field, old, new, ...}
 
 The ledger is the base of the three-way comparison and is only written for what succeeded (the
@@ -56,6 +59,7 @@ class Ledger:
         self.key = keys.ledger(connection_id)
         self.lead_key = keys.ledger_lead(connection_id)
         self.print_key = keys.ledger_print(connection_id)
+        self.inflight_key = keys.ledger_inflight(connection_id)
 
     def all(self) -> dict[str, LedgerEntry]:
         return {k.decode(): _decode(v) for k, v in self.client.hgetall(self.key).items()}
@@ -119,6 +123,25 @@ class Ledger:
         if emptied:
             pipe.hdel(self.print_key, *emptied)
         pipe.execute()
+
+    def put_inflight(self, writing: Mapping[str, Mapping[str, Any]]) -> None:
+        """Before writing into amoCRM: what each row's write sets (kept until its entry settles)."""
+        if writing:
+            self.client.hset(
+                self.inflight_key,
+                mapping={k: json.dumps(dict(v), ensure_ascii=False) for k, v in writing.items()},
+            )
+
+    def inflight(self, keys_: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys_ = list(keys_)
+        if not keys_ or not self.client.exists(self.inflight_key):
+            return {}
+        raw = self.client.hmget(self.inflight_key, keys_)
+        return {k: json.loads(v) for k, v in zip(keys_, raw, strict=True) if v is not None}
+
+    def clear_inflight(self, keys_: Iterable[str]) -> None:
+        if keys_ := list(keys_):
+            self.client.hdel(self.inflight_key, *keys_)
 
     def count(self) -> int:
         return int(self.client.hlen(self.key))

@@ -48,6 +48,7 @@ from backend.sync.run import (
     moved_rows_key,
     parts,
     plan_input,
+    writes_amocrm_took,
 )
 from backend.sync.snapshot import AmoSide, amo_side, sheet_rows
 from backend.sync.writeback import Writeback
@@ -139,6 +140,7 @@ def _run_edits_locked(
     progress("reading amoCRM", 0, 1)
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region)
     amo = _amo_side(p, planned, base, directory)
+    base = writes_amocrm_took(ledger, base, amo)
     progress("planning", 0, 1)
     the_plan = plan(plan_input(svc, p, planned, amo, base, full_scan=False, synced_rows=ledger.count()))
     if the_plan.needs_confirmation:  # the run that reads the sheet holds it and tells the sidebar

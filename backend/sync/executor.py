@@ -61,6 +61,18 @@ def _refused(exc: AmoValidationError) -> dict[str, str]:
     return out
 
 
+def _writing(plan: Plan) -> dict[str, dict[str, Any]]:
+    """Row key -> the lead and contact values this plan writes into amoCRM for that row."""
+    out: dict[str, dict[str, Any]] = {}
+    for row_plan in plan.rows:
+        if row_plan.lead_update and row_plan.lead_id:
+            out.setdefault(row_plan.key, {}).update(row_plan.lead_update)
+    for update in plan.contact_updates:
+        for key in update.keys:
+            out.setdefault(key, {}).update(update.values)
+    return out
+
+
 @dataclass
 class Executor:
     amo: AmoClient
@@ -89,12 +101,15 @@ class Executor:
     def run(self, plan: Plan) -> ExecutionResult:
         out = ExecutionResult()
         rows = {row_plan.key: row_plan for row_plan in plan.rows}
+        writing = _writing(plan)
+        self.ledger.put_inflight(writing)  # a run failing after amoCRM took them leaves them recognisable
         self._create_contacts(plan, out)
         self._update_contacts(plan, out, rows)
         self._create_leads(plan, out)
         self._update_leads(plan, out)
         self._link(plan, out)
         self._settle_ledger(plan, out)
+        self.ledger.clear_inflight(writing)
         return out
 
     # --- batched writes with per-item refusals ---------------------------------------------------------

@@ -324,6 +324,7 @@ def _run_sync_locked(
     scrambled |= {k: "" for k in shuffled_rows(rows, base) if k not in scrambled}
     if not preview:
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
+    base = writes_amocrm_took(ledger, base, amo)
     progress("planning", 0, 1)
     the_plan = plan(
         plan_input(
@@ -445,6 +446,26 @@ def _moved_values(
     need = (set(candidates) | set().union(*candidates.values())) - bases.keys()
     bases |= ledger.get_many(sorted(need)) if need else {}
     return find_moved(sheet, rows, bases, candidates, whole_sheet, unseen_emptied)
+
+
+def writes_amocrm_took(ledger: Ledger, base: dict[str, LedgerEntry], amo: AmoSide) -> dict[str, LedgerEntry]:
+    """Values a failed run was writing (a timeout after amoCRM applied them) that amoCRM shows now are
+    that run's writes, no one's change: they join the rows' base, here and in the ledger — else a
+    person's later edit back to the old value would lose to them as "changed in amoCRM"."""
+    pending = ledger.inflight(base)
+    took: dict[str, LedgerEntry] = {}
+    for key, values in pending.items():
+        entry = base[key]
+        lead = amo.leads.get(entry.lead_id)
+        shown = {
+            t: v for t, v in values.items() if lead is not None and t in lead.values and lead.values[t] == v
+        }
+        if shown:
+            took[key] = replace(entry, values={**entry.values, **shown})
+    if took:
+        ledger.put_many(took)
+    ledger.clear_inflight(pending)
+    return {**base, **took}
 
 
 def _changed_fields(row: SheetRow, base: dict[str, LedgerEntry]) -> int:

@@ -402,3 +402,17 @@ def test_a_synced_row_showing_another_rows_values_that_nothing_else_shows_is_hel
                (a.same_contact, 7, 6, False), (a.clear_cell, 7, 3), (a.undo_recent, 3, 1, False, 0, 1),
                (a.clear_key, 4), (a.sort_sheet, 9, True), (a.clear_cell, 7, 5), (a.clear_key, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_write_amocrm_applied_before_a_timeout_does_not_undo_the_persons_next_edit(world):
+    """A run pushed a budget the person typed (100 -> 1000), amoCRM applied it and the answer timed out,
+    so the run failed before its ledger settled. The person typed 100 back; the next run took amoCRM's
+    1000 for a manager's change and wrote it over the person's edit. The values a run is writing are now
+    kept until its entry settles: amoCRM showing them is that run's write, so the person's 100 wins."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_newest_lead,), (a.add_row, [0, 1, 1, -1, 0, 0]),
+               (a.add_row, [0, 1, 1, -1, 0, 0]), (a.type_cell, 0, 3, 2), (a.faulty_run, 2, 5, 3),
+               (a.faulty_run, 1, 2, 0), (a.type_cell, 7, 2, 2), (a.merge_leads, 2, 3), (a.type_cell, 4, 4, 6),
+               (a.faulty_run, 2, 3, 2), (a.merge_leads, 1, 3), (a.type_cell, 1, 4, 1), (a.type_cell, 4, 4, 0),
+               (a.merge_leads, 7, 5), (a.type_cell, 1, 0, 1), (a.faulty_run, 3, 8, 0))  # fmt: skip
+    assert not v, story(world)
+    assert {lead["price"] for lead in world.acct.leads.values()} == {100}, story(world)
