@@ -50,3 +50,15 @@ def test_a_lead_deleted_in_amocrm_leaves_its_row_saying_so(world):
     v = judged(world, (a.add_row, IVAN), (a.full_sync, True), (a.delete_lead, 0), (a.webhook, 0))
     assert not v, story(world)
     assert str(world.tab.get(world.tab.rows[0], "sync")).startswith("⚠"), story(world)
+
+
+def test_many_copies_of_a_keyed_row_pasted_with_their_key_cells_get_one_lead_each(world):
+    """Copies of copies of one new row, all pasted with the key cell: the run keys them apart and each
+    gets its own lead. A first version of the oracle's twin rule kept judging copies the run had already
+    told apart and called a copy's lead another row's (a checker run at this stop)."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_newest_lead,),
+               (a.add_row, [-1, -1, 0, 0, -1, 1]), (a.copy_row, 4, True), (a.copy_row, 6, False),
+               (a.copy_row, 5, False), (a.copy_row, 2, True), (a.copy_row, 0, True), (a.copy_row, 2, True),
+               (a.copy_row, 1, False), (a.copy_row, 7, False), (a.copy_row, 5, True), (a.copy_row, 0, False),
+               (a.copy_row, 4, False), (a.copy_row, 2, False), (a.copy_row, 6, False))  # fmt: skip
+    assert not v, story(world)

@@ -342,11 +342,7 @@ class World:
                     before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
                 continue
             src_key, copy_key = (str(self.tab.get(r, "key")).strip() for r in (src, copy))
-            if (
-                key not in (src_key, copy_key)
-                or src_key == copy_key
-                or all(map(self._held_copy, (src, copy)))
-            ):
+            if (src_key == key and copy_key == key) or all(map(self._held_copy, (src, copy))):
                 continue  # not decided yet (no run placed keys, or the run held both rows)
             del self.twins[copy_rid]
             if copy_key == key and src_key != key:
