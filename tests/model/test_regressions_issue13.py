@@ -416,3 +416,16 @@ def test_a_write_amocrm_applied_before_a_timeout_does_not_undo_the_persons_next_
                (a.merge_leads, 7, 5), (a.type_cell, 1, 0, 1), (a.faulty_run, 3, 8, 0))  # fmt: skip
     assert not v, story(world)
     assert {lead["price"] for lead in world.acct.leads.values()} == {100}, story(world)
+
+
+def test_a_synced_rows_values_cut_twice_with_two_edits_between_get_no_second_lead(world):
+    """A synced row edited in two cells (a name changed, a phone filled), then its data cut into a new
+    row and an edit run: the emptied row was held, but the new row — two fields off the lead's agreed
+    values, two alike — was created as a second lead. With its source row emptied, two fields off and
+    as many alike now count as that row's values, as three off did."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.full_sync, True), (a.forget_edits,),
+               (a.full_sync, False), (a.sort_range, 8, False), (a.type_cell, 5, 5, 5),
+               (a.edit_contact, 4, 1, 4), (a.type_cell, 0, 0, 1), (a.rename_header, 6, True), (a.edit_run,),
+               (a.type_cell, 7, 6, 2), (a.type_cell, 4, 7, 0), (a.cut_data_only, 0), (a.edit_run,),
+               (a.cut_data_only, 0), (a.reconcile,))  # fmt: skip
+    assert not v, story(world)

@@ -9,8 +9,8 @@ the run asks the ledger for them (sync/run.py).
 - `moved`: a new row (no key in the ledger, no lead id) holding a synced row's agreed values while that
   row no longer does: creating it would give that row's data a second lead. Within two fields when
   that row moved away from them (a cut empties it; a person may type values back): the new row then
-  holds more of the lead's agreed values than the lead's own row does. Within three, when that row
-  was emptied (one value at most) and the new row holds at least half of the lead's values.
+  holds more of the lead's agreed values than the lead's own row does. Within two or three, when that
+  row was emptied (one value at most) and the new row holds at least half of the lead's values.
 - `scrambled`: a synced row showing another synced row's agreed values instead of its own: pushing them
   would write one lead's values into another.
 
@@ -107,9 +107,9 @@ def _holds(
     (None: not in the run's sight), `same` fields alike and `diff` apart?"""
     new = own is None
     away = unseen_emptied if src is None else _moved_away(src, other, same)
-    if new and diff == 2 and same > diff and away:
-        return True  # its source row moved away further: two fields off is its values
     emptied = unseen_emptied if src is None else _cut_away(src)
+    if new and diff == 2 and (same > diff or (same == diff and emptied)) and away:
+        return True  # its source row moved away further (or was emptied): two fields off is its values
     if new and diff == 3 and same >= diff and emptied:
         return True  # its source row was emptied: half of that lead's values is enough
     if same < 2 or diff > 1:
