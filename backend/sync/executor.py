@@ -62,15 +62,21 @@ def _refused(exc: AmoValidationError) -> dict[str, str]:
 
 
 def _writing(plan: Plan) -> dict[str, dict[str, Any]]:
-    """Row key -> the lead and contact values this plan writes into amoCRM for that row."""
+    """Row key -> the values this plan writes into amoCRM from that row, which the sheet already shows
+    (not those it also writes into the sheet, as an undo does: until that write, the sheet shows the old
+    value and a later run must still carry the new one over)."""
+    rows = {row_plan.key: row_plan for row_plan in plan.rows}
     out: dict[str, dict[str, Any]] = {}
     for row_plan in plan.rows:
         if row_plan.lead_update and row_plan.lead_id:
-            out.setdefault(row_plan.key, {}).update(row_plan.lead_update)
+            out.setdefault(row_plan.key, {}).update(
+                {t: v for t, v in row_plan.lead_update.items() if t not in row_plan.sheet_update}
+            )
     for update in plan.contact_updates:
         for key in update.keys:
-            out.setdefault(key, {}).update(update.values)
-    return out
+            shown = rows[key].sheet_update if key in rows else {}
+            out.setdefault(key, {}).update({t: v for t, v in update.values.items() if t not in shown})
+    return {key: values for key, values in out.items() if values}
 
 
 @dataclass

@@ -134,3 +134,17 @@ def test_an_undo_marks_a_created_leads_row_whose_exact_copy_lost_its_key_cell(wo
                (a.undo_recent, 0, 0, False, 0, 0))  # fmt: skip
     assert not v, story(world)
     assert "copies of one synced row" in str(world.tab.get(world.tab.rows[0], "sync")), story(world)
+
+
+def test_an_undo_that_failed_after_moving_its_leads_is_carried_over_not_reverted(world):
+    """An undo moved the leads its run created to the picked stage, then amoCRM timed out and the undo
+    failed before the rows showed that stage. The values a run writes into amoCRM from the sheet are
+    kept until they settle (a failed run's writes are not a manager's change), and a first version of
+    that counted the undo's stage too: the next reconcile took the rows' old stage for an edit and moved
+    the leads back. An undo's writes are not the sheet's: the reconcile carries the stage into the rows."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.undo_recent, 0, 1, False, 2, 0), (a.merge_leads, 6, 4),
+               (a.undo_recent, 0, 0, False, 2, 0), (a.clear_cell, 4, 6), (a.merge_leads, 0, 5), (a.edit_run,),
+               (a.reconcile,), (a.paste_column, 2, 3, 4, 2), (a.undo_recent, 0, 2, False, 2, 2),
+               (a.edit_run,), (a.clear_cell, 4, 6), (a.paste_column, 2, 3, 4, 2),
+               (a.undo_recent, 0, 2, False, 2, 2))  # fmt: skip
+    assert not v, story(world)
