@@ -142,28 +142,29 @@ def test_rows_that_hold_another_synced_rows_values_are_held_and_trip_the_guard()
     assert not out.contact_updates and out.rows[0].message.startswith("⚠ this row shows the values of")
 
 
-def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing():
-    w, cid = alice_world()
-    w.rows[0].values = dict.fromkeys(w.rows[0].values)
+def held_untouched(w, cid, changes: dict, says: str) -> None:
+    """Alice's row changed by `changes` is held with a status starting `says`; nothing is written."""
+    w.rows[0].values = {**w.rows[0].values, **changes}
     p = w.plan()
     (rp,) = p.rows
     assert not p.actions and not p.contact_updates and rp.mark
-    assert rp.message.startswith("⚠ this row's cells are empty")
+    assert rp.message.startswith(says), rp.message
     w.apply(p)
     assert w.contacts[cid]["values"][CONTACT_NAME] == "Alice"
+    assert w.contacts[cid]["values"][CONTACT_EMAIL] == "alice@x.ru"
+
+
+def test_a_synced_row_whose_cells_were_all_emptied_clears_nothing():
+    w, cid = alice_world()
+    held_untouched(w, cid, dict.fromkeys(w.rows[0].values), "⚠ this row's cells are empty")
 
 
 def test_a_synced_row_with_several_cells_emptied_at_once_clears_nothing_and_says_how_to():
     """A data-only sort or a cut leaves a synced row with its values gone but one (a checker case: the
     lead's name and the contact's name and phone were cleared in amoCRM)."""
     w, cid = alice_world()
-    w.rows[0].values = {**w.rows[0].values, CONTACT_NAME: None, CONTACT_EMAIL: None}  # price kept
-    p = w.plan()
-    (rp,) = p.rows
-    assert not p.actions and not p.contact_updates and rp.mark
-    assert rp.message.startswith("⚠ 2 of this row's cells were emptied at once")
-    w.apply(p)
-    assert w.contacts[cid]["values"][CONTACT_EMAIL] == "alice@x.ru"
+    emptied = {CONTACT_NAME: None, CONTACT_EMAIL: None}  # the price is kept
+    held_untouched(w, cid, emptied, "⚠ 2 of this row's cells were emptied at once")
 
 
 def test_one_emptied_cell_still_empties_its_field_in_amocrm():
@@ -187,11 +188,8 @@ def test_a_synced_row_whose_values_were_mostly_replaced_at_once_changes_nothing_
     """Another row's values dealt into a synced row by a sort that nothing else shows (a checker case:
     a lead and its contact took a stranger's name, phone, deal and budget)."""
     w, cid = alice_world()
-    w.rows[0].values = {**w.rows[0].values, CONTACT_NAME: "Bob", CONTACT_EMAIL: "bob@x.ru", LEAD_PRICE: "900"}
-    p = w.plan()
-    (rp,) = p.rows
-    assert not p.actions and not p.contact_updates and rp.mark
-    assert rp.message.startswith("⚠ most of this row's values changed at once")
+    bob = {CONTACT_NAME: "Bob", CONTACT_EMAIL: "bob@x.ru", LEAD_PRICE: "900"}
+    held_untouched(w, cid, bob, "⚠ most of this row's values changed at once")
     # the way out it names for new values of the same lead: type them in amoCRM, and the row agrees
     w.contacts[cid]["values"] = {**w.contacts[cid]["values"], CONTACT_NAME: "Bob", CONTACT_EMAIL: "bob@x.ru"}
     (lead,) = w.leads.values()
