@@ -36,6 +36,7 @@ from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRo
 from backend.sync.core.moved import (
     agreement,
     changed_in_several,
+    far_prints,
     find_moved,
     moved_away_rows,
     near_prints,
@@ -426,6 +427,16 @@ def _moved_values(
     """Rows holding another synced row's agreed values (`sync/core/moved.py`), found through the ledger's
     index of near fingerprints: one read of the index, one of the candidates' entries."""
     near = {r.key: near_prints(r.values) for r in rows}  # invalid cells count as empty: still found
+    fresh = [r for r in rows if r.lead_id is None and r.key not in base]
+    if (
+        whole_sheet
+        and len(fresh) <= MAX_CUT_SOURCES
+        and ledger.count() > sum(1 for r in sheet if r.lead_id is not None)
+    ):
+        # synced rows gone from the sheet (deleted, or their values cut into a new row): a few new rows
+        # are also looked up two fields off — a field held in conflict has no agreed value in the entry
+        for r in fresh:
+            near[r.key] |= far_prints(r.values)
     owners = ledger.keys_for_prints(set().union(*near.values())) if near else {}
     candidates = {
         key: {k for fingerprint in prints for k in owners.get(fingerprint, ()) if k != key}

@@ -429,3 +429,18 @@ def test_a_synced_rows_values_cut_twice_with_two_edits_between_get_no_second_lea
                (a.type_cell, 7, 6, 2), (a.type_cell, 4, 7, 0), (a.cut_data_only, 0), (a.edit_run,),
                (a.cut_data_only, 0), (a.reconcile,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_row_joined_to_a_contact_with_a_held_conflict_cut_edited_and_deleted_is_found_again(world):
+    """A row joined an existing contact with its phone held in conflict, so its entry has no agreed
+    phone. A data-only sort moved its values into an unsynced row, its deal was edited, and the synced
+    row was deleted: the new row, one field off over the entry's agreed fields but two off what the
+    index holds, was not found, and got a second lead. New rows are now also looked up two fields off
+    while synced rows are gone from the sheet."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [-1, 2, 0, -1, -1, 2]), (a.full_sync, True),
+               (a.forget_edits,), (a.edit_contact, 4, 2, 5), (a.paste_column, 4, 3, 3, 1),
+               (a.sort_sheet, 4, True), (a.sort_range, 10, False), (a.edit_contact, 3, 1, 2),
+               (a.rename_header, 5, False), (a.delete_row, 3), (a.sort_range, 2, True), (a.quiet_reconcile,),
+               (a.edit_contact, 6, 1, 6), (a.rename_header, 2, True), (a.delete_row, 5),
+               (a.rename_header, 5, True))  # fmt: skip
+    assert not v, story(world)

@@ -43,6 +43,19 @@ def near_prints(values: Mapping[str, Value]) -> set[str]:
 _LEAD_PART = '["lead.'  # how `encoded_items` begins a lead field's item
 
 
+def far_prints(values: Mapping[str, Value]) -> set[str]:
+    """The fingerprints of the values with two non-empty fields left out: looked up (never indexed) for
+    a new row while synced rows are gone from the sheet — an entry with no agreed value of a field held
+    in conflict, whose row was cut and edited in one field, is two fields off what the sheet shows."""
+    parts = encoded_items(values)
+    prints = (
+        digest(parts[:i] + parts[i + 1 : j] + parts[j + 1 :])
+        for i in range(len(parts))
+        for j in range(i + 1, len(parts))
+    )
+    return {fp for fp in prints if fp}
+
+
 def agreement(a: Mapping[str, Value], b: Mapping[str, Value]) -> tuple[int, int]:
     """(fields both hold with one non-empty value, fields where they differ)."""
     same = diff = 0

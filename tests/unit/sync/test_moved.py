@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.sync.core.model import LedgerEntry, SheetRow
-from backend.sync.core.moved import find_moved, near_prints, shuffled_rows
+from backend.sync.core.moved import far_prints, find_moved, near_prints, shuffled_rows
 
 IVAN = {"contact.name": "Ivan", "contact.phone": "+79120000001", "lead.name": "Kitchen", "lead.price": 100}
 OLGA = {"contact.name": "Olga", "contact.phone": "+79120000002", "lead.name": "Roof", "lead.price": 250}
@@ -180,3 +180,21 @@ def test_near_prints_are_the_digests_the_index_already_holds(values):
     }
     expected.add(_print_as_stored({t: v for t, v in values.items() if t.startswith("lead.")}))
     assert near_prints(values) == expected - {None}
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["contact.name", "contact.phone", "contact.email", "lead.name", "lead.price"]),
+        st.none() | st.text(max_size=6),
+    )
+)
+def test_far_prints_are_the_values_two_fields_off_as_the_index_would_hold_them(values):
+    """A row two fields off an entry is found by the entry's print with one field left out (or its
+    whole print): the row's prints with two left out are those prints, computed as the index does."""
+    filled = [t for t, v in values.items() if v is not None]
+    expected = {
+        _print_as_stored({t: v for t, v in values.items() if t not in (a, b)})
+        for i, a in enumerate(filled)
+        for b in filled[i + 1 :]
+    }
+    assert far_prints(values) == expected - {None}
