@@ -62,3 +62,20 @@ def test_many_copies_of_a_keyed_row_pasted_with_their_key_cells_get_one_lead_eac
                (a.copy_row, 1, False), (a.copy_row, 7, False), (a.copy_row, 5, True), (a.copy_row, 0, False),
                (a.copy_row, 4, False), (a.copy_row, 2, False), (a.copy_row, 6, False))  # fmt: skip
     assert not v, story(world)
+
+
+def test_cutting_one_of_two_empty_rows_moves_that_row_and_no_other(world):
+    """The checker's sheet compared rows by value: cutting one of two empty rows removed the other and
+    pasted the cut row twice, and the checker then reported a row holding a key twice (the fix is the
+    checker's: a row is itself)."""
+    a.insert_row(world, 0)
+    a.insert_row(world, 0)
+    first, second = world.tab.rows
+    a.move_row(world, 1, 0)  # cut the second and paste it above the first
+    assert len(world.tab.rows) == 2 and world.tab.rows[0] is second and world.tab.rows[1] is first
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [0, -1, 2, 1, -1, 0]),
+               (a.add_row, [2, -1, 2, 0, 1, 3]), (a.add_row, [2, 2, 0, 1, 1, 1]), (a.insert_row, 1),
+               (a.move_row, 4, 1), (a.insert_row, 0), (a.insert_row, 0), (a.move_row, 1, 4),
+               (a.rename_header, 3, False), (a.clear_key, 2), (a.type_cell, 4, 5, 2),
+               (a.delete_lead, 2))  # fmt: skip
+    assert not v, story(world)
