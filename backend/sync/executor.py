@@ -61,11 +61,10 @@ def _refused(exc: AmoValidationError) -> dict[str, str]:
     return out
 
 
-def _writing(plan: Plan) -> dict[str, dict[str, Any]]:
+def _writing(plan: Plan, rows: Mapping[str, RowPlan]) -> dict[str, dict[str, Any]]:
     """Row key -> the values this plan writes into amoCRM from that row, which the sheet already shows
     (not those it also writes into the sheet, as an undo does: until that write, the sheet shows the old
     value and a later run must still carry the new one over)."""
-    rows = {row_plan.key: row_plan for row_plan in plan.rows}
     out: dict[str, dict[str, Any]] = {}
     for row_plan in plan.rows:
         if row_plan.lead_update and row_plan.lead_id:
@@ -107,7 +106,7 @@ class Executor:
     def run(self, plan: Plan) -> ExecutionResult:
         out = ExecutionResult()
         rows = {row_plan.key: row_plan for row_plan in plan.rows}
-        writing = _writing(plan)
+        writing = _writing(plan, rows)
         self.ledger.put_inflight(writing)  # a run failing after amoCRM took them leaves them recognisable
         self._create_contacts(plan, out)
         self._update_contacts(plan, out, rows)

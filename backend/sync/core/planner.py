@@ -83,34 +83,34 @@ def plan(inp: PlanInput) -> Plan:
 # --- 1. what each row is -------------------------------------------------------------------------------
 
 
-def _replaced(row: SheetRow, entry: LedgerEntry, lead: AmoLead, rules: Mapping[str, FieldRule]) -> bool:
-    """Three fields or more of the row differ from both its agreed value and amoCRM's, and one agreed
-    value at most is still shown (fields held in conflict have no agreed value and do not count)."""
-    pushed = [t for t in rules if rules[t].direction != Direction.TO_SHEET and t in entry.values]
-    changed = sum(
-        1
-        for t in pushed
-        if t in row.errors or row.values.get(t) not in (entry.values.get(t), lead.values.get(t))
-    )
-    kept = sum(1 for t in pushed if row.values.get(t) is not None and row.values.get(t) == entry.values[t])
-    return changed >= 3 and kept <= 1
-
-
-def _cleared_at_once(
-    row: SheetRow, entry: LedgerEntry, lead: AmoLead, rules: Mapping[str, FieldRule]
-) -> list[str]:
-    """The fields the row emptied since its last sync while amoCRM still holds a value, when every other
-    field shows its agreed value (else: nothing)."""
-    if any(row.values.get(t) not in (None, entry.values.get(t)) for t in rules):
-        return []
-    return [
-        t
-        for t in rules
-        if rules[t].direction != Direction.TO_SHEET
-        and row.values.get(t) is None
-        and entry.values.get(t) is not None
-        and lead.values.get(t) is not None
-    ]
+def _changed_at_once(row: SheetRow, entry: LedgerEntry, lead: AmoLead, rules: Mapping[str, FieldRule]) -> str:
+    """Why a synced row changed in several cells at once is held (else ""): far more often a sort or a
+    cut that dealt it other values, or left it without its own, than a person's edit of this lead.
+    Fields amoCRM alone writes do not count, nor fields held in conflict (no agreed value)."""
+    pushed = [t for t in rules if rules[t].direction != Direction.TO_SHEET]
+    now, agreed, amo = row.values, entry.values, lead.values
+    if not row.errors and all(now.get(t) in (None, agreed.get(t)) for t in rules):
+        cleared = [
+            t for t in pushed if now.get(t) is None and agreed.get(t) is not None and amo.get(t) is not None
+        ]
+        if len(cleared) >= 2:
+            return (
+                f"⚠ {len(cleared)} of this row's cells were emptied at once "
+                f"({', '.join(rules[t].label for t in cleared)}); lead {lead.lead_id} was left as it is in "
+                "amoCRM. Type the values back (or undo a sort or cut); to empty them in amoCRM too, "
+                "empty them there and the sheet follows."
+            )
+    known = [t for t in pushed if t in agreed]
+    changed = sum(1 for t in known if t in row.errors or now.get(t) not in (agreed.get(t), amo.get(t)))
+    kept = sum(1 for t in known if now.get(t) is not None and now.get(t) == agreed[t])
+    if changed >= 3 and kept <= 1:
+        return (
+            f"⚠ most of this row's values changed at once since its last sync; lead {lead.lead_id} was "
+            "left as it is in amoCRM. A sort or cut of part of the sheet? Undo it. A new deal in "
+            f"this row? Clear its amo_sync_id and amo_lead_id cells. Lead {lead.lead_id}'s new values? "
+            "Type them in amoCRM and the row agrees again."
+        )
+    return ""
 
 
 def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
@@ -174,31 +174,8 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
                     "values back (or undo a cut), or delete the row if it should no longer show the lead."
                 )
                 continue
-            if (
-                lead_id in inp.leads
-                and not row.errors
-                and len(cleared := _cleared_at_once(row, entry, inp.leads[lead_id], rules)) >= 2
-            ):
-                # several cells emptied at once, nothing else changed: far more often a sort or a cut that
-                # left this row without its values than a person wiping a deal and its contact
-                draft.outcome = Outcome.ERROR
-                draft.message = (
-                    f"⚠ {len(cleared)} of this row's cells were emptied at once "
-                    f"({', '.join(rules[t].label for t in cleared)}); lead {lead_id} was left as it is in "
-                    "amoCRM. Type the values back (or undo a sort or cut); to empty them in amoCRM too, "
-                    "empty them there and the sheet follows."
-                )
-                continue
-            if lead_id in inp.leads and _replaced(row, entry, inp.leads[lead_id], rules):
-                # most of the row's values replaced at once: another row's values (a sort of part of the
-                # sheet that nothing else shows) or a row reused for another deal, not this lead's edit
-                draft.outcome = Outcome.ERROR
-                draft.message = (
-                    f"⚠ most of this row's values changed at once since its last sync; lead {lead_id} was "
-                    "left as it is in amoCRM. A sort or cut of part of the sheet? Undo it. A new deal in "
-                    "this row? Clear its amo_sync_id and amo_lead_id cells. Lead "
-                    f"{lead_id}'s new values? Type them in amoCRM and the row agrees again."
-                )
+            if lead_id in inp.leads and (held := _changed_at_once(row, entry, inp.leads[lead_id], rules)):
+                draft.outcome, draft.message = Outcome.ERROR, held
                 continue
             if lead_id in inp.leads:
                 draft.lead_id, draft.has_base = lead_id, True
