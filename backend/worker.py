@@ -12,6 +12,7 @@ shutdown (the horse is killed).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -91,10 +92,16 @@ def heartbeat(note: str = "") -> dict:
     return record
 
 
+def import_jobs() -> None:
+    for module in queues.JOB_MODULES:
+        importlib.import_module(module)
+
+
 def warm_up(svc: services.Services) -> None:
     """Load, once in the parent, what every job would otherwise load after RQ forks its work horse: the
-    Sheets API resource tree (it renders every method's docstring) and the phone metadata of the default
-    region. A horse inherits both, so no job pays for them."""
+    job modules and all they import, the Sheets API resource tree (it renders every method's docstring)
+    and the phone metadata of the default region. A horse inherits them, so no job pays for them."""
+    import_jobs()
     from backend.sheets.client import api_resources
     from backend.sync.core import normalize
 
