@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import combinations
 
 from backend.sync.core.model import LedgerEntry, SheetRow, Value, digest, encoded_items
 
@@ -48,11 +49,7 @@ def far_prints(values: Mapping[str, Value]) -> set[str]:
     a new row while synced rows are gone from the sheet — an entry with no agreed value of a field held
     in conflict, whose row was cut and edited in one field, is two fields off what the sheet shows."""
     parts = encoded_items(values)
-    prints = (
-        digest(parts[:i] + parts[i + 1 : j] + parts[j + 1 :])
-        for i in range(len(parts))
-        for j in range(i + 1, len(parts))
-    )
+    prints = (digest(list(kept)) for kept in combinations(parts, max(len(parts) - 2, 0)))
     return {fp for fp in prints if fp}
 
 
