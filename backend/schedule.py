@@ -6,10 +6,12 @@ Connections whose amoCRM account has no working webhook (amoCRM refused the regi
 administrator, and some Kommo plans have no API webhooks) learn nothing from amoCRM by themselves:
 `reconcile_unhooked` reconciles them every 2 minutes instead of every 15.
 
-Once per tick, whatever the number of schedulers: RQ's cron runs every job when it starts, and during a
-deploy an old and a new scheduler overlap (and Cloud Scheduler may be wired as well). Each scheduled job
-is enqueued as `run_scheduled(name)`, which first claims the tick — `SET sched:{name}:{tick} NX` with the
-tick the wall clock's `now // interval` — and does nothing if another run already claimed it.
+Once per interval, whatever the number of schedulers: RQ's cron runs every job when it starts, and during
+a deploy an old and a new scheduler overlap (and Cloud Scheduler may be wired as well). Each scheduled job
+is enqueued as `run_scheduled(name)`, which first claims the job for a little less than its interval —
+`SET sched:{name} NX EX lease` — and does nothing if another run holds the claim. A lease rather than a
+wall-clock tick (`now // interval`): two schedulers started together whose runs straddle a tick boundary
+would each claim a different tick, and the lease expires on Redis's clock, not on each machine's.
 """
 
 from __future__ import annotations
@@ -70,21 +72,24 @@ SCHEDULE: dict[str, tuple[Callable[[], dict], str, int]] = {
 }
 
 
-def tick_key(name: str, now: float | None = None) -> str:
+def lease_s(name: str) -> int:
+    """How long a run holds its job: the interval less a minute (less half of it for intervals under two
+    minutes), so the next regular run finds the claim gone even when it starts a little earlier in its
+    interval than this one did, and a second scheduler's run inside the interval finds it held."""
     interval = SCHEDULE[name][2]
-    return keys.schedule_tick(name, int((time.time() if now is None else now) // interval))
+    return interval - min(60, interval // 2)
 
 
-def claim_tick(client, name: str, now: float | None = None) -> bool:
-    """True for the first caller in this job's current tick; the key outlives the tick by one interval."""
-    return bool(client.set(tick_key(name, now), 1, nx=True, ex=2 * SCHEDULE[name][2]))
+def claim(client, name: str) -> bool:
+    """True for the first caller since the last claim of this job expired."""
+    return bool(client.set(keys.schedule_claim(name), 1, nx=True, ex=lease_s(name)))
 
 
 def run_scheduled(name: str) -> dict:
-    """The scheduled job `name`, unless this tick already ran it."""
-    if not claim_tick(services.current().redis, name):
-        log.info("scheduler: %s already ran this tick; skipped", name)
-        return {"skipped": "already ran this tick"}
+    """The scheduled job `name`, unless a run of it within its interval already did the work."""
+    if not claim(services.current().redis, name):
+        log.info("scheduler: %s already ran this interval; skipped", name)
+        return {"skipped": "already ran this interval"}
     return SCHEDULE[name][0]()
 
 

@@ -353,9 +353,9 @@ oauth_pending = _declare(
     "oauth-pending:{state}", "hash", "web/oauth.py", "15 minutes", G, False,
     "amoCRM's code and host until the person confirms",
 )
-schedule_tick = _declare(
-    "sched:{name}:{tick}", "string", "schedule.py", "two intervals", G, False,
-    "a scheduled job's tick was claimed",
+schedule_claim = _declare(
+    "sched:{name}", "string", "schedule.py", "the job's interval less a minute", G, False,
+    "a scheduled job ran within its interval",
 )
 worker_heartbeat = _declare(
     "worker:heartbeat", "hash", "worker.py", NONE, G, False,

@@ -74,7 +74,7 @@ def _wait_started_again(ctx: Context, job_id: str, victim: str, since: float) ->
 
 def two_schedulers(ctx: Context) -> Result:
     """Two scheduler processes start together (an old and a new revision overlapping). RQ's cron runs every
-    job at start, so each enqueues all of them; each job does its work once per tick."""
+    job at start, so each enqueues all of them; each job does its work once per interval."""
     tenant, expected = imported(ctx, "sched", ctx.size(300, 100))
     r = ctx.product.redis
     for key in r.scan_iter(match="sched:*"):  # a tick claimed by an earlier case's run

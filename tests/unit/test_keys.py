@@ -69,7 +69,7 @@ NAMES = [
     ),
     (keys.register_challenge("ch1"), "register-challenge:ch1"),
     (keys.oauth("st1"), ("oauth-state:st1", "oauth-browser:st1", "oauth-pending:st1")),
-    (keys.schedule_tick("reconcile_all", 42), "sched:reconcile_all:42"),
+    (keys.schedule_claim("reconcile_all"), "sched:reconcile_all"),
     (keys.worker_heartbeat(), "worker:heartbeat"),
 ]
 

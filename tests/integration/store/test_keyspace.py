@@ -108,7 +108,7 @@ def test_every_key_a_representative_flow_leaves_is_declared_with_its_type_and_ex
         keys.edited_at, keys.errors, keys.reconcile_cursor, keys.nonce, keys.queued_job, keys.sheet_info,
         keys.directory_used, keys.account, keys.account_connections, keys.webhook, keys.tokens,
         keys.catalog, keys.directory_email, keys.directory_phone, keys.directory_cursor, keys.amo_window,
-        keys.sheets_window, keys.register_challenge, keys.schedule_tick, keys.worker_heartbeat, keys.rq,
+        keys.sheets_window, keys.register_challenge, keys.schedule_claim, keys.worker_heartbeat, keys.rq,
     }  # fmt: skip
     assert {f.pattern for f in expected} - seen == set()
 
