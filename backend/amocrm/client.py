@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from backend.amocrm.backoff import Retryable, retry_after, retry_after_or
 from backend.amocrm.errors import (
     AmoAuthError,
     AmoBlocked,
@@ -86,25 +87,12 @@ def classify(resp: requests.Response) -> CallOutcome:
     return CallOutcome.FATAL
 
 
-def retry_after(resp: requests.Response) -> float | None:
-    """Seconds to wait from `retry_after` in a JSON body or a Retry-After header; None if neither."""
-    if _is_json(resp):
-        try:
-            value = resp.json().get("retry_after")
-            if value is not None:
-                return max(0.0, float(value))
-        except (ValueError, AttributeError):
-            pass
-    header = resp.headers.get("Retry-After")
-    if header and re.fullmatch(r"\d+(\.\d+)?", header.strip()):
-        return float(header)
-    return None
+_WAIT = retry_after_or(wait_exponential_jitter(multiplier=0.5, max=8, jitter=0.5))
 
 
-class _Retry(Exception):
+class _Retry(Retryable):
     def __init__(self, why: str, wait_s: float | None = None, rate_limited: bool = False):
-        super().__init__(why)
-        self.wait_s = wait_s
+        super().__init__(why, wait_s)
         self.rate_limited = rate_limited
 
 
@@ -150,7 +138,7 @@ class AmoClient:
         url = path if path.startswith("http") else self.base_url + path
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
+            wait=_WAIT,
             retry=retry_if_exception_type(_Retry),
             reraise=False,
         )
@@ -170,13 +158,6 @@ class AmoClient:
                 f"amoCRM did not answer successfully after {self.max_attempts} attempts"
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    def _wait(state) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retry) and exc.wait_s is not None:
-            return exc.wait_s
-        return wait_exponential_jitter(initial=0.5, max=8, jitter=0.5)(state)
 
     def _send(self, method: str, url: str, params: Any, json: Any, idempotent: bool, *, replay: bool = False):
         token = self.token()  # before the slot: a refresh must not eat into the reserved send time

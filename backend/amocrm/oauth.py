@@ -31,6 +31,7 @@ import requests
 from google.auth import jwt
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from backend.amocrm.backoff import Retryable, retry_after, retry_after_or
 from backend.amocrm.errors import AmoAuthError, AmoUnavailable
 from backend.store import locks
 from backend.store.tokens import NEEDS_RECONNECT, OK, TokenSet, TokenStore
@@ -135,19 +136,8 @@ def _json_or_none(resp: requests.Response) -> object:
         return None
 
 
-def _retry_after(resp: requests.Response, body: object) -> float | None:
-    value = body.get("retry_after") if isinstance(body, dict) else resp.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-class _Busy(Exception):
-    def __init__(self, why: str, wait_s: float | None = None):
-        super().__init__(why)
-        self.why = why
-        self.wait_s = wait_s
+class _Busy(Retryable):
+    pass
 
 
 def jwt_claims(token: str) -> dict:
@@ -174,7 +164,10 @@ class OAuthClient:
         """One grant request, retried while amoCRM is busy; tokens, `OAuthRejected` or `TokenEndpointBusy`."""
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
+            wait=retry_after_or(
+                wait_exponential_jitter(multiplier=self.backoff_s, max=8, jitter=self.backoff_s / 2),
+                MAX_WAIT_S,
+            ),
             retry=retry_if_exception_type(_Busy),
             reraise=True,
         )
@@ -182,12 +175,6 @@ class OAuthClient:
             return retrying(self._post_once, host, body)
         except _Busy as exc:
             raise TokenEndpointBusy(f"amoCRM's token endpoint is busy ({exc.why})") from None
-
-    def _wait(self, state) -> float:
-        exc = state.outcome.exception()
-        if isinstance(exc, _Busy) and exc.wait_s is not None:
-            return min(exc.wait_s, MAX_WAIT_S)
-        return wait_exponential_jitter(multiplier=self.backoff_s, max=8, jitter=self.backoff_s / 2)(state)
 
     def _post_once(self, host: str, body: dict) -> dict:
         url = self.base_url_template.format(host=host) + "/oauth2/access_token"
@@ -204,7 +191,7 @@ class OAuthClient:
         if answer is Answer.REFUSED:
             raise OAuthRejected(resp.status_code, hint or resp.reason)
         log.warning("amoCRM token endpoint: answered %s (%s), retrying", resp.status_code, hint[:80])
-        raise _Busy(f"HTTP {resp.status_code}", _retry_after(resp, data) if resp.status_code == 429 else None)
+        raise _Busy(f"HTTP {resp.status_code}", retry_after(resp) if resp.status_code == 429 else None)
 
     def exchange_code(self, host: str, code: str) -> dict:
         return self._post(host, self._body("authorization_code", code=code))

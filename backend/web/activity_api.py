@@ -203,12 +203,33 @@ class State:
     run_s: float  # a recent run's mean duration
 
 
+# fresh, stale (age), what to do when stale, missing, what to do when missing
+AMO_TEXTS = (
+    "amoCRM answered recently.",
+    "amoCRM last answered {} h ago.",
+    "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
+    "amoCRM has not answered a sync yet.",
+    "Press Sync now.",
+)
+TOKEN_TEXTS = (
+    "The amoCRM grant is fresh.",
+    "The grant was last refreshed {} days ago.",
+    "Reconnect amoCRM before it lapses (three idle months).",
+    "There is no amoCRM grant.",
+    "Reconnect amoCRM.",
+)
+
+
 def _item(ok: bool, detail: str, action: str = "", at: float | None = None) -> dict:
     return {"ok": ok, "detail": detail, "action": "" if ok else action, "at": _iso(at)}
 
 
-def _by_age(at: float, now: float, limit_s: float, fresh: str, stale: str, unit_s: int, action: str) -> dict:
-    """Ok while `at` is at most `limit_s` old; else `stale` with the age in `unit_s` units, and `action`."""
+def _by_age(at: float | None, now: float, limit_s: float, unit_s: int, texts: tuple[str, ...]) -> dict:
+    """`texts` = (fresh, stale, action, missing, missing's action). Ok while `at` is at most `limit_s` old;
+    else the stale text with the age in `unit_s` units, and the action; no `at` at all: the missing text."""
+    fresh, stale, action, missing, missing_action = texts
+    if at is None:
+        return _item(False, missing, missing_action)
     if now - at > limit_s:
         return _item(False, stale.format(int((now - at) // unit_s)), action, at)
     return _item(True, fresh, at=at)
@@ -229,26 +250,13 @@ def assess(state: State, now: float) -> dict:
     }.get(state.webhook) or _item(
         False, "amoCRM's webhook is not registered.", "Reconnect amoCRM to register it."
     )
-    if state.amo_answered_at is None:
-        amo = _item(False, "amoCRM has not answered a sync yet.", "Press Sync now.")
-    else:
-        amo = _by_age(
-            state.amo_answered_at, now, AMO_QUIET_S, "amoCRM answered recently.",
-            "amoCRM last answered {} h ago.", 3600,
-            "Press Sync now; if it fails, see the message it shows or reconnect amoCRM.",
-        )  # fmt: skip
+    amo = _by_age(state.amo_answered_at, now, AMO_QUIET_S, 3600, AMO_TEXTS)
+    granted = state.refreshed_at if state.token_status == TOKEN_OK else None
+    token = _by_age(granted, now, TOKEN_STALE_S, 86400, TOKEN_TEXTS)
     if state.token_status == NEEDS_RECONNECT:
         token = _item(
             False, f"amoCRM refused the grant: {state.token_reason}", "Reconnect amoCRM.", state.refreshed_at
         )
-    elif state.refreshed_at is None or state.token_status != TOKEN_OK:
-        token = _item(False, "There is no amoCRM grant.", "Reconnect amoCRM.")
-    else:
-        token = _by_age(
-            state.refreshed_at, now, TOKEN_STALE_S, "The amoCRM grant is fresh.",
-            "The grant was last refreshed {} days ago.", 86400,
-            "Reconnect amoCRM before it lapses (three idle months).",
-        )  # fmt: skip
     return {"webhook": webhook, "amo": amo, "token": token, "backlog": _backlog(state)}
 
 

@@ -13,7 +13,7 @@ Pure: takes the account `Catalog` as data.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,24 +202,43 @@ def _custom_payload(field: CustomField, value: Value) -> dict:
     return {"field_id": field.id, "values": [{"value": value}]}
 
 
-def lead_payload(fields: Mapping[str, Value], ctx: Context) -> dict:
+_Entry = Callable[[str, Value], "dict | None"]
+
+
+def _payload(
+    fields: Mapping[str, Value], ctx: Context, top: _Entry, builtin: _Entry = lambda t, v: None
+) -> dict:
+    """The record's JSON: `top` answers its own top-level entries ({"name": …}), `builtin` the built-in
+    fields amoCRM keeps among custom_fields_values (a contact's PHONE and EMAIL); the rest are the
+    account's custom fields."""
     out: dict[str, Any] = {}
     custom: list[dict] = []
     for target, value in fields.items():
-        if target == LEAD_NAME:
-            out["name"] = value or ""
-        elif target == LEAD_PRICE:
-            out["price"] = int(value) if value else 0
-        elif target == LEAD_STATUS and value:
-            pipeline_id, status_id = (int(x) for x in value.split(":"))
-            out["pipeline_id"], out["status_id"] = pipeline_id, status_id
-        elif target == LEAD_RESPONSIBLE and value:
-            out["responsible_user_id"] = int(value)
+        if (entry := top(target, value)) is not None:
+            out.update(entry)
+        elif (entry := builtin(target, value)) is not None:
+            custom.append(entry)
         elif (field := custom_field(target, ctx.catalog)) is not None:
             custom.append(_custom_payload(field, value))
     if custom:
         out["custom_fields_values"] = custom
     return out
+
+
+def lead_payload(fields: Mapping[str, Value], ctx: Context) -> dict:
+    def top(target: str, value: Value) -> dict | None:
+        if target == LEAD_NAME:
+            return {"name": value or ""}
+        if target == LEAD_PRICE:
+            return {"price": int(value) if value else 0}
+        if target == LEAD_STATUS and value:
+            pipeline_id, status_id = (int(x) for x in value.split(":"))
+            return {"pipeline_id": pipeline_id, "status_id": status_id}
+        if target == LEAD_RESPONSIBLE and value:
+            return {"responsible_user_id": int(value)}
+        return None
+
+    return _payload(fields, ctx, top)
 
 
 def _multitext(existing: Mapping | None, code: str, value: Value, enum_code: str) -> dict:
@@ -236,17 +255,8 @@ def _multitext(existing: Mapping | None, code: str, value: Value, enum_code: str
 
 
 def contact_payload(fields: Mapping[str, Value], ctx: Context, existing: Mapping | None = None) -> dict:
-    out: dict[str, Any] = {}
-    custom: list[dict] = []
-    for target, value in fields.items():
-        if target == CONTACT_NAME:
-            out["name"] = value or ""
-        elif target == CONTACT_PHONE:
-            custom.append(_multitext(existing, "PHONE", value, "WORK"))
-        elif target == CONTACT_EMAIL:
-            custom.append(_multitext(existing, "EMAIL", value, "WORK"))
-        elif (field := custom_field(target, ctx.catalog)) is not None:
-            custom.append(_custom_payload(field, value))
-    if custom:
-        out["custom_fields_values"] = custom
-    return out
+    def builtin(target: str, value: Value) -> dict | None:
+        code = {CONTACT_PHONE: "PHONE", CONTACT_EMAIL: "EMAIL"}.get(target)
+        return _multitext(existing, code, value, "WORK") if code else None
+
+    return _payload(fields, ctx, lambda t, v: {"name": v or ""} if t == CONTACT_NAME else None, builtin)
