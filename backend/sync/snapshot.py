@@ -81,6 +81,7 @@ class _Line:
     key: str
     lead_id: int | None
     raw: dict[str, Any]
+    status: str = ""  # the row's sync status cell as the run read it
 
 
 def _agreement(line: _Line, entry: LedgerEntry, ctx: Context) -> tuple[int, int]:
@@ -99,6 +100,9 @@ def _same(a: _Line, b: _Line) -> bool:
     )
 
 
+HELD_COPIES = "are copies of one synced row"  # in the status of every row `_hold` leaves out
+
+
 def _hold(side: SheetSide, group: list[_Line]) -> None:
     """Copies of one synced row that nothing tells apart (the same values, or equally far from the last
     sync): none of them syncs until a person says which is the copy; each says so."""
@@ -108,7 +112,7 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
     for line in group:
         others = ", ".join(str(other.index + 1) for other in group if other is not line)
         side.held[line.index] = (
-            f"⚠ rows {line.index + 1} and {others} are copies of one synced row and nothing tells which is "
+            f"⚠ rows {line.index + 1} and {others} {HELD_COPIES} and nothing tells which is "
             "the original: delete the copy, or clear its amo_sync_id and amo_lead_id to make it a new "
             "row. Nothing is synced for them until then."
         )
@@ -116,9 +120,11 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
 
 def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: Context, side: SheetSide) -> None:
     """Give every line its key for this run (in place): of two rows with one key, the one that agrees
-    with the ledger keeps it and the other becomes a new row — exact copies are held, all of them; a
-    row that lost its key (or was given a new one) while its lead id names a ledger row no longer in
-    the sheet gets that row's key back."""
+    with the ledger keeps it and the other becomes a new row — exact copies are held, all of them, and
+    stay held while one of them still says so (its status told the person nothing syncs until they say
+    which is the copy: an edit since is no answer — the original may be the one they edited); a row
+    that lost its key (or was given a new one) while its lead id names a ledger row no longer in the
+    sheet gets that row's key back."""
     by_key: dict[str, list[_Line]] = {}
     for line in lines:
         if line.key:
@@ -149,6 +155,8 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: Context, si
             line for line, score in zip(group, scores, strict=True) if entry is not None and score == best
         ]
         twins = twins or [keeper]
+        if entry is not None and any(HELD_COPIES in line.status for line in group):
+            twins = group  # held at an earlier run: still held until a person tells the copy
         if len(twins) > 1:
             _hold(side, twins)
         for line in group:
@@ -199,7 +207,7 @@ def sheet_rows(
         if not key and lead_id is None and not any(str(v).strip() for v in raw.values()):
             side.blank += 1
             continue
-        lines.append(_Line(i + 1, key, lead_id, raw))  # grid index: the header is row 0
+        lines.append(_Line(i + 1, key, lead_id, raw, str(table.cell("sync", i))))  # grid index: header is 0
     _assign_keys(lines, ledger, ctx, side)
     lines = [line for line in lines if line.index not in side.held]
     for line in lines:
@@ -229,7 +237,7 @@ def sheet_rows(
                 errors=errors,
                 lead_id=line.lead_id,
                 edited_at=edited_at.get(line.key),
-                status=str(table.cell("sync", line.index - 1)),
+                status=line.status,
             )
         )
     return side

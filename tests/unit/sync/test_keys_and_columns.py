@@ -105,6 +105,26 @@ def test_exact_copies_with_one_key_are_held_not_guessed(ledger):
     # an edited copy of an unedited original is another matter: it becomes a new row (test above)
 
 
+def test_copies_held_at_a_run_stay_held_after_an_edit_until_a_person_tells_the_copy(ledger):
+    """Checker finding (a CI run at this stop): three copies of a synced row were held, then the person
+    cleared the price of one of them — the original — and the next run gave the lead to an unedited copy
+    and a second lead to the original. The held rows had said "nothing is synced until you say which is
+    the copy": an edit is no such answer, so they stay held while a status says so."""
+    ledger.put_many({"rk1": LedgerEntry(501, 9, {"contact.name": "Olga", "lead.price": "200"})})
+    olga = line("Olga", "", "200", "rk1", "501")
+    side = sheet_rows(table([olga, dict(olga), dict(olga)]), MAPPING, CTX, ledger=ledger)
+    held = [{**olga, "sync": side.held[i]} for i in (1, 2, 3)]
+    held[2]["cprice"] = ""  # the person edits one of them
+    side = sheet_rows(table(held), MAPPING, CTX, ledger=ledger)
+    assert side.rows == [] and set(side.held) == {1, 2, 3} and not side.cleared
+    # clearing a copy's key cells, as the status says, is the answer: the others are one row again
+    held[0] = {**held[0], "key": "", "lead_id": ""}
+    held[1]["key"] = held[1]["lead_id"] = ""
+    side = sheet_rows(table(held), MAPPING, CTX, ledger=ledger)
+    assert [(r.row, r.key, r.lead_id) for r in side.rows if r.key == "rk1"] == [(3, "rk1", 501)]
+    assert not side.held
+
+
 def test_two_rows_with_one_key_unknown_to_the_ledger_keep_the_first_and_re_key_the_other(ledger):
     t = table([line("A", "a@x.ru", "1", "rk2"), line("B", "b@x.ru", "2", "rk2")])
     side = sheet_rows(t, MAPPING, CTX, ledger=ledger)
