@@ -338,6 +338,7 @@ def _run_sync_locked(
             synced_rows=len(base) if full_scan else ledger.count(),
             moved=moved,
             scrambled=scrambled,
+            held=side.held_keys,
         )
     )
     report.preview = _counts(the_plan)
@@ -574,6 +575,7 @@ def plan_input(
     synced_rows: int,
     moved: Mapping[str, str] | None = None,
     scrambled: Mapping[str, str] | None = None,
+    held: Iterable[str] = (),
 ) -> PlanInput:
     """What every run gives the planner: the mapping's rules and create defaults, the rows in scope with
     their amoCRM side and ledger base, and the guards' share taken of `synced_rows`."""
@@ -589,6 +591,7 @@ def plan_input(
         synced_rows=synced_rows,
         moved=moved or {},
         scrambled=scrambled or {},
+        held=frozenset(held),
     )
 
 

@@ -57,6 +57,7 @@ class SheetSide:
     cleared: set[int] = field(default_factory=set)  # grid row indexes whose lead id and link to empty
     held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
     held_emptied: set[str] = field(default_factory=set)  # keys of held rows holding one value at most
+    held_keys: set[str] = field(default_factory=set)  # keys of the held rows: in the sheet, left out
     blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
@@ -109,6 +110,7 @@ def _hold(side: SheetSide, group: list[_Line]) -> None:
     if all(sum(1 for v in ln.raw.values() if str(v).strip()) <= 1 for ln in group):
         # copies of a row whose values were cut away: the source of a cut, out of the run's sight
         side.held_emptied.update(ln.key for ln in group if ln.key)
+    side.held_keys.update(ln.key for ln in group if ln.key)
     for line in group:
         others = ", ".join(str(other.index + 1) for other in group if other is not line)
         side.held[line.index] = (

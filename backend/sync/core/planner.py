@@ -63,6 +63,8 @@ class PlanInput:
     scrambled: Mapping[str, str] = field(default_factory=dict)  # row key -> the other synced row whose
     # agreed values it shows instead of its own (a range sorted without the sync's columns); "" for a row
     # changed in several fields while such a sort is seen: it may be one of the sorted rows, edited since
+    held: frozenset[str] = frozenset()  # keys of rows in the sheet that this run leaves out (copies held
+    # until a person tells which is the original): not removed from the sheet
 
 
 def plan(inp: PlanInput) -> Plan:
@@ -344,7 +346,7 @@ def _freeze(draft: Draft, rules: Mapping[str, FieldRule]) -> RowPlan:
 def _finish(inp, drafts, rules, new_contacts, contact_updates) -> Plan:
     rows = [_freeze(draft, rules) for draft in drafts.values()]
     if inp.full_scan:
-        present = {row.key for row in inp.rows}
+        present = {row.key for row in inp.rows} | inp.held
         for key in sorted(set(inp.ledger) - present):
             entry = inp.ledger[key]
             rows.append(RowPlan(key=key, row=None, outcome=Outcome.REMOVED_FROM_SHEET, lead_id=entry.lead_id))
@@ -409,7 +411,7 @@ def _guards(
         ),
         Guard(
             "empty_sheet",
-            inp.full_scan and not inp.rows and bool(inp.ledger),
+            inp.full_scan and not inp.rows and not inp.held and bool(inp.ledger),
             f"the sheet returned no rows but {len(inp.ledger)} are synced (never a mass clear)",
         ),
         Guard(

@@ -158,6 +158,22 @@ def test_row_removed_from_the_sheet_deletes_nothing():
     assert not w.plan(full_scan=False).counts.removed_from_sheet  # a partial read proves nothing
 
 
+def test_a_row_held_out_of_the_run_is_not_removed_from_the_sheet():
+    """Copies held until a person tells the original are in the sheet though not in the run's rows: not
+    "removed from the sheet", and a sheet of nothing else is no empty read asking for a confirmation."""
+    from dataclasses import replace
+
+    from backend.sync.core.planner import plan
+
+    w = synced(row("a", "Ivan", None, None, "100"), row("b", "Olga", None, None, "5"))
+    w.rows.pop()
+    p = plan(replace(w.plan_input(), held=frozenset({"b"})))
+    assert not p.counts.removed_from_sheet and not p.actions
+    w.rows.clear()
+    p = plan(replace(w.plan_input(), held=frozenset({"a", "b"})))
+    assert not p.counts.removed_from_sheet and not p.needs_confirmation
+
+
 def test_sorting_rows_changes_nothing():
     w = synced(*(row(k, f"N{k}", None, None, str(i)) for i, k in enumerate("abcdef")))
     w.rows.reverse()
