@@ -201,6 +201,10 @@ sheet_seen = _declare(
     "sheet-seen:{conn}", "hash", "sync/quiet.py", "RECONCILE_FULL_READ_S (a day)", C, False,
     "the spreadsheet's Drive version when a run last read it",
 )
+unsynced_seen = _declare(
+    "unsynced-seen:{conn}", "hash", "sync/unsynced.py", NONE, C, True,
+    "fingerprints of the values of rows no ledger entry knows, as the last full run saw them",
+)
 moved_rows = _declare(
     "moved-rows:{conn}", "hash", "sync/run.py", NONE, C, False,
     "row key -> the synced row whose values it holds (held until its key cells come back)",

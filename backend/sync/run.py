@@ -29,7 +29,7 @@ from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
 from backend.store.journal import record_run
 from backend.store.ledger import Ledger
-from backend.sync import columns
+from backend.sync import columns, unsynced
 from backend.sync.core.fields import Context
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
@@ -257,6 +257,7 @@ def _run_sync_locked(
     read_at = time.monotonic()
     _stop_for_layout(p, table, scope, preview)
     side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger)
+    given_back = dict(side.rekeyed)  # the re-read below no longer sees the keys these rows had
     keyed_now: set[str] = set()
     if (side.new_keys or side.cleared or side.held) and not preview:
         # Keys go in before any amoCRM write (a created lead is never orphaned), at positions read again
@@ -310,6 +311,13 @@ def _run_sync_locked(
     )
     present = {r.key: r for r in side.rows}
     dealt = any((src_row := present.get(src)) is None or not _emptied(src_row) for src in moved.values())
+    # synced rows showing an unsynced row's last values: the ledger cannot know those (sync/unsynced.py)
+    dealt_unsynced = (
+        unsynced.dealt_into_synced(svc.redis, cid, side.rows, base, given_back | side.rekeyed)
+        if full_scan
+        else {}
+    )
+    scrambled |= {k: "" for k in dealt_unsynced if k not in scrambled}
     if scrambled or dealt:  # a range was sorted without the key columns (or a synced row's values turned
         # up in another row while its own row is gone or shows other values: a sort, not a cut into a new
         # row): rows edited in several cells since may be among the sorted ones, out of recognition, and
@@ -352,6 +360,8 @@ def _run_sync_locked(
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
     out = executor.run(the_plan)
     _remember_deleted(svc, cid, the_plan)
+    if full_scan and not dealt_unsynced:  # while rows are found dealt, the evidence stays as it was
+        unsynced.remember(svc.redis, cid, side.rows, set(base) | set(out.lead_ids))
     now = time.time()
     if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:
         fresh = None

@@ -58,6 +58,7 @@ class SheetSide:
     held: dict[int, str] = field(default_factory=dict)  # grid row index -> status of a row left out
     held_emptied: set[str] = field(default_factory=set)  # keys of held rows holding one value at most
     held_keys: set[str] = field(default_factory=set)  # keys of the held rows: in the sheet, left out
+    rekeyed: dict[str, str] = field(default_factory=dict)  # a row's key -> the key it was given back
     blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
@@ -173,6 +174,8 @@ def _assign_keys(lines: list[_Line], ledger: LedgerView | None, ctx: Context, si
         if owner is None or owner == line.key or (line.key and line.key in known) or line.index in side.held:
             continue
         if owner not in present:  # the row of that lead lost its key: give it back
+            if line.key:
+                side.rekeyed[line.key] = owner
             line.key = owner
             present.add(owner)
             by_key[owner] = [line]

@@ -12,8 +12,8 @@ _SORTED = (
     "a range sorted without the sync's columns more than once, with two fields or more of a row edited "
     "between the sorts and before any run saw them: values are found again only within one field "
     "(sync/core/moved.py), so such a row looks like a person's own edit; or, between the sorts, the row "
-    "holding a synced row's values deleted: the synced row shows an unsynced row's values, which no "
-    "ledger entry knows, and nothing shows its own"
+    "holding a synced row's values deleted while the synced row shows values of a row that no run saw "
+    "(sync/unsynced.py keeps the last values of rows a full run saw unsynced), and nothing shows its own"
 )
 OPEN: dict[str, str] = {
     "amo_untouched": _SORTED,

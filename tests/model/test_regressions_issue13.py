@@ -459,3 +459,18 @@ def test_copies_held_as_indistinguishable_stay_held_when_the_original_is_edited(
                (a.same_contact, 6, 2, True), (a.paste_column, 1, 2, 4, 2), (a.new_lead_in_amo, 0, True),
                (a.insert_row, 5), (a.new_lead_in_amo, 6, False), (a.move_row, 6, 6))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_synced_row_dealt_an_error_rows_values_by_a_range_sort_is_held(world):
+    """A range sorted without the sync's columns gave the synced row r1 the values of an unsynced row (its
+    e-mail invalid), and the row holding r1's own values was deleted: nothing in the ledger knew the
+    values r1 showed, so a reconcile pushed them into r1's lead and contact (a CI run at this stop). The
+    last values of unsynced rows are kept (sync/unsynced.py): r1 is held."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.delete_newest_lead,),
+               (a.add_row, [-1, 1, -1, 3, -1, 0]), (a.add_row, [0, 1, 3, 3, 2, 0]),
+               (a.add_row, [0, 2, 3, 1, -1, 0]), (a.add_row, [0, 3, 0, 3, 1, 3]),
+               (a.run_while_person_acts, 0, 0, 0), (a.insert_row, 7), (a.insert_column, 2),
+               (a.sort_range, 8, True), (a.rename_header, 0, True), (a.delete_row, 3),
+               (a.rename_header, 7, False), (a.insert_row, 4), (a.copy_row, 4, False), (a.full_sync, True),
+               (a.rename_header, 0, False), (a.same_contact, 6, 0, True), (a.delete_row, 7))  # fmt: skip
+    assert not v, story(world)
