@@ -63,6 +63,7 @@ class PlanInput:
     scrambled: Mapping[str, str] = field(default_factory=dict)  # row key -> the other synced row whose
     # agreed values it shows instead of its own (a range sorted without the sync's columns); "" for a row
     # changed in several fields while such a sort is seen: it may be one of the sorted rows, edited since
+    # (an unsynced row too, changed since a run last saw it: sync/unsynced.py)
     held: frozenset[str] = frozenset()  # keys of rows in the sheet that this run leaves out (copies held
     # until a person tells which is the original): not removed from the sheet
 
@@ -126,6 +127,14 @@ def _link(inp: PlanInput, rules: Mapping[str, FieldRule]) -> dict[str, Draft]:
         entry = inp.ledger.get(row.key)
         draft = Draft(row=row, entry=entry, outcome=Outcome.UPDATE)
         drafts[row.key] = draft
+        if entry is None and row.lead_id is None and row.key in inp.scrambled:  # never a lead from a sort
+            draft.outcome = Outcome.ERROR
+            draft.message = (
+                "⚠ this row changed in several cells at once while part of the sheet was sorted without "
+                "the amo_sync_id and amo_lead_id columns, so it may show another row's values. Undo the "
+                "sort; sort whole rows. Nothing was synced for this row."
+            )
+            continue
         if entry is not None and row.key in inp.scrambled:  # never push another row's values into this lead
             draft.outcome = Outcome.ERROR
             shows = (

@@ -17,7 +17,7 @@ def sheet(**rows: dict) -> list[SheetRow]:
 
 
 def dealt(redis_client, rows, given_back=None):
-    return unsynced.dealt_into_synced(redis_client, "c1", rows, BASE, given_back or {})
+    return unsynced.dealt(redis_client, "c1", rows, BASE, given_back or {}).into_synced
 
 
 def test_a_synced_row_dealt_an_unsynced_rows_values_is_found(redis_client):
@@ -46,3 +46,24 @@ def test_only_unsynced_rows_with_values_are_kept_and_a_sheet_of_too_many_keeps_n
     many = [SheetRow(f"n{i}", i, {"contact.name": f"N{i}", "lead.price": str(i)}) for i in range(2001)]
     unsynced.remember(redis_client, "c1", many, synced=set())
     assert not redis_client.exists("unsynced-seen:c1")  # an import in progress, not a sort
+
+
+ANNA = {"contact.name": "Anna", "contact.phone": "+79120000003", "lead.name": "Roof", "lead.price": "5"}
+
+
+def test_two_rows_showing_other_rows_last_values_are_a_sort_and_the_unsynced_rows_it_changed_are_named(
+    redis_client,
+):
+    unsynced.remember(redis_client, "c1", sheet(r1=OLGA, r2=BAD, r3=ANNA), synced={"r1"})
+    # r2 and r3 swapped by a sort of the data columns
+    deal = unsynced.dealt(redis_client, "c1", sheet(r1=OLGA, r2=ANNA, r3=BAD), BASE, {})
+    assert deal.sorted and deal.changed == {"r2", "r3"} and not deal.into_synced
+    # one row showing another's last values is no sort (a person copied them, then fixed the original)
+    deal = unsynced.dealt(redis_client, "c1", sheet(r1=OLGA, r2={**BAD, "lead.price": "7",
+                          "contact.name": "Ivan P."}, r3=BAD), BASE, {})  # fmt: skip
+    assert not deal.sorted and deal.changed == {"r2", "r3"}
+    # typed within one field: still the same row
+    deal = unsynced.dealt(
+        redis_client, "c1", sheet(r1=OLGA, r2={**BAD, "lead.price": "7"}, r3=ANNA), BASE, {}
+    )
+    assert not deal.sorted and not deal.changed

@@ -174,6 +174,19 @@ def test_a_row_held_out_of_the_run_is_not_removed_from_the_sheet():
     assert not p.counts.removed_from_sheet and not p.needs_confirmation
 
 
+def test_an_unsynced_row_a_sort_changed_is_held_not_created():
+    from dataclasses import replace
+
+    from backend.sync.core.planner import plan
+
+    w = synced(row("a", "Ivan", None, None, "100"))
+    w.rows.append(row("n", "Olga", None, None, "5"))
+    p = plan(replace(w.plan_input(), scrambled={"n": ""}))
+    (held,) = [rp for rp in p.rows if rp.key == "n"]
+    assert held.outcome is Outcome.ERROR and "sorted without the amo_sync_id" in held.message
+    assert not p.counts.create and p.needs_confirmation
+
+
 def test_sorting_rows_changes_nothing():
     w = synced(*(row(k, f"N{k}", None, None, str(i)) for i, k in enumerate("abcdef")))
     w.rows.reverse()
