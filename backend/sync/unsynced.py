@@ -70,13 +70,20 @@ def dealt(
     if not seen:
         return Deal()
     rows = list(sheet)
-    now = {r.key: _whole(r) for r in rows}
+    now = {r.key: _whole(r) for r in rows if r.key not in base}
     into: dict[str, str] = {}
     changed: set[str] = set()
     shown_elsewhere = 0
     for row in rows:
+        # only rows that changed are fingerprinted: a reconcile of a large sheet costs what changed
+        entry = base.get(row.key)
+        if entry is not None:
+            if agreement(row.values, entry.values)[1] == 0:
+                continue
+        elif _ROW + row.key not in seen or now[row.key] == seen[_ROW + row.key]:
+            continue  # a new row, or an unsynced one as it was
         owners = {k for fp in _prints(row.values) if (k := seen.get(_PRINT + fp))}
-        if _ROW + row.key in seen and row.key not in owners:
+        if entry is None and row.key not in owners:
             changed.add(row.key)
         others = sorted(
             k
@@ -89,8 +96,7 @@ def dealt(
         if not others:
             continue
         shown_elsewhere += 1
-        entry = base.get(row.key)
-        if entry is not None and agreement(row.values, entry.values)[1] > 0:
+        if entry is not None:
             into[row.key] = others[0]  # synced, and not showing its own values: pushing would be wrong
     return Deal(into, shown_elsewhere >= 2, frozenset(changed))
 
