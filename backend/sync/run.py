@@ -312,13 +312,16 @@ def _run_sync_locked(
     present = {r.key: r for r in side.rows}
     dealt = any((src_row := present.get(src)) is None or not _emptied(src_row) for src in moved.values())
     # rows showing unsynced rows' last values: the ledger cannot know those (sync/unsynced.py)
-    deal = unsynced.dealt(svc.redis, cid, side.rows, base, given_back | side.rekeyed) if full_scan else None
-    if deal is not None:
-        scrambled |= {k: "" for k in deal.into_synced if k not in scrambled}
-        if deal.sorted:  # unsynced rows dealt other values: never created from what a sort gave them
-            scrambled |= {k: "" for k in deal.changed if k not in scrambled}
+    deal = (
+        unsynced.dealt(svc.redis, cid, side.rows, base, given_back | side.rekeyed)
+        if full_scan
+        else unsynced.Deal()
+    )
+    scrambled |= {k: "" for k in deal.into_synced if k not in scrambled}
+    if deal.sorted:  # unsynced rows dealt other values: never created from what a sort gave them
+        scrambled |= {k: "" for k in deal.changed if k not in scrambled}
     if (
-        scrambled or dealt or (deal is not None and deal.sorted)
+        scrambled or dealt or deal.sorted
     ):  # a range was sorted without the key columns (or a synced row's values turned
         # up in another row while its own row is gone or shows other values: a sort, not a cut into a new
         # row): rows edited in several cells since may be among the sorted ones, out of recognition, and
@@ -361,7 +364,7 @@ def _run_sync_locked(
     executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
     out = executor.run(the_plan)
     _remember_deleted(svc, cid, the_plan)
-    if deal is not None and not deal.into_synced and not deal.sorted:  # else the evidence stays as it was
+    if full_scan and not deal.into_synced and not deal.sorted:  # else the evidence stays as it was
         unsynced.remember(svc.redis, cid, side.rows, set(base) | set(out.lead_ids))
     now = time.time()
     if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:

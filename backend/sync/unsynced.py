@@ -27,7 +27,7 @@ import redis
 
 from backend.store import keys
 from backend.sync.core.model import LedgerEntry, SheetRow, Value, digest, encoded_items
-from backend.sync.core.moved import agreement
+from backend.sync.core.moved import agreement, one_off_prints
 
 MAX_ROWS = 2000
 _ROW = "row:"  # row key -> the fingerprint of all its values
@@ -39,11 +39,9 @@ def _whole(row: SheetRow) -> str:
 
 
 def _prints(values: Mapping[str, Value]) -> set[str]:
-    """The fingerprint of all the values and of each with one left out (not the ledger's lead-only one:
-    many unsynced rows share a deal's name, price and stage)."""
-    parts = encoded_items(values)
-    prints = [digest(parts), *(digest(parts[:i] + parts[i + 1 :]) for i in range(len(parts)))]
-    return {fp for fp in prints if fp}
+    """All the values, and each with one left out (not the ledger's lead-only print: many unsynced rows
+    share a deal's name, price and stage)."""
+    return one_off_prints(encoded_items(values))
 
 
 @dataclass(frozen=True)

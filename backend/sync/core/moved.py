@@ -33,11 +33,13 @@ def near_prints(values: Mapping[str, Value]) -> set[str]:
     alone: a row on a shared contact whose fields it holds in conflict has no agreed value of them, so
     its entry lacks them while the sheet shows them."""
     parts = encoded_items(values)  # each value encoded once, not once per print (an import: 8 per row)
-    prints = [
-        digest(parts),
-        *(digest(parts[:i] + parts[i + 1 :]) for i in range(len(parts))),
-        digest([part for part in parts if part.startswith(_LEAD_PART)]),
-    ]
+    lead_only = digest([part for part in parts if part.startswith(_LEAD_PART)])
+    return one_off_prints(parts) | ({lead_only} if lead_only else set())
+
+
+def one_off_prints(parts: list[str]) -> set[str]:
+    """The fingerprints of `encoded_items` and of each with one item left out."""
+    prints = [digest(parts), *(digest(parts[:i] + parts[i + 1 :]) for i in range(len(parts)))]
     return {fp for fp in prints if fp}
 
 
