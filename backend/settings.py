@@ -1,11 +1,12 @@
 """Every environment variable the service reads, typed and validated in one place.
 
-Owns: the `Settings` model (pydantic-settings: one field per variable, its env name, default, help text
-and group), the parsers that explain a bad value, and the single start-up error that lists every
-missing or invalid variable with how to fix it. Imports nothing from the rest of `backend`.
+Owns: the `Settings` model (pydantic-settings: one field per variable of `settings.toml`, where each
+is declared with its parser, default, help text and group), the parsers that explain a bad value, and
+the single start-up error that lists every missing or invalid variable with how to fix it. Imports
+nothing from the rest of `backend`.
 
 `docs/configuration.md` and `.env.example` are rendered from the model's JSON schema
-(`backend/settings_doc.py`) and a test keeps them in step, so add a field here first and run
+(`backend/settings_doc.py`) and a test keeps them in step, so add a variable to settings.toml and run
 `python -m backend.settings_doc`.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,14 +26,13 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, EnvSettingsSource, SettingsConfigDict
-
-ENVIRONMENTS = ("production", "development", "test")
 
 
 class ConfigError(Exception):
@@ -172,7 +173,25 @@ def _redis_url(raw: str) -> str:
     return value
 
 
-# --- the model ------------------------------------------------------------------------------------------
+# --- the model: its fields from settings.toml --------------------------------------------------------
+
+# A parser's name in settings.toml -> the field's type and how the parser is made from its table.
+PARSERS: dict[str, tuple[Any, Callable[[dict[str, Any]], Callable[[str], Any]]]] = {
+    "str": (str, lambda _: _str),
+    "url": (str, lambda _: _url),
+    "email": (str, lambda _: _email),
+    "region": (str, lambda _: _region),
+    "log_level": (str, lambda _: _log_level),
+    "secret_key": (str, lambda _: _secret_key),
+    "redis_url": (str, lambda _: _redis_url),
+    "base_url_template": (str, lambda _: _base_url_template),
+    "choice": (str, lambda t: _choice(*t["options"])),
+    "int": (int, lambda t: _int(*t["range"])),
+    "float": (float, lambda t: _float(*t["range"])),
+    "csv": (tuple[str, ...], lambda _: _csv),
+    "domains": (tuple[str, ...], lambda _: _domains),
+    "fernet_keys": (tuple[str, ...], lambda _: _fernet_keys),
+}
 
 
 def _env(parse: Callable[[str], Any]) -> BeforeValidator:
@@ -181,22 +200,41 @@ def _env(parse: Callable[[str], Any]) -> BeforeValidator:
     return BeforeValidator(lambda raw: parse(raw) if isinstance(raw, str) and raw else raw)
 
 
-def _var(default: Any, help: str, *, group: str, secret: bool = False, hide: bool = False) -> Any:
-    """One variable's default (`...`: required), help text and docs group; a secret's value is redacted
-    from logs and never echoed, and neither it nor a `hide` field shows in repr()."""
-    return Field(
-        default,
-        description=help,
-        repr=not (secret or hide),
-        json_schema_extra={"group": group, "secret": secret},
+_TABLE_KEYS = {"parse", "options", "range", "default", "required", "group", "secret", "hide", "help"}
+
+
+def _field(name: str, table: dict[str, Any]) -> tuple[Any, Any]:
+    """One variable's typed field: its parser, default (`...`: required), help text and docs group; a
+    secret's value is redacted from logs and never echoed, and neither it nor a `hide` field shows in
+    repr()."""
+    unknown = set(table) - {
+        "parse",
+        "options",
+        "range",
+        "default",
+        "required",
+        "group",
+        "secret",
+        "hide",
+        "help",
+    }
+    if unknown:  # a misspelt `secret` must not leave a secret to the logs
+        raise KeyError(f"settings.toml [{name}]: unknown {', '.join(sorted(unknown))}")
+    if table["parse"] not in PARSERS:
+        raise KeyError(f"settings.toml [{name}]: no parser {table['parse']!r}; one of {', '.join(PARSERS)}")
+    type_, make = PARSERS[table["parse"]]
+    default = ... if table.get("required") else table["default"]
+    secret = table.get("secret", False)
+    return Annotated[type_, _env(make(table))], Field(
+        tuple(default) if isinstance(default, list) else default,
+        description=table["help"],
+        repr=not (secret or table.get("hide", False)),
+        json_schema_extra={"group": table["group"], "secret": secret},
     )
 
 
-REQUIRED: Any = ...
-
-
-class Settings(BaseSettings):
-    """The validated configuration. Build it with `Settings.from_env()`; it is frozen."""
+class _Model(BaseSettings):
+    """What `Settings` is but its fields: the sources, validators and helpers."""
 
     model_config = SettingsConfigDict(
         alias_generator=AliasGenerator(validation_alias=str.upper),  # field app_env is APP_ENV
@@ -204,150 +242,6 @@ class Settings(BaseSettings):
         enable_decoding=False,  # a list is comma-separated text, not JSON
         extra="ignore",
         frozen=True,
-    )
-
-    # --- General ---
-    app_env: Annotated[str, _env(_choice(*ENVIRONMENTS))] = _var(
-        "production", "production, development or test", group="general"
-    )
-    log_level: Annotated[str, _env(_log_level)] = _var(
-        "INFO", "DEBUG, INFO, WARNING or ERROR", group="general"
-    )
-    public_base_url: Annotated[str, _env(_url)] = _var(
-        REQUIRED,
-        "The URL users and amoCRM reach this service at, e.g. https://sync-abc123-ew.a.run.app",
-        group="general",
-    )
-    secret_key: Annotated[str, _env(_secret_key)] = _var(
-        REQUIRED, "Signs connect tickets and OAuth state; 32+ random characters", group="general", secret=True
-    )
-    token_encryption_keys: Annotated[tuple[str, ...], _env(_fernet_keys)] = _var(
-        REQUIRED,
-        "Comma-separated Fernet keys; the first encrypts, all decrypt (rotate by prepending a new key)",
-        group="general",
-        secret=True,
-    )
-
-    # --- Redis ---
-    redis_url: Annotated[str, _env(_redis_url)] = _var(
-        REQUIRED,
-        "Redis for queue, locks and state, e.g. redis://10.0.0.3:6379/0 (Memorystore)",
-        group="redis",
-        hide=True,
-    )
-
-    # --- amoCRM ---
-    amo_client_id: Annotated[str, _env(_str)] = _var(REQUIRED, "amoCRM integration ID (UUID)", group="amocrm")
-    amo_client_secret: Annotated[str, _env(_str)] = _var(
-        REQUIRED, "amoCRM integration secret key", group="amocrm", secret=True
-    )
-    amo_redirect_uri: Annotated[str, _env(_url)] = _var(
-        REQUIRED,
-        "Redirect URI registered in the integration: {PUBLIC_BASE_URL}/oauth/amocrm/callback",
-        group="amocrm",
-    )
-    amo_authorize_url: Annotated[str, _env(_url)] = _var(
-        "https://www.amocrm.ru/oauth",
-        "amoCRM authorize page (https://www.kommo.com/oauth for Kommo)",
-        group="amocrm",
-    )
-    kommo_client_id: Annotated[str, _env(_str)] = _var(
-        "",
-        "A second integration, made in Kommo, for *.kommo.com and legacy *.amocrm.com accounts; "
-        "unset: AMO_CLIENT_ID serves every domain",
-        group="amocrm",
-    )
-    kommo_client_secret: Annotated[str, _env(_str)] = _var(
-        "",
-        "The Kommo integration's secret key (required with KOMMO_CLIENT_ID)",
-        group="amocrm",
-        secret=True,
-    )
-    kommo_authorize_url: Annotated[str, _env(_url)] = _var(
-        "https://www.kommo.com/oauth", "Kommo's authorize page, used with KOMMO_CLIENT_ID", group="amocrm"
-    )
-    amo_base_url_template: Annotated[str, _env(_base_url_template)] = _var(
-        "https://{host}",
-        "How an account host becomes a base URL; the sandbox uses http://127.0.0.1:8801/{host}",
-        group="amocrm",
-    )
-    amo_allowed_domains: Annotated[tuple[str, ...], _env(_domains)] = _var(
-        ("amocrm.ru", "kommo.com", "amocrm.com"),
-        "Account hosts the OAuth referer may name (anything else is refused: no SSRF); amocrm.com: "
-        "legacy hosts of Kommo accounts",
-        group="amocrm",
-    )
-    amo_rate_limit_rps: Annotated[float, _env(_float(0.1, 1000))] = _var(
-        7.0,
-        "Requests per second per amoCRM account, shared by every process (amoCRM allows 7)",
-        group="amocrm",
-    )
-    amo_http_timeout_s: Annotated[float, _env(_float(0.5, 120))] = _var(
-        15.0, "Timeout of one amoCRM HTTP call in seconds", group="amocrm"
-    )
-
-    # --- Google ---
-    google_oauth_client_ids: Annotated[tuple[str, ...], _env(_csv)] = _var(
-        REQUIRED,
-        "The add-on's OAuth client id(s): the audience of ScriptApp.getIdentityToken()",
-        group="google",
-    )
-    google_certs_url: Annotated[str, _env(_url)] = _var(
-        "https://www.googleapis.com/oauth2/v1/certs",
-        "Where Google's ID-token signing certificates are published",
-        group="google",
-    )
-    google_id_token_issuers: Annotated[tuple[str, ...], _env(_csv)] = _var(
-        ("accounts.google.com", "https://accounts.google.com"),
-        "Accepted `iss` values of add-on ID tokens",
-        group="google",
-    )
-    sheets_api_endpoint: Annotated[str, _env(_url)] = _var(
-        "",
-        "Sheets API base URL; set only for the sandbox emulator (then anonymous credentials are used)",
-        group="google",
-    )
-    sheets_service_account_email: Annotated[str, _env(_email)] = _var(
-        REQUIRED,
-        "The service account the add-on shares spreadsheets with (the Cloud Run runtime identity)",
-        group="google",
-    )
-    sheets_reads_per_minute: Annotated[int, _env(_int(1, 100000))] = _var(
-        60, "Sheets API read quota of the service account per minute (Google default 60)", group="google"
-    )
-    sheets_writes_per_minute: Annotated[int, _env(_int(1, 100000))] = _var(
-        60, "Sheets API write quota of the service account per minute (Google default 60)", group="google"
-    )
-
-    # --- Sync ---
-    default_phone_region: Annotated[str, _env(_region)] = _var(
-        "RU", "Region for phone numbers written without a country code (8 912… in RU)", group="sync"
-    )
-    blast_radius_share: Annotated[float, _env(_float(0.0, 1.0))] = _var(
-        0.2, "A sync that would change more than this share of rows waits for confirmation", group="sync"
-    )
-    reconcile_full_read_s: Annotated[int, _env(_int(900, 30 * 24 * 3600))] = _var(
-        24 * 3600,
-        "A scheduled reconcile skips reading a sheet whose Drive version did not move, but reads it in "
-        "full at least this often, in seconds (the safety net)",
-        group="sync",
-    )
-
-    # --- Security limits ---
-    signature_max_age_s: Annotated[int, _env(_int(10, 3600))] = _var(
-        300, "How far a signed request's `created` may be from now, in seconds", group="security"
-    )
-    max_request_bytes: Annotated[int, _env(_int(1024, 64 * 1024 * 1024))] = _var(
-        2 * 1024 * 1024, "Largest request body accepted (413 beyond)", group="security"
-    )
-    ops_token: Annotated[str, _env(_str)] = _var(
-        "",
-        "Bearer token for GET /readyz/details (queue depths, workers, Redis persistence); unset: disabled",
-        group="security",
-        secret=True,
-    )
-    webhook_max_bytes: Annotated[int, _env(_int(1024, 16 * 1024 * 1024))] = _var(
-        512 * 1024, "Largest amoCRM webhook body accepted (413 beyond)", group="security"
     )
 
     @model_validator(mode="before")
@@ -358,7 +252,7 @@ class Settings(BaseSettings):
             return values
         return {k: v for k, v in values.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
 
-    @field_validator("kommo_client_secret")
+    @field_validator("kommo_client_secret", check_fields=False)
     @classmethod
     def _kommo_needs_its_secret(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("kommo_client_id") and not value:
@@ -377,13 +271,13 @@ class Settings(BaseSettings):
             values.extend(value if isinstance(value, tuple) else [value])
         return [v for v in values if v]
 
-    def replace(self, **changes: Any) -> Settings:
+    def replace(self, **changes: Any) -> _Model:
         return self.model_copy(update=changes)
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, dotenv: str | Path | None = ".env"
-    ) -> Settings:
+    ) -> _Model:
         """Parse `environ` (default: os.environ, plus `.env` outside production, where the real
         environment wins). A blank value counts as unset. Raise ConfigError listing every problem."""
         sources: list[EnvSettingsSource] = [_Environ(cls, os.environ if environ is None else environ)]
@@ -393,6 +287,21 @@ class Settings(BaseSettings):
             return cls(_build_sources=(tuple(sources), {}))
         except ValidationError as exc:
             raise ConfigError([_problem(error) for error in exc.errors()]) from None
+
+
+with (Path(__file__).with_name("settings.toml")).open("rb") as _file:
+    _TABLES = tomllib.load(_file)
+ENVIRONMENTS = tuple(_TABLES["app_env"]["options"])
+
+# A data file, not Python: each variable is declared once, with its help text, where the docs come from.
+Settings = create_model(
+    "Settings",
+    __base__=_Model,
+    __module__=__name__,
+    __doc__="The validated configuration, one field per table of settings.toml. Build it with "
+    "`Settings.from_env()`; it is frozen.",
+    **{name: _field(name, table) for name, table in _TABLES.items()},  # type: ignore[call-overload]
+)
 
 
 def _is_secret(field: FieldInfo) -> bool:

@@ -65,8 +65,8 @@ def groups() -> list[tuple[str, list[_Variable]]]:
 
 def render_env_example() -> str:
     lines = [
-        "# Every environment variable the service reads (generated from the Settings model in",
-        "# backend/settings.py by `python -m backend.settings_doc`; do not edit by hand).",
+        "# Every environment variable the service reads (generated from backend/settings.toml, through",
+        "# the Settings model, by `python -m backend.settings_doc`; do not edit by hand).",
         "# Copy to .env for development.",
         "# Lines without a value are required; commented lines show the default.",
         "",
@@ -96,11 +96,12 @@ def render_configuration_md() -> str:
     out = [
         "# Configuration",
         "",
-        "Generated from the JSON schema of the `Settings` model (pydantic-settings, `backend/settings.py`)",
-        "by `python -m backend.settings_doc`; a test keeps it in step. Every variable is read once at",
-        "start; a blank value counts as unset. A bad configuration stops the process with **one** message",
-        "listing every missing or invalid variable (`python -m backend check-config` prints it without",
-        f"starting anything). `APP_ENV` is one of {', '.join(ENVIRONMENTS)}; outside production a `.env`",
+        "Generated from `backend/settings.toml`, through the JSON schema of the `Settings` model",
+        "(pydantic-settings, `backend/settings.py`), by `python -m backend.settings_doc`; a test keeps it",
+        "in step. Every variable is read once at start; a blank value counts as unset. A bad",
+        "configuration stops the process with **one** message listing every missing or invalid variable",
+        "(`python -m backend check-config` prints it without starting anything). `APP_ENV` is one of",
+        f"{', '.join(ENVIRONMENTS)}; outside production a `.env`",
         "file in the working directory is read too (real environment variables win).",
         "",
     ]

@@ -1,4 +1,4 @@
-"""Erase a connection from Redis on disconnect — every key family `store/keys.py` declares per
+"""Erase a connection from Redis on disconnect — every key family `store/keys.toml` declares per
 connection, its queued and finished jobs, the contact-directory entries only it used — and the families
 declared per account when no connection is left on its amoCRM account.
 
@@ -200,7 +200,7 @@ def erase_connection(client: redis.Redis, connection_id: str, account_id: int | 
     out.undeclared = len(undeclared)
     if undeclared:
         log.error(
-            "connection %s: erased %d keys no family in store/keys.py declares: %s",
+            "connection %s: erased %d keys no family in store/keys.toml declares: %s",
             connection_id,
             len(undeclared),
             ", ".join(sorted(undeclared)[:10]),

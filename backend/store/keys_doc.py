@@ -1,4 +1,4 @@
-"""Render the data-retention table of docs/operations.md from the key declarations in `store/keys.py`.
+"""Render the data-retention table of docs/operations.md from the key declarations in `store/keys.toml`.
 
 `python -m backend.store.keys_doc` rewrites the table between its two markers; a test fails when the
 committed table differs from what this renders, so the documentation cannot drift from the code.

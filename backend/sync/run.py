@@ -265,12 +265,12 @@ def _run_sync_locked(
         now = read_table(p.sheets, p.conn.spreadsheet_id, p.conn.sheet_id, _columns(p.mapping))
         read_at = time.monotonic()
         _stop_for_layout(p, now, scope, preview)
-        keys, cleared, held = place_keys(table, now, side)
-        unchanged = now == table and keys == side.new_keys and cleared == side.cleared
-        if keys or cleared or held:
-            _write_new_keys(p, now, keys, cleared, held)
-        keyed_now = set(keys.values())
-        table = _with_keys(now, keys, cleared, held)
+        placed, cleared, held = place_keys(table, now, side)
+        unchanged = now == table and placed == side.new_keys and cleared == side.cleared
+        if placed or cleared or held:
+            _write_new_keys(p, now, placed, cleared, held)
+        keyed_now = set(placed.values())
+        table = _with_keys(now, placed, cleared, held)
         if not unchanged:  # the sheet changed meanwhile: parse what it holds now
             side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger, mint=False)
         del now

@@ -64,6 +64,9 @@ def test_the_production_wheel_holds_the_backend_and_no_sandbox(checkout, tmp_pat
     # The backend whole: its entry points and the data files it serves.
     for needed in ("backend/__main__.py", "backend/app.py", "backend/web/templates/oauth_page.html"):
         assert needed in names
+    here = checkout / "backend"  # every file it reads at run time (store/keys.toml …), not only Python
+    shipped = {f"backend/{p.relative_to(here).as_posix()}" for p in here.rglob("*") if p.is_file()}
+    assert {name for name in shipped if "__pycache__" not in name} - set(names) == set()
     (top_level,) = [name for name in names if name.endswith(".dist-info/top_level.txt")]
     assert top_level.startswith("sheets_amo_sync-")
 

@@ -147,3 +147,30 @@ def test_the_retention_table_in_the_docs_is_rendered_from_the_declarations():
     )
     for f in keys.FAMILIES:
         assert f"`{f.pattern}`" in current
+
+
+# keys.toml is data: nothing but this test tells a misspelt family name before the line runs.
+_IMPORTS = re.compile(r"^from backend\.store import .*\bkeys\b", re.M)
+_USED = re.compile(r"(?<![\w.])keys\.([a-z_]+)(?=[(.])")
+
+
+def test_every_family_the_code_names_is_declared_and_every_declared_owner_exists():
+    names = set()
+    for folder in ("backend", "tests", "bench", "sandbox"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text()
+            if _IMPORTS.search(text):
+                names |= set(_USED.findall(text))
+    missing = sorted(n for n in names if not hasattr(keys, n))
+    assert missing == []
+    for f in keys.FAMILIES:
+        assert f.owner == keys.RQ_OWNER or (ROOT / "backend" / f.owner).is_file(), f.pattern
+
+
+def test_a_misspelt_field_of_keys_toml_stops_the_import(tmp_path):
+    good = 'pattern = "x:{conn}"\ntype = "hash"\nowner = "sync/run.py"\nttl = "none"\nscope = "connection"\n'
+    (tmp_path / "k.toml").write_text(f'[x]\n{good}personal = false\nholds = "x"\n')
+    assert keys._load(tmp_path / "k.toml")["x"].found is Found.BY_NAME
+    (tmp_path / "k.toml").write_text(f'[x]\n{good}persnal = false\nholds = "x"\n')  # personal unsaid
+    with pytest.raises(TypeError):
+        keys._load(tmp_path / "k.toml")

@@ -183,3 +183,13 @@ def test_secrets_stay_out_of_repr_and_the_settings_are_frozen():
     with pytest.raises(ValueError):
         s.log_level = "DEBUG"  # type: ignore[misc]
     assert s.replace(log_level="DEBUG").log_level == "DEBUG" and s.log_level == "INFO"
+
+
+def test_a_misspelt_or_unknown_entry_of_settings_toml_stops_the_start_with_its_name():
+    from backend import settings
+
+    table = {"parse": "str", "default": "", "group": "security", "help": "a token"}
+    with pytest.raises(KeyError, match=r"\[ops_token\]: unknown secrte"):  # would have logged the token
+        settings._field("ops_token", {**table, "secrte": True})
+    with pytest.raises(KeyError, match=r"\[ops_token\]: no parser 'text'"):
+        settings._field("ops_token", {**table, "parse": "text"})
