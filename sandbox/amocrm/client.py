@@ -68,6 +68,10 @@ class AmoSandbox:
         item.update({"status": status} if status is not None else {"delay": delay})
         return self.set_faults(force=item)
 
+    def clear_forced(self) -> dict:
+        """Drop the forced responses no call has taken yet (of `force`)."""
+        return self.set_faults(force=[])
+
     def reset_limits(self, host: str | None = None) -> None:
         """Lift the 403 ban and empty the rate windows (of one account, or all)."""
         self._call("POST", "/limits/reset", {"host": host} if host else {})

@@ -4,7 +4,8 @@ webhook faults, filter behaviour. `POST /_sandbox/faults` sets any subset; `rese
 Forced responses are a queue: `{"force": {"status": 504, "count": 2}}` makes the next two `/api/v4`
 calls answer 504, `{"force": {"delay": 3, "count": 1}}` makes the next one wait 3 s and then answer
 normally (a slow amoCRM). `"on": "oauth2"` in an item queues it for the token endpoint
-(`/oauth2/access_token`) instead. Knobs are not persisted with `--state`.
+(`/oauth2/access_token`) instead; `{"force": []}` drops every response still queued. Knobs are not
+persisted with `--state`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ class Knobs:
         for name in names & set(data):
             setattr(self, name, _coerce(name, getattr(type(self)(), name), data[name]))
         force = data.get("force")
-        if force:
+        if force == []:  # drop what is still queued: a test's leftovers must not fail the next one's calls
+            self.forced.clear()
+            self.forced_oauth2.clear()
+        elif force:
             for item in force if isinstance(force, list) else [force]:
                 self._queue(item)
 
