@@ -66,7 +66,7 @@ faults: venv
 	$(PY) -m pytest -q tests/security tests/unit/sync/test_normalize_fuzz.py tests/unit/sheets/test_a1_fuzz.py \
 		tests/unit/amocrm/test_webhook_payload.py tests/integration/security/test_signing_fuzz.py
 	$(PY) -m bench.faults
-	INTEGRITY_E2E_SEQUENCES=300 INTEGRITY_E2E_STEPS=8 $(PY) -m pytest -q tests/model/test_planner_check.py tests/model/test_end_to_end_check.py
+	INTEGRITY_E2E_SEQUENCES=300 INTEGRITY_E2E_STEPS=8 $(PY) -m pytest -q -s tests/model/test_planner_check.py tests/model/test_end_to_end_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

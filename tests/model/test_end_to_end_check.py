@@ -130,7 +130,13 @@ class LiveCheck(RuleBasedStateMachine):
         if self.w is None:
             return
         self.w.log.append(la.quiet_reconcile(self.w))
-        stats.level("end_to_end").add(len(self.w.log), self.w.violations, self.w.log)
+        level = stats.level("end_to_end")
+        level.add(len(self.w.log), self.w.violations, self.w.log)
+        # Shown with -s (make faults): a few hundred sequences take hours.
+        print(
+            f"end to end: {level.sequences} sequences, {level.actions} actions, {level.violations} violated",
+            flush=True,
+        )
         self.step("end")
 
 
