@@ -10,8 +10,8 @@ sleeps on that shared window: it takes a slot now or raises `SheetsBusy` (429 wi
 each connection's web requests may spend only a share of the minute — one tenant's flood cannot stall
 the others.
 
-The discovery-built resource tree is made once per process (`api_resources`): building it renders every
-method's docstring, which no job should pay for. It only *builds* requests; each client executes them
+The discovery-built resource tree is made once per process (`api_resources`; sheets/discovery.py keeps
+its docstrings small). It only *builds* requests; each client executes them
 over its own authorized httplib2 connection, which is not thread-safe — so build one client per job or
 thread.
 """
