@@ -206,7 +206,7 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
     contact_values: dict[int, dict[str, Any]] = {}
     contact_keys: dict[int, list[str]] = {}
     lead_of = {c.key: c.lead_id for c in changes if c.field != CREATED_FIELD}
-    for key, fields in decision.restore.items():
+    for key, fields in list(decision.restore.items()):  # what is kept here leaves `restore`
         entry = base.get(key)
         if key in scrambled or key in copied or key in twins:
             why = (
@@ -217,6 +217,7 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
                 else "the row has a copy pasted with its key cells: sync first, so the copy becomes a new row"
             )
             decision.kept.extend({**_kept(key, t), "reason": why} for t in fields)
+            del decision.restore[key]
             continue
         if entry is None or key not in by_key or entry.lead_id != lead_of.get(key):
             decision.kept.extend(
@@ -230,7 +231,28 @@ def _undo(svc, p, meta: RunMeta, changes: list[Change], stage, confirm, progress
                 }
                 for t in fields
             )
+            del decision.restore[key]
             continue
+        lead_now = amo.leads.get(entry.lead_id)
+        if lead_now is not None and lead_now.contact_id != entry.contact_id:
+            # its contact fields now show another contact (a manager changed the lead's main contact):
+            # the values the run wrote are not in the contact it wrote them to, and writing the earlier
+            # ones there would change a contact no row shows
+            switched = [t for t in fields if entity_of(t) == "contact"]
+            decision.kept.extend(
+                {
+                    **_kept(key, t),
+                    "lead_id": entry.lead_id,
+                    "side": "amo",
+                    "reason": "the lead's main contact was changed in amoCRM since",
+                }
+                for t in switched
+            )
+            fields = {t: v for t, v in fields.items() if t not in switched}
+            if not fields:
+                del decision.restore[key]
+                continue
+            decision.restore[key] = fields
         contact_update = {t: v for t, v in fields.items() if entity_of(t) == "contact"}
         if contact_update and entry.contact_id:
             contact_values.setdefault(entry.contact_id, {}).update(contact_update)

@@ -148,3 +148,19 @@ def test_an_undo_that_failed_after_moving_its_leads_is_carried_over_not_reverted
                (a.edit_run,), (a.clear_cell, 4, 6), (a.paste_column, 2, 3, 4, 2),
                (a.undo_recent, 0, 2, False, 2, 2))  # fmt: skip
     assert not v, story(world)
+
+
+def test_an_undo_leaves_the_contact_fields_of_a_lead_whose_main_contact_a_manager_changed_since(world):
+    """A reconcile brought a contact's new e-mail into its row; a manager then made another contact
+    (with that same e-mail) the lead's main contact, and the person undid the reconcile. Both sides still
+    showed the e-mail the run wrote — but amoCRM's side through the new main contact — and the undo
+    wrote the old e-mail into the contact the ledger knew, which no row shows any more (a local checker
+    run, 1 of 4,401 sequences). Those fields are kept now: "the lead's main contact was changed"."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [0, 0, 1, 3, -1, 1]),
+               (a.add_row, [3, 1, -1, -1, 3, 3]), (a.add_row, [-1, 1, 2, -1, 3, 2]),
+               (a.add_row, [2, 3, 1, 2, 2, 1]), (a.full_sync, True), (a.forget_edits,),
+               (a.add_row, [-1, 3, 2, 3, 2, 3]), (a.insert_row, 7), (a.clear_cell, 2, 2), (a.insert_row, 6),
+               (a.edit_contact, 7, 2, 0), (a.insert_row, 7), (a.paste_column, 3, 2, 0, 2), (a.reconcile,),
+               (a.share_contact, 3, 2), (a.edit_lead, 1, 1, 6), (a.new_lead_in_amo, 3, False),
+               (a.undo_recent, 0, 1, False, 7, 1), (a.cut_data_only, 0))  # fmt: skip
+    assert not v, story(world)
