@@ -190,3 +190,26 @@ def test_a_created_lead_deleted_since_is_listed_and_the_rest_still_undone(small)
     assert UNDONE_TAG in {t["name"] for t in amo_lead(small, ivan)["_embedded"]["tags"]}
     (kept,) = newest(small)["kept"]
     assert (kept["lead_id"], kept["reason"]) == (olga, "the lead is gone from amoCRM")
+
+
+def test_a_row_sorted_under_other_values_since_is_kept_and_not_counted_as_restored(small):
+    """A range sorted without the sync's columns after the run: each key now sits beside the other
+    row's values, so neither row gets its old value back (though the budget it shows is the one the
+    run wrote: both rows have it) — and the result says so: kept, not restored."""
+    ivan = row(small, "Иван Петров")
+    grid = small.grid()
+    budget = "ABCDEFGHIJ"[grid[0].index("Бюджет")]
+    at = {r[grid[0].index("amo_sync_id")]: n for n, r in enumerate(grid[1:], 2)}
+    small.edit(f"Leads!{budget}{at[ivan['amo_sync_id']]}", [["200"]])  # Olga's budget too
+    small.send_edits([ivan["amo_sync_id"]])
+    small.work()
+    edit_run = newest(small)
+    assert edit_run["counts"]["updated_amo"] == 1
+    small.settle()
+    data = [r[:5] for r in small.grid()[1:3]]
+    small.edit("Leads!A2:E3", [data[1], data[0]])  # sorted Z→A by name, the key columns left out
+    result = undo(small, edit_run["run_id"])
+    assert (result["restored"], result["kept"]) == (0, 1)
+    (kept,) = newest(small)["kept"]
+    assert kept["field"] == "lead.price" and "another row" in kept["reason"]
+    assert amo_lead(small, int(ivan["amo_lead_id"]))["price"] == 200  # nothing written into amoCRM
