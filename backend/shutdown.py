@@ -26,10 +26,6 @@ def request(*_signal_args) -> None:
     _requested.set()
 
 
-def requested() -> bool:
-    return _requested.is_set()
-
-
 def install_in_work_horse() -> None:
     """SIGUSR1 asks this process (an RQ work horse) to stop at the next batch boundary."""
     _requested.clear()

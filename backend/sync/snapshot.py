@@ -59,7 +59,6 @@ class SheetSide:
     held_emptied: set[str] = field(default_factory=set)  # keys of held rows holding one value at most
     held_keys: set[str] = field(default_factory=set)  # keys of the held rows: in the sheet, left out
     rekeyed: dict[str, str] = field(default_factory=dict)  # a row's key -> the key it was given back
-    blank: int = 0  # rows with nothing mapped in them
     unkeyed: int = 0  # rows left out of this run: they need a key that was not written yet
 
 
@@ -210,8 +209,7 @@ def sheet_rows(
         raw = {c.target: table.cell(c.column, i) for c in mapping.columns}
         lead_id = _lead_id(table.cell("lead_id", i))
         if not key and lead_id is None and not any(str(v).strip() for v in raw.values()):
-            side.blank += 1
-            continue
+            continue  # nothing mapped in it
         lines.append(_Line(i + 1, key, lead_id, raw, str(table.cell("sync", i))))  # grid index: header is 0
     _assign_keys(lines, ledger, ctx, side)
     lines = [line for line in lines if line.index not in side.held]

@@ -52,9 +52,6 @@ class Catalog:
     def fields_of(self, entity: str) -> Mapping[int, CustomField]:
         return self.lead_fields if entity == "lead" else self.contact_fields
 
-    def coded_field(self, entity: str, code: str) -> CustomField | None:
-        return next((f for f in self.fields_of(entity).values() if f.code == code), None)
-
     def first_status(self, pipeline_id: int) -> Status | None:
         """The stage new leads land in: the first non-"unsorted" one (amoCRM's own default)."""
         pipeline = self.pipeline(pipeline_id)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from backend.sync.core.catalog import Catalog
-from backend.sync.core.model import STANDARD_TARGETS, Direction, FieldRule, Policy, entity_of
+from backend.sync.core.model import STANDARD_TARGETS, Direction, FieldRule, Policy
 from backend.sync.core.normalize import fold
 
 # The columns the sync itself owns, by role -> default header. Found by column metadata, created when missing.
@@ -202,7 +202,3 @@ def suggest(headers: Iterable[tuple[str, str]], catalog: Catalog) -> ColumnMappi
     pipeline = catalog.main_pipeline()
     first = catalog.first_status(pipeline.id)
     return ColumnMapping(tuple(columns), pipeline.id, first.status_id if first else None, tuple(unmapped))
-
-
-def entity_targets(mapping: ColumnMapping, entity: str) -> list[str]:
-    return [c.target for c in mapping.columns if entity_of(c.target) == entity]
