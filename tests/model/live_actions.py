@@ -75,7 +75,11 @@ def column(w: LiveWorld, name: str, which: int, arg: int) -> str:
         step = f"move the column {col.header!r} before column {before}"
     else:
         new = "" if arg % 2 else f"{col.header} (renamed)"
-        api.rename_header(sid, col.header, new, sheet=title, user="manager@example.com")
+        if col.header:
+            api.rename_header(sid, col.header, new, sheet=title, user="manager@example.com")
+        else:  # a header deleted before: the person types into its empty cell (nothing to find it by)
+            a1 = f"'{title}'!{letter(w.tab.columns.index(col))}1"
+            api.edit_cells(sid, a1, [[new]], user="manager@example.com")
         step = f"rename the header {col.header!r} to {new!r}"
     w.pull()
     return step
