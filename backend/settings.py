@@ -207,17 +207,7 @@ def _field(name: str, table: dict[str, Any]) -> tuple[Any, Any]:
     """One variable's typed field: its parser, default (`...`: required), help text and docs group; a
     secret's value is redacted from logs and never echoed, and neither it nor a `hide` field shows in
     repr()."""
-    unknown = set(table) - {
-        "parse",
-        "options",
-        "range",
-        "default",
-        "required",
-        "group",
-        "secret",
-        "hide",
-        "help",
-    }
+    unknown = set(table) - _TABLE_KEYS
     if unknown:  # a misspelt `secret` must not leave a secret to the logs
         raise KeyError(f"settings.toml [{name}]: unknown {', '.join(sorted(unknown))}")
     if table["parse"] not in PARSERS:
