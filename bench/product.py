@@ -31,7 +31,7 @@ from cryptography.fernet import Fernet
 from backend.store.redis import connect
 from sandbox.amocrm import seed
 from sandbox.amocrm.client import AmoSandbox
-from sandbox.redis_server import free_port
+from sandbox.redis_server import free_ports
 from sandbox.sheets.auth import DEFAULT_ANONYMOUS_PRINCIPAL
 from sandbox.sheets.client import SheetsSandbox
 from sandbox.stack import Child, Stack, wait_http
@@ -77,7 +77,7 @@ class Product:
         env: dict[str, str] | None = None,
     ) -> Product:
         limits = limits or Limits()
-        web_port, amo_port, sheets_port = free_port(), free_port(), free_port()
+        web_port, amo_port, sheets_port = free_ports(3)
         web = f"http://127.0.0.1:{web_port}"
         amo = f"http://127.0.0.1:{amo_port}"
         sheets = f"http://127.0.0.1:{sheets_port}"
@@ -89,6 +89,7 @@ class Product:
             stack.start_web(port=web_port, workers=web_processes)
             for i in range(1, workers + 1):
                 product.start_worker(f"worker-{i}")
+            stack.check_alive()
         except BaseException:
             product.stop()
             raise

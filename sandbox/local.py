@@ -26,7 +26,7 @@ import requests
 from cryptography.fernet import Fernet
 
 from sandbox.amocrm import seed
-from sandbox.redis_server import free_port
+from sandbox.redis_server import free_ports
 from sandbox.serve import Startable
 from sandbox.sheets.auth import DEFAULT_ANONYMOUS_PRINCIPAL
 from sandbox.sheets.client import SheetsSandbox
@@ -92,7 +92,7 @@ class LocalProduct(Startable):
 
     def start(self) -> LocalProduct:
         """Start everything (children in parallel), then wait until each answers and the workers listen."""
-        web, amo, sheets = (f"http://127.0.0.1:{free_port()}" for _ in range(3))
+        web, amo, sheets = (f"http://127.0.0.1:{port}" for port in free_ports(3))
         self.stack = stack = Stack.create(backend_env(web, amo, sheets), self.log_dir)
         try:
             stack.start_redis()
@@ -106,6 +106,7 @@ class LocalProduct(Startable):
                 wait_http(f"{url}/_sandbox/", child)
             self.urls = {"web": web, "amo": amo, "sheets": sheets}
             self._wait_for_workers()
+            stack.check_alive()
         except BaseException:
             self.stop()
             raise

@@ -84,6 +84,14 @@ class Stack:
     def start_worker(self, name: str) -> Child:
         return self.spawn(name, [sys.executable, "-m", "backend", "worker", "--name", name])
 
+    def check_alive(self) -> None:
+        """Raise if a child has exited. Called once a stack is up: a server that lost its port to another
+        process exits, while the winner answers on its URL and would pass every readiness check."""
+        for child in self.children:
+            if not child.alive():
+                code = child.process.returncode
+                raise RuntimeError(f"{child.name} exited with {code}; see {child.log_path}")
+
     def stop(self) -> None:
         for child in reversed(self.children):
             _stop_group(child.process)
