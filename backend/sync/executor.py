@@ -91,13 +91,19 @@ class Executor:
     clock: Callable[[], float] = time.time
     previous: Mapping[str, LedgerEntry] = field(default_factory=dict)  # the ledger the plan was made on
 
-    def before_sheet(self, row_plan: RowPlan) -> dict:
+    def before_sheet(self, row_plan: RowPlan, contact_id: int | None = None) -> dict:
         """The row's new base, except fields still to be written into the sheet: those keep the
-        previous base (or none, for a new row) until the sheet write succeeded."""
+        previous base (or none, for a new row) until the sheet write succeeded. A contact field keeps
+        none when the row is now on another contact (`contact_id`): the old value was agreed with the
+        contact the lead had, and on this one the row has agreed nothing yet — else a cell the person
+        emptied for the old contact would count as the owner's edit of the new one."""
         base = dict(row_plan.base)
         old = self.previous.get(row_plan.key)
+        moved = old is not None and contact_id is not None and old.contact_id != contact_id
         for target in row_plan.sheet_update:
-            if old is not None and target in old.values:
+            if moved and target.startswith("contact."):
+                base.pop(target, None)
+            elif old is not None and target in old.values:
                 base[target] = old.values[target]
             else:
                 base.pop(target, None)
@@ -329,11 +335,9 @@ class Executor:
             if row_plan.create_lead is not None or row_plan.key in out.failed or not row_plan.lead_id:
                 continue
             if row_plan.has_actions or row_plan.ledger_dirty:
+                contact_id = self._contact_id(row_plan, out)
                 entries[row_plan.key] = LedgerEntry(
-                    row_plan.lead_id,
-                    self._contact_id(row_plan, out),
-                    self.before_sheet(row_plan),
-                    self.clock(),
+                    row_plan.lead_id, contact_id, self.before_sheet(row_plan, contact_id), self.clock()
                 )
         self.ledger.put_many(entries)
         out.settled.update((k, (entry.lead_id, entry.contact_id)) for k, entry in entries.items())

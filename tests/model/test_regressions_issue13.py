@@ -488,3 +488,17 @@ def test_an_error_row_dealt_a_synced_rows_values_by_a_range_sort_gets_no_lead(wo
                (a.share_contact, 6, 1), (a.full_sync, True), (a.new_lead_in_amo, 1, False),
                (a.sort_range, 8, True))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_cell_emptied_for_the_old_contact_does_not_empty_the_contact_a_manager_moved_the_lead_to(world):
+    """Found by a planner run of 4,372 sequences (2026-12-07): a person emptied a row's Phone (its edit
+    run failed); a manager then made another row's contact the main contact of that row's lead, and the
+    amoCRM run that saw it failed writing the sheet. Its ledger entry named the new contact with the
+    old contact's phone as the agreed value, so the next reconcile took the emptied cell for the owner's
+    edit and emptied the other row's phone in amoCRM. An emptied cell meant for the old contact takes
+    the new contact's value."""
+    v = judged(world, (a.add_row, [2, 0, 1, 0, -1, 0]), (a.add_row, [3, 1, 0, 1, 3, 0]),
+               (a.add_row, [3, 2, -1, 1, 0, 2]), (a.add_row, [-1, -1, 3, 1, 0, 1]), (a.full_sync, True),
+               (a.forget_edits,), (a.same_contact, 2, 3, True), (a.faulty_run, 1, 3, 1),
+               (a.share_contact, 3, 2), (a.faulty_run, 3, 2, 3), (a.reconcile,))  # fmt: skip
+    assert not v, story(world)
