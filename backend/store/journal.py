@@ -62,29 +62,13 @@ class Journal:
     def put(self, meta: RunMeta, changes: Iterable[Change]) -> None:
         """Store a run: changes first (up to max_changes), then the meta, then its place in the list —
         a run is listed only once it is whole."""
-        changes_key = self._changes_key(meta.run_id)
-        self.client.delete(changes_key)
-        stored = total = 0
-        batch: list[str] = []
-        for change in changes:
-            total += 1
-            if stored >= self.max_changes:
-                continue
-            batch.append(_dumps(change.to_row()))
-            stored += 1
-            if len(batch) >= _BATCH:
-                self.client.rpush(changes_key, *batch)
-                batch = []
-        if batch:
-            self.client.rpush(changes_key, *batch)
-        meta.changes, meta.truncated = total, total > stored
-        pipe = self.client.pipeline(transaction=True)
-        pipe.expire(changes_key, RETENTION_S)
-        pipe.set(self._meta_key(meta.run_id), _dumps(meta.to_json()), ex=RETENTION_S)
-        pipe.zadd(self.runs_key, {meta.run_id: meta.started_at})
-        pipe.expire(self.runs_key, RETENTION_S)
-        pipe.execute()
-        self._trim(meta.finished_at)
+        writer = self.writer(meta.run_id)
+        writer.add(changes)
+        writer.finish(meta)
+
+    def writer(self, run_id: str) -> RunWriter:
+        """A run's changes as they come, then its meta (a first import adds a batch of rows at a time)."""
+        return RunWriter(self, run_id)
 
     def _trim(self, now: float) -> None:
         """Forget runs past retention or beyond max_runs (the list's entries and their keys)."""
@@ -152,6 +136,98 @@ class Journal:
         return float(raw) if raw else None
 
 
+class RunWriter:
+    """Changes are stored as they are added, each push with the retention expiry (a run that dies half
+    way leaves nothing for good); the run is listed only by `finish`."""
+
+    def __init__(self, journal: Journal, run_id: str):
+        self.journal, self.key = journal, journal._changes_key(run_id)
+        self.stored = self.total = 0
+        journal.client.delete(self.key)
+
+    def add(self, changes: Iterable[Change]) -> None:
+        batch: list[str] = []
+        for change in changes:
+            self.total += 1
+            if self.stored >= self.journal.max_changes:
+                continue
+            batch.append(_dumps(change.to_row()))
+            self.stored += 1
+            if len(batch) >= _BATCH:
+                self._push(batch)
+                batch = []
+        if batch:
+            self._push(batch)
+
+    def _push(self, batch: list[str]) -> None:
+        pipe = self.journal.client.pipeline(transaction=False)
+        pipe.rpush(self.key, *batch)
+        pipe.expire(self.key, RETENTION_S)
+        pipe.execute()
+
+    def finish(self, meta: RunMeta) -> None:
+        journal = self.journal
+        meta.changes, meta.truncated = self.total, self.total > self.stored
+        pipe = journal.client.pipeline(transaction=True)
+        pipe.expire(self.key, RETENTION_S)
+        pipe.set(journal._meta_key(meta.run_id), _dumps(meta.to_json()), ex=RETENTION_S)
+        pipe.zadd(journal.runs_key, {meta.run_id: meta.started_at})
+        pipe.expire(journal.runs_key, RETENTION_S)
+        pipe.execute()
+        journal._trim(meta.finished_at)
+
+
+class RunRecord:
+    """One run's journal, fed a plan at a time as the run goes (a first import runs in batches of rows):
+    `add` after each plan both sides took, `finish` once. `record_run` is the one-plan case."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        parts: Any,
+        kind: str,
+        started_at: float,
+        *,
+        undo_of: str = "",
+        kept: list[dict[str, Any]] | None = None,
+    ):
+        self.parts, self.kind, self.started_at = parts, kind, started_at
+        self.undo_of, self.kept = undo_of, list(kept or [])
+        self.run_id = new_run_id(started_at)
+        self.journal = Journal(client, parts.conn.id)
+        self.writer = self.journal.writer(self.run_id)
+        self.tally = Tally(errors=0)
+
+    def add(self, plan: Plan, out: Any, rows: Iterable[Any], leads: Mapping[int, Any], written: Set[str]):
+        sheet_before = {r.key: r.values for r in rows}
+        amo_before = {i: lead.values for i, lead in leads.items()}
+        items = changes(
+            self.kind, plan, out.failed, out.lead_ids, out.contact_ids, written, sheet_before, amo_before
+        )
+        self.writer.add(self.tally.feed(items))
+
+    def finish(self, result: Mapping[str, int]) -> str:
+        now = time.time()
+        counts = self.tally.counts  # complete: every change has streamed past
+        counts["errors"] = int(result.get("failed", 0)) + int(result.get("errors", 0))
+        counts["healed"] = int(result.get("healed", 0))
+        meta = RunMeta(
+            run_id=self.run_id,
+            connection_id=self.parts.conn.id,
+            trigger=TRIGGERS.get(self.kind, self.kind),
+            started_at=self.started_at,
+            finished_at=now,
+            counts=counts,
+            undo_of=self.undo_of,
+            kept=self.kept,
+        )
+        meta.counts.update({k: int(result[k]) for k in ("restored", "kept", "leads_kept") if k in result})
+        self.writer.finish(meta)
+        if self.parts.amo.stats.calls:
+            self.journal.amo_answered(now)
+        return meta.run_id
+
+
 def record_run(
     client: redis.Redis,
     parts: Any,
@@ -170,35 +246,6 @@ def record_run(
     """The hook `run.py` calls once a run wrote both sides: journal it; return the run's id.
     `parts` is the run's `Parts`, `out` the executor's `ExecutionResult`, `rows` the sheet rows as read and
     `leads` amoCRM's leads as read (their values are the fields' values before the run)."""
-    now = time.time()
-    conn_id = parts.conn.id
-    errors = int(result.get("failed", 0)) + int(result.get("errors", 0))
-    tally = Tally(errors=errors, healed=int(result.get("healed", 0)))
-    items = tally.feed(
-        changes(
-            kind,
-            plan,
-            out.failed,
-            out.lead_ids,
-            out.contact_ids,
-            written,
-            {r.key: r.values for r in rows},
-            {i: lead.values for i, lead in leads.items()},
-        )
-    )
-    meta = RunMeta(
-        run_id=new_run_id(started_at),
-        connection_id=conn_id,
-        trigger=TRIGGERS.get(kind, kind),
-        started_at=started_at,
-        finished_at=now,
-        counts=tally.counts,  # complete once `put` has streamed the changes, before it writes the meta
-        undo_of=undo_of,
-        kept=list(kept or []),
-    )
-    meta.counts.update({k: int(result[k]) for k in ("restored", "kept", "leads_kept") if k in result})
-    journal = Journal(client, conn_id)
-    journal.put(meta, items)
-    if parts.amo.stats.calls:
-        journal.amo_answered(now)
-    return meta.run_id
+    record = RunRecord(client, parts, kind, started_at, undo_of=undo_of, kept=kept)
+    record.add(plan, out, rows, leads, written)
+    return record.finish(result)

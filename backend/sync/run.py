@@ -27,9 +27,10 @@ from backend.sheets.layout import Table, read_table
 from backend.store import keys, locks
 from backend.store.connections import Account, Connection
 from backend.store.contact_directory import ContactDirectory
-from backend.store.journal import record_run
+from backend.store.journal import RunRecord
 from backend.store.ledger import Ledger
 from backend.sync import columns, unsynced
+from backend.sync.core.batches import contact_batches
 from backend.sync.core.fields import Context
 from backend.sync.core.mapping import ColumnMapping
 from backend.sync.core.model import AmoLead, LedgerEntry, Outcome, Plan, SheetRow
@@ -338,65 +339,104 @@ def _run_sync_locked(
     if not preview:
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     base = writes_amocrm_took(ledger, base, amo)
-    progress("planning", 0, 1)
-    the_plan = plan(
-        plan_input(
-            svc,
-            p,
-            rows,
-            amo,
-            base,
-            full_scan=full_scan,
-            synced_rows=len(base) if full_scan else ledger.count(),
-            moved=moved,
-            scrambled=scrambled,
-            held=side.held_keys,
+    batches = [rows]
+    if full_scan and not base and not moved and not scrambled and all(r.lead_id is None for r in rows):
+        batches = contact_batches(rows, IMPORT_BATCH_ROWS)  # a first import: every row is new
+    record = RunRecord(svc.redis, p, journal_kind or kind, started_at)
+    created: set[str] = set()
+    result: dict[str, int] = {}
+    for n, batch in enumerate(batches):
+        step = _BatchProgress(progress, n, len(batches))
+        step("planning", 0, 1)
+        the_plan = plan(
+            plan_input(
+                svc,
+                p,
+                batch,
+                amo,
+                base,
+                full_scan=full_scan,
+                synced_rows=len(base) if full_scan else ledger.count(),
+                moved=moved,
+                scrambled=scrambled,
+                held=side.held_keys,
+            )
         )
-    )
-    report.preview = _counts(the_plan)
-    report.guards = [g.__dict__ for g in the_plan.guards]
+        _add(report.preview, _counts(the_plan))
+        report.guards = _guards(report.guards, the_plan)
+        if preview:
+            continue
+        if the_plan.needs_confirmation and not confirm:  # every kind of run: edits too
+            report.status = "waiting_confirmation"  # a batch of a first import never trips one
+            break
+        executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, step, previous=base)
+        out = executor.run(the_plan)
+        _remember_deleted(svc, cid, the_plan)
+        created |= out.lead_ids.keys()
+        now = time.time()
+        if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:
+            fresh = None
+        writeback = Writeback.for_run(svc.redis, p, table, kind, fresh)
+        step("writing the sheet", 0, 1)
+        written = writeback.write(the_plan, out, now)
+        _settle_sheet_fields(ledger, the_plan, out, writeback.written)
+        step("recording history", 0, 1)
+        writeback.record(
+            the_plan,
+            out,
+            now,
+            {r.key: r.values for r in batch},
+            {i: lead.values for i, lead in amo.leads.items()},
+        )
+        record.add(the_plan, out, batch, amo.leads, writeback.written)
+        _add(result, {**out.counts, "failed": len(out.failed), "cells_written": written})
+        if (journal_kind or kind) == "reconcile":
+            _add(result, {"healed": len(the_plan.actions)})
+        del the_plan, out, writeback
     if preview:
         report.status = "preview"
         return report
-    if the_plan.needs_confirmation and not confirm:  # every kind of run: edits too
-        report.status = "waiting_confirmation"
-        return report
-    executor = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base)
-    out = executor.run(the_plan)
-    _remember_deleted(svc, cid, the_plan)
+    if report.status == "waiting_confirmation" and not result:
+        return report  # nothing was written
     if full_scan and not deal.into_synced and not deal.sorted:  # else the evidence stays as it was
-        unsynced.remember(svc.redis, cid, side.rows, set(base) | set(out.lead_ids))
-    now = time.time()
-    if fresh is not None and time.monotonic() - read_at > FRESH_READ_S:
-        fresh = None
-    writeback = Writeback.for_run(svc.redis, p, table, kind, fresh)
-    progress("writing the sheet", 0, 1)
-    written = writeback.write(the_plan, out, now)
-    _settle_sheet_fields(ledger, the_plan, out, writeback.written)
-    progress("recording history", 0, 1)
-    writeback.record(
-        the_plan, out, now, {r.key: r.values for r in rows}, {i: lead.values for i, lead in amo.leads.items()}
-    )
-    report.result = {**report.preview, **out.counts, "failed": len(out.failed), "cells_written": written}
-    if full_scan:
+        unsynced.remember(svc.redis, cid, side.rows, set(base) | created)
+    report.result = {**report.preview, **result}
+    if full_scan and report.status == "finished":
         _advance_cursor(svc, p, amo.raw_leads)
-    journal_kind = journal_kind or kind
-    if journal_kind == "reconcile":
-        report.result["healed"] = sum(1 for row_plan in the_plan.actions)
-    record_run(
-        svc.redis,
-        p,
-        journal_kind,
-        the_plan,
-        out,
-        rows,
-        amo.leads,
-        writeback.written,
-        report.result,
-        started_at,
-    )
+    record.finish(report.result)
     progress("done", 1, 1)
     return report
+
+
+# A first import plans, writes and records this many rows at a time (sync/core/batches.py): the
+# worker's memory follows the batch, not the sheet.
+IMPORT_BATCH_ROWS = 5000
+
+
+class _BatchProgress:
+    """Progress of batch n of a batched import, as one bar: each phase's count runs over all batches."""
+
+    def __init__(self, progress: Progress, n: int, batches: int):
+        self.progress, self.n, self.batches = progress, n, batches
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.batches == 1:
+            self.progress(phase, done, total)
+        else:
+            self.progress(phase, self.n * total + done, self.batches * total)
+
+
+def _add(into: dict[str, int], counts: Mapping[str, int]) -> None:
+    for name, value in counts.items():
+        into[name] = into.get(name, 0) + value
+
+
+def _guards(before: list[dict], the_plan: Plan) -> list[dict]:
+    """The guards of a run planned in batches: a guard tripped by any batch is tripped."""
+    now = [g.__dict__ for g in the_plan.guards]
+    if not before:
+        return now
+    return [b if b["tripped"] or not n["tripped"] else n for b, n in zip(before, now, strict=True)]
 
 
 # An amoCRM run writes against its own read while that read is younger than this (Writeback.fresh).

@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 from rq.job import Job
 
+from backend.sync import run
 from tests.integration.amocrm.conftest import HOST
 from tests.integration.sync.messy import HEADERS, messy
 
@@ -15,11 +16,19 @@ def keys_by_name(stack) -> dict[str, str]:
     return {row[n]: row[k] for row in grid[1:] if len(row) > k and row[n]}
 
 
-def test_1_import_of_1000_messy_rows_then_a_second_sync_plans_nothing(make_stack):
+@pytest.mark.parametrize("batch_rows", [None, 64], ids=["whole", "in-batches"])
+def test_1_import_of_1000_messy_rows_then_a_second_sync_plans_nothing(make_stack, monkeypatch, batch_rows):
+    """Also imported 64 rows at a time (as 100,000 rows are, 5,000 at a time): the same outcome, the
+    same person written two ways still one contact, and one run in the journal."""
+    if batch_rows:
+        monkeypatch.setattr(run, "IMPORT_BATCH_ROWS", batch_rows)
     data = messy(1000)
     stack = make_stack(data.rows, HEADERS)
+    stack.sheets.admin.reset_counters()
     job = stack.sync()
     assert job["status"] == "finished", job
+    writes = sum(n for method, n in stack.sheets.admin.counters().items() if "batchUpdate" in method)
+    assert writes > 1000 // 64 if batch_rows else writes <= 2  # keys, then each batch's cells
     result = job["result"]
     leads, contacts = stack.leads(), stack.contacts()
     assert len(leads) == data.leads == result["leads_created"]
@@ -51,6 +60,8 @@ def test_1_import_of_1000_messy_rows_then_a_second_sync_plans_nothing(make_stack
     assert sum(1 for n in by_contact.values() if n == 2) == 100
     # calls: a handful, not dozens per row
     assert job["result"]["rows"] == 950
+    (journaled,) = stack.call("GET", "/runs").json()["runs"]
+    assert journaled["counts"]["created"] == data.leads and journaled["counts"]["errors"] == data.errors
     second = stack.sync()
     assert second["status"] == "finished"
     p = second["preview"]
