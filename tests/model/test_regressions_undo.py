@@ -164,3 +164,17 @@ def test_an_undo_leaves_the_contact_fields_of_a_lead_whose_main_contact_a_manage
                (a.share_contact, 3, 2), (a.edit_lead, 1, 1, 6), (a.new_lead_in_amo, 3, False),
                (a.undo_recent, 0, 1, False, 7, 1), (a.cut_data_only, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_an_undo_between_deleting_the_original_and_the_next_run_does_not_orphan_the_copy(world):
+    """Found by a planner run of 4,340 sequences (2026-12-07), an oracle fix: a synced row copied with its
+    key cells, the copy's key cell cleared and a key minted by typing into it, then the original deleted.
+    The next run gives the copy the lead's key back (docs/sync.md, invariant 3). The oracle decided at the
+    first run after the deletion whether the copy took the original's place, and an undo — which places
+    no keys — came first, so it judged the copy a new row and the key given back a violation."""
+    v = judged(world, (a.add_row, [0, 3, -1, 3, 2, 0]), (a.add_row, [2, 0, 0, 2, 0, 1]), (a.full_sync, True),
+               (a.forget_edits,), (a.faulty_run, 2, 5, 1), (a.sort_sheet, 2, True), (a.sort_sheet, 0, False),
+               (a.delete_row, 2), (a.quiet_reconcile,), (a.clear_key, 0), (a.copy_row, 0, True),
+               (a.quiet_reconcile,), (a.clear_key, 0), (a.type_cell, 2, 7, 1), (a.delete_row, 5),
+               (a.undo_recent, 0, 1, False, 0, 2))  # fmt: skip
+    assert not v, story(world)

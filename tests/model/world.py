@@ -323,17 +323,18 @@ class World:
         for copy_rid, (src_rid, key) in list(self.twins.items()):
             src, copy = self.row_of(src_rid), self.row_of(copy_rid)
             if src is None or copy is None:
-                del self.twins[copy_rid]
                 copy_key = str(self.tab.get(copy, "key")).strip() if copy is not None else None
                 lead = self.lead_of(src_rid)
-                if src is None and (
-                    copy_key == key
-                    or (
-                        copy_key == ""
-                        and lead is not None
-                        and str(self.tab.get(copy, "lead_id")) == str(lead)
-                    )
-                ):
+                shows_lead = (
+                    copy is not None and lead is not None and str(self.tab.get(copy, "lead_id")) == str(lead)
+                )
+                if src is None and shows_lead and copy_key not in ("", key):
+                    # its key cell cleared and a key minted since (a person typed into the row): what
+                    # it shows of the synced row is its lead id, as with the cell left empty — the run
+                    # that gives it that row's key back (or another lead) decides; an undo does not
+                    continue
+                del self.twins[copy_rid]
+                if src is None and (copy_key == key or (copy_key == "" and shows_lead)):
                     # the original deleted before a run told them apart: the copy is all that is left
                     # of that row, key cells (or its lead id, the key cell cleared) and values; nothing
                     # shows it is not the original
