@@ -481,12 +481,14 @@ def _moved_values(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Rows holding another synced row's agreed values (`sync/core/moved.py`), found through the ledger's
     index of near fingerprints: one read of the index, one of the candidates' entries."""
-    near = {r.key: near_prints(r.values) for r in rows}  # invalid cells count as empty: still found
+    synced = ledger.count()
+    # invalid cells count as empty: still found; with nothing synced yet the index has nothing to find
+    near = {r.key: near_prints(r.values) for r in rows} if synced else {}
     fresh = [r for r in rows if r.lead_id is None and r.key not in base]
     if (
         whole_sheet
         and len(fresh) <= MAX_CUT_SOURCES
-        and ledger.count() > sum(1 for r in sheet if r.lead_id is not None)
+        and synced > sum(1 for r in sheet if r.lead_id is not None)
     ):
         # synced rows gone from the sheet (deleted, or their values cut into a new row): a few new rows
         # are also looked up two fields off — a field held in conflict has no agreed value in the entry
@@ -505,7 +507,7 @@ def _moved_values(
         sources = [*moved_away_rows(sheet, bases), *unseen_emptied]
         if 0 < len(sources) <= MAX_CUT_SOURCES:
             for key in new:
-                candidates[key] |= set(sources)
+                candidates.setdefault(key, set()).update(sources)
     candidates = {key: others for key, others in candidates.items() if others}
     if not candidates:
         return {}, {}
