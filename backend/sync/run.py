@@ -6,8 +6,9 @@ scope, under the connection's Redis lock, so two runs never interleave their wri
 Sheets calls per run: 1 read of every connection column; +1 read and +1 write when rows had no key yet
 (keys are written before any amoCRM write, where the rows sit right then); at the end 1 re-read of the
 columns to be written (every cell goes where its column and its row are now) and 1 write. An amoCRM run
-whose read is seconds old writes against that read instead of re-reading: 1 read and 1 write. amoCRM
-calls: leads and contacts by id (250 per call), then writes (250 per call).
+whose read is seconds old writes against that read instead of re-reading: 1 read and 1 write. A first
+import of more than IMPORT_BATCH_ROWS rows writes back once per batch: +1 read and +1 write a batch.
+amoCRM calls: leads and contacts by id (250 per call), then writes (250 per call).
 """
 
 from __future__ import annotations
