@@ -73,7 +73,9 @@ def text(raw: Raw) -> Parsed:
     return Parsed(value)
 
 
-_memo = functools.lru_cache(maxsize=1 << 16, typed=True)  # typed: True and 1 are different cells
+# typed: True and 1 are different cells. Sized for a sheet of 16,000 rows read again, not for an import
+# of 100,000 whose values are all new: a full cache stays in the worker (docs/performance.md).
+_memo = functools.lru_cache(maxsize=1 << 14, typed=True)
 
 
 @_memo
