@@ -27,7 +27,7 @@ from backend.store.contact_directory import ContactDirectory
 from backend.store.ledger import Ledger
 from backend.sync.core.fields import Context, contact_payload, lead_payload
 from backend.sync.core.mapping import ColumnMapping
-from backend.sync.core.model import LEAD_STATUS, LedgerEntry, Plan, RowPlan
+from backend.sync.core.model import LEAD_STATUS, ContactUpdate, LedgerEntry, Plan, RowPlan
 from backend.sync.intents import Intents, row_tag
 from backend.sync.snapshot import AmoSide
 
@@ -78,6 +78,10 @@ def _writing(plan: Plan, rows: Mapping[str, RowPlan]) -> dict[str, dict[str, Any
     return {key: values for key, values in out.items() if values}
 
 
+def _creates(row_plan: RowPlan | None) -> bool:
+    return row_plan is not None and row_plan.create_lead is not None
+
+
 @dataclass
 class Executor:
     amo: AmoClient
@@ -115,8 +119,13 @@ class Executor:
         writing = _writing(plan, rows)
         self.ledger.put_inflight(writing)  # a run failing after amoCRM took them leaves them recognisable
         self._create_contacts(plan, out)
-        self._update_contacts(plan, out, rows)
+        # a contact that only rows still without a lead fill (they joined it by e-mail or phone) is
+        # written once their leads exist: a run failing in between must not leave the values of rows
+        # that never got a lead on a contact another row owns
+        fills = [u for u in plan.contact_updates if u.keys and all(_creates(rows.get(k)) for k in u.keys)]
+        self._update_contacts(plan, out, rows, [u for u in plan.contact_updates if u not in fills])
         self._create_leads(plan, out)
+        self._update_contacts(plan, out, rows, [u for u in fills if any(k not in out.failed for k in u.keys)])
         self._update_leads(plan, out)
         self._link(plan, out)
         self._settle_ledger(plan, out)
@@ -214,9 +223,11 @@ class Executor:
             return out.contact_ids.get(row_plan.contact)
         return row_plan.contact
 
-    def _update_contacts(self, plan: Plan, out: ExecutionResult, rows: dict[str, RowPlan]) -> None:
+    def _update_contacts(
+        self, plan: Plan, out: ExecutionResult, rows: dict[str, RowPlan], updates: list[ContactUpdate]
+    ) -> None:
         items = []
-        for update in plan.contact_updates:
+        for update in updates:
             existing = self.side.raw_contacts.get(update.contact_id)
             items.append(
                 {
@@ -229,7 +240,7 @@ class Executor:
             return
         self.progress("updating contacts", 0, len(items))
         self._send("PATCH", "contacts", items, out)
-        for update in plan.contact_updates:
+        for update in updates:
             reason = out.failed.pop(f"c{update.contact_id}", None)
             if reason:  # every row showing that contact failed
                 for row_plan in plan.rows:

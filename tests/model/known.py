@@ -27,10 +27,7 @@ OPEN: dict[str, str] = {
     "row shows neither, and one value is no evidence of a lead",
     "shared_contact": _SORTED + " (the row then carries another row's contact values); or two rows on "
     "one contact whose names differ (the second row's name held as a conflict, its agreed value the "
-    "contact's) swapped by a range sort: the held name lands in the owner's row and looks typed there; "
-    "or a new row filling a blank of its contact (found by e-mail) in a run that failed after that write "
-    "and before the owner row was written, the owner row then deleted: the contact keeps a value no row "
-    "showed",
+    "contact's) swapped by a range sort: the held name lands in the owner's row and looks typed there",
     "sheet_untouched": _SORTED + " (the sheet side of the same rows)",
     "quiet_agreement": "the same rows, judged at rest: they show another row's lead, or none",
 }

@@ -4,6 +4,8 @@ hypothesis shrank to."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.model import actions as a
 from tests.model.scenario import judged, story
 
@@ -501,4 +503,17 @@ def test_a_cell_emptied_for_the_old_contact_does_not_empty_the_contact_a_manager
                (a.add_row, [3, 2, -1, 1, 0, 2]), (a.add_row, [-1, -1, 3, 1, 0, 1]), (a.full_sync, True),
                (a.forget_edits,), (a.same_contact, 2, 3, True), (a.faulty_run, 1, 3, 1),
                (a.share_contact, 3, 2), (a.faulty_run, 3, 2, 3), (a.reconcile,))  # fmt: skip
+    assert not v, story(world)
+
+
+@pytest.mark.parametrize(("at", "fault"), [(5, 0), (4, 2)], ids=["429-creating-the-lead", "timeout-filling"])
+def test_a_new_row_fills_a_blank_of_its_contact_only_once_its_own_lead_exists(world, at, fault):
+    """tests/model/known.py's "failed-run contact fill" case (a local run, 1 of 4,389 sequences): a new
+    row found its e-mail's contact, owned by a synced row, and filled that contact's empty phone; the
+    run then failed creating the new row's lead (a 429), or timed out on the fill. The owner row, which
+    never showed the phone, was deleted: the contact kept a value from a row with no lead. A contact
+    only rows without a lead fill is written after their leads are created."""
+    v = judged(world, (a.add_row, [0, -1, 0, 0, 0, 0]), (a.full_sync, True), (a.forget_edits,),
+               (a.add_row, [0, 1, 0, 1, 1, 1]), (a.faulty_run, 0, at, fault), (a.delete_row, 0),
+               (a.reconcile,))  # fmt: skip
     assert not v, story(world)
