@@ -269,10 +269,10 @@ def _run_sync_locked(
         _stop_for_layout(p, now, scope, preview)
         placed, cleared, held = place_keys(table, now, side)
         unchanged = now == table and placed == side.new_keys and cleared == side.cleared
+        table = _with_keys(now, placed, cleared, held)  # the first read goes: one sheet held, not two
         if placed or cleared or held:
             _write_new_keys(p, now, placed, cleared, held)
         keyed_now = set(placed.values())
-        table = _with_keys(now, placed, cleared, held)
         if not unchanged:  # the sheet changed meanwhile: parse what it holds now
             side = sheet_rows(table, p.mapping, p.ctx, edited_times(svc, cid), ledger=ledger, mint=False)
         del now
