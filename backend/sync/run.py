@@ -302,7 +302,8 @@ def _run_sync_locked(
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
     compared = dict(base)
-    if scope is not None and any(_changed_fields(r, base) >= 2 for r in rows):
+    several = scope is not None and any(_changed_fields(r, base) >= 2 for r in rows)
+    if several:
         # a row of the scope changed in several cells: a synced row out of it may show its values (a
         # range sorted under both), which only comparing that row finds
         outside = [r for r in side.rows if r.lead_id is not None and r.key not in in_scope]
@@ -314,9 +315,11 @@ def _run_sync_locked(
     present = {r.key: r for r in side.rows}
     dealt = any((src_row := present.get(src)) is None or not _emptied(src_row) for src in moved.values())
     # rows showing unsynced rows' last values: the ledger cannot know those (sync/unsynced.py)
+    # a scoped run that read the sheet looks too when a row of its scope changed in several cells (an
+    # amoCRM change to a lead whose row a sort dealt an unsynced row's values must not push those)
     deal = (
-        unsynced.dealt(svc.redis, cid, side.rows, base, given_back | side.rekeyed)
-        if full_scan
+        unsynced.dealt(svc.redis, cid, side.rows, base if full_scan else compared, given_back | side.rekeyed)
+        if full_scan or several
         else unsynced.Deal()
     )
     scrambled |= {k: "" for k in deal.into_synced if k not in scrambled}
@@ -343,6 +346,9 @@ def _run_sync_locked(
     batches = [rows]
     if full_scan and not base and not moved and not scrambled and all(r.lead_id is None for r in rows):
         batches = contact_batches(rows, IMPORT_BATCH_ROWS)  # a first import: every row is new
+    keep_seen = full_scan and not deal.into_synced and not deal.sorted  # else the evidence stays as it was
+    if keep_seen and not preview:  # before any write: a run failing half way must not lose what it saw
+        unsynced.remember(svc.redis, cid, side.rows, set(base))
     record = RunRecord(svc.redis, p, journal_kind or kind, started_at)
     created: set[str] = set()
     result: dict[str, int] = {}
@@ -399,7 +405,7 @@ def _run_sync_locked(
         return report
     if report.status == "waiting_confirmation" and not result:
         return report  # nothing was written
-    if full_scan and not deal.into_synced and not deal.sorted:  # else the evidence stays as it was
+    if keep_seen:  # the rows that got a lead are no longer unsynced
         unsynced.remember(svc.redis, cid, side.rows, set(base) | created)
     report.result = {**report.preview, **result}
     if full_scan and report.status == "finished":

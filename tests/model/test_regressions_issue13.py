@@ -517,3 +517,29 @@ def test_a_new_row_fills_a_blank_of_its_contact_only_once_its_own_lead_exists(wo
                (a.add_row, [0, 1, 0, 1, 1, 1]), (a.faulty_run, 0, at, fault), (a.delete_row, 0),
                (a.reconcile,))  # fmt: skip
     assert not v, story(world)
+
+
+ANNA_STAGE_ONLY = [3, 2, -1, -1, -1, 1]  # Anna Smirnova, 8 912 000-00-03, no e-mail or deal, Переговоры
+ANNA_ROOF_BAD_PRICE = [3, 2, -1, 1, 3, 0]  # the same person, Roof, budget "abc": an error row, no lead
+PETR = [2, 2, 0, 1, 0, -1]
+DEALT_AFTER_A_FAILED_FIRST_RUN = (
+    (a.add_row, ANNA_STAGE_ONLY), (a.add_row, ANNA_ROOF_BAD_PRICE), (a.add_row, PETR),
+    (a.faulty_run, 2, 3, 3),  # the first run creates both leads, keys the rows, then a Sheets 503
+    (a.delete_row, 2), (a.sort_range, 5, False),  # Anna's row is dealt the error row's values
+    (a.delete_row, 1),  # and the row now showing Anna's own values is deleted
+)  # fmt: skip
+
+
+def test_an_unsynced_rows_values_dealt_to_a_synced_row_are_held_after_a_first_run_that_failed(world):
+    """Shrunk from known.py's replays (2026-12-07): the only full run failed writing the sheet, so the
+    error row's values were never remembered (sync/unsynced.py remembered them after a run's writes),
+    and the reconcile pushed them into Anna's lead as her edits. They are remembered before any write."""
+    v = judged(world, *DEALT_AFTER_A_FAILED_FIRST_RUN)
+    assert not v, story(world)
+
+
+def test_an_amocrm_change_does_not_push_an_unsynced_rows_values_a_sort_dealt_to_its_row(world):
+    """The same, with amoCRM's webhook for the leads arriving first: a run scoped to those leads read
+    the sheet but looked for unsynced rows' values only in full runs, and pushed the dealt values."""
+    v = judged(world, *DEALT_AFTER_A_FAILED_FIRST_RUN, (a.webhook, 2))
+    assert not v, story(world)
