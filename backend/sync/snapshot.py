@@ -19,6 +19,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from backend.amocrm.client import AmoClient
@@ -38,6 +39,9 @@ from backend.sync.core.model import (
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KEY_PATTERN = re.compile(r"^r[0-9A-Za-z]{12}$")  # the add-on's format (addon/lib/keys.js)
+
+
+NO_ERRORS: Mapping[str, str] = MappingProxyType({})  # one read-only empty map for every valid row
 
 
 def new_key() -> str:
@@ -237,7 +241,7 @@ def sheet_rows(
                 key=line.key,
                 row=line.index,
                 values=values,
-                errors=errors,
+                errors=errors or NO_ERRORS,
                 lead_id=line.lead_id,
                 edited_at=edited_at.get(line.key),
                 status=line.status,
