@@ -543,3 +543,14 @@ def test_an_amocrm_change_does_not_push_an_unsynced_rows_values_a_sort_dealt_to_
     the sheet but looked for unsynced rows' values only in full runs, and pushed the dealt values."""
     v = judged(world, *DEALT_AFTER_A_FAILED_FIRST_RUN, (a.webhook, 2))
     assert not v, story(world)
+
+
+def test_of_a_row_and_its_copy_the_unedited_one_keeps_the_lead_whatever_key_cell_they_carried(world):
+    """Found by a planner run of 4,420 sequences (2026-12-07), an oracle fix: a synced row's key cell
+    cleared, the row moved (the add-on mints a key), copied with its key cells, and the original's e-mail
+    edited. The run gave the ledger row's key back to the copy, which agrees with the ledger, and made
+    the edited row a new one (invariant 2); the oracle swapped twins only when the copy kept the key
+    both carried, so it took the copy's lead for the original's second lead."""
+    v = judged(world, (a.add_row, [2, 0, 0, 0, 0, 2]), (a.full_sync, True), (a.clear_key, 2),
+               (a.move_row, 2, 4), (a.copy_row, 4, True), (a.paste_column, 0, 2, 2, 4))  # fmt: skip
+    assert not v, story(world)

@@ -346,7 +346,13 @@ class World:
             if (src_key == key and copy_key == key) or all(map(self._held_copy, (src, copy))):
                 continue  # not decided yet (no run placed keys, or the run held both rows)
             del self.twins[copy_rid]
-            if copy_key == key and src_key != key:
+            lead = self.lead_of(src_rid)
+            shows = {
+                r.rid: lead is not None and str(self.tab.get(r, "lead_id")) == str(lead) for r in (src, copy)
+            }
+            # the copy kept the key, or the lead (the synced row's key given back to it, the key both
+            # carried being one an edit minted after the original's key cell was cleared)
+            if (copy_key == key and src_key != key) or (shows[copy_rid] and not shows[src_rid]):
                 src.rid, copy.rid = copy_rid, src_rid
                 swap = {src_rid: copy_rid, copy_rid: src_rid}
                 before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
