@@ -7,7 +7,7 @@ Sheets calls per run: 1 read of every connection column; +1 read and +1 write wh
 (keys are written before any amoCRM write, where the rows sit right then); at the end 1 re-read of the
 columns to be written (every cell goes where its column and its row are now) and 1 write. An amoCRM run
 whose read is seconds old writes against that read instead of re-reading: 1 read and 1 write. A first
-import of more than IMPORT_BATCH_ROWS rows writes back once per batch: +1 read and +1 write a batch.
+import of more than IMPORT_BATCHED_ABOVE rows writes back once per batch: +1 read and +1 write a batch.
 amoCRM calls: leads and contacts by id (250 per call), then writes (250 per call).
 """
 
@@ -344,8 +344,9 @@ def _run_sync_locked(
         moved = _remembered_moves(svc, cid, ledger, side.rows, moved)
     base = writes_amocrm_took(ledger, base, amo)
     batches = [rows]
-    if full_scan and not base and not moved and not scrambled and all(r.lead_id is None for r in rows):
-        batches = contact_batches(rows, IMPORT_BATCH_ROWS)  # a first import: every row is new
+    if len(rows) > IMPORT_BATCHED_ABOVE and full_scan and not base and not moved and not scrambled:
+        if all(r.lead_id is None for r in rows):  # a first import: every row is new
+            batches = contact_batches(rows, IMPORT_BATCH_ROWS)
     keep_seen = full_scan and not deal.into_synced and not deal.sorted  # else the evidence stays as it was
     if keep_seen and not preview:  # before any write: a run failing half way must not lose what it saw
         unsynced.remember(svc.redis, cid, side.rows, set(base))
@@ -415,8 +416,10 @@ def _run_sync_locked(
     return report
 
 
-# A first import plans, writes and records this many rows at a time (sync/core/batches.py): the
-# worker's memory follows the batch, not the sheet.
+# A first import of more rows than IMPORT_BATCHED_ABOVE plans, writes and records IMPORT_BATCH_ROWS at a
+# time (sync/core/batches.py): the worker's memory follows the batch, not the sheet. Smaller imports
+# fit whole, and each batch costs a Sheets read and write of its own.
+IMPORT_BATCHED_ABOVE = 20_000
 IMPORT_BATCH_ROWS = 5000
 
 

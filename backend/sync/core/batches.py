@@ -1,5 +1,6 @@
-"""A first import of a large sheet is planned, written and recorded a batch of rows at a time, so the
-worker holds one batch's plan, not 100,000 rows' (docs/performance.md has the memory per row).
+"""A first import of a large sheet (over run.IMPORT_BATCHED_ABOVE rows) is planned, written and recorded
+a batch of rows at a time, so the worker holds one batch's plan, not 100,000 rows' (docs/performance.md
+has the memory per row).
 
 Batching must not change what the plan decides. A first import's rows are all new: no lead id, no
 ledger base, nothing moved (`run.py` checks that before it batches), so a row's plan depends on other

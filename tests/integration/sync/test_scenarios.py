@@ -21,6 +21,7 @@ def test_1_import_of_1000_messy_rows_then_a_second_sync_plans_nothing(make_stack
     """Also imported 64 rows at a time (as 100,000 rows are, 5,000 at a time): the same outcome, the
     same person written two ways still one contact, and one run in the journal."""
     if batch_rows:
+        monkeypatch.setattr(run, "IMPORT_BATCHED_ABOVE", batch_rows)
         monkeypatch.setattr(run, "IMPORT_BATCH_ROWS", batch_rows)
     data = messy(1000)
     stack = make_stack(data.rows, HEADERS)
