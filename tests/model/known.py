@@ -22,7 +22,9 @@ OPEN: dict[str, str] = {
     "emptied row deleted before a run: two fields off the values of a lead whose row is gone look like a "
     "new deal typed for a known customer, which must not be held; or a row holding two values cut with "
     "one of them edited (one value in common is no evidence); or two rows with equal values, one cut "
-    "into a new row and edited before a run; or a row of one value whose first run created its lead and "
+    "into a new row and edited before a run; or three rows with equal values (two synced rows and a "
+    "copy of one with its key cells) dealt out again by a data-only sort: nothing in the sheet tells "
+    "which row's values went where; or a row of one value whose first run created its lead and "
     "wrote its key but failed (a Sheets 503) before the lead id, and whose key cell was then cleared: the "
     "row shows neither, and one value is no evidence of a lead",
     "shared_contact": _SORTED + " (the row then carries another row's contact values); or two rows on "
