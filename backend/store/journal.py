@@ -198,9 +198,15 @@ class RunRecord:
         self.writer = self.journal.writer(self.run_id)
         self.tally = Tally(errors=0)
 
-    def add(self, plan: Plan, out: Any, rows: Iterable[Any], leads: Mapping[int, Any], written: Set[str]):
-        sheet_before = {r.key: r.values for r in rows}
-        amo_before = {i: lead.values for i, lead in leads.items()}
+    def add(
+        self,
+        plan: Plan,
+        out: Any,
+        sheet_before: Mapping[str, Mapping[str, Any]],
+        amo_before: Mapping[int, Mapping[str, Any]],
+        written: Set[str],
+    ) -> None:
+        """`sheet_before`: row key -> the row's values as read; `amo_before`: lead id -> its values."""
         items = changes(
             self.kind, plan, out.failed, out.lead_ids, out.contact_ids, written, sheet_before, amo_before
         )
@@ -247,5 +253,7 @@ def record_run(
     `parts` is the run's `Parts`, `out` the executor's `ExecutionResult`, `rows` the sheet rows as read and
     `leads` amoCRM's leads as read (their values are the fields' values before the run)."""
     record = RunRecord(client, parts, kind, started_at, undo_of=undo_of, kept=kept)
-    record.add(plan, out, rows, leads, written)
+    record.add(
+        plan, out, {r.key: r.values for r in rows}, {i: lead.values for i, lead in leads.items()}, written
+    )
     return record.finish(result)

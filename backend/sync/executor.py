@@ -122,10 +122,14 @@ class Executor:
         # a contact that only rows still without a lead fill (they joined it by e-mail or phone) is
         # written once their leads exist: a run failing in between must not leave the values of rows
         # that never got a lead on a contact another row owns
-        fills = [u for u in plan.contact_updates if u.keys and all(_creates(rows.get(k)) for k in u.keys)]
-        self._update_contacts(plan, out, rows, [u for u in plan.contact_updates if u not in fills])
+        owned: list[ContactUpdate] = []
+        fills: list[ContactUpdate] = []
+        for update in plan.contact_updates:
+            lead_less = update.keys and all(_creates(rows.get(k)) for k in update.keys)
+            (fills if lead_less else owned).append(update)
+        self._update_contacts(plan, out, owned)
         self._create_leads(plan, out)
-        self._update_contacts(plan, out, rows, [u for u in fills if any(k not in out.failed for k in u.keys)])
+        self._update_contacts(plan, out, [u for u in fills if any(k not in out.failed for k in u.keys)])
         self._update_leads(plan, out)
         self._link(plan, out)
         self._settle_ledger(plan, out)
@@ -223,9 +227,7 @@ class Executor:
             return out.contact_ids.get(row_plan.contact)
         return row_plan.contact
 
-    def _update_contacts(
-        self, plan: Plan, out: ExecutionResult, rows: dict[str, RowPlan], updates: list[ContactUpdate]
-    ) -> None:
+    def _update_contacts(self, plan: Plan, out: ExecutionResult, updates: list[ContactUpdate]) -> None:
         items = []
         for update in updates:
             existing = self.side.raw_contacts.get(update.contact_id)

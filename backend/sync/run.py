@@ -389,14 +389,10 @@ def _run_sync_locked(
         written = writeback.write(the_plan, out, now)
         _settle_sheet_fields(ledger, the_plan, out, writeback.written)
         step("recording history", 0, 1)
-        writeback.record(
-            the_plan,
-            out,
-            now,
-            {r.key: r.values for r in batch},
-            {i: lead.values for i, lead in amo.leads.items()},
-        )
-        record.add(the_plan, out, batch, amo.leads, writeback.written)
+        sheet_before = {r.key: r.values for r in batch}
+        amo_before = {i: lead.values for i, lead in amo.leads.items()}
+        writeback.record(the_plan, out, now, sheet_before, amo_before)
+        record.add(the_plan, out, sheet_before, amo_before, writeback.written)
         _add(result, {**out.counts, "failed": len(out.failed), "cells_written": written})
         if (journal_kind or kind) == "reconcile":
             _add(result, {"healed": len(the_plan.actions)})
@@ -406,7 +402,7 @@ def _run_sync_locked(
         return report
     if report.status == "waiting_confirmation" and not result:
         return report  # nothing was written
-    if keep_seen:  # the rows that got a lead are no longer unsynced
+    if keep_seen and created:  # the rows that got a lead are no longer unsynced (else: as remembered)
         unsynced.remember(svc.redis, cid, side.rows, set(base) | created)
     report.result = {**report.preview, **result}
     if full_scan and report.status == "finished":

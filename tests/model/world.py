@@ -325,9 +325,7 @@ class World:
             if src is None or copy is None:
                 copy_key = str(self.tab.get(copy, "key")).strip() if copy is not None else None
                 lead = self.lead_of(src_rid)
-                shows_lead = (
-                    copy is not None and lead is not None and str(self.tab.get(copy, "lead_id")) == str(lead)
-                )
+                shows_lead = self._shows_lead(copy, lead)
                 if src is None and shows_lead and copy_key not in ("", key):
                     # its key cell cleared and a key minted since (a person typed into the row): what
                     # it shows of the synced row is its lead id, as with the cell left empty — the run
@@ -347,15 +345,17 @@ class World:
                 continue  # not decided yet (no run placed keys, or the run held both rows)
             del self.twins[copy_rid]
             lead = self.lead_of(src_rid)
-            shows = {
-                r.rid: lead is not None and str(self.tab.get(r, "lead_id")) == str(lead) for r in (src, copy)
-            }
             # the copy kept the key, or the lead (the synced row's key given back to it, the key both
             # carried being one an edit minted after the original's key cell was cleared)
-            if (copy_key == key and src_key != key) or (shows[copy_rid] and not shows[src_rid]):
+            if (copy_key == key and src_key != key) or (
+                self._shows_lead(copy, lead) and not self._shows_lead(src, lead)
+            ):
                 src.rid, copy.rid = copy_rid, src_rid
                 swap = {src_rid: copy_rid, copy_rid: src_rid}
                 before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
+
+    def _shows_lead(self, row: Row | None, lead: int | None) -> bool:
+        return row is not None and lead is not None and str(self.tab.get(row, "lead_id")) == str(lead)
 
     def _held_copy(self, row: Row) -> bool:
         """The run held the row as one of copies that nothing tells apart (its key cleared or not)."""
