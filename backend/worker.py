@@ -1,13 +1,21 @@
 """The queue worker process: `python -m backend worker [--burst] [--queues edits,sync]`.
 
-Owns the worker bootstrap (settings, logging, Redis — built once before RQ forks a work horse per job,
-so every job finds them in `backend.services.current()`), the graceful shutdown, and the maintenance
-jobs that belong to no single connection (`heartbeat`).
+Owns the worker bootstrap (settings, logging, Redis — built once, so every job finds them in
+`backend.services.current()`), how a job is run, the graceful shutdown, and the maintenance jobs that
+belong to no single connection (`heartbeat`).
+
+How a job runs: jobs of the `sync` queue (imports, full syncs, reconciles: their size has no bound) get
+a work horse of their own, forked per job as RQ does, so their memory goes back to the system when they
+end. Jobs of the other queues (an edit, a drain of amoCRM's changes, maintenance: small and many) run in
+the worker's own process: a fork cost more CPU than such a job (docs/performance.md). A thread beats
+for them while they run, as RQ's worker does for a horse, so a worker killed mid-job is still noticed
+within seconds; after each, the per-process caches that a horse would have taken with it are emptied,
+so no tenant's data stays in the worker.
 
 Shutdown: on SIGTERM (Cloud Run gives 10 s before SIGKILL) RQ's warm shutdown waits for the running job;
-`GracefulWorker` also tells the work horse (SIGUSR1), whose job stops at its next batch boundary and is
-re-enqueued at once without spending a retry (`backend/shutdown.py`). A second SIGTERM is RQ's cold
-shutdown (the horse is killed).
+`GracefulWorker` also asks that job to stop at its next batch boundary (SIGUSR1 to a work horse, the flag
+itself for a job in the process), and it is re-enqueued at once without spending a retry
+(`backend/shutdown.py`). A second SIGTERM is RQ's cold shutdown (the job is killed).
 """
 
 from __future__ import annotations
@@ -17,11 +25,14 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Sequence
 
+import redis
 from rq import Worker, get_current_job
 from rq.exceptions import AbandonedJobError
+from rq.worker import WorkerStatus
 
 from backend import queues, services, shutdown
 from backend.store import keys
@@ -38,6 +49,8 @@ WORKER_TTL_S = 30  # the dequeue waits WORKER_TTL_S - 15
 # sync wait over a minute; three missed beats are enough here, and a job wrongly thought abandoned while
 # its worker stalls is still safe: its retry waits for the connection's run lock.
 ABANDONED_MARGIN_S = 15
+# Queues whose jobs run in the worker's process (see the module's docstring); the rest fork a horse.
+IN_PROCESS_QUEUES = frozenset({queues.EDITS, queues.WEBHOOKS, queues.DEFAULT})
 
 
 class GracefulWorker(Worker):
@@ -67,14 +80,65 @@ class GracefulWorker(Worker):
             job.retry_intervals = intervals
         return True  # let RQ's own handling (the retry) go on
 
+    def execute_job(self, job, queue) -> None:
+        if queue.name not in IN_PROCESS_QUEUES:
+            super().execute_job(job, queue)  # fork a work horse
+            return
+        execution = self.prepare_execution(job)
+        beats = _Beats(self, job, execution)
+        self._in_process_job = True
+        beats.start()
+        try:
+            self.perform_job(job, queue, execution)  # what RQ's SimpleWorker does
+        finally:
+            beats.stop()
+            self._in_process_job = False
+            forget_tenant_caches()
+        self.set_state(WorkerStatus.IDLE)
+
     def request_stop(self, signum, frame) -> None:
-        if self.horse_pid:
+        if getattr(self, "_in_process_job", False):
+            log.info("worker %s: shutting down; asking the running job to stop at its next batch", self.name)
+            shutdown.request()
+        elif self.horse_pid:
             log.info("worker %s: shutting down; asking the running job to stop at its next batch", self.name)
             try:
                 os.kill(self.horse_pid, signal.SIGUSR1)
             except ProcessLookupError:
                 pass  # the horse just finished
         super().request_stop(signum, frame)
+
+
+class _Beats(threading.Thread):
+    """Beats for a job that runs in the worker's process, every `job_monitoring_interval` as RQ's worker
+    does while it waits for a horse. A late beat after the job ended is harmless: RQ only extends
+    registry entries that still exist (`xx`) and drops a job key a beat re-created."""
+
+    def __init__(self, worker: GracefulWorker, job, execution) -> None:
+        super().__init__(name=f"beats-{job.id}", daemon=True)
+        self._worker, self._job, self._execution = worker, job, execution
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self._worker.job_monitoring_interval):
+            try:
+                self._worker.maintain_heartbeats(self._job, self._execution)
+            except redis.RedisError as exc:  # the next beat tries again; three missed ones end the job
+                log.warning("worker %s: heartbeat failed: %s", self._worker.name, type(exc).__name__)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def forget_tenant_caches() -> None:
+    """Empty the per-process caches a job fills with a tenant's data (normalized e-mails and phones, the
+    account's catalog), as a work horse would by exiting."""
+    from backend.amocrm import account
+    from backend.sync.core import normalize
+
+    account.forget_catalogs()
+    normalize.forget()
 
 
 def heartbeat(note: str = "") -> dict:

@@ -28,6 +28,14 @@ CATALOG_TTL_S = 600
 _catalogs: TTLCache = TTLCache(maxsize=256, ttl=60)  # per process, in front of Redis
 
 
+def forget_catalogs(account_id: int | None = None) -> None:
+    """Drop one account's catalog from this process's cache, or all of them."""
+    if account_id is None:
+        _catalogs.clear()
+    else:
+        _catalogs.pop(account_id, None)
+
+
 def oauth_client(svc: Services, host: str) -> OAuthClient:
     """The token-endpoint client of the integration that serves the account at `host`."""
     s = svc.settings

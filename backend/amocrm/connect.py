@@ -97,7 +97,7 @@ def connect(svc: Services, host: str, code: str) -> Account:
     tenants = amo_account.tenants(svc)
     tenants.put_account(account)
     svc.redis.delete(keys.catalog(account_id))
-    amo_account._catalogs.pop(account_id, None)
+    amo_account.forget_catalogs(account_id)
     try:
         register_webhook(svc, account)
     except AmoError as exc:

@@ -117,6 +117,12 @@ def email(raw: Raw) -> Parsed:
 _MONEY_NOISE = re.compile(r"[\s\u00a0\u202f'’₽$€£¥]|руб\.?|rub|usd|eur|р\.", re.IGNORECASE)
 
 
+def forget() -> None:
+    """Empty the caches (a worker calls it after each job it runs in its own process)."""
+    phone.cache_clear()
+    email.cache_clear()
+
+
 def money(raw: Raw) -> Parsed:
     if _blank(raw):
         return EMPTY
