@@ -109,7 +109,12 @@ def copy_row(w: World, i: int, above: bool) -> str:
     w.edited(copy)
     key = str(w.tab.get(src, "key")).strip()
     if src.rid is not None and key and key == str(w.tab.get(copy, "key")).strip():
-        w.twins[copy.rid] = (src.rid, key)
+        root, root_key = w.twins.get(src.rid, (src.rid, key))
+        if root_key != key or (root_row := w.row_of(root)) is None or root_row.cells != src.cells:
+            root = src.rid  # a copy of a twin that differs from its original now: a twin of its own
+        # a copy of a copy nothing tells from the original is that original's twin too: of the three,
+        # the run may leave the lead on any one
+        w.twins[copy.rid] = (root, key)
     elif src.rid is not None and not key and (lid := w.lead_of(src.rid)) is not None:
         # its key cell was cleared: the lead id cell is what both rows carry of the synced row, and a run
         # gives that row's key back to one of them

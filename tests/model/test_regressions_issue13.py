@@ -554,3 +554,16 @@ def test_of_a_row_and_its_copy_the_unedited_one_keeps_the_lead_whatever_key_cell
     v = judged(world, (a.add_row, [2, 0, 0, 0, 0, 2]), (a.full_sync, True), (a.clear_key, 2),
                (a.move_row, 2, 4), (a.copy_row, 4, True), (a.paste_column, 0, 2, 2, 4))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_copy_of_a_copy_is_a_twin_of_the_original_row(world):
+    """Found by a planner run of 4,375 sequences (2026-12-07), an oracle fix: a data-only sort dealt a
+    synced row's values into the error row's cells (its key, no lead id), that row was copied, and the
+    copy copied again; a second data-only sort left one of the three identical rows on the synced key and
+    lead. The oracle counted the second copy as the first copy's twin only, so it took the original's
+    values (identical to the other two) for the row that must keep the lead, and each copy's new lead
+    for the original's second one. Which of three identical rows is "the original" no one can see."""
+    v = judged(world, (a.add_row, [2, 0, 2, 1, 1, 1]), (a.add_row, [0, 3, 3, 1, -1, -1]),
+               (a.quiet_reconcile,), (a.sort_range, 4, False), (a.copy_row, 3, True), (a.copy_row, 1, True),
+               (a.sort_range, 9, True))  # fmt: skip
+    assert not v, story(world)
