@@ -30,7 +30,10 @@ OPEN: dict[str, str] = {
     "shared_contact": _SORTED + " (the row then carries another row's contact values); or two rows on "
     "one contact whose names differ (the second row's name held as a conflict, its agreed value the "
     "contact's) swapped by a range sort: the held name lands in the owner's row and looks typed there",
-    "sheet_untouched": _SORTED + " (the sheet side of the same rows)",
+    "sheet_untouched": _SORTED + " (the sheet side of the same rows); or two synced rows with equal values, "
+    "one edited, dealt by a data-only sort so that the other's values land on the edited one's key, then "
+    "an edit run: it plans from the values the add-on sent and reads no other row, so the row on that key "
+    "agrees with its lead in every cell and takes an amoCRM change of that lead's contact",
     "quiet_agreement": "the same rows, judged at rest: they show another row's lead, or none",
 }
 
