@@ -56,6 +56,8 @@ IN_PROCESS_QUEUES = frozenset({queues.EDITS, queues.WEBHOOKS, queues.DEFAULT})
 class GracefulWorker(Worker):
     """RQ's worker, whose warm shutdown also asks the running job to stop at its next batch boundary."""
 
+    _in_process_job = False  # True while a job of IN_PROCESS_QUEUES runs here
+
     def setup_work_horse_signals(self) -> None:
         super().setup_work_horse_signals()
         shutdown.install_in_work_horse()
@@ -97,11 +99,11 @@ class GracefulWorker(Worker):
         self.set_state(WorkerStatus.IDLE)
 
     def request_stop(self, signum, frame) -> None:
-        if getattr(self, "_in_process_job", False):
+        if self._in_process_job or self.horse_pid:
             log.info("worker %s: shutting down; asking the running job to stop at its next batch", self.name)
+        if self._in_process_job:
             shutdown.request()
         elif self.horse_pid:
-            log.info("worker %s: shutting down; asking the running job to stop at its next batch", self.name)
             try:
                 os.kill(self.horse_pid, signal.SIGUSR1)
             except ProcessLookupError:
