@@ -18,11 +18,8 @@ from backend.sync.core import normalize
 from tests.conftest import ROOT
 
 
-def _run_burst_worker(env, *names: str) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "backend", "worker", "--burst", "--queues", ",".join(names)]
-    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return proc
+def _burst_worker(*names: str) -> list[str]:
+    return [sys.executable, "-m", "backend", "worker", "--burst", "--queues", ",".join(names)]
 
 
 def test_small_jobs_run_in_the_worker_process_and_sync_jobs_in_a_horse(redis_client, subprocess_env):
@@ -30,7 +27,9 @@ def test_small_jobs_run_in_the_worker_process_and_sync_jobs_in_a_horse(redis_cli
     big = queues.enqueue(redis_client, queues.SYNC, "backend.worker.heartbeat", "big")
     edit = queues.enqueue(redis_client, queues.EDITS, "backend.worker.heartbeat", "edit")
 
-    _run_burst_worker(subprocess_env, queues.EDITS, queues.SYNC, queues.DEFAULT)
+    argv = _burst_worker(queues.EDITS, queues.SYNC, queues.DEFAULT)
+    proc = subprocess.run(argv, env=subprocess_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
 
     pids = {}
     for job in (small, big, edit):
@@ -48,7 +47,7 @@ def test_a_long_job_in_the_process_keeps_its_registry_entry_alive(redis_client, 
     job = queue.enqueue("time.sleep", worker.JOB_MONITORING_INTERVAL_S + 3)
     registry = StartedJobRegistry(queues.DEFAULT, connection=redis_client)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend", "worker", "--burst", "--queues", queues.DEFAULT],
+        _burst_worker(queues.DEFAULT),
         env=subprocess_env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
