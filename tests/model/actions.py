@@ -158,17 +158,22 @@ def sort_sheet(w: World, which: int, desc: bool) -> str:
     return f"sort the whole sheet by {col.header if col else '?'!r} {'Z-A' if desc else 'A-Z'}"
 
 
-def sort_range(w: World, which: int, desc: bool) -> str:
-    """Sort only the data columns: the system columns stay where they were."""
+def sort_range(w: World, which: int, desc: bool, *, during_run: bool = False) -> str:
+    """Sort only the data columns: the system columns stay where they were. Between runs, rows the sync
+    knows as one stay with their key cells (`World.dealt`); during a run, the run already planned from
+    where the data was."""
     col = _column(w, which)
     if col is None or col.tag in ("key", "lead_id", "link", "sync"):
         col = w.tab.data_columns()[0] if w.tab.data_columns() else None
     data_uids = {c.uid for c in w.tab.data_columns()}
+    homes = [(r, r.rid) for r in w.tab.rows]
     parts = [(r.rid, {u: v for u, v in r.cells.items() if u in data_uids}) for r in w.tab.rows]
     parts.sort(key=lambda p: str(p[1].get(col.uid, "")) if col else "", reverse=desc)
     for row, (rid, cells) in zip(w.tab.rows, parts, strict=True):
         row.cells = {u: v for u, v in row.cells.items() if u not in data_uids} | cells
         row.rid = rid
+    if not during_run:
+        w.dealt(homes)
     return f"sort the data columns only (not the system columns) by {col.header if col else '?'!r}"
 
 
@@ -394,7 +399,7 @@ def run_while_person_acts(w: World, kind: int, what: int, arg: int) -> str:
         elif act == "delete_row":
             done.append(delete_row(w, arg) if w.tab.rows else "nothing to delete")
         else:
-            done.append(sort_range(w, arg, bool(arg % 2)))
+            done.append(sort_range(w, arg, bool(arg % 2), during_run=True))
 
     keys = sorted(w.pending_edits) if name == "edits" else None
     status = w.run(name, keys=keys, meanwhile=meanwhile)

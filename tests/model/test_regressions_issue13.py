@@ -567,3 +567,29 @@ def test_a_copy_of_a_copy_is_a_twin_of_the_original_row(world):
                (a.quiet_reconcile,), (a.sort_range, 4, False), (a.copy_row, 3, True), (a.copy_row, 1, True),
                (a.sort_range, 9, True))  # fmt: skip
     assert not v, story(world)
+
+
+def test_edits_dealt_between_rows_the_sync_knows_as_one_are_judged_where_they_land(world):
+    """Found by a planner run of 2,181 sequences (2026-12-07, CI), an oracle fix: two rows pasted with the
+    same values, each synced to its own lead; each edited in one field, then a sort of the data columns
+    dealt each row's values to the other's key cells. The sheet is then one the person could have typed
+    without sorting (the ledger holds the same values for both keys): the sync takes the rows for what
+    their key cells say, and the oracle, which had followed the data, took that for each row showing
+    the other's lead. It now relabels rows the sync knows as one when a data-only sort deals them."""
+    same = [0, 0, 0, 2, 0, 1]
+    v = judged(world, (a.add_row, same), (a.add_row, same), (a.full_sync, True),
+               (a.type_cell, 1, 1, 2), (a.type_cell, 0, 0, 2), (a.sort_range, NAME, False),
+               (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_row_whose_lead_a_manager_moved_to_a_shared_contact_does_not_overwrite_it(world):
+    """Found by a planner run of 4,375 sequences (2026-12-07), shortened by hand: a synced row's phone
+    typed invalid, then a manager made another row's contact the main contact of its lead. The run that
+    followed the manager kept the row's phone base — agreed with its old contact — under the new
+    contact's id, so the valid phone typed next overwrote the shared contact as if the row owned it.
+    A field the run cannot settle now keeps its base only when the base is of the same contact."""
+    v = judged(world, (a.add_row, [0, -1, 1, 0, -1, -1]), (a.add_row, [1, 0, -1, 2, -1, -1]),
+               (a.full_sync, True), (a.type_cell, 0, 1, 3), (a.share_contact, 0, 1), (a.reconcile,),
+               (a.type_cell, 0, 1, 2))  # fmt: skip
+    assert not v, story(world)

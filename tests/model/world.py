@@ -194,6 +194,57 @@ class World:
         self.pending_edits[key] = self.acct.clock
         self.redis.hset(f"edited-at:{CONNECTION}", key, self.acct.clock)
 
+    def dealt(self, homes: list[tuple[Row, int | None]]) -> None:
+        """A sort of the data columns alone dealt the rows' data to other rows' key cells (`homes`: each
+        row with the rid its data was before). Between two synced rows the sync knows as one — the same
+        agreed values in the ledger and here, each key on one row, nothing in flight — which row's data
+        went where is nothing anyone can see: the sheet after the sort is one the person could have
+        typed into the rows where they were. The oracle then takes the rows as staying with their key
+        cells (relabels them), so an edit made before the sort is judged as typed where it lands."""
+        home_of = {rid: row for row, rid in homes if rid is not None}
+        same = self._sync_twins(home_of)
+        changed = True
+        while changed:
+            changed = False
+            for row, home in homes:
+                data = row.rid
+                if data is None or home is None or data == home or same.get(data) != same.get(home):
+                    continue
+                if same.get(home) is None:
+                    continue
+                holder = self.row_of(home)
+                if holder is None:
+                    continue
+                holder.rid, row.rid = data, home
+                changed = True
+
+    def _sync_twins(self, home_of: dict[int, Row]) -> dict[int, Any]:
+        """rid -> what the sync and this oracle know of its row (None where it cannot be swapped)."""
+        ledger = Ledger(self.redis, CONNECTION)
+        keys = {rid: str(self.tab.get(row, "key")).strip() for rid, row in home_of.items()}
+        counts: dict[str, int] = {}
+        for row in self.tab.rows:
+            k = str(self.tab.get(row, "key")).strip()
+            counts[k] = counts.get(k, 0) + 1
+        entries = ledger.get_many([k for k in keys.values() if k])
+        inflight = ledger.inflight(entries)
+        copies = set(self.twins) | {src for src, _ in self.twins.values()}
+        out: dict[int, Any] = {}
+        for rid, row in home_of.items():
+            key, entry = keys[rid], entries.get(keys[rid])
+            if (
+                entry is None
+                or counts.get(key) != 1
+                or key in inflight
+                or rid in copies
+                or self.lead_of(rid) != entry.lead_id
+                or str(self.tab.get(row, "lead_id")).strip() != str(entry.lead_id)
+            ):
+                continue
+            agreed = {t: v for t, (_, v) in sorted(self.agreed.get(rid, {}).items())}
+            out[rid] = (tuple(sorted(entry.values.items())), tuple(agreed.items()))
+        return out
+
     # --- one sync run -----------------------------------------------------------------------------------
 
     def parts(self, amo: ModelAmo, sheets: ModelSheets) -> sync_run.Parts:

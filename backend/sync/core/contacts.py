@@ -170,6 +170,14 @@ def _typed_for_another(draft: Draft, gid: int | str, target: str) -> bool:
     return moved and draft.has_base and draft.sheet_value(target) != entry.values.get(target)
 
 
+def _base_is_of(draft: Draft, gid: int | str) -> bool:
+    """The row's agreed contact values are this contact's. A field the run cannot settle (its cell is
+    invalid) keeps its base only then: a base agreed with the contact the row showed before a manager
+    moved its lead to this one says nothing of this contact's field, and kept, it would let the row's
+    next value overwrite a contact it never agreed with as if it were its owner."""
+    return isinstance(gid, str) or (draft.entry is not None and draft.entry.contact_id == gid)
+
+
 def _member(draft: Draft, gid: int | str, target: str) -> Member:
     """A row's say in a contact field; one typed for another contact has no base here, as a joining row:
     an emptied cell takes the contact's value, a value fills an empty field, another value is held."""
@@ -228,7 +236,8 @@ def contact_fields(
                     )
                     continue
                 if draft not in valid:
-                    keep_base(draft, rule.target)
+                    if _base_is_of(draft, group.gid):
+                        keep_base(draft, rule.target)
                     continue
                 if draft.sheet_value(rule.target) != res.final:
                     draft.sheet_update[rule.target] = res.final
