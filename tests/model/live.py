@@ -79,9 +79,9 @@ class LiveWorld(World):
         rewrites: the copy and its original cannot swap identities as in the planner-level world."""
         self.twins.clear()
 
-    def dealt(self, homes) -> None:
-        """Rows are named here by their "#rid" Notes cell, which a sort of the data columns moves with the
-        data: the planner-level relabelling of rows the sync knows as one does not apply."""
+    # Rows are named here by their "#rid" Notes cell, which a sort or a cut of the data columns moves with
+    # the data: the planner level's relabelling of rows nothing tells apart does not apply.
+    relabels = False
 
     def __init__(self, product: Product, tenant: Tenant, ctx: fx.Context, n: int):
         self.product, self.tenant, self.n = product, tenant, n

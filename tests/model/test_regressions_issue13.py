@@ -583,6 +583,17 @@ def test_edits_dealt_between_rows_the_sync_knows_as_one_are_judged_where_they_la
     assert not v, story(world)
 
 
+def test_rows_the_sync_knows_as_one_dealt_by_a_sort_and_dealt_back_keep_their_names(world):
+    """Found by a planner run of 4,353 sequences (2026-12-07), shrunk: the first version of the relabel
+    above named the data after the rid each row held before the sort, not after the row its key cells
+    are the key of, so two sorts of the data columns that dealt two identical synced rows away and back
+    left each named as the other."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [0, 0, -1, 1, 1, 0]),
+               (a.add_row, [2, 0, -1, 1, 2, 3]), (a.add_row, [2, 0, -1, 1, 2, 3]), (a.full_sync, True),
+               (a.sort_range, 10, True), (a.sort_range, 10, False))  # fmt: skip
+    assert not v, story(world)
+
+
 def test_a_row_whose_lead_a_manager_moved_to_a_shared_contact_does_not_overwrite_it(world):
     """Found by a planner run of 4,375 sequences (2026-12-07), shortened by hand: a synced row's phone
     typed invalid, then a manager made another row's contact the main contact of its lead. The run that
@@ -592,4 +603,16 @@ def test_a_row_whose_lead_a_manager_moved_to_a_shared_contact_does_not_overwrite
     v = judged(world, (a.add_row, [0, -1, 1, 0, -1, -1]), (a.add_row, [1, 0, -1, 2, -1, -1]),
                (a.full_sync, True), (a.type_cell, 0, 1, 3), (a.share_contact, 0, 1), (a.reconcile,),
                (a.type_cell, 0, 1, 2))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_cut_of_a_row_holding_one_value_is_judged_as_a_new_row(world):
+    """Found by a fresh-clone CI run (2026-12-07, 2,181 sequences), shortened by hand, an oracle fix: a
+    synced row holding one value (its stage; the deal name the run filled in cleared by the person) cut
+    without its system columns into a new row. The sheet is then the same as after clearing that cell
+    and typing the stage into a new row: the sync gives the new row a lead of its own and says on the
+    emptied row that its lead was left as it is. The oracle followed the data and took the new lead for
+    the row's second; a cut of one value now makes the new row a new one."""
+    v = judged(world, (a.add_row, [-1, -1, -1, -1, -1, 1]), (a.full_sync, True), (a.clear_cell, 0, 3),
+               (a.cut_data_only, 0))  # fmt: skip
     assert not v, story(world)

@@ -33,7 +33,7 @@ import contextlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
 import redis
@@ -127,6 +127,8 @@ class World:
     undoing: _Undoing | None = None  # set while an undo is judged
     # a row copied with its key cells: copy rid -> (original rid, the key) until a run gives the key to one
     twins: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # rows nothing tells apart are named as the sync names them (`dealt`, `actions.cut_data_only`)
+    relabels: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self.redis.flushdb()
@@ -194,56 +196,61 @@ class World:
         self.pending_edits[key] = self.acct.clock
         self.redis.hset(f"edited-at:{CONNECTION}", key, self.acct.clock)
 
-    def dealt(self, homes: list[tuple[Row, int | None]]) -> None:
-        """A sort of the data columns alone dealt the rows' data to other rows' key cells (`homes`: each
-        row with the rid its data was before). Between two synced rows the sync knows as one — the same
-        agreed values in the ledger and here, each key on one row, nothing in flight — which row's data
-        went where is nothing anyone can see: the sheet after the sort is one the person could have
-        typed into the rows where they were. The oracle then takes the rows as staying with their key
-        cells (relabels them), so an edit made before the sort is judged as typed where it lands."""
-        home_of = {rid: row for row, rid in homes if rid is not None}
-        same = self._sync_twins(home_of)
+    def dealt(self) -> None:
+        """A sort of the data columns alone dealt the rows' data to other rows' key cells. Between two
+        synced rows the sync knows as one — the same agreed values in the ledger and here, each key on
+        one row showing its lead, nothing in flight — which row's data went where is nothing anyone can
+        see: the sheet after the sort is one the person could have typed into the rows where they were.
+        The oracle then names the data on such a row's key cells as the row those cells are the key of
+        (swapping the two names), so an edit made before the sort is judged as typed where it lands."""
+        if not self.relabels:
+            return
+        keyed, same = self._sync_twins()
         changed = True
         while changed:
             changed = False
-            for row, home in homes:
-                data = row.rid
-                if data is None or home is None or data == home or same.get(data) != same.get(home):
-                    continue
-                if same.get(home) is None:
+            for row in self.tab.rows:
+                data, home = row.rid, keyed.get(id(row))
+                if data is None or home is None or data == home or same.get(data) is None:
                     continue
                 holder = self.row_of(home)
-                if holder is None:
+                if same.get(data) != same.get(home) or holder is None:
                     continue
                 holder.rid, row.rid = data, home
                 changed = True
 
-    def _sync_twins(self, home_of: dict[int, Row]) -> dict[int, Any]:
-        """rid -> what the sync and this oracle know of its row (None where it cannot be swapped)."""
-        ledger = Ledger(self.redis, CONNECTION)
-        keys = {rid: str(self.tab.get(row, "key")).strip() for rid, row in home_of.items()}
+    def _sync_twins(self) -> tuple[dict[int, int], dict[int, Any]]:
+        """Which rid each row's key cells are the key of (by row object id), and rid -> what the sync and
+        this oracle know of that row (only rids that can swap names)."""
+        entries = Ledger(self.redis, CONNECTION).all()
+        inflight = Ledger(self.redis, CONNECTION).inflight(entries)
         counts: dict[str, int] = {}
         for row in self.tab.rows:
             k = str(self.tab.get(row, "key")).strip()
             counts[k] = counts.get(k, 0) + 1
-        entries = ledger.get_many([k for k in keys.values() if k])
-        inflight = ledger.inflight(entries)
         copies = set(self.twins) | {src for src, _ in self.twins.values()}
-        out: dict[int, Any] = {}
-        for rid, row in home_of.items():
-            key, entry = keys[rid], entries.get(keys[rid])
+        keyed: dict[int, int] = {}
+        same: dict[int, Any] = {}
+        for row in self.tab.rows:
+            key = str(self.tab.get(row, "key")).strip()
+            entry = entries.get(key)
+            if entry is None or counts[key] != 1 or key in inflight:
+                continue
+            rid = self.owner.get(entry.lead_id)
             if (
-                entry is None
-                or counts.get(key) != 1
-                or key in inflight
+                rid is None
                 or rid in copies
                 or self.lead_of(rid) != entry.lead_id
                 or str(self.tab.get(row, "lead_id")).strip() != str(entry.lead_id)
             ):
                 continue
+            if rid in same:  # two keys of one lead (one_lead_per_row says so): neither is named
+                del same[rid]
+                continue
+            keyed[id(row)] = rid
             agreed = {t: v for t, (_, v) in sorted(self.agreed.get(rid, {}).items())}
-            out[rid] = (tuple(sorted(entry.values.items())), tuple(agreed.items()))
-        return out
+            same[rid] = (tuple(sorted(entry.values.items())), tuple(agreed.items()))
+        return keyed, same
 
     # --- one sync run -----------------------------------------------------------------------------------
 
