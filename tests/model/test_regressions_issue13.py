@@ -616,3 +616,17 @@ def test_a_cut_of_a_row_holding_one_value_is_judged_as_a_new_row(world):
     v = judged(world, (a.add_row, [-1, -1, -1, -1, -1, 1]), (a.full_sync, True), (a.clear_cell, 0, 3),
                (a.cut_data_only, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_of_two_copies_of_a_deleted_row_the_one_the_ledger_knows_keeps_its_lead(world):
+    """Found by a planner run of 4,355 sequences (2026-12-07), shrunk, an oracle fix: a synced row
+    copied with its key cells; the original's key cell cleared, an e-mail typed into it (the add-on
+    minted a new key), the original copied again and then deleted. The run kept the lead with the first
+    copy, whose key the ledger knows, and took the second, whose key it never saw, for a new row. The
+    oracle named the first copy after the deleted original, then let the second copy take that name
+    because it carried the key it was copied with, though the other row kept the lead."""
+    v = judged(world, (a.new_lead_in_amo, 0, True), (a.add_row, [-1, 1, 2, 3, 0, 2]),
+               (a.add_row, [0, 2, 2, 1, 3, 3]), (a.run_while_person_acts, 1, 1, 1), (a.copy_row, 6, True),
+               (a.clear_key, 1), (a.type_cell, 7, 2, 3), (a.copy_row, 7, False), (a.sort_sheet, 8, False),
+               (a.delete_row, 6))  # fmt: skip
+    assert not v, story(world)

@@ -403,10 +403,14 @@ class World:
                 continue  # not decided yet (no run placed keys, or the run held both rows)
             del self.twins[copy_rid]
             lead = self.lead_of(src_rid)
-            # the copy kept the key, or the lead (the synced row's key given back to it, the key both
-            # carried being one an edit minted after the original's key cell was cleared)
-            if (copy_key == key and src_key != key) or (
-                self._shows_lead(copy, lead) and not self._shows_lead(src, lead)
+            shows_src, shows_copy = self._shows_lead(src, lead), self._shows_lead(copy, lead)
+            # the copy kept the lead (the synced row's key given back to it, the key both carried being
+            # one an edit minted after the original's key cell was cleared), or the key while the lead
+            # stayed with neither alone; a row that kept the lead is that lead's row whichever key it
+            # carries (the original deleted, a copy of its older state named after it may keep the lead
+            # the ledger gives its key, while a copy of its last state holds a key the ledger never saw)
+            if (shows_copy and not shows_src) or (
+                copy_key == key and src_key != key and not (shows_src and not shows_copy)
             ):
                 src.rid, copy.rid = copy_rid, src_rid
                 swap = {src_rid: copy_rid, copy_rid: src_rid}
