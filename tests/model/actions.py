@@ -234,6 +234,7 @@ def rename_header(w: World, which: int, clear: bool) -> str:
 def clear_key(w: World, i: int) -> str:
     row = _row(w, i)
     w.tab.put(row, "key", "")
+    w.untied(row)
     return f"clear the key cell of row {_n(w, row)}"
 
 

@@ -24,16 +24,11 @@ OPEN: dict[str, str] = {
     "one of them edited (one value in common is no evidence); or two rows with equal values, one cut "
     "into a new row and edited before a run; or three rows with equal values (two synced rows and a "
     "copy of one with its key cells) dealt out again by a data-only sort: nothing in the sheet tells "
-    "which row's values went where; or a row of one value whose first run created its lead and "
-    "wrote its key but failed (a Sheets 503) before the lead id, and whose key cell was then cleared: the "
-    "row shows neither, and one value is no evidence of a lead",
+    "which row's values went where",
     "shared_contact": _SORTED + " (the row then carries another row's contact values); or two rows on "
     "one contact whose names differ (the second row's name held as a conflict, its agreed value the "
     "contact's) swapped by a range sort: the held name lands in the owner's row and looks typed there",
-    "sheet_untouched": _SORTED + " (the sheet side of the same rows); or two synced rows with equal values, "
-    "one edited, dealt by a data-only sort so that the other's values land on the edited one's key, then "
-    "an edit run: it plans from the values the add-on sent and reads no other row, so the row on that key "
-    "agrees with its lead in every cell and takes an amoCRM change of that lead's contact",
+    "sheet_untouched": _SORTED + " (the sheet side of the same rows)",
     "quiet_agreement": "the same rows, judged at rest: they show another row's lead, or none",
 }
 

@@ -630,3 +630,14 @@ def test_of_two_copies_of_a_deleted_row_the_one_the_ledger_knows_keeps_its_lead(
                (a.clear_key, 1), (a.type_cell, 7, 2, 3), (a.copy_row, 7, False), (a.sort_sheet, 8, False),
                (a.delete_row, 6))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_row_of_one_value_with_neither_key_nor_lead_id_is_a_new_row(world):
+    """Found by a planner run of 4,331 sequences (2026-12-07), shrunk, an oracle fix (the case of
+    tests/model/known.py it closes): a phone typed into a new row, its first run created the lead and
+    wrote the key but failed (a Sheets 503) before the lead id, and the person cleared the key cell.
+    The row shows neither key nor lead id and holds one value, which is no evidence of a lead: the sheet
+    is the same as after deleting the row and typing the phone into a new one, and the run gives it a
+    lead of its own. The oracle took that for the row's second lead; the row is now a new one."""
+    v = judged(world, (a.type_cell, 5, 1, 6), (a.faulty_run, 1, 2, 3), (a.clear_key, 4))
+    assert not v, story(world)

@@ -219,6 +219,24 @@ class World:
                 holder.rid, row.rid = data, home
                 changed = True
 
+    def untied(self, row: Row) -> None:
+        """The row's key cell was cleared. Where it shows no lead id either and its lead's agreed values
+        in the ledger are one value at most (a first run that created the lead failed before writing
+        its id), nothing ties the row to that lead — one value is no evidence — and the sheet is the
+        same as after deleting the row and typing that value into a new one: a new row here too."""
+        if not self.relabels or row.rid is None or row.rid in self.twins:
+            return
+        if any(src == row.rid for src, _ in self.twins.values()):
+            return
+        lid = self.lead_of(row.rid)
+        if lid is None or str(self.tab.get(row, "lead_id")).strip():
+            return
+        ledger = Ledger(self.redis, CONNECTION)
+        key = ledger.keys_for_leads([lid]).get(lid)
+        entry = ledger.get_many([key]).get(key) if key else None
+        if entry is not None and sum(v is not None for v in entry.values.values()) <= 1:
+            row.rid, self.next_rid = self.next_rid, self.next_rid + 1
+
     def _sync_twins(self) -> tuple[dict[int, int], dict[int, Any]]:
         """Which rid each row's key cells are the key of (by row object id), and rid -> what the sync and
         this oracle know of that row (only rids that can swap names)."""
