@@ -94,6 +94,33 @@ def test_a_value_typed_for_the_contact_a_manager_took_the_lead_from_is_not_pushe
     ]
 
 
+def test_a_cell_the_run_cannot_settle_keeps_no_base_on_the_contact_a_manager_moved_the_lead_to():
+    """Alice's phone cell was invalid when a manager moved her lead to Bob's contact. The run follows
+    amoCRM, but the phone base Alice's row had was agreed with her own contact: kept under Bob's, her
+    next valid phone would overwrite his as its owner's change. It is held as a joining row's instead."""
+    w = synced(
+        row("a", "Alice", None, "alice@x.ru", "100"), row("b", "Bob", "+79120000002", "bob@x.ru", "200")
+    )
+    alice_lead, bob_lead = w.rows[0].lead_id, w.rows[1].lead_id
+    bob = w.leads[bob_lead]["contact"]
+    w.leads[alice_lead]["contact"] = bob
+    w.leads[alice_lead]["updated_at"] = w.tick()
+    w.rows[0].values[CONTACT_PHONE] = "12"
+    w.rows[0].errors = {CONTACT_PHONE: 'invalid phone "12"'}
+    w.apply(w.plan())
+    assert w.ledger["a"].contact_id == bob and CONTACT_PHONE not in w.ledger["a"].values
+    w.rows[0].values[CONTACT_PHONE] = "+79120000009"
+    w.rows[0].errors = {}
+    w.rows[0].edited_at = w.tick()
+    p = w.plan()
+    assert not p.contact_updates  # Bob's contact keeps his phone
+    rp = next(rp for rp in p.rows if rp.key == "a")
+    assert [(c.target, c.sheet, c.amo) for c in rp.conflicts] == [
+        (CONTACT_PHONE, "+79120000009", "+79120000002")
+    ]
+    assert rp.message.startswith("⚠ Phone: the amoCRM contact this row joined")
+
+
 # --- "newest" compares each field with its own record's time -----------------------------------------
 
 
