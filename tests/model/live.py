@@ -35,7 +35,7 @@ from bench.product import Product
 from bench.tenant import Tenant
 from tests.model.amo import Account
 from tests.model.sheet import SYSTEM, Column, Row, Tab
-from tests.model.world import HEADERS, TARGETS, Violation, World
+from tests.model.world import HEADERS, TARGETS, Violation, World, _Diff
 
 ABANDONED: set[str] = set()  # jobs whose worker was killed: RQ notices them only ~30 s later
 
@@ -175,6 +175,8 @@ class LiveWorld(World):
         """Everything queued runs (with `trigger` started first), the product settles, both sides are
         re-read and judged against how they were before (`before`: taken earlier by the caller)."""
         before = before or _LiveBefore(self)
+        journaled = set(self._journaled())
+        self.diff = _Diff("")
         self.runs += 1
         status = trigger() or "ok"
         try:
@@ -183,11 +185,20 @@ class LiveWorld(World):
             self.flag("run_crashed", f"the product did not settle: {exc}")
         self.pull()
         self.judge(before)
+        new = [run_id for run_id in self._journaled() if run_id not in journaled]
+        if len(new) == 1:  # one run changed something in this step: what the step changed is that run's
+            self.diff.run_id = new[0]
+            self.done.append(self.diff)
         self.exempt.clear()
         self.settle()
         last = (self.tenant.state().get("last_error") or "").strip()
         self.last_status = "finished" if not last else f"error: {last}"
         return status
+
+    def _journaled(self) -> list[str]:
+        """The connection's journaled runs that changed something, newest first (its Activity list)."""
+        runs = self.tenant.call("GET", "/runs").json()["runs"]
+        return [r["run_id"] for r in runs if r["changes"]]
 
     def _adopt_created(self, before) -> None:
         shown: dict[int, list[int | None]] = {}
@@ -206,6 +217,7 @@ class LiveWorld(World):
             if other is not None:
                 self.flag("one_lead_per_row", f"row r{rids[0]} got a second lead {lid} (it has lead {other})")
             self.owner[lid] = rids[0]
+            self.diff.created[lid] = rids[0]  # an undo of this step's run moves it to the stage picked
             cid = self.acct.main_contact(lid)
             if cid is not None and cid not in before.contacts:
                 self.made_by.setdefault(cid, rids[0])

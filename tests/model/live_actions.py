@@ -19,6 +19,7 @@ from backend.sync.core.model import (
 )
 from tests.model import actions as a
 from tests.model.live import ABANDONED, LiveWorld, _LiveBefore
+from tests.model.world import _Undoing
 
 ROW_ACTIONS = {
     "type_cell": a.type_cell,
@@ -208,6 +209,43 @@ def faulty_run(w: LiveWorld, kind: int, count: int, fault: int) -> str:
             w.tenant.start_sync(confirm=True)
 
     return f"{name} run with {what} x{count}: {w.live_step(start)}"
+
+
+def undo_recent(w: LiveWorld, back: int, stage: int, confirm: bool) -> str:
+    """A person presses Undo on one of the four newest runs this oracle saw change something (a step in
+    which one journaled run did; an undo is one too, so it can be undone), and picks a stage for the
+    leads it created, or none. Judged like any step, with what that run changed as the person's request
+    (`World._undone_amo`, `_undone_cell`)."""
+    done = [d for d in reversed(w.done) if d.run_id][:4]
+    if not done:
+        return "undo a run (none seen changing anything)"
+    d = done[back % len(done)]
+    stages = _stages(w)
+    picked = stages[stage % len(stages)] if stage % 3 and stages else None
+    body = {"confirm": confirm} | ({"stage": picked} if picked else {})
+    job: list[str] = []
+
+    def start():
+        r = w.tenant.call("POST", f"/runs/{d.run_id}/undo", body)
+        if r.status_code != 202:
+            raise AssertionError(f"undo of {d.run_id} answered {r.status_code}: {r.text}")
+        job.append(r.json()["job_id"])
+
+    w.undoing = _Undoing(d, None if picked is None else f"{w.ctx.pipeline_id}:{picked}")
+    try:
+        w.live_step(start)
+        status = w.tenant.job(job[0])["status"] if job else "not started"
+        if status == "finished":
+            w._judge_undo_marks()
+    finally:
+        w.undoing = None
+    which = "the newest run seen" if back % len(done) == 0 else f"run {back % len(done) + 1} from the top"
+    return (
+        f"person undoes {which} ({d.run_id})"
+        + (f", leads it created to stage {picked}" if picked else "")
+        + (" (confirmed)" if confirm else "")
+        + f": {status}"
+    )
 
 
 def kill_worker(w: LiveWorld) -> str:

@@ -1,7 +1,8 @@
 """The end-to-end randomized checker (like Dropbox's Trinity): generated sequences of what people do to
 the sheet and in amoCRM, with faults (amoCRM 429/5xx/timeouts, Sheets 503, kill -9 of a worker, dropped
-and duplicated webhooks), over the whole product as real processes — each step judged by the oracle of
-tests/model/world.py once the product is quiet again.
+and duplicated webhooks) and a person's undo of a recent run (`POST /runs/{id}/undo`), over the whole
+product as real processes — each step judged by the oracle of tests/model/world.py once the product is
+quiet again.
 
 `INTEGRITY_E2E_SEQUENCES` sets how many sequences run (default 30; `make faults` runs 300). Violations of
 an invariant in `known.OPEN` are counted and reported; any other fails the test. Each sequence has its
@@ -117,6 +118,10 @@ class LiveCheck(RuleBasedStateMachine):
     @rule(kind=st.integers(0, 1), count=st.integers(1, 3), fault=st.integers(0, 3))
     def faulty_run(self, kind, count, fault):
         self.step(la.faulty_run(self.w, kind, count, fault))
+
+    @rule(back=st.integers(0, 3), stage=st.integers(0, 2), confirm=st.booleans())
+    def undo_recent(self, back, stage, confirm):
+        self.step(la.undo_recent(self.w, back, stage, confirm))
 
     # One kill -9 a sequence: each costs its connection ~30-60 s of real waiting (RQ notices the dead
     # worker, the run lock expires), and a second one in four steps finds nothing the first did not.
