@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -214,7 +215,7 @@ class World:
                 if data is None or home is None or data == home or same.get(data) is None:
                     continue
                 holder = self.row_of(home)
-                if same.get(data) != same.get(home) or holder is None:
+                if holder is None or same[data] != same.get(home):
                     continue
                 holder.rid, row.rid = data, home
                 changed = True
@@ -224,9 +225,7 @@ class World:
         in the ledger are one value at most (a first run that created the lead failed before writing
         its id), nothing ties the row to that lead — one value is no evidence — and the sheet is the
         same as after deleting the row and typing that value into a new one: a new row here too."""
-        if not self.relabels or row.rid is None or row.rid in self.twins:
-            return
-        if any(src == row.rid for src, _ in self.twins.values()):
+        if not self.relabels or row.rid is None or row.rid in self._copies():
             return
         lid = self.lead_of(row.rid)
         if lid is None or str(self.tab.get(row, "lead_id")).strip():
@@ -240,13 +239,11 @@ class World:
     def _sync_twins(self) -> tuple[dict[int, int], dict[int, Any]]:
         """Which rid each row's key cells are the key of (by row object id), and rid -> what the sync and
         this oracle know of that row (only rids that can swap names)."""
-        entries = Ledger(self.redis, CONNECTION).all()
-        inflight = Ledger(self.redis, CONNECTION).inflight(entries)
-        counts: dict[str, int] = {}
-        for row in self.tab.rows:
-            k = str(self.tab.get(row, "key")).strip()
-            counts[k] = counts.get(k, 0) + 1
-        copies = set(self.twins) | {src for src, _ in self.twins.values()}
+        ledger = Ledger(self.redis, CONNECTION)
+        entries = ledger.all()
+        inflight = ledger.inflight(entries)
+        counts = Counter(str(self.tab.get(row, "key")).strip() for row in self.tab.rows)
+        copies = self._copies()
         keyed: dict[int, int] = {}
         same: dict[int, Any] = {}
         for row in self.tab.rows:
@@ -269,6 +266,10 @@ class World:
             agreed = {t: v for t, (_, v) in sorted(self.agreed.get(rid, {}).items())}
             same[rid] = (tuple(sorted(entry.values.items())), tuple(agreed.items()))
         return keyed, same
+
+    def _copies(self) -> set[int]:
+        """Rows copied with their key cells and their originals, while they are twins."""
+        return set(self.twins) | {src for src, _ in self.twins.values()}
 
     # --- one sync run -----------------------------------------------------------------------------------
 
@@ -422,14 +423,15 @@ class World:
             del self.twins[copy_rid]
             lead = self.lead_of(src_rid)
             shows_src, shows_copy = self._shows_lead(src, lead), self._shows_lead(copy, lead)
-            # the copy kept the lead (the synced row's key given back to it, the key both carried being
-            # one an edit minted after the original's key cell was cleared), or the key while the lead
-            # stayed with neither alone; a row that kept the lead is that lead's row whichever key it
-            # carries (the original deleted, a copy of its older state named after it may keep the lead
-            # the ledger gives its key, while a copy of its last state holds a key the ledger never saw)
-            if (shows_copy and not shows_src) or (
-                copy_key == key and src_key != key and not (shows_src and not shows_copy)
-            ):
+            # a row that alone kept the lead is that lead's row whichever key it carries (the synced row's
+            # key given back to a copy; or, the original deleted, a copy of its older state keeping the
+            # lead the ledger gives its key while a copy of its last state holds a key the ledger never
+            # saw); where the lead tells nothing, the row that kept the key both carried
+            if shows_copy != shows_src:
+                copy_is_it = shows_copy
+            else:
+                copy_is_it = copy_key == key and src_key != key
+            if copy_is_it:
                 src.rid, copy.rid = copy_rid, src_rid
                 swap = {src_rid: copy_rid, copy_rid: src_rid}
                 before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}

@@ -73,9 +73,8 @@ def test_the_owner_row_still_changes_its_contact():
     assert [cu.values for cu in p.contact_updates] == [{CONTACT_NAME: "Alice Smith"}]
 
 
-def test_a_value_typed_for_the_contact_a_manager_took_the_lead_from_is_not_pushed_into_the_new_one():
-    """A manager moved Alice's lead to Bob's contact while the person typed a phone into Alice's row: the
-    row follows the contact amoCRM now shows, but the phone was meant for Alice, not Bob."""
+def alice_lead_moved_to_bobs_contact():
+    """Alice and Bob are synced; then a manager makes Bob's contact the main contact of Alice's lead."""
     w = synced(
         row("a", "Alice", None, "alice@x.ru", "100"), row("b", "Bob", "+79120000002", "bob@x.ru", "200")
     )
@@ -83,6 +82,13 @@ def test_a_value_typed_for_the_contact_a_manager_took_the_lead_from_is_not_pushe
     bob = w.leads[bob_lead]["contact"]
     w.leads[alice_lead]["contact"] = bob
     w.leads[alice_lead]["updated_at"] = w.tick()
+    return w, bob
+
+
+def test_a_value_typed_for_the_contact_a_manager_took_the_lead_from_is_not_pushed_into_the_new_one():
+    """A manager moved Alice's lead to Bob's contact while the person typed a phone into Alice's row: the
+    row follows the contact amoCRM now shows, but the phone was meant for Alice, not Bob."""
+    w, _ = alice_lead_moved_to_bobs_contact()
     w.rows[0].values[CONTACT_PHONE] = "+79120000009"
     w.rows[0].edited_at = w.tick()
     p = w.plan()
@@ -98,13 +104,7 @@ def test_a_cell_the_run_cannot_settle_keeps_no_base_on_the_contact_a_manager_mov
     """Alice's phone cell was invalid when a manager moved her lead to Bob's contact. The run follows
     amoCRM, but the phone base Alice's row had was agreed with her own contact: kept under Bob's, her
     next valid phone would overwrite his as its owner's change. It is held as a joining row's instead."""
-    w = synced(
-        row("a", "Alice", None, "alice@x.ru", "100"), row("b", "Bob", "+79120000002", "bob@x.ru", "200")
-    )
-    alice_lead, bob_lead = w.rows[0].lead_id, w.rows[1].lead_id
-    bob = w.leads[bob_lead]["contact"]
-    w.leads[alice_lead]["contact"] = bob
-    w.leads[alice_lead]["updated_at"] = w.tick()
+    w, bob = alice_lead_moved_to_bobs_contact()
     w.rows[0].values[CONTACT_PHONE] = "12"
     w.rows[0].errors = {CONTACT_PHONE: 'invalid phone "12"'}
     w.apply(w.plan())
