@@ -302,10 +302,11 @@ def _run_sync_locked(
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
     compared = dict(base)
-    several = scope is not None and any(_changed_fields(r, base) >= 2 for r in rows)
+    several = scope is not None
     if several:
-        # a row of the scope changed in several cells: a synced row out of it may show its values (a
-        # range sorted under both), which only comparing that row finds
+        # the run read every row: a synced row out of its scope may show a scoped row's values (a range
+        # sorted under both), or a scoped row another's — even one changed in a single cell since, which
+        # alone reads as an edit — and only comparing those rows finds it
         outside = [r for r in side.rows if r.lead_id is not None and r.key not in in_scope]
         compared |= ledger.get_many(r.key for r in outside)
         others += [r for r in outside if _changed_fields(r, compared) >= 1]

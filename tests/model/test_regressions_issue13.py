@@ -641,3 +641,18 @@ def test_a_row_of_one_value_with_neither_key_nor_lead_id_is_a_new_row(world):
     lead of its own. The oracle took that for the row's second lead; the row is now a new one."""
     v = judged(world, (a.type_cell, 5, 1, 6), (a.faulty_run, 1, 2, 3), (a.clear_key, 4))
     assert not v, story(world)
+
+
+def test_a_stage_typed_after_a_data_only_sort_does_not_move_the_lead_whose_key_the_row_holds(world):
+    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, a sync fix: two pairs
+    of rows, the rows of a pair one field apart (Petr and Olga on one contact, the stage differing), a sort
+    of the data columns alone dealt Petr's values onto Olga's key cells, and the person typed a stage into
+    that row. An edit run that read the sheet compared only the rows it was sent unless one of them had
+    changed in two fields or more; this one was a single field off its own agreed values, so the stage went
+    to Olga's lead. A run that read every row now compares the synced rows outside its scope too, finds
+    the sort and holds the row."""
+    roof = [-1, -1, -1, 1, 2, 0]
+    v = judged(world, (a.add_row, roof), (a.add_row, [2, 0, 2, 2, 0, 1]), (a.add_row, [1, -1, 2, 2, 0, -1]),
+               (a.add_row, roof), (a.full_sync, True), (a.forget_edits,), (a.sort_range, 3, False),
+               (a.type_cell, 2, 5, 5), (a.edit_run,))  # fmt: skip
+    assert not v, story(world)
