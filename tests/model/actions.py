@@ -148,6 +148,8 @@ def cut_data_only(w: World, i: int) -> str:
         # one value is no evidence of whose it was: the sheet is the same as after clearing the cell and
         # typing the value into a new row, and the sync cannot tell them apart (tests/model/README.md)
         src.rid, dst.rid = dst.rid, None
+    elif dst.rid is not None:
+        w.cut_from[dst.rid] = src  # edits before a run may leave it no evidence of whose it was (`recut`)
     w.tab.rows.append(dst)
     w.edited(dst)
     return f"cut the data cells of row {_n(w, src)} (without the system columns) into new row {_n(w, dst)}"
@@ -171,13 +173,14 @@ def sort_range(w: World, which: int, desc: bool, *, during_run: bool = False) ->
     if col is None or col.tag in ("key", "lead_id", "link", "sync"):
         col = w.tab.data_columns()[0] if w.tab.data_columns() else None
     data_uids = {c.uid for c in w.tab.data_columns()}
+    homes = {id(r): r.rid for r in w.tab.rows}
     parts = [(r.rid, {u: v for u, v in r.cells.items() if u in data_uids}) for r in w.tab.rows]
     parts.sort(key=lambda p: str(p[1].get(col.uid, "")) if col else "", reverse=desc)
     for row, (rid, cells) in zip(w.tab.rows, parts, strict=True):
         row.cells = {u: v for u, v in row.cells.items() if u not in data_uids} | cells
         row.rid = rid
     if not during_run:
-        w.dealt()
+        w.dealt(homes)
     return f"sort the data columns only (not the system columns) by {col.header if col else '?'!r}"
 
 

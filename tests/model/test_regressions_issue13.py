@@ -656,3 +656,51 @@ def test_a_stage_typed_after_a_data_only_sort_does_not_move_the_lead_whose_key_t
                (a.add_row, roof), (a.full_sync, True), (a.forget_edits,), (a.sort_range, 3, False),
                (a.type_cell, 2, 5, 5), (a.edit_run,))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_row_no_run_synced_and_a_row_of_one_value_dealt_by_a_sort_are_named_by_their_key_cells(world):
+    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, an oracle fix: a
+    stage typed into a row, a run created its lead (and wrote the placeholder lead name into the Deal
+    cell); a new row pasted, "Roof" typed over the placeholder, then a sort of the data columns alone by
+    Phone dealt each row's data onto the other's key cells before any run saw the new row. Of the synced
+    row's agreed values its data shows one (the stage), which is no evidence: the sheet is the same as
+    after typing each row's data over the other's, and the run reads it so (the lead takes the new data,
+    the other row a lead of its own). The oracle followed the data and took that for a second lead."""
+    kitchen = [-1, 0, 3, 3, -1, 0]
+    v = judged(world, (a.type_cell, 6, 5, 1), (a.run_while_person_acts, 0, 4, 6), (a.add_row, kitchen),
+               (a.type_cell, 6, 3, 1), (a.sort_range, 1, True))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_phone_only_synced_row_dealt_with_a_new_row_by_a_data_only_sort_is_named_by_its_key_cells(world):
+    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, an oracle fix: the
+    same as above with a synced row of one value (a phone), a new row, and a phone pasted into a third,
+    dealt by a data-only sort by Deal."""
+    v = judged(world, (a.type_cell, 3, 1, 6), (a.run_while_person_acts, 0, 0, 0),
+               (a.add_row, [-1, 1, 0, 3, 2, 2]), (a.sort_sheet, 3, False), (a.paste_column, 4, 2, 1, 5),
+               (a.type_cell, 7, 5, 5), (a.sort_range, 3, True))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_of_a_row_copied_twice_the_copy_of_the_copy_that_kept_the_lead_is_the_lead_s_row(world):
+    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, an oracle fix: a
+    synced row copied with its key cells, the original's Deal cleared, the copy copied again and the first
+    copy's Deal cleared. Of three rows with one key, the run left the key and the lead with the one that
+    agrees with the ledger (the copy of the copy) and made the other two new rows. The oracle named that
+    row after the first copy, whose copy it was, and took the original's new lead for its second."""
+    v = judged(world, (a.add_row, [2, 2, -1, 2, 3, -1]), (a.add_row, [1, 2, 1, 0, -1, 1]),
+               (a.add_row, [0, 2, 2, 0, 0, 1]), (a.add_row, [2, -1, 2, 3, -1, 1]), (a.full_sync, True),
+               (a.copy_row, 5, True), (a.clear_cell, 7, 3), (a.copy_row, 1, False),
+               (a.clear_cell, 7, 3))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_cut_row_typed_over_until_one_agreed_value_is_left_is_judged_as_a_new_row(world):
+    """Found by a planner run of 4,359 sequences (2026-12-08), shrunk, an oracle fix: a deal typed into a
+    row, a run created its lead (and wrote the pipeline's first stage into the row); the row's data cut
+    into a new row and a new deal name typed over the old one before any run. The new row shows one of
+    the synced row's agreed values (the stage the sync wrote), which is no evidence: the sheet is the same
+    as after clearing the row and typing a new deal into a new one, and the run gives it a lead of its
+    own. The oracle followed the cut and took that for the row's second lead."""
+    v = judged(world, (a.type_cell, 5, 3, 1), (a.reconcile,), (a.cut_data_only, 7), (a.type_cell, 5, 3, 0))
+    assert not v, story(world)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from unittest import mock
@@ -128,6 +128,8 @@ class World:
     undoing: _Undoing | None = None  # set while an undo is judged
     # a row copied with its key cells: copy rid -> (original rid, the key) until a run gives the key to one
     twins: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # a synced row's data cut into a new row, no run since: rid -> the emptied row it came from (`recut`)
+    cut_from: dict[int, Row] = field(default_factory=dict)
     # rows nothing tells apart are named as the sync names them (`dealt`, `actions.cut_data_only`)
     relabels: ClassVar[bool] = True
 
@@ -186,6 +188,7 @@ class World:
         """onEdit: a row without a key gets one (the add-on's format), and the edit is queued."""
         if row.rid is None:
             row.rid, self.next_rid = self.next_rid, self.next_rid + 1
+        self.recut(row)
         if self.tab.column("key") is None:
             return  # the add-on finds no key column and sends nothing
         key = str(self.tab.get(row, "key")).strip()
@@ -197,16 +200,28 @@ class World:
         self.pending_edits[key] = self.acct.clock
         self.redis.hset(f"edited-at:{CONNECTION}", key, self.acct.clock)
 
-    def dealt(self) -> None:
+    def dealt(self, homes: Mapping[int, int | None] | None = None) -> None:
         """A sort of the data columns alone dealt the rows' data to other rows' key cells. Between two
         synced rows the sync knows as one — the same agreed values in the ledger and here, each key on
         one row showing its lead, nothing in flight — which row's data went where is nothing anyone can
         see: the sheet after the sort is one the person could have typed into the rows where they were.
         The oracle then names the data on such a row's key cells as the row those cells are the key of
-        (swapping the two names), so an edit made before the sort is judged as typed where it lands."""
+        (swapping the two names), so an edit made before the sort is judged as typed where it lands.
+        So too between a row no run has synced yet and a synced row whose data, where the sort put it,
+        holds one of its agreed values at most (one value is no evidence): the sheet is the same as after
+        typing each row's data over the other's. `homes`: the rid each row had before the sort (key cells
+        stay where they are)."""
         if not self.relabels:
             return
         keyed, same = self._sync_twins()
+        self._unsynced_homes(keyed, same, homes or {})
+        thin = {rid for rid, known in same.items() if known != UNSYNCED and self._evidence(rid, known) <= 1}
+
+        def alike(a: int, b: int) -> bool:
+            if same.get(a) is None or same.get(b) is None:
+                return False
+            return same[a] == same[b] != UNSYNCED or (UNSYNCED in (same[a], same[b]) and bool({a, b} & thin))
+
         changed = True
         while changed:
             changed = False
@@ -215,10 +230,29 @@ class World:
                 if data is None or home is None or data == home or same.get(data) is None:
                     continue
                 holder = self.row_of(home)
-                if holder is None or same[data] != same.get(home):
+                if holder is None or not alike(data, home):
                     continue
                 holder.rid, row.rid = data, home
                 changed = True
+
+    def recut(self, row: Row) -> None:
+        """A row holding a synced row's data cut into it (`actions.cut_data_only`), edited before any run,
+        that shows one of that row's agreed values at most now: nothing ties it to that row any more (one
+        value is no evidence) and the sheet is the same as after clearing the row and typing the values
+        into a new one. The emptied row is that row again, and this one a new one."""
+        src = self.cut_from.get(row.rid) if row.rid is not None and self.relabels else None
+        if src is None or src.rid is not None or not any(src is r for r in self.tab.rows):
+            return
+        known = [{t: v for t, (_, v) in self.agreed.get(row.rid, {}).items()}]
+        lid = self.lead_of(row.rid)
+        ledger = Ledger(self.redis, CONNECTION)
+        if lid is not None and (key := ledger.keys_for_leads([lid]).get(lid)):
+            entry = ledger.get_many([key]).get(key)
+            known.append(entry.values if entry is not None else {})
+        shown = self.row_values(row)
+        if max(sum(v is not None and shown.get(t) == v for t, v in k.items()) for k in known) <= 1:
+            del self.cut_from[row.rid]
+            src.rid, row.rid, self.next_rid = row.rid, self.next_rid, self.next_rid + 1
 
     def untied(self, row: Row) -> None:
         """The row's key cell was cleared. Where it shows no lead id either and its lead's agreed values
@@ -266,6 +300,33 @@ class World:
             agreed = {t: v for t, (_, v) in sorted(self.agreed.get(rid, {}).items())}
             same[rid] = (tuple(sorted(entry.values.items())), tuple(agreed.items()))
         return keyed, same
+
+    def _unsynced_homes(
+        self, keyed: dict[int, int], same: dict[int, Any], homes: Mapping[int, int | None]
+    ) -> None:
+        """Rows no run has synced yet, added to `_sync_twins`' answer: the rid whose key cells each row
+        holds (by `homes`) and, for that rid, `UNSYNCED`."""
+        entries = Ledger(self.redis, CONNECTION).get_many(
+            k for row in self.tab.rows if (k := str(self.tab.get(row, "key")).strip())
+        )
+        counts = Counter(str(self.tab.get(row, "key")).strip() for row in self.tab.rows)
+        copies = self._copies()
+        for row in self.tab.rows:
+            rid, key = homes.get(id(row)), str(self.tab.get(row, "key")).strip()
+            if id(row) in keyed or rid is None or not key or counts[key] != 1 or key in entries:
+                continue
+            if rid in copies or self.lead_of(rid) is not None or rid in same:
+                continue
+            keyed[id(row)] = rid
+            same[rid] = UNSYNCED
+
+    def _evidence(self, rid: int, known: Any) -> int:
+        """How many of a synced row's agreed values (the ledger's, and this oracle's) its data shows."""
+        row = self.row_of(rid)
+        if row is None:
+            return 0
+        shown = self.row_values(row)
+        return max(sum(v is not None and shown.get(t) == v for t, v in part) for part in known)
 
     def _copies(self) -> set[int]:
         """Rows copied with their key cells and their originals, while they are twins."""
@@ -351,6 +412,7 @@ class World:
 
             sheets.before_key_reread = agitate
         self.runs += 1
+        self.cut_from.clear()  # a run saw the cuts: what it made of them is judged from here on
         status = "failed"
         journal = Journal(self.redis, CONNECTION)
         newest = [m.run_id for m in journal.runs(limit=1)]
@@ -397,6 +459,7 @@ class World:
         see, so the oracle takes the run's choice: when the copy kept the key, the two swap identities; when
         the original is deleted first, the copy is the original. Rows the run held as copies nothing tells
         apart stay twins, whichever of them keeps the key cell."""
+        roots = {copy_rid: self._root(copy_rid) for copy_rid in self.twins}
         for copy_rid, (src_rid, key) in list(self.twins.items()):
             src, copy = self.row_of(src_rid), self.row_of(copy_rid)
             if src is None or copy is None:
@@ -421,6 +484,16 @@ class World:
             if (src_key == key and copy_key == key) or all(map(self._held_copy, (src, copy))):
                 continue  # not decided yet (no run placed keys, or the run held both rows)
             del self.twins[copy_rid]
+            root = roots[copy_rid]
+            if root != src_rid and (holder := self.row_of(root)) is not None:
+                # a copy of a copy: the lead is the first original's, and a copy of a copy that alone kept
+                # it is that original's row
+                lead = self.lead_of(root)
+                if self._shows_lead(copy, lead) and not any(self._shows_lead(r, lead) for r in (src, holder)):
+                    holder.rid, copy.rid = copy_rid, root
+                    swap = {root: copy_rid, copy_rid: root}
+                    before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
+                    continue
             lead = self.lead_of(src_rid)
             shows_src, shows_copy = self._shows_lead(src, lead), self._shows_lead(copy, lead)
             # a row that alone kept the lead is that lead's row whichever key it carries (the synced row's
@@ -435,6 +508,14 @@ class World:
                 src.rid, copy.rid = copy_rid, src_rid
                 swap = {src_rid: copy_rid, copy_rid: src_rid}
                 before.sheet = {i: (swap.get(r, r), cells) for i, (r, cells) in before.sheet.items()}
+
+    def _root(self, rid: int) -> int:
+        """The first original of a chain of copies (a copy of a copy of ...)."""
+        seen = {rid}
+        while rid in self.twins and (src := self.twins[rid][0]) not in seen:
+            rid = src
+            seen.add(rid)
+        return rid
 
     def _shows_lead(self, row: Row | None, lead: int | None) -> bool:
         return row is not None and lead is not None and str(self.tab.get(row, "lead_id")) == str(lead)
@@ -762,6 +843,9 @@ class _Before:
         self.leads, self.contacts = w.acct.state()
         self.sheet = w.tab.copy()
         self.rows = list(w.tab.rows)
+
+
+UNSYNCED = "unsynced"  # `_sync_twins`' mark of a row no run has synced
 
 
 def _main(lead: dict) -> int | None:
