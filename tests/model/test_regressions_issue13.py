@@ -704,3 +704,18 @@ def test_a_cut_row_typed_over_until_one_agreed_value_is_left_is_judged_as_a_new_
     own. The oracle followed the cut and took that for the row's second lead."""
     v = judged(world, (a.type_cell, 5, 3, 1), (a.reconcile,), (a.cut_data_only, 7), (a.type_cell, 5, 3, 0))
     assert not v, story(world)
+
+
+def test_twin_rows_dealt_by_a_sort_after_a_manager_merged_one_s_lead_keep_their_key_cells(world):
+    """Found by a planner run of 4,359 sequences (2026-12-08), shrunk, an oracle fix: three rows with
+    equal values synced, two moved, a manager merged one's lead into another's, then a sort of the data
+    columns alone dealt the equal rows to each other's key cells, and the person undid the import (its
+    leads moved to a closed stage, the stage written into their rows by key). The oracle names rows the
+    sync cannot tell apart by their key cells (`World.dealt`), but left out a row whose lead was merged
+    away, and so took the stage written into a lead's own row for a write into a row without a lead."""
+    anna = [3, 2, -1, -1, 1, 0]
+    ivan = [0, 0, 0, -1, 3, 3]
+    v = judged(world, (a.add_row, anna), (a.add_row, anna), (a.add_row, anna), (a.add_row, ivan),
+               (a.full_sync, True), (a.move_row, 4, 3), (a.move_row, 5, 0), (a.merge_leads, 0, 5),
+               (a.sort_range, 0, True), (a.undo_recent, 3, 2, False, 7, 0))  # fmt: skip
+    assert not v, story(world)

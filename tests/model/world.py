@@ -286,10 +286,11 @@ class World:
             if entry is None or counts[key] != 1 or key in inflight:
                 continue
             rid = self.owner.get(entry.lead_id)
+            gone = entry.lead_id not in self.acct.leads and self.lead_of(rid) is None  # merged or deleted
             if (
                 rid is None
                 or rid in copies
-                or self.lead_of(rid) != entry.lead_id
+                or (self.lead_of(rid) != entry.lead_id and not gone)
                 or str(self.tab.get(row, "lead_id")).strip() != str(entry.lead_id)
             ):
                 continue
