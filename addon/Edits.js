@@ -105,7 +105,7 @@ function oweReconcile_() {
  */
 function deliverEdits_(fresh, conn, reconcile) {
   var box = updateOutbox_(function (rows) { return Outbox.merge(rows, fresh); }, reconcile, false);
-  var rows = box.rows;
+  var rows = refreshQueued_(conn, box.rows, fresh);
   if (!rows.length && !box.needsReconcile) return { sent: 0, queued: 0 };
   /** @type {Array<{key: string, edited_at: number}>} */
   var sent = [];
@@ -133,6 +133,34 @@ function deliverEdits_(fresh, conn, reconcile) {
   writeAnswers_(conn, answers, sent);
   saveLastSend_({ ok: true, at: Date.now(), sent: sent.length, queued: done.rows.length });
   return { sent: sent.length, queued: done.rows.length };
+}
+
+/**
+ * Rows an earlier execution queued (the backend was unreachable, the lock busy) are read again before
+ * they go (`Rows.refresh`); rows this execution just read go as they are. The outbox keeps what it
+ * stored: `Outbox.without` matches delivered rows by key and edit time, which this keeps.
+ */
+function refreshQueued_(conn, rows, fresh) {
+  var justRead = {};
+  (fresh || []).forEach(function (r) { justRead[r.key] = r.edited_at; });
+  var queued = rows.filter(function (r) { return justRead[r.key] !== r.edited_at; });
+  if (!queued.length) return rows;
+  var sheet = connectedSheet_(conn);
+  var first = conn.headerRow + 1;
+  var again;
+  if (!sheet) {
+    again = Rows.refresh(queued, [], first, function () { return []; }, { byId: {} }, []); // the tab is gone
+  } else {
+    var tab = sheet;
+    var cols = sheetColumns_(tab);
+    var last = tab.getLastRow();
+    var keys = cols.key && last >= first ? tab.getRange(first, cols.key, last - first + 1, 1).getValues() : [];
+    var width = tab.getLastColumn();
+    again = Rows.refresh(queued, keys, first, function (n) { return tab.getRange(n, 1, 1, width).getValues()[0]; }, cols, loadMappedColumns_());
+  }
+  var byKey = {};
+  again.forEach(function (r) { byKey[r.key] = r; });
+  return rows.map(function (r) { return byKey[r.key] && justRead[r.key] !== r.edited_at ? byKey[r.key] : r; });
 }
 
 /**

@@ -44,6 +44,7 @@ def _edit(tenant: Tenant, column: str, columns: dict[str, str], i: int, row: dic
     values = {cid: row.get(header, "") for header, cid in columns.items()} | {columns["Бюджет"]: str(price)}
     at = time.time()
     sent = {"key": row["amo_sync_id"], "row": i + 2, "edited_at": int(at * 1000), "values": values}
+    sent["edited"] = [columns["Бюджет"]]  # the column the person typed (addon/lib/rows.js)
     if row.get("amo_lead_id"):
         sent["lead_id"] = row["amo_lead_id"]
     resp = tenant.call("POST", "/edits", {"rows": [sent]})

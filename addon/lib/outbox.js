@@ -19,12 +19,26 @@ var Outbox = (function () {
     return n;
   }
 
-  /** queued + fresh → one row per key, the later edited_at winning (fresh on a tie), oldest first. */
+  /**
+   * queued + fresh → one row per key, the later edited_at winning (fresh on a tie), oldest first. The
+   * columns the merged edits touched add up (`edited`); a row queued without that list (an older
+   * add-on) leaves the merged row without it.
+   */
   function merge(queued, fresh) {
     var byKey = {};
     (queued || []).concat(fresh || []).forEach(function (r) {
       var seen = byKey[r.key];
-      if (!seen || r.edited_at >= seen.edited_at) byKey[r.key] = r;
+      if (!seen) {
+        byKey[r.key] = r;
+        return;
+      }
+      var newer = r.edited_at >= seen.edited_at ? r : seen;
+      var older = newer === r ? seen : r;
+      var both = newer.edited && older.edited;
+      var merged = Object.assign({}, newer);
+      if (both) merged.edited = newer.edited.concat(older.edited.filter(function (id) { return newer.edited.indexOf(id) < 0; }));
+      else delete merged.edited;
+      byKey[r.key] = merged;
     });
     return Object.keys(byKey)
       .map(function (k) { return byKey[k]; })

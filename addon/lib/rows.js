@@ -67,14 +67,51 @@ var Rows = (function () {
         skipped.push({ row: row, reason: 'the key cell holds "' + key + '", not a row key' });
         return;
       }
-      var values = {};
-      mapped.forEach(function (id) { values[id] = cell(line[c.byId[id] - 1]); });
-      var sent = { key: key, row: row, edited_at: input.editedAt, values: values };
-      var leadAt = c.roles && c.roles[ROLE_LEAD_ID];
-      if (leadAt && !isEmpty(line[leadAt - 1])) sent.lead_id = cell(line[leadAt - 1]);
+      var sent = { key: key, row: row, edited_at: input.editedAt };
+      fill(sent, line, c, mapped);
+      // the columns this edit touched: the backend takes only those as the person's; any other value
+      // that differs from what both sides last agreed goes to a run that reads the sheet
+      sent.edited = mapped.filter(function (id) {
+        return c.byId[id] >= input.editedColumns.first && c.byId[id] <= input.editedColumns.last;
+      });
       rows.push(sent);
     });
     return { keyColumn: added ? keyColumn : null, rows: rows, skipped: skipped, unkeyed: unkeyed };
+  }
+
+  /** `sent.values` (every mapped column found, by id) and `sent.lead_id` from the row's cells `line`. */
+  function fill(sent, line, c, mapped) {
+    sent.values = {};
+    mapped.forEach(function (id) { sent.values[id] = cell(line[c.byId[id] - 1]); });
+    var leadAt = c.roles && c.roles[ROLE_LEAD_ID];
+    if (leadAt && !isEmpty(line[leadAt - 1])) sent.lead_id = cell(line[leadAt - 1]);
+    else delete sent.lead_id;
+    return sent;
+  }
+
+  /**
+   * Rows queued by an earlier execution, read again right before they are sent: what they hold now, not
+   * what they held at the edit (a run may have written them since, a sort or a cut moved them). A row
+   * whose key is gone or stands in more than one row goes without values: only the backend's read of the
+   * whole sheet can tell. `keyColumn` [[key], …] from `firstRow`; `lineAt(row)` → that row's cells.
+   */
+  function refresh(rows, keyColumn, firstRow, lineAt, columns, mapped) {
+    var at = {};
+    var count = {};
+    (keyColumn || []).forEach(function (line, i) {
+      var k = isEmpty(line[0]) ? '' : String(line[0]).trim();
+      if (!k) return;
+      count[k] = (count[k] || 0) + 1;
+      if (!(k in at)) at[k] = firstRow + i;
+    });
+    var ids = (mapped || []).filter(function (id) { return columns.byId[id]; });
+    return rows.map(function (r) {
+      var out = { key: r.key, edited_at: r.edited_at };
+      if (count[r.key] !== 1 || !r.values) return out;
+      out.row = at[r.key];
+      if (r.edited) out.edited = r.edited.slice();
+      return fill(out, lineAt(out.row), columns, ids);
+    });
   }
 
   /**
@@ -134,6 +171,7 @@ var Rows = (function () {
     cell: cell,
     locate: locate,
     answerWrites: answerWrites,
+    refresh: refresh,
     withoutValuesWhereKeyRepeats: withoutValuesWhereKeyRepeats,
   };
 })();

@@ -33,7 +33,7 @@ from backend.store.journal import record_run
 from backend.store.ledger import Ledger
 from backend.sync import edit_answers
 from backend.sync.core.model import Counts, LedgerEntry, Plan, entity_of
-from backend.sync.core.moved import changed_in_several
+from backend.sync.core.moved import changed_in_several, far_prints, near_prints
 from backend.sync.core.planner import plan
 from backend.sync.executor import Executor
 from backend.sync.intents import Intents
@@ -129,6 +129,15 @@ def _run_edits_locked(
     # several cells of a row changed at once (values cut away, or a range sorted under it): only a read of
     # the sheet can tell, the add-on sent this row alone
     emptied = [r.key for r in planned if (entry := base.get(r.key)) and changed_in_several(r, entry)]
+    # a cell the edit did not touch that differs from the agreed state was written by something the add-on
+    # did not report, or read before a run wrote it (a queued row sent again, a run in between): only
+    # the sheet as it is now says what it holds
+    emptied += [
+        r.key for r in planned if (entry := base.get(r.key)) and _beyond_edit(p, r, entry, rows[r.key])
+    ]
+    # a new row two fields off a synced row's agreed values may hold that row's values cut or copied
+    # out of it and edited since: whether that row was emptied only a read of the sheet shows
+    emptied += _near_synced(ledger, [r for r in planned if r.lead_id is None and r.key not in base])
     held = svc.redis.hgetall(moved_rows_key(cid)) if planned else {}
     if {k.decode() for kv in held.items() for k in kv} & {r.key for r in planned}:
         emptied.append("a row held as moved")  # or whose values were moved: only a read of the sheet tells
@@ -145,6 +154,10 @@ def _run_edits_locked(
     the_plan = plan(plan_input(svc, p, planned, amo, base, full_scan=False, synced_rows=ledger.count()))
     if the_plan.needs_confirmation:  # the run that reads the sheet holds it and tells the sidebar
         return _deferred(report, rows, defer, len(partial), "held by a guard")
+    if any(r.create_lead is not None and isinstance(r.contact, int) for r in the_plan.rows):
+        # a new row of a known customer: a new deal, or a synced row's values cut or copied into a new row
+        # and edited — whether that row was emptied only a read of the sheet shows
+        return _deferred(report, rows, defer, len(partial), "a new row joins a known contact")
     report.preview = dict(the_plan.counts.__dict__)
     report.guards = [g.__dict__ for g in the_plan.guards]
     out = Executor(p.amo, p.ctx, p.mapping, ledger, intents, directory, amo, progress, previous=base).run(
@@ -174,6 +187,24 @@ def _run_edits_locked(
     record_run(svc.redis, p, "edits", the_plan, out, planned, amo.leads, answered, report.result, started)
     progress("done", 1, 1)
     return report
+
+
+def _near_synced(ledger: Ledger, fresh: list) -> list[str]:
+    """New rows within two fields of a synced row's agreed values (the ledger's index of fingerprints)."""
+    if not fresh or not ledger.count():
+        return []
+    prints = {r.key: near_prints(r.values) | far_prints(r.values) for r in fresh}
+    owners = ledger.keys_for_prints(set().union(*prints.values()))
+    return [key for key, ps in prints.items() if any(k != key for p in ps for k in owners.get(p, ()))]
+
+
+def _beyond_edit(p: Parts, row, entry: LedgerEntry, sent: Mapping) -> bool:
+    """The sent row differs from its agreed values in a mapped column its edit did not touch."""
+    if sent.get("edited") is None:  # an older add-on: every value is the person's
+        return False
+    touched = set(sent["edited"])
+    targets = [c.target for c in p.mapping.columns if c.column not in touched]
+    return any(row.values.get(t) != entry.values.get(t) for t in targets)
 
 
 def _deferred(

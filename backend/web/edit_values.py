@@ -23,8 +23,9 @@ def _cell(value: Any) -> bool:
 
 
 def parse(row: dict, i: int) -> dict | None:
-    """{row, values, lead_id} of edited row #i, or None when it carries no values (an older add-on,
-    a retry): then the run reads the row from the sheet."""
+    """{row, values, lead_id[, edited]} of edited row #i, or None when it carries no values (an older
+    add-on, a retry): then the run reads the row from the sheet. `edited`: the mapped column ids the
+    person's edit touched (absent from an older add-on: every value is taken as the person's)."""
     values = row.get("values")
     if values is None:
         return None
@@ -39,4 +40,12 @@ def parse(row: dict, i: int) -> dict | None:
     lead_id = row.get("lead_id", "")
     if not isinstance(lead_id, (str, int)) or isinstance(lead_id, bool) or len(str(lead_id)) > 20:
         raise BadRequest(f"row #{i}: lead_id must be the lead-id cell's value.")
-    return {"row": number, "values": values, "lead_id": lead_id}
+    out = {"row": number, "values": values, "lead_id": lead_id}
+    edited = row.get("edited")
+    if edited is not None:
+        if not isinstance(edited, list) or len(edited) > MAX_COLUMNS:
+            raise BadRequest(f"row #{i}: edited must be a list of at most {MAX_COLUMNS} column ids.")
+        if not all(isinstance(c, str) and _COLUMN_ID.match(c) for c in edited):
+            raise BadRequest(f"row #{i}: edited must hold column ids.")
+        out["edited"] = sorted(set(edited))
+    return out

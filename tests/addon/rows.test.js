@@ -32,7 +32,14 @@ test('span: rows below the header and within the data; nothing for header-only o
 
 test('planEdit: a row with a key sends all mapped columns when a mapped column was edited', () => {
   const out = plan([['Anna', '+7912', 'vip', 'rAnna0000001', '101']], { first: 2, last: 2 });
-  assert.deepEqual(out, { keyColumn: null, rows: [{ key: 'rAnna0000001', row: 2, edited_at: 1000, values: { col_name: 'Anna', col_phone: '+7912' } }], skipped: [], unkeyed: 0 });
+  assert.deepEqual(out, { keyColumn: null, rows: [{ key: 'rAnna0000001', row: 2, edited_at: 1000, values: { col_name: 'Anna', col_phone: '+7912' }, edited: ['col_phone'] }], skipped: [], unkeyed: 0 });
+});
+
+test('planEdit: `edited` names the mapped columns the edit touched, and only those', () => {
+  const line = ['Anna', '+7912', 'vip', 'rAnna0000001', '101'];
+  assert.deepEqual(plan([line], { first: 1, last: 3 }).rows[0].edited, ['col_name', 'col_phone']);
+  assert.deepEqual(plan([line], { first: 1, last: 1 }).rows[0].edited, ['col_name']);
+  assert.deepEqual(plan([line], { first: 2, last: 5 }).rows[0].edited, ['col_phone']);
 });
 
 test('planEdit: an edit of unmapped columns only sends nothing', () => {
@@ -90,6 +97,33 @@ test('outbox merge: one row per key, the newest edit wins, oldest first', () => 
   const fresh = [{ key: 'a', edited_at: 3, values: { n: 'new' } }, { key: 'c', edited_at: 0 }];
   assert.deepEqual(plain(Outbox.merge(queued, fresh)).map((r) => [r.key, r.edited_at]), [['c', 0], ['b', 2], ['a', 3]]);
   assert.equal(plain(Outbox.merge([{ key: 'a', edited_at: 9 }], [{ key: 'a', edited_at: 5 }]))[0].edited_at, 9, 'a late arrival never wins');
+});
+
+test('outbox merge: the columns of merged edits add up; a row queued without them leaves none', () => {
+  const older = { key: 'a', edited_at: 1, values: { n: 'x', p: '1' }, edited: ['n'] };
+  const newer = { key: 'a', edited_at: 2, values: { n: 'x', p: '2' }, edited: ['p'] };
+  assert.deepEqual(plain(Outbox.merge([older], [newer]))[0], { key: 'a', edited_at: 2, values: { n: 'x', p: '2' }, edited: ['p', 'n'] });
+  assert.deepEqual(plain(Outbox.merge([newer], [older]))[0].edited, ['p', 'n'], 'whichever arrives last');
+  const legacy = { key: 'a', edited_at: 1, values: { n: 'x', p: '1' } };
+  assert.equal('edited' in plain(Outbox.merge([legacy], [newer]))[0], false, 'unknown columns: every value is the person\'s');
+  assert.deepEqual(older.edited, ['n'], 'the queued row itself is not changed');
+});
+
+test('refresh: queued rows are read again before they go; a key gone or repeated sends no values', () => {
+  const columns = { key: 4, own: [4, 5], roles: { lead_id: 5 }, byId: { col_name: 1, col_phone: 2 } };
+  const sheet = { 2: ['Anna', '+7000', 'vip', 'rAnna0000001', '101'], 3: ['Boris', '', '', 'rBori0000001', ''], 4: ['Boris', '', '', 'rBori0000001', ''] };
+  const keys = [['rAnna0000001'], ['rBori0000001'], ['rBori0000001']];
+  const queued = [
+    { key: 'rAnna0000001', row: 7, edited_at: 5, values: { col_name: 'Anna', col_phone: '+7912' }, edited: ['col_name'] },
+    { key: 'rBori0000001', row: 3, edited_at: 6, values: { col_name: 'Boris', col_phone: '' }, lead_id: '102', edited: ['col_name'] },
+    { key: 'rGone0000001', row: 4, edited_at: 7, values: { col_name: 'Vera', col_phone: '' }, edited: ['col_name'] },
+  ];
+  const out = plain(Rows.refresh(queued, keys, 2, (n) => sheet[n], columns, ['col_name', 'col_phone', 'col_gone']));
+  assert.deepEqual(out, [
+    { key: 'rAnna0000001', edited_at: 5, row: 2, edited: ['col_name'], values: { col_name: 'Anna', col_phone: '+7000' }, lead_id: '101' },
+    { key: 'rBori0000001', edited_at: 6 },
+    { key: 'rGone0000001', edited_at: 7 },
+  ]);
 });
 
 test('outbox pack: parts of at most N UTF-8 bytes, oldest rows first; what does not fit is handed back', () => {

@@ -50,7 +50,7 @@ test('a single-cell edit sends the row\'s mapped columns with the edit time, sig
   const [rows] = editsOf(requests);
   assert.equal(rows.length, 1);
   const { edited_at: editedAt, ...rest } = rows[0];
-  assert.deepEqual(rest, { key: K2, row: 2, lead_id: '101', values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' } });
+  assert.deepEqual(rest, { key: K2, row: 2, lead_id: '101', values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' }, edited: ['col_phone'] });
   assert.ok(editedAt >= before && editedAt <= Date.now());
   // the edited row, then the key column (is this row a copy of another one, key cells included?)
   assert.deepEqual(callsOf(gas, 'Range.getValues', lastExecution(gas)).map((r) => r.a1), ['A2:G2', 'E2:E3']);
@@ -154,6 +154,22 @@ test('rows wait while the backend is unreachable or failing, then arrive once, s
   assert.deepEqual(failed.map((r) => r.key), [K2, K3]);
   assert.deepEqual(delivered.map((r) => [r.key, r.values.col_name]), [[K2, 'Anna 1'], [K3, 'Boris 1'], ['rKeyRowFour00', 'Vera 1']]);
   assert.deepEqual(later.map((r) => [r.key, r.values.col_name]), [[K2, 'Anna 2']]);
+});
+
+test('a row queued while the backend was away goes with what it holds when it is sent, not what it held', async () => {
+  const { gas, store } = await connected();
+  await backend.stop();
+  gas.userEdit('Leads', 2, 1, [['Anna 1']]);
+  assert.deepEqual(outboxOf(gas).rows.map((r) => [r.key, r.values.col_phone]), [[K2, '+79120000001']]);
+  store.write(0, 2, 2, [['+79120000555']]); // a run wrote the row through the Sheets API meanwhile
+  await backend.start();
+  gas.userEdit('Leads', 3, 1, [['Boris 1']]);
+  const [delivered] = editsOf(await backend.requests()); // the first try never reached it
+  assert.deepEqual(delivered.map((r) => [r.key, r.row, r.values.col_name, r.values.col_phone, r.edited]), [
+    [K2, 2, 'Anna 1', '+79120000555', ['col_name']],
+    [K3, 3, 'Boris 1', '+79120000002', ['col_name']],
+  ]);
+  assert.deepEqual(outboxOf(gas).rows, [], 'delivered rows leave the outbox');
 });
 
 test('a refused delivery is not retried; the next delivery asks for a reconcile', async () => {

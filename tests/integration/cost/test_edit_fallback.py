@@ -40,6 +40,15 @@ def test_values_that_are_not_cells_are_refused(small):
     assert r.status_code == 400
 
 
+def test_an_edited_list_that_is_not_column_ids_is_refused(small):
+    key = keys_by_name(small)["Olga Smirnova"]
+    row = {"key": key, "row": 3, "edited_at": int(time.time() * 1000), "values": {"c1": "x"}}
+    for edited in ("c1", [1], ["not an id!"], ["c"] * 201):
+        r = small.call("POST", "/edits", {"rows": [row | {"edited": edited}]})
+        assert r.status_code == 400, (edited, r.text)
+        assert "edited" in r.json()["detail"]
+
+
 def post_unwaited(small, name: str, price: str) -> str:
     """The add-on sends an edited budget; no worker runs, so its request stops waiting."""
     mapping = small.backend.tenants.get(small.connection_id).mapping

@@ -12,16 +12,18 @@ from tests.integration.amocrm.conftest import HOST
 from tests.integration.sync.test_scenarios import ids, keys_by_name
 
 
-def send(stack, name: str, **changed: str) -> edit_answers.Waiter:
+def send(stack, name: str, *, read: dict | None = None, **changed: str) -> edit_answers.Waiter:
     """The row of `name` as the add-on would send it after a person typed `changed` (header -> text),
-    with the edits endpoint's waiter registered first; close it after the work for the answer."""
+    with the edits endpoint's waiter registered first; close it after the work for the answer. `read`:
+    the row as the add-on read it (default: as it is now); `edited` names the columns typed."""
     mapping = stack.backend.tenants.get(stack.connection_id).mapping
     column = {c["header"]: c["column"] for c in mapping["columns"]}
-    key = keys_by_name(stack)[name]
-    row = stack.row_of(key)
+    key = read["amo_sync_id"] if read else keys_by_name(stack)[name]
+    row = read or stack.row_of(key)
     values = {column[h]: changed.get(h, row[h]) for h in column}
     at = time.time()
     sent = {"row": 2, "values": values, "lead_id": row["amo_lead_id"], "edited_at": at}
+    sent["edited"] = [column[h] for h in changed]
     waiter = edit_answers.Waiter(stack.redis, stack.connection_id, {key: at})
     jobs.request_edits(stack.redis, stack.connection_id, {key: at}, {key: sent})
     return waiter
@@ -93,3 +95,53 @@ def test_a_row_sent_without_a_mapped_column_is_left_to_a_run_that_reads_the_shee
     contact = next(c for c in small.contacts() if c["id"] == contact_id)
     assert contact["custom_fields_values"] == email_before  # the e-mail was not cleared
     assert small.sheets.admin.counters(), "the row was read from the sheet"
+
+
+def test_a_row_sent_again_after_runs_wrote_it_does_not_take_back_what_they_wrote(small):
+    """Olga's budget typed; the add-on's delivery failed, and a run that read the sheet applied it. Then
+    an amoCRM → sheet run wrote a manager's new contact name into the row, and the add-on delivered the
+    row it had queued: the old name, in a column the edit did not touch, was the only value off the
+    agreed state, and the run pushed it back over the manager's. Such a row is now planned from the
+    sheet as it is."""
+    olga = ids(small)["Olga Smirnova"]
+    key = keys_by_name(small)["Olga Smirnova"]
+    number = next(i for i, cells in enumerate(small.grid(), 1) if key in cells)
+    small.edit(f"Leads!D{number}", [["4242"]])
+    read = small.row_of(key)  # what the add-on read and queued
+    jobs.request_edits(small.redis, small.connection_id, {key: time.time()})  # no values: a sheet read
+    small.work()
+    assert lead(small, olga)["price"] == 4242
+    contact_id = lead(small, olga)["_embedded"]["contacts"][0]["id"]
+    small.amo.admin.manager_update_contact(HOST, contact_id, name="Ольга Смирнова")
+    small.settle()  # its webhook: the run writes the new name into the row
+    assert small.row_of(key)["Имя"] == "Ольга Смирнова"
+    send(small, "Olga Smirnova", read=read, Бюджет="4242").close()
+    small.work()
+    assert next(c for c in small.contacts() if c["id"] == contact_id)["name"] == "Ольга Смирнова"
+    assert small.row_of(key)["Имя"] == "Ольга Смирнова"
+
+
+def test_a_new_row_two_fields_off_a_synced_row_is_planned_from_the_sheet(small):
+    """Olga's values cut into a new row (her row emptied, the key cells left behind) and two of them
+    changed: the add-on sends the new row alone. Planned from its values it became a second lead for
+    Olga; a new row that close to a synced row is now planned from the sheet, which shows the emptied
+    row it came from."""
+    before = len(small.leads())
+    key = keys_by_name(small)["Olga Smirnova"]
+    grid = small.grid()
+    number = next(i for i, cells in enumerate(grid, 1) if key in cells)
+    old = small.row_of(key)
+    small.edit(f"Leads!A{number}:E{number}", [["", "", "", "", ""]])
+    moved = ["Olga Smirnova", "8 912 000-00-77", old["Email"], "999", old["Статус"]]
+    new_key = "rCutOlga00001"
+    small.edit(f"Leads!A{len(grid) + 1}:F{len(grid) + 1}", [[*moved, new_key]])
+    mapping = small.backend.tenants.get(small.connection_id).mapping
+    column = {c["header"]: c["column"] for c in mapping["columns"]}
+    at = time.time()
+    values = dict(
+        zip([column[h] for h in ("Имя", "Телефон", "Email", "Бюджет", "Статус")], moved, strict=True)
+    )
+    sent = {"row": len(grid) + 1, "values": values, "lead_id": "", "edited_at": at, "edited": list(values)}
+    jobs.request_edits(small.redis, small.connection_id, {new_key: at}, {new_key: sent})
+    small.work()
+    assert len(small.leads()) == before, "no second lead for Olga's values"
