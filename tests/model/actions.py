@@ -54,7 +54,7 @@ def type_cell(w: World, i: int, col: int, v: int) -> str:
     row, cid = _row(w, i), list(TARGETS)[col % len(TARGETS)]
     value = _value(cid, v)
     w.tab.put(row, cid, value)
-    w.edited(row)
+    w.edited(row, (cid,))
     return f"type {value!r} into {cid} of row {_n(w, row)}"
 
 
@@ -79,7 +79,7 @@ def paste_column(w: World, i: int, count: int, col: int, v: int) -> str:
             w.tab.rows.append(Row())
         row = w.tab.rows[start + k]
         w.tab.put(row, cid, _value(cid, v + k))
-        w.edited(row)
+        w.edited(row, (cid,))
         rows.append(_n(w, row))
     return f"paste {count} values into {cid} of rows {rows}"
 
@@ -87,7 +87,7 @@ def paste_column(w: World, i: int, count: int, col: int, v: int) -> str:
 def clear_cell(w: World, i: int, col: int) -> str:
     row, cid = _row(w, i), list(TARGETS)[col % len(TARGETS)]
     w.tab.put(row, cid, "")
-    w.edited(row)
+    w.edited(row, (cid,))
     return f"clear {cid} of row {_n(w, row)}"
 
 
@@ -96,7 +96,7 @@ def same_contact(w: World, i: int, j: int, phone: bool) -> str:
     src, dst = _row(w, j), _row(w, i)
     cid = "c_phone" if phone else "c_email"
     w.tab.put(dst, cid, w.tab.get(src, cid))
-    w.edited(dst)
+    w.edited(dst, (cid,))
     return f"type row {_n(w, src)}'s {cid} {w.tab.get(src, cid)!r} into row {_n(w, dst)}"
 
 
@@ -339,6 +339,7 @@ def full_sync(w: World, confirm: bool) -> str:
 def forget_edits(w: World) -> str:
     """The sheet as synced before the sequence starts: the edits that built it were all seen."""
     w.pending_edits.clear()
+    w.edited_cols.clear()
     return "(that sync saw every edit so far)"
 
 
@@ -349,7 +350,25 @@ def edit_run(w: World) -> str:
     status = w.run("edits", keys=keys)
     if status != "failed":
         w.pending_edits.clear()
+        w.edited_cols.clear()
     return f"edit run for {len(keys)} row(s): {status}"
+
+
+def deliver_edits(w: World, at: int, fault: int) -> str:
+    """The add-on delivers the queued edits with the rows' values (addon/Edits.js): planned from those
+    values without reading the sheet (sync/edit_run.py), the answers written into the rows by key; what
+    that run cannot judge goes to a run that reads the sheet. `fault` < len(FAULTS): amoCRM fails at call
+    `at` (the rows stay queued with their values, as the backend keeps them for the retry)."""
+    if not w.pending_edits:
+        return "the add-on delivers nothing (nothing queued)"
+    keys = sorted(w.pending_edits)
+    amo_fault = (at, FAULTS[fault]) if fault < len(FAULTS) else None
+    status = w.run_edits(keys, amo_fault=amo_fault)
+    if status != "failed":
+        w.pending_edits.clear()
+        w.edited_cols.clear()
+    what = f" (amoCRM {amo_fault[1]} at call {at})" if amo_fault else ""
+    return f"the add-on delivers {len(keys)} edited row(s) with their values{what}: {status}"
 
 
 def webhook(w: World, mode: int) -> str:
@@ -413,6 +432,7 @@ def run_while_person_acts(w: World, kind: int, what: int, arg: int) -> str:
     status = w.run(name, keys=keys, meanwhile=meanwhile)
     if name == "edits" and status != "failed":
         w.pending_edits.clear()
+        w.edited_cols.clear()
     return (
         f"{name} run while the person does: {done[0] if done else act + ' (the run wrote nothing)'}: {status}"
     )

@@ -35,7 +35,7 @@ from bench.product import Product
 from bench.tenant import Tenant
 from tests.model.amo import Account
 from tests.model.sheet import SYSTEM, Column, Row, Tab
-from tests.model.world import HEADERS, TARGETS, Violation, World, _Diff
+from tests.model.world import HEADERS, TARGETS, Violation, World, _cell, _Diff
 
 ABANDONED: set[str] = set()  # jobs whose worker was killed: RQ notices them only ~30 s later
 
@@ -154,7 +154,7 @@ class LiveWorld(World):
         a1 = f"'{self.tenant.title}'!A1:{letter(width - 1)}{len(grid)}"
         self.sheets_api.edit_cells(self.tenant.spreadsheet_id, a1, grid, user="manager@example.com")
 
-    def edited(self, row: Row) -> None:
+    def edited(self, row: Row, columns: tuple[str, ...] | None = None) -> None:
         if row.rid is None:
             row.rid, self.next_rid = self.next_rid, self.next_rid + 1
         if self.tab.column("key") is None:
@@ -165,9 +165,65 @@ class LiveWorld(World):
             key = f"r{self.n:04d}{self.next_addon_key:08d}"
             self.tab.put(row, "key", key)
         self.pending_edits[key] = time.time()
+        self.edited_cols.setdefault(key, set()).update(TARGETS if columns is None else columns)
         notes = next((c for c in self.tab.columns if c.tag is None and c.header == "Notes"), None)
         if notes is not None:
             row.cells[notes.uid] = f"#{row.rid}"
+
+    # --- the add-on's delivery ----------------------------------------------------------------------------
+
+    def _column_ids(self) -> dict[str, str]:
+        """The checker's column tags -> the connection's column ids (the mapping's)."""
+        mapping = self.tenant.state()["mapping"] or {"columns": []}
+        by_target = {c["target"]: c["column"] for c in mapping["columns"]}
+        return {cid: by_target[t] for cid, t in TARGETS.items() if t in by_target}
+
+    def as_sent(self, keys: list[str]) -> list[dict]:
+        """The queued rows as the add-on sends them (addon/lib/rows.js `refresh`: read right before they
+        go): each mapped column by id, the columns its edits touched, its lead id cell; a row whose key is
+        gone or stands twice without values."""
+        self.pull()
+        ids = self._column_ids()
+        out = []
+        for key in keys:
+            rows = [r for r in self.tab.rows if str(self.tab.get(r, "key")).strip() == key]
+            sent: dict = {"key": key, "edited_at": int(self.pending_edits[key] * 1000)}
+            if len(rows) == 1:
+                row = rows[0]
+                here = [c for c in TARGETS if c in ids and self.tab.column(c) is not None]
+                sent["row"] = self.tab.rows.index(row) + 2
+                sent["values"] = {ids[c]: _cell(self.tab.get(row, c)) for c in here}
+                sent["edited"] = sorted(ids[c] for c in self.edited_cols.get(key, ()) if c in here)
+                if lead := str(self.tab.get(row, "lead_id") or "").strip():
+                    sent["lead_id"] = lead
+            out.append(sent)
+        return out
+
+    def write_answers(self, sent: list[dict], answers: list[dict]) -> None:
+        """addon/Edits.js `writeAnswers_`: each answered row found by key; the sync's own cells always, a
+        mapped cell only while it still holds what was sent (`Rows.answerWrites`)."""
+        if not answers:
+            return
+        self.pull()
+        by_id = {v: k for k, v in self._column_ids().items()}
+        by_key = {s["key"]: s for s in sent}
+        for answer in answers:
+            row = next(
+                (r for r in self.tab.rows if str(self.tab.get(r, "key")).strip() == answer["key"]), None
+            )
+            if row is None:
+                continue
+            values = by_key.get(answer["key"], {}).get("values", {})
+            for column, value in answer["cells"].items():
+                cid = column if column in SYSTEM else by_id.get(column)
+                col = self.tab.column(cid) if cid else None
+                if col is None or (cid not in SYSTEM and _cell(self.tab.get(row, cid)) != values.get(column)):
+                    continue
+                at = f"{letter(self.tab.columns.index(col))}{self.tab.rows.index(row) + 2}"
+                a1 = f"'{self.tenant.title}'!{at}"
+                self.sheets_api.edit_cells(
+                    self.tenant.spreadsheet_id, a1, [[value]], user="manager@example.com"
+                )
 
     # --- one judged step ----------------------------------------------------------------------------------
 

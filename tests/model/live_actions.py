@@ -171,11 +171,17 @@ def edit_run(w: LiveWorld) -> str:
     if not keys:
         return "edit run (nothing queued)"
 
-    def send():
-        w.tenant.send_edits(keys)
+    def send():  # addon/Edits.js: the rows with their values, then the answers written into them
+        rows = w.as_sent(keys)
+        r = w.tenant.call("POST", "/edits", {"rows": rows})
+        if r.status_code != 202:
+            w.flag("run_crashed", f"POST /edits answered {r.status_code}: {r.text[:200]}")
+            return
         w.pending_edits.clear()
+        w.edited_cols.clear()
+        w.write_answers(rows, r.json().get("rows", []))
 
-    return f"the add-on sends {len(keys)} edited row(s): {w.live_step(send)}"
+    return f"the add-on sends {len(keys)} edited row(s) with their values: {w.live_step(send)}"
 
 
 def full_sync(w: LiveWorld, confirm: bool) -> str:
@@ -205,6 +211,7 @@ def faulty_run(w: LiveWorld, kind: int, count: int, fault: int) -> str:
         if name == "edits":
             w.tenant.send_edits(keys)
             w.pending_edits.clear()
+            w.edited_cols.clear()
         else:
             w.tenant.start_sync(confirm=True)
 

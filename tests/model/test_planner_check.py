@@ -195,6 +195,10 @@ class PlannerCheck(RuleBasedStateMachine):
     def edit_run(self):
         self.do(a.edit_run)
 
+    @rule(at=st.integers(1, 8), fault=st.integers(0, 6))
+    def deliver_edits(self, at, fault):
+        self.do(a.deliver_edits, at, fault)
+
     @rule(mode=st.integers(0, 2))
     def webhook(self, mode):
         self.do(a.webhook, mode)

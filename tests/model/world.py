@@ -48,8 +48,9 @@ from backend.store.connections import Account as AccountRecord
 from backend.store.connections import Connection
 from backend.store.journal import Journal
 from backend.store.ledger import Ledger
+from backend.sync import edit_answers, snapshot
+from backend.sync import edit_run as edit_run_mod
 from backend.sync import run as sync_run
-from backend.sync import snapshot
 from backend.sync import undo as undo_mod
 from backend.sync.core import fields as fx
 from backend.sync.core.mapping import ColumnMapping, ColumnRule
@@ -113,6 +114,8 @@ class World:
     made_by: dict[int, int] = field(default_factory=dict)
     agreed: dict[int, dict[str, tuple[int, Any]]] = field(default_factory=dict)
     pending_edits: dict[str, float] = field(default_factory=dict)
+    edited_cols: dict[str, set[str]] = field(default_factory=dict)  # key -> columns edited since delivery
+    sent_rid: dict[str, int] = field(default_factory=dict)  # key -> the row it was sent for
     violations: list[Violation] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # the readable steps of this sequence
     calls: list[tuple] = field(default_factory=list)  # (action, *args): the steps, to replay them
@@ -184,8 +187,9 @@ class World:
 
     # --- the add-on's side of a person's edit --------------------------------------------------------
 
-    def edited(self, row: Row) -> None:
-        """onEdit: a row without a key gets one (the add-on's format), and the edit is queued."""
+    def edited(self, row: Row, columns: tuple[str, ...] | None = None) -> None:
+        """onEdit: a row without a key gets one (the add-on's format), and the edit is queued. `columns`:
+        the mapped columns the edit touched (None: a whole row pasted)."""
         if row.rid is None:
             row.rid, self.next_rid = self.next_rid, self.next_rid + 1
         self.recut(row)
@@ -199,6 +203,24 @@ class World:
         self.acct.clock += 0.25
         self.pending_edits[key] = self.acct.clock
         self.redis.hset(f"edited-at:{CONNECTION}", key, self.acct.clock)
+        self.edited_cols.setdefault(key, set()).update(TARGETS if columns is None else columns)
+        self.sent_rid[key] = row.rid
+
+    def _as_sent(self, key: str) -> dict | None:
+        """A queued row as the add-on sends it (addon/lib/rows.js `refresh`, read right before it goes):
+        every mapped column it finds, by column id, and which of them the edits since the last delivery
+        touched (`Outbox.merge`); none when its key is gone or stands in more than one row (only a read of
+        the whole sheet tells a copy from its original)."""
+        rows = [r for r in self.tab.rows if str(self.tab.get(r, "key")).strip() == key]
+        if len(rows) != 1 or self.tab.column("key") is None:
+            return None
+        row = rows[0]
+        values = {c: _cell(self.tab.get(row, c)) for c in TARGETS if self.tab.column(c) is not None}
+        sent = {"row": self.tab.rows.index(row) + 2, "values": values, "edited_at": self.pending_edits[key]}
+        sent["edited"] = sorted(c for c in self.edited_cols.get(key, ()) if c in values)
+        if lead_id := str(self.tab.get(row, "lead_id") or "").strip():
+            sent["lead_id"] = lead_id
+        return sent
 
     def dealt(self, homes: Mapping[int, int | None] | None = None) -> None:
         """A sort of the data columns alone dealt the rows' data to other rows' key cells. Between two
@@ -368,6 +390,56 @@ class World:
             meanwhile=meanwhile,
         )
 
+    def run_edits(self, keys: list[str], *, amo_fault: tuple[int, str] | None = None) -> str:
+        """The add-on's edit delivery as production takes it (`jobs.apply_sheet_edits`): the rows sent with
+        their values are planned from those values, no sheet read (`sync/edit_run.py`), and the add-on
+        writes the answered cells into the rows by key; rows that run leaves to a read of the sheet, and
+        rows sent without values, then go to a run that reads it. Each of the two runs is judged."""
+        sent = {k: self._as_sent(k) for k in keys}
+        rows = {k: r for k, r in sent.items() if r is not None}
+        later = {k for k, r in sent.items() if r is None}
+        status = "finished"
+        if rows:
+            deferred: dict[str, float] = {}
+            status = self._drive("edits", lambda p: self._edit_run(p, rows, deferred), amo_fault=amo_fault)
+            if status == "failed":
+                return status
+            later |= set(deferred)
+        if later:
+            status = self.run("edits", keys=sorted(later), amo_fault=None if rows else amo_fault)
+        return status
+
+    def _edit_run(self, p: sync_run.Parts, rows: dict[str, dict], deferred: dict[str, float]):
+        waiter = edit_answers.Waiter(self.redis, CONNECTION, {k: r["edited_at"] for k, r in rows.items()})
+        try:
+            with mock.patch.object(edit_run_mod, "parts", lambda svc, connection_id: p):
+                report = edit_run_mod.run_edits(
+                    self.svc, CONNECTION, take=lambda: rows, defer=deferred.update
+                )
+        finally:
+            answers, _ = waiter.close()
+        for key, answer in answers.items():  # addon/Edits.js `writeAnswers_`, under the document lock
+            row = self._answered_row(key, rows[key]["row"])
+            if row is None:  # deleted, or its key cell gone: nothing to write into
+                continue
+            for column, value in answer["cells"].items():
+                if column in SYSTEM or (
+                    column in rows[key]["values"]
+                    and _cell(self.tab.get(row, column)) == rows[key]["values"][column]
+                ):  # a mapped cell only while it holds what was sent (`Rows.answerWrites`)
+                    if row is not None and self.tab.column(column) is not None:
+                        self.tab.put(row, column, value)
+        return report
+
+    def _answered_row(self, key: str, guess: int) -> Row | None:
+        """Where the add-on finds an answered row: where it was, else the first row with its key."""
+        rows = self.tab.rows
+        if self.tab.column("key") is None:
+            return None
+        if 2 <= guess < len(rows) + 2 and str(self.tab.get(rows[guess - 2], "key")).strip() == key:
+            return rows[guess - 2]
+        return next((r for r in rows if str(self.tab.get(r, "key")).strip() == key), None)
+
     def undo(
         self,
         run_id: str,
@@ -533,6 +605,11 @@ class World:
             key = self.acct.created_for.get(lid, "")
             row = keyed.get(key)
             rid = row.rid if row is not None else None
+            if rid is None and (gone := self.sent_rid.get(key)) is not None and self.row_of(gone) is None:
+                # sent with its values, then deleted before the run: the lead is that deleted row's
+                self.owner[lid] = gone
+                self.diff.created[lid] = gone
+                continue
             if rid is None:
                 self.flag(
                     "one_lead_per_row",
@@ -847,6 +924,11 @@ class _Before:
 
 
 UNSYNCED = "unsynced"  # `_sync_twins`' mark of a row no run has synced
+
+
+def _cell(v: Any) -> Any:
+    """A cell as the add-on sends it (`Rows.cell`): empty as ""."""
+    return "" if v is None else v
 
 
 def _main(lead: dict) -> int | None:
