@@ -719,3 +719,26 @@ def test_twin_rows_dealt_by_a_sort_after_a_manager_merged_one_s_lead_keep_their_
                (a.full_sync, True), (a.move_row, 4, 3), (a.move_row, 5, 0), (a.merge_leads, 0, 5),
                (a.sort_range, 0, True), (a.undo_recent, 3, 2, False, 7, 0))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_row_delivered_again_after_a_run_applied_it_does_not_take_back_a_manager_s_change(world):
+    """Found when the checker first drove the real edit path (2026-12-08): a budget typed, a manager
+    renamed the lead, a run that read the sheet applied the budget and wrote the manager's name into
+    the row, then the add-on delivered the edit it still held. The sent row differed from the agreed
+    state only in the name — a column the edit did not touch — and the name was pushed back over the
+    manager's. The add-on now reads a queued row again right before it sends it (as `World.run_edits`
+    does); for a row read before a run wrote it and sent at once, only the touched columns are the
+    person's (tests/integration/cost/test_edit_run.py)."""
+    v = judged(world, (a.add_row, IVAN), (a.full_sync, True), (a.type_cell, 0, 4, 2), (a.edit_lead, 0, 0, 1),
+               (a.faulty_run, 1, 4, 3), (a.deliver_edits, 1, 6))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_a_synced_row_s_values_cut_into_a_new_row_and_edited_get_no_second_lead_from_the_add_on(world):
+    """Found when the checker first drove the real edit path (2026-12-08): a synced row's data cut into a
+    new row (its key cells left behind), two of its cells changed, and the add-on delivered the new row
+    with its values. Planned from them alone it became a second lead; a new row joining a known contact
+    is now planned from the sheet, which shows the emptied row it came from."""
+    v = judged(world, (a.add_row, IVAN), (a.deliver_edits, 1, 6), (a.cut_data_only, 0), (a.clear_cell, 1, 0),
+               (a.same_contact, 1, 0, False), (a.copy_row, 0, True), (a.deliver_edits, 1, 6))  # fmt: skip
+    assert not v, story(world)
