@@ -10,6 +10,9 @@ Per connection:
 - `ledger-inflight:{conn}` hash row key -> JSON {target: value} a run is writing into amoCRM, until the
                          row's entry settles: amoCRM showing them after the run failed (a timeout after
                          amoCRM applied the write) is that run's write, not a manager's change
+- `ledger-answered:{conn}` hash row key -> JSON {target: value} an edit run asked the add-on to write into
+                         the row (it writes them itself, no Sheets call): agreed once a run sees the row
+                         show them, dropped when it does not
 - `history:{conn}:{key}` list  newest first, capped: {at, source, direction, field, old, new, ...}
 
 The ledger is the base of the three-way comparison and is only written for what succeeded (the
@@ -20,12 +23,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import redis
 
 from backend.store import keys
-from backend.sync.core.model import LedgerEntry
+from backend.sync.core.model import LedgerEntry, SheetRow
 from backend.sync.core.moved import near_prints
 
 HISTORY_LIMIT = 30
@@ -60,6 +64,7 @@ class Ledger:
         self.lead_key = keys.ledger_lead(connection_id)
         self.print_key = keys.ledger_print(connection_id)
         self.inflight_key = keys.ledger_inflight(connection_id)
+        self.answered_key = keys.ledger_answered(connection_id)
 
     def all(self) -> dict[str, LedgerEntry]:
         return {k.decode(): _decode(v) for k, v in self.client.hgetall(self.key).items()}
@@ -142,6 +147,48 @@ class Ledger:
     def clear_inflight(self, keys_: Iterable[str]) -> None:
         if keys_ := list(keys_):
             self.client.hdel(self.inflight_key, *keys_)
+
+    def put_answered(self, answered: Mapping[str, Mapping[str, Any]]) -> None:
+        """After an edit run: the values (target -> canonical) it asked the add-on to write into each row
+        (a new lead's name and stage, canonical forms), which the entry cannot take as agreed before
+        anyone sees them land (`adopt_answered`)."""
+        if answered:
+            self.client.hset(
+                self.answered_key,
+                mapping={k: json.dumps(dict(v), ensure_ascii=False) for k, v in answered.items()},
+            )
+
+    def adopt_answered(
+        self, rows: Iterable[SheetRow], base: Mapping[str, LedgerEntry]
+    ) -> tuple[dict[str, LedgerEntry], dict[str, dict[str, Any]]]:
+        """A run sees `rows`: where a row shows what an edit run asked the add-on to write, that is agreed
+        now (written into the entry and returned in the base); what it does not show (the add-on could not
+        write it, a person changed it, or the row's values were cut away since) stays unagreed, as before,
+        and is returned apart — the row's values as they last were, to recognise them in another row.
+        Either way the record goes. -> (base, row key -> values not shown)."""
+        rows = [r for r in rows if r.key in base]
+        if not rows or not self.client.exists(self.answered_key):
+            return dict(base), {}
+        raw = self.client.hmget(self.answered_key, [r.key for r in rows])
+        adopted: dict[str, LedgerEntry] = {}
+        unshown: dict[str, dict[str, Any]] = {}
+        seen = []
+        for row, value in zip(rows, raw, strict=True):
+            if value is None:
+                continue
+            seen.append(row.key)
+            answered = json.loads(value)
+            shown = {t: v for t, v in answered.items() if row.values.get(t) == v}
+            if len(shown) < len(answered):
+                unshown[row.key] = {t: v for t, v in answered.items() if t not in shown}
+            entry = base[row.key]
+            if shown and any(entry.values.get(t) != v for t, v in shown.items()):
+                adopted[row.key] = replace(entry, values={**entry.values, **shown})
+        if adopted:
+            self.put_many(adopted)
+        if seen:
+            self.client.hdel(self.answered_key, *seen)
+        return {**base, **adopted}, unshown
 
     def count(self) -> int:
         return int(self.client.hlen(self.key))

@@ -124,7 +124,7 @@ def _run_edits_locked(
     # grid index as the add-on saw it (header = 0); the add-on re-finds the row by key when it writes
     by_key = dict(zip(rows, sheet_row, strict=True))
     planned = [replace(r, row=by_key[r.key] - 1) for r in side.rows if r.key in by_key]
-    base = ledger.get_many(r.key for r in planned)
+    base, _ = ledger.adopt_answered(planned, ledger.get_many(r.key for r in planned))
     moved, scrambled = _moved_values(ledger, planned, planned, base, whole_sheet=False)
     # several cells of a row changed at once (values cut away, or a range sorted under it): only a read of
     # the sheet can tell, the add-on sent this row alone
@@ -170,6 +170,14 @@ def _run_edits_locked(
     for column, by_key in cells.items():
         for key, value in by_key.items():
             answers[key]["cells"][column] = value
+    # what the add-on is asked to write: agreed once a run sees the row show it (`Ledger.adopt_answered`)
+    ledger.put_answered(
+        {
+            r.key: {t: r.base[t] for t in r.sheet_update if t in r.base}
+            for r in the_plan.rows
+            if r.sheet_update and answers.get(r.key, {}).get("cells") and r.key not in out.failed
+        }
+    )
     edit_answers.store_answers(svc.redis, cid, answers)
     progress("recording history", 0, 1)
     writeback.record(

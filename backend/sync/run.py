@@ -285,6 +285,9 @@ def _run_sync_locked(
     base = ledger.all() if full_scan else ledger.get_many(r.key for r in rows)
     if scope is not None:
         base.update(ledger.get_many(k for k in scope if k not in base))
+    unshown: dict[str, dict] = {}
+    if not preview:  # values an edit run's answer wrote into rows this run sees are agreed now
+        base, unshown = ledger.adopt_answered(side.rows, base)
     progress("reading amoCRM", 0, 1)
     directory = ContactDirectory(svc.redis, p.account.id, p.ctx.region, connection_id=cid)
     known, synthesized = (known_leads, {}) if kind != "reconcile" else _reconcile_delta(svc, p, base)
@@ -301,7 +304,11 @@ def _run_sync_locked(
     in_scope = {r.key for r in rows}
     # new rows out of this run's scope still count: a synced row whose values were cut into one is held
     others = [] if scope is None else [r for r in side.rows if r.lead_id is None and r.key not in in_scope]
-    compared = dict(base)
+    # a row that no longer shows what an edit run's answer wrote into it (its values cut away since) is
+    # still recognised by them in another row
+    compared = {
+        k: replace(e, values={**e.values, **unshown[k]}) if k in unshown else e for k, e in base.items()
+    }
     several = scope is not None
     if several:
         # the run read every row: a synced row out of its scope may show a scoped row's values (a range

@@ -742,3 +742,27 @@ def test_a_synced_row_s_values_cut_into_a_new_row_and_edited_get_no_second_lead_
     v = judged(world, (a.add_row, IVAN), (a.deliver_edits, 1, 6), (a.cut_data_only, 0), (a.clear_cell, 1, 0),
                (a.same_contact, 1, 0, False), (a.copy_row, 0, True), (a.deliver_edits, 1, 6))  # fmt: skip
     assert not v, story(world)
+
+
+def test_a_stage_the_add_on_wrote_for_a_new_row_is_agreed_so_a_manager_s_stage_change_stands(world):
+    """Found by a planner run of 4,356 sequences (2026-12-08), shrunk: new rows delivered with their
+    values, one without a stage — the edit run created its lead in the first stage and the add-on wrote
+    that stage into the row. The ledger took only the sent values as agreed (it cannot see the add-on's
+    write land), so when a manager moved the lead and the person then edited other cells of the row, the
+    stage the sync had written read as the person's and was pushed back over the manager's. A run that
+    sees the row show what the edit run's answer wrote now takes it as agreed."""
+    v = judged(world, (a.add_row, [1, 2, 3, -1, 2, 3]), (a.add_row, [1, -1, 2, 2, 0, -1]),
+               (a.add_row, [1, 2, 3, -1, 2, 3]), (a.deliver_edits, 6, 6), (a.paste_column, 5, 3, 6, 3),
+               (a.edit_lead, 0, 2, 1), (a.sort_range, 7, True), (a.paste_column, 2, 3, 1, 1),
+               (a.paste_column, 7, 3, 0, 4), (a.sort_range, 1, True))  # fmt: skip
+    assert not v, story(world)
+
+
+def test_values_the_add_on_wrote_are_recognised_when_the_row_is_cut_before_any_read(world):
+    """Found by a planner run of 4,356 sequences (2026-12-08), shrunk: deal names pasted into new rows,
+    delivered with their values (the add-on wrote the new leads' stage into the rows), then one row's
+    data cut into a new row before any run read the sheet. The row's agreed values were the deal name
+    alone, so the new row — deal and stage — looked like a new deal (one value is no evidence) and got a
+    second lead. What the answer wrote counts toward recognising the row's values elsewhere."""
+    v = judged(world, (a.paste_column, 4, 2, 3, 0), (a.deliver_edits, 2, 1), (a.cut_data_only, 4))
+    assert not v, story(world)
