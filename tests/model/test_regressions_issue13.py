@@ -644,7 +644,7 @@ def test_a_row_of_one_value_with_neither_key_nor_lead_id_is_a_new_row(world):
 
 
 def test_a_stage_typed_after_a_data_only_sort_does_not_move_the_lead_whose_key_the_row_holds(world):
-    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, a sync fix: two pairs
+    """Replayed from an earlier planner run's shortest sequence (2026-12-07), shrunk, a sync fix: two pairs
     of rows, the rows of a pair one field apart (Petr and Olga on one contact, the stage differing), a sort
     of the data columns alone dealt Petr's values onto Olga's key cells, and the person typed a stage into
     that row. An edit run that read the sheet compared only the rows it was sent unless one of them had
@@ -659,7 +659,7 @@ def test_a_stage_typed_after_a_data_only_sort_does_not_move_the_lead_whose_key_t
 
 
 def test_a_row_no_run_synced_and_a_row_of_one_value_dealt_by_a_sort_are_named_by_their_key_cells(world):
-    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, an oracle fix: a
+    """Replayed from an earlier planner run's shortest sequence (2026-12-07), shrunk, an oracle fix: a
     stage typed into a row, a run created its lead (and wrote the placeholder lead name into the Deal
     cell); a new row pasted, "Roof" typed over the placeholder, then a sort of the data columns alone by
     Phone dealt each row's data onto the other's key cells before any run saw the new row. Of the synced
@@ -673,7 +673,7 @@ def test_a_row_no_run_synced_and_a_row_of_one_value_dealt_by_a_sort_are_named_by
 
 
 def test_a_phone_only_synced_row_dealt_with_a_new_row_by_a_data_only_sort_is_named_by_its_key_cells(world):
-    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, an oracle fix: the
+    """Replayed from an earlier planner run's shortest sequence (2026-12-07), shrunk, an oracle fix: the
     same as above with a synced row of one value (a phone), a new row, and a phone pasted into a third,
     dealt by a data-only sort by Deal."""
     v = judged(world, (a.type_cell, 3, 1, 6), (a.run_while_person_acts, 0, 0, 0),
@@ -683,7 +683,7 @@ def test_a_phone_only_synced_row_dealt_with_a_new_row_by_a_data_only_sort_is_nam
 
 
 def test_of_a_row_copied_twice_the_copy_of_the_copy_that_kept_the_lead_is_the_lead_s_row(world):
-    """Replayed from an earlier planner run's shortest sequence (2026-12-08), shrunk, an oracle fix: a
+    """Replayed from an earlier planner run's shortest sequence (2026-12-07), shrunk, an oracle fix: a
     synced row copied with its key cells, the original's Deal cleared, the copy copied again and the first
     copy's Deal cleared. Of three rows with one key, the run left the key and the lead with the one that
     agrees with the ledger (the copy of the copy) and made the other two new rows. The oracle named that
@@ -696,7 +696,7 @@ def test_of_a_row_copied_twice_the_copy_of_the_copy_that_kept_the_lead_is_the_le
 
 
 def test_a_cut_row_typed_over_until_one_agreed_value_is_left_is_judged_as_a_new_row(world):
-    """Found by a planner run of 4,359 sequences (2026-12-08), shrunk, an oracle fix: a deal typed into a
+    """Found by a planner run of 4,359 sequences (2026-12-07), shrunk, an oracle fix: a deal typed into a
     row, a run created its lead (and wrote the pipeline's first stage into the row); the row's data cut
     into a new row and a new deal name typed over the old one before any run. The new row shows one of
     the synced row's agreed values (the stage the sync wrote), which is no evidence: the sheet is the same
@@ -707,7 +707,7 @@ def test_a_cut_row_typed_over_until_one_agreed_value_is_left_is_judged_as_a_new_
 
 
 def test_twin_rows_dealt_by_a_sort_after_a_manager_merged_one_s_lead_keep_their_key_cells(world):
-    """Found by a planner run of 4,359 sequences (2026-12-08), shrunk, an oracle fix: three rows with
+    """Found by a planner run of 4,359 sequences (2026-12-07), shrunk, an oracle fix: three rows with
     equal values synced, two moved, a manager merged one's lead into another's, then a sort of the data
     columns alone dealt the equal rows to each other's key cells, and the person undid the import (its
     leads moved to a closed stage, the stage written into their rows by key). The oracle names rows the
@@ -722,7 +722,7 @@ def test_twin_rows_dealt_by_a_sort_after_a_manager_merged_one_s_lead_keep_their_
 
 
 def test_a_row_delivered_again_after_a_run_applied_it_does_not_take_back_a_manager_s_change(world):
-    """Found when the checker first drove the real edit path (2026-12-08): a budget typed, a manager
+    """Found when the checker first drove the real edit path (2026-12-07): a budget typed, a manager
     renamed the lead, a run that read the sheet applied the budget and wrote the manager's name into
     the row, then the add-on delivered the edit it still held. The sent row differed from the agreed
     state only in the name — a column the edit did not touch — and the name was pushed back over the
@@ -735,7 +735,7 @@ def test_a_row_delivered_again_after_a_run_applied_it_does_not_take_back_a_manag
 
 
 def test_a_synced_row_s_values_cut_into_a_new_row_and_edited_get_no_second_lead_from_the_add_on(world):
-    """Found when the checker first drove the real edit path (2026-12-08): a synced row's data cut into a
+    """Found when the checker first drove the real edit path (2026-12-07): a synced row's data cut into a
     new row (its key cells left behind), two of its cells changed, and the add-on delivered the new row
     with its values. Planned from them alone it became a second lead; a new row joining a known contact
     is now planned from the sheet, which shows the emptied row it came from."""
@@ -745,7 +745,7 @@ def test_a_synced_row_s_values_cut_into_a_new_row_and_edited_get_no_second_lead_
 
 
 def test_a_stage_the_add_on_wrote_for_a_new_row_is_agreed_so_a_manager_s_stage_change_stands(world):
-    """Found by a planner run of 4,356 sequences (2026-12-08), shrunk: new rows delivered with their
+    """Found by a planner run of 4,356 sequences (2026-12-07), shrunk: new rows delivered with their
     values, one without a stage — the edit run created its lead in the first stage and the add-on wrote
     that stage into the row. The ledger took only the sent values as agreed (it cannot see the add-on's
     write land), so when a manager moved the lead and the person then edited other cells of the row, the
@@ -759,7 +759,7 @@ def test_a_stage_the_add_on_wrote_for_a_new_row_is_agreed_so_a_manager_s_stage_c
 
 
 def test_values_the_add_on_wrote_are_recognised_when_the_row_is_cut_before_any_read(world):
-    """Found by a planner run of 4,356 sequences (2026-12-08), shrunk: deal names pasted into new rows,
+    """Found by a planner run of 4,356 sequences (2026-12-07), shrunk: deal names pasted into new rows,
     delivered with their values (the add-on wrote the new leads' stage into the rows), then one row's
     data cut into a new row before any run read the sheet. The row's agreed values were the deal name
     alone, so the new row — deal and stage — looked like a new deal (one value is no evidence) and got a
