@@ -11,9 +11,12 @@ the same planner, guards, executor, ledger and history. What only a read of the 
 not judged here but handed to that run (`defer`): a row sent without a value for every mapped column (a
 column deleted: its cells must not read as cleared), a row that needs its key or lead-id cells changed
 (a copy of a synced row), rows holding another row's agreed values (moved or sorted without the sync's
-columns), and a plan the guards hold for a person's confirmation. The ledger's sheet-side base is not
-moved for cells the add-on writes (the run cannot see them land); the next run that reads the row finds
-sheet and amoCRM agreeing and settles it then.
+columns), a row whose values in columns its edit did not touch differ from the agreed state (read before
+a run wrote it, or sent again from the add-on's queue), a new row of a known customer (or a synced
+row's values cut into a new row and edited), and a plan the guards hold for a person's confirmation.
+The ledger's sheet-side base is not moved for cells the add-on writes (the run cannot see them land):
+they are recorded (`Ledger.put_answered`) and the next run that sees the row show them takes them as
+agreed.
 """
 
 from __future__ import annotations
@@ -135,7 +138,7 @@ def _run_edits_locked(
     emptied += [
         r.key for r in planned if (entry := base.get(r.key)) and _beyond_edit(p, r, entry, rows[r.key])
     ]
-    # a new row two fields off a synced row's agreed values may hold that row's values cut or copied
+    # a new row within a field of a synced row's agreed values may hold that row's values cut or copied
     # out of it and edited since: whether that row was emptied only a read of the sheet shows
     emptied += _near_synced(ledger, [r for r in planned if r.lead_id is None and r.key not in base])
     held = svc.redis.hgetall(moved_rows_key(cid)) if planned else {}
@@ -198,7 +201,9 @@ def _run_edits_locked(
 
 
 def _near_synced(ledger: Ledger, fresh: list) -> list[str]:
-    """New rows within two fields of a synced row's agreed values (the ledger's index of fingerprints)."""
+    """New rows within one field of a synced row's agreed values (two, where its entry lacks a field held
+    in conflict): what the ledger's index of fingerprints finds. Further off, a new row of a known
+    customer is caught when it would join that customer's contact."""
     if not fresh or not ledger.count():
         return []
     prints = {r.key: near_prints(r.values) | far_prints(r.values) for r in fresh}

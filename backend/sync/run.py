@@ -309,8 +309,7 @@ def _run_sync_locked(
     compared = {
         k: replace(e, values={**e.values, **unshown[k]}) if k in unshown else e for k, e in base.items()
     }
-    several = scope is not None
-    if several:
+    if scope is not None:
         # the run read every row: a synced row out of its scope may show a scoped row's values (a range
         # sorted under both), or a scoped row another's — even one changed in a single cell since, which
         # alone reads as an edit — and only comparing those rows finds it
@@ -323,11 +322,11 @@ def _run_sync_locked(
     present = {r.key: r for r in side.rows}
     dealt = any((src_row := present.get(src)) is None or not _emptied(src_row) for src in moved.values())
     # rows showing unsynced rows' last values: the ledger cannot know those (sync/unsynced.py)
-    # a scoped run that read the sheet looks too when a row of its scope changed in several cells (an
-    # amoCRM change to a lead whose row a sort dealt an unsynced row's values must not push those)
+    # a scoped run that read the sheet looks too (an amoCRM change to a lead whose row a sort dealt an
+    # unsynced row's values must not push those)
     deal = (
         unsynced.dealt(svc.redis, cid, side.rows, base if full_scan else compared, given_back | side.rekeyed)
-        if full_scan or several
+        if full_scan or scope is not None
         else unsynced.Deal()
     )
     scrambled |= {k: "" for k in deal.into_synced if k not in scrambled}
