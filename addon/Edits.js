@@ -160,7 +160,7 @@ function refreshQueued_(conn, rows, fresh) {
   }
   var byKey = {};
   again.forEach(function (r) { byKey[r.key] = r; });
-  return rows.map(function (r) { return byKey[r.key] && justRead[r.key] !== r.edited_at ? byKey[r.key] : r; });
+  return rows.map(function (r) { return byKey[r.key] || r; });
 }
 
 /**

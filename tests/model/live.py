@@ -35,7 +35,7 @@ from bench.product import Product
 from bench.tenant import Tenant
 from tests.model.amo import Account
 from tests.model.sheet import SYSTEM, Column, Row, Tab
-from tests.model.world import HEADERS, TARGETS, Violation, World, _cell, _Diff
+from tests.model.world import HEADERS, TARGETS, Violation, World, _Diff, answer_writes, sent_row
 
 ABANDONED: set[str] = set()  # jobs whose worker was killed: RQ notices them only ~30 s later
 
@@ -179,33 +179,23 @@ class LiveWorld(World):
         return {cid: by_target[t] for cid, t in TARGETS.items() if t in by_target}
 
     def as_sent(self, keys: list[str]) -> list[dict]:
-        """The queued rows as the add-on sends them (addon/lib/rows.js `refresh`: read right before they
-        go): each mapped column by id, the columns its edits touched, its lead id cell; a row whose key is
-        gone or stands twice without values."""
+        """The queued rows as the add-on sends them (`world.sent_row`); a row whose key is gone or stands
+        twice without values."""
         self.pull()
         ids = self._column_ids()
         out = []
         for key in keys:
-            rows = [r for r in self.tab.rows if str(self.tab.get(r, "key")).strip() == key]
-            sent: dict = {"key": key, "edited_at": int(self.pending_edits[key] * 1000)}
-            if len(rows) == 1:
-                row = rows[0]
-                here = [c for c in TARGETS if c in ids and self.tab.column(c) is not None]
-                sent["row"] = self.tab.rows.index(row) + 2
-                sent["values"] = {ids[c]: _cell(self.tab.get(row, c)) for c in here}
-                sent["edited"] = sorted(ids[c] for c in self.edited_cols.get(key, ()) if c in here)
-                if lead := str(self.tab.get(row, "lead_id") or "").strip():
-                    sent["lead_id"] = lead
-            out.append(sent)
+            at = int(self.pending_edits[key] * 1000)
+            sent = sent_row(self.tab, key, ids, self.edited_cols.get(key, ()), at)
+            out.append({"key": key, **(sent or {"edited_at": at})})
         return out
 
     def write_answers(self, sent: list[dict], answers: list[dict]) -> None:
-        """addon/Edits.js `writeAnswers_`: each answered row found by key; the sync's own cells always, a
-        mapped cell only while it still holds what was sent (`Rows.answerWrites`)."""
+        """addon/Edits.js `writeAnswers_`: each answered row found by key, its cells `world.answer_writes`."""
         if not answers:
             return
         self.pull()
-        by_id = {v: k for k, v in self._column_ids().items()}
+        tags = {v: k for k, v in self._column_ids().items()}
         by_key = {s["key"]: s for s in sent}
         for answer in answers:
             row = next(
@@ -214,11 +204,8 @@ class LiveWorld(World):
             if row is None:
                 continue
             values = by_key.get(answer["key"], {}).get("values", {})
-            for column, value in answer["cells"].items():
-                cid = column if column in SYSTEM else by_id.get(column)
-                col = self.tab.column(cid) if cid else None
-                if col is None or (cid not in SYSTEM and _cell(self.tab.get(row, cid)) != values.get(column)):
-                    continue
+            for tag, value in answer_writes(self.tab, row, answer["cells"], values, tags):
+                col = self.tab.column(tag)
                 at = f"{letter(self.tab.columns.index(col))}{self.tab.rows.index(row) + 2}"
                 a1 = f"'{self.tenant.title}'!{at}"
                 self.sheets_api.edit_cells(

@@ -211,16 +211,8 @@ class World:
         every mapped column it finds, by column id, and which of them the edits since the last delivery
         touched (`Outbox.merge`); none when its key is gone or stands in more than one row (only a read of
         the whole sheet tells a copy from its original)."""
-        rows = [r for r in self.tab.rows if str(self.tab.get(r, "key")).strip() == key]
-        if len(rows) != 1 or self.tab.column("key") is None:
-            return None
-        row = rows[0]
-        values = {c: _cell(self.tab.get(row, c)) for c in TARGETS if self.tab.column(c) is not None}
-        sent = {"row": self.tab.rows.index(row) + 2, "values": values, "edited_at": self.pending_edits[key]}
-        sent["edited"] = sorted(c for c in self.edited_cols.get(key, ()) if c in values)
-        if lead_id := str(self.tab.get(row, "lead_id") or "").strip():
-            sent["lead_id"] = lead_id
-        return sent
+        ids = {c: c for c in TARGETS}  # the model's column tags are the mapping's column ids
+        return sent_row(self.tab, key, ids, self.edited_cols.get(key, ()), self.pending_edits[key])
 
     def dealt(self, homes: Mapping[int, int | None] | None = None) -> None:
         """A sort of the data columns alone dealt the rows' data to other rows' key cells. Between two
@@ -265,14 +257,13 @@ class World:
         src = self.cut_from.get(row.rid) if row.rid is not None and self.relabels else None
         if src is None or src.rid is not None or not any(src is r for r in self.tab.rows):
             return
-        known = [{t: v for t, (_, v) in self.agreed.get(row.rid, {}).items()}]
+        known = [tuple((t, v) for t, (_, v) in self.agreed.get(row.rid, {}).items())]
         lid = self.lead_of(row.rid)
         ledger = Ledger(self.redis, CONNECTION)
         if lid is not None and (key := ledger.keys_for_leads([lid]).get(lid)):
             entry = ledger.get_many([key]).get(key)
-            known.append(entry.values if entry is not None else {})
-        shown = self.row_values(row)
-        if max(sum(v is not None and shown.get(t) == v for t, v in k.items()) for k in known) <= 1:
+            known.append(tuple(entry.values.items()) if entry is not None else ())
+        if self._evidence(row.rid, known) <= 1:
             del self.cut_from[row.rid]
             src.rid, row.rid, self.next_rid = row.rid, self.next_rid, self.next_rid + 1
 
@@ -422,13 +413,8 @@ class World:
             row = self._answered_row(key, rows[key]["row"])
             if row is None:  # deleted, or its key cell gone: nothing to write into
                 continue
-            for column, value in answer["cells"].items():
-                if column in SYSTEM or (
-                    column in rows[key]["values"]
-                    and _cell(self.tab.get(row, column)) == rows[key]["values"][column]
-                ):  # a mapped cell only while it holds what was sent (`Rows.answerWrites`)
-                    if row is not None and self.tab.column(column) is not None:
-                        self.tab.put(row, column, value)
+            for tag, value in answer_writes(self.tab, row, answer["cells"], rows[key]["values"], {}):
+                self.tab.put(row, tag, value)
         return report
 
     def _answered_row(self, key: str, guess: int) -> Row | None:
@@ -929,6 +915,37 @@ UNSYNCED = "unsynced"  # `_sync_twins`' mark of a row no run has synced
 def _cell(v: Any) -> Any:
     """A cell as the add-on sends it (`Rows.cell`): empty as ""."""
     return "" if v is None else v
+
+
+def sent_row(tab: Tab, key: str, ids: Mapping[str, str], edited, edited_at: float) -> dict | None:
+    """The row of `key` as the add-on sends it when it reads it right before sending (addon/lib/rows.js
+    `refresh`): each mapped column found, by its column id (`ids`: the tab's tag -> column id), the
+    ones the edits touched, its lead id cell; None when the key is gone or stands in more than one row."""
+    rows = [r for r in tab.rows if str(tab.get(r, "key")).strip() == key]
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    here = [c for c in TARGETS if c in ids and tab.column(c) is not None]
+    sent = {"row": tab.rows.index(row) + 2, "values": {ids[c]: _cell(tab.get(row, c)) for c in here}}
+    sent["edited"] = sorted(ids[c] for c in edited if c in here)
+    sent["edited_at"] = edited_at
+    if lead_id := str(tab.get(row, "lead_id") or "").strip():
+        sent["lead_id"] = lead_id
+    return sent
+
+
+def answer_writes(
+    tab: Tab, row: Row, cells: Mapping[str, Any], sent: Mapping[str, Any], tags: Mapping[str, str]
+):
+    """`Rows.answerWrites`: the (tab tag, value) cells of an answer to write into `row` — the sync's own
+    always, a mapped one only while it still holds what was sent. `tags`: column id -> tab tag (missing:
+    the same)."""
+    for column, value in cells.items():
+        tag = column if column in SYSTEM else tags.get(column, column)
+        if tab.column(tag) is None:
+            continue
+        if column in SYSTEM or (column in sent and _cell(tab.get(row, tag)) == sent[column]):
+            yield tag, value
 
 
 def _main(lead: dict) -> int | None:
