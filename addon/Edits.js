@@ -112,9 +112,11 @@ function deliverEdits_(fresh, conn, reconcile) {
   /** @type {Array<{key: string, cells: Object}>} */
   var answers = [];
   try {
+    var headers = rows.length ? headersNow_(conn) : null;
     for (var i = 0; i < rows.length; i += CONFIG.EDITS_PER_REQUEST) {
       var chunk = rows.slice(i, i + CONFIG.EDITS_PER_REQUEST);
-      var answer = backendRequest_('POST', connectionPath_(conn, '/edits'), { body: { rows: chunk }, connection: conn });
+      var body = headers ? { rows: chunk, headers: headers } : { rows: chunk };
+      var answer = backendRequest_('POST', connectionPath_(conn, '/edits'), { body: body, connection: conn });
       sent = sent.concat(chunk);
       answers = answers.concat((answer && answer.rows) || []);
     }
@@ -161,6 +163,21 @@ function refreshQueued_(conn, rows, fresh) {
   var byKey = {};
   again.forEach(function (r) { byKey[r.key] = r; });
   return rows.map(function (r) { return byKey[r.key] || r; });
+}
+
+/**
+ * The headers of the mapped and system columns as the sheet shows them right before the rows go (one
+ * getValues of the header row): the backend plans from the values only while every header still means
+ * what the mapping says, else it reads the sheet, which stops the run with a sentence saying what to do.
+ * null when the tab is gone.
+ */
+function headersNow_(conn) {
+  var sheet = connectedSheet_(conn);
+  if (!sheet) return null;
+  var width = sheet.getLastColumn();
+  if (width < 1) return null;
+  var line = sheet.getRange(conn.headerRow, 1, 1, width).getValues()[0];
+  return Rows.headers(line, sheetColumns_(sheet), loadMappedColumns_());
 }
 
 /**

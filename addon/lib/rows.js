@@ -9,6 +9,8 @@
  *    mapped column (column id → cell value), the lead-id cell when it holds one, and the edit time.
  *  - `locate`, `answerWrites`: where an answered row is now (by key) and which of its cells to write
  *    from the backend's answer (lead id, link, status; canonical values of cells nobody retyped).
+ *  - `headers`: the header of every mapped and system column, sent with the rows: a header renamed
+ *    into another field's name means the column's values may not be what the mapping says.
  *
  * `columns` = {key: n|null, own: [n, …], roles: {key|lead_id|link|sync: n}, byId: {columnId: n}} (1-based,
  * from the column developer metadata; see addon/Columns.js).
@@ -165,8 +167,26 @@ var Rows = (function () {
     return out.sort(function (a, b) { return a.column - b.column; });
   }
 
+  /**
+   * The header row's text of each mapped column and of the sync's own columns → {column id or role:
+   * text}. `line` is the header row's cells. A column the sheet does not have is left out: the backend
+   * then reads the sheet and says which one is missing.
+   */
+  function headers(line, columns, mapped) {
+    var out = {};
+    (mapped || []).forEach(function (id) {
+      var n = columns.byId[id];
+      if (n) out[id] = String(cell(line[n - 1])).trim();
+    });
+    Object.keys(columns.roles || {}).forEach(function (role) {
+      out[role] = String(cell(line[columns.roles[role] - 1])).trim();
+    });
+    return out;
+  }
+
   return {
     span: span,
+    headers: headers,
     planEdit: planEdit,
     cell: cell,
     locate: locate,

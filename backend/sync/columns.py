@@ -11,6 +11,7 @@ sentence that names the column and says what to do. Pure: no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from backend.errors import AppError, Code
 from backend.sheets.layout import Table, letter
@@ -45,6 +46,7 @@ def problems(table: Table, mapping: ColumnMapping) -> list[str]:
             continue
         now = str(table.headers.get(rule.column, "")).strip()
         where = f"column {letter(table.positions[rule.column])}"
+        at = f"Column {letter(table.positions[rule.column])}"  # str.capitalize() would lowercase the letter
         if not now:
             if rule.header.strip():
                 out.append(
@@ -57,12 +59,12 @@ def problems(table: Table, mapping: ColumnMapping) -> list[str]:
         meant = target_of_header(now)
         if other is not None and other.column != rule.column:
             out.append(
-                f"{where.capitalize()} is mapped as “{rule.header}” but is now headed “{now}”, the name of "
+                f"{at} is mapped as “{rule.header}” but is now headed “{now}”, the name of "
                 "another mapped column: put the headers back or change the mapping."
             )
         elif meant is not None and meant != rule.target:
             out.append(
-                f"{where.capitalize()} is mapped as “{rule.header}” but is now headed “{now}”: put the "
+                f"{at} is mapped as “{rule.header}” but is now headed “{now}”: put the "
                 "header back or change the mapping."
             )
     for role, header in SPECIAL_COLUMNS.items():
@@ -79,3 +81,9 @@ def check(table: Table, mapping: ColumnMapping) -> None:
     found = problems(table, mapping)
     if found:
         raise SheetLayoutChanged(" ".join([*found, NOTHING_SYNCED]), problems=found)
+
+
+def header_problems(headers: Mapping[str, str], mapping: ColumnMapping) -> list[str]:
+    """`problems` of a sheet known by its headers alone: {column id or system role: header text}, what
+    the add-on sends with edited rows (a column it does not name is missing from the sheet)."""
+    return problems(Table("", {c: i for i, c in enumerate(headers)}, dict(headers), {}, 0), mapping)

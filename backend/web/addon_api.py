@@ -31,7 +31,8 @@ from backend.sheets.client import SheetsAccessDenied
 from backend.store import keys
 from backend.store.ledger import History
 from backend.store.tokens import TokenStore
-from backend.sync import edit_answers, jobs
+from backend.sync import columns, edit_answers, jobs
+from backend.sync.core.mapping import ColumnMapping
 from backend.sync.writeback import ErrorList
 from backend.web import auth, edit_values, mapping_api, sheet_access
 from backend.web.oauth import make_ticket
@@ -360,6 +361,12 @@ def edits(connection_id: str):
             sent[key] = {**values, "edited_at": at_s}
         else:
             sent.pop(key, None)
+    headers = edit_values.parse_headers(_json())
+    if sent and headers is not None and _headers_changed(connection_id, headers):
+        # a header renamed since the mapping (or a column gone): the values may not mean what the mapping
+        # says, so the rows go without them and the run reads the sheet — which stops with a sentence
+        # saying which column and what to do, as every run does
+        sent = {}
     redis = _svc().redis
     # The person is at the sheet: wait briefly for the rows' lead id and status, for the add-on to write
     # into them itself — no Sheets API call. What is not ready in time the run writes through the API.
@@ -374,6 +381,13 @@ def edits(connection_id: str):
         body["rows"] = [{"key": k, "cells": a["cells"]} for k, a in answers.items()]
         body["pending"] = pending
     return jsonify(body), 202
+
+
+def _headers_changed(connection_id: str, headers: dict[str, str]) -> bool:
+    conn = amo_account.tenants(_svc()).get(connection_id)
+    if conn is None or not conn.mapping:
+        return False  # the run says what is missing
+    return bool(columns.header_problems(headers, ColumnMapping.from_json(conn.mapping)))
 
 
 @bp.post("/connections/<connection_id>/reconcile")

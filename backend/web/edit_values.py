@@ -49,3 +49,17 @@ def parse(row: dict, i: int) -> dict | None:
             raise BadRequest(f"row #{i}: edited must hold column ids.")
         out["edited"] = sorted(set(edited))
     return out
+
+
+def parse_headers(body: dict) -> dict[str, str] | None:
+    """{column id or system role: header text} of the sheet as the add-on saw it when it sent the rows, or
+    None from an older add-on (the run then plans from the values as before)."""
+    headers = body.get("headers")
+    if headers is None:
+        return None
+    if not isinstance(headers, dict) or len(headers) > MAX_COLUMNS:
+        raise BadRequest(f"headers must be an object of at most {MAX_COLUMNS} columns.")
+    for column, text in headers.items():
+        if not _COLUMN_ID.match(column) or not isinstance(text, str) or len(text) > MAX_CELL_CHARS:
+            raise BadRequest(f"headers: column {column[:40]!r} holds no header text.")
+    return headers

@@ -175,3 +175,14 @@ test('answerWrites: own columns always; a mapped cell only while it holds what t
   // a row that was not sent from here (another execution's answer): only the own columns
   assert.deepEqual(plain(Rows.answerWrites(line, answer, undefined, cols)).map((w) => w.column), [5, 6, 7]);
 });
+
+test('headers: each mapped column found and each system column, by id; a mapped column the sheet lacks is left out', () => {
+  const columns = { key: 4, own: [4, 5], roles: { key: 4, lead_id: 5 }, byId: { col_name: 1, col_phone: 2 } };
+  const line = [' Name ', 'E-mail', 'Notes', 'amo_sync_id', 42];
+  assert.deepEqual(plain(Rows.headers(line, columns, ['col_name', 'col_phone', 'col_gone'])), {
+    col_name: 'Name', // trimmed, as the backend compares them
+    col_phone: 'E-mail', // renamed: the backend sees it and reads the sheet
+    key: 'amo_sync_id',
+    lead_id: '42', // a data row where the header row was: a number
+  });
+});

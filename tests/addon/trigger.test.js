@@ -52,15 +52,17 @@ test('a single-cell edit sends the row\'s mapped columns with the edit time, sig
   const { edited_at: editedAt, ...rest } = rows[0];
   assert.deepEqual(rest, { key: K2, row: 2, lead_id: '101', values: { col_name: 'Anna', col_phone: '+79120000009', col_email: 'anna@example.com' }, edited: ['col_phone'] });
   assert.ok(editedAt >= before && editedAt <= Date.now());
-  // the edited row, then the key column (is this row a copy of another one, key cells included?)
-  assert.deepEqual(callsOf(gas, 'Range.getValues', lastExecution(gas)).map((r) => r.a1), ['A2:G2', 'E2:E3']);
+  // the edited row, the key column (is this row a copy of another one, key cells included?), then the
+  // header row: the headers go with the rows (a header renamed since the mapping → the backend reads)
+  assert.deepEqual(callsOf(gas, 'Range.getValues', lastExecution(gas)).map((r) => r.a1), ['A2:G2', 'E2:E3', 'A1:G1']);
+  assert.deepEqual(JSON.parse(requests[0].body).headers, { col_name: 'Name', col_phone: 'Phone', col_email: 'Email', key: 'amo_sync_id', lead_id: 'Lead ID', sync: 'Sync' });
 });
 
 test('a multi-row, multi-column paste reads the whole edited rows in ONE getValues (and the key column once)', async () => {
   const { gas } = await connected(ROWS.concat([['Vera', '+79120000003', 'vera@example.com', '', 'rKeyRowFour00', '', '']]));
   gas.userEdit('Leads', 2, 2, [['+7 1', 'a@x.ru'], ['+7 2', 'b@x.ru'], ['+7 3', 'c@x.ru']]);
   const reads = callsOf(gas, 'Range.getValues', lastExecution(gas));
-  assert.deepEqual(reads.map((r) => r.a1), ['A2:G4', 'E2:E4']);
+  assert.deepEqual(reads.map((r) => r.a1), ['A2:G4', 'E2:E4', 'A1:G1']);
   const [rows] = editsOf(await backend.requests());
   assert.deepEqual(rows.map((r) => [r.key, r.row, r.values.col_phone, r.values.col_email]), [
     [K2, 2, '+7 1', 'a@x.ru'],

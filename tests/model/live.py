@@ -35,7 +35,7 @@ from bench.product import Product
 from bench.tenant import Tenant
 from tests.model.amo import Account
 from tests.model.sheet import SYSTEM, Column, Row, Tab
-from tests.model.world import HEADERS, TARGETS, Violation, World, _Diff, answer_writes, sent_row
+from tests.model.world import HEADERS, TARGETS, Violation, World, _Diff, answer_writes, sent_headers, sent_row
 
 ABANDONED: set[str] = set()  # jobs whose worker was killed: RQ notices them only ~30 s later
 
@@ -177,6 +177,10 @@ class LiveWorld(World):
         mapping = self.tenant.state()["mapping"] or {"columns": []}
         by_target = {c["target"]: c["column"] for c in mapping["columns"]}
         return {cid: by_target[t] for cid, t in TARGETS.items() if t in by_target}
+
+    def headers(self) -> dict[str, str]:
+        """The headers the add-on sends with the rows (`world.sent_headers`), of the tab as last pulled."""
+        return sent_headers(self.tab, self._column_ids())
 
     def as_sent(self, keys: list[str]) -> list[dict]:
         """The queued rows as the add-on sends them (`world.sent_row`); a row whose key is gone or stands

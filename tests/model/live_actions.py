@@ -173,7 +173,7 @@ def edit_run(w: LiveWorld) -> str:
 
     def send():  # addon/Edits.js: the rows with their values, then the answers written into them
         rows = w.as_sent(keys)
-        r = w.tenant.call("POST", "/edits", {"rows": rows})
+        r = w.tenant.call("POST", "/edits", {"rows": rows, "headers": w.headers()})
         if r.status_code != 202:
             w.flag("run_crashed", f"POST /edits answered {r.status_code}: {r.text[:200]}")
             return

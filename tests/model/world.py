@@ -48,7 +48,7 @@ from backend.store.connections import Account as AccountRecord
 from backend.store.connections import Connection
 from backend.store.journal import Journal
 from backend.store.ledger import Ledger
-from backend.sync import edit_answers, snapshot
+from backend.sync import columns, edit_answers, snapshot
 from backend.sync import edit_run as edit_run_mod
 from backend.sync import run as sync_run
 from backend.sync import undo as undo_mod
@@ -389,6 +389,9 @@ class World:
         sent = {k: self._as_sent(k) for k in keys}
         rows = {k: r for k, r in sent.items() if r is not None}
         later = {k for k, r in sent.items() if r is None}
+        if rows and columns.header_problems(sent_headers(self.tab, {c: c for c in TARGETS}), MAPPING):
+            later |= set(rows)  # the edits endpoint takes no values under a header changed since the mapping
+            rows = {}
         status = "finished"
         if rows:
             deferred: dict[str, float] = {}
@@ -932,6 +935,13 @@ def sent_row(tab: Tab, key: str, ids: Mapping[str, str], edited, edited_at: floa
     if lead_id := str(tab.get(row, "lead_id") or "").strip():
         sent["lead_id"] = lead_id
     return sent
+
+
+def sent_headers(tab: Tab, ids: Mapping[str, str]) -> dict[str, str]:
+    """`Rows.headers`: the header row's text of each mapped column found (by column id) and of each of
+    the sync's own columns, as the add-on sends them with the rows."""
+    out = {ids[c.tag]: str(c.header).strip() for c in tab.columns if c.tag in ids}
+    return out | {c.tag: str(c.header).strip() for c in tab.columns if c.tag in SYSTEM}
 
 
 def answer_writes(
