@@ -9,13 +9,19 @@
  * no trigger (no loops with the backend's writes).
  */
 
-/** An edit in the connected tab below the header → rows keyed and sent (see Edits.js). */
+/**
+ * An edit in the connected tab below the header → rows keyed and sent (see Edits.js). An edit of the
+ * header row asks for a reconcile: the backend reads the sheet and checks its headers against the
+ * mapping, so a rename that breaks it is reported at once (not at the next edit), and edits a run
+ * stopped for a broken header go through as soon as the header is put back.
+ */
 function handleEdit(e) {
   if (!e || !e.range || !isCurrentTrigger_(e)) return;
   var conn = loadConnection_();
   if (!conn || e.range.getSheet().getSheetId() !== conn.sheetId) return; // not set up, or another tab
+  var header = e.range.getRow() <= conn.headerRow && e.range.getLastRow() >= conn.headerRow;
   var edit = collectEdit_(e.range, conn);
-  deliverEdits_(edit.rows, conn, edit.reconcile);
+  deliverEdits_(edit.rows, conn, edit.reconcile || header);
 }
 
 /** Rows inserted or removed: row numbers moved, so ask the backend to reconcile by key. */

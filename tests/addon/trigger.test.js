@@ -99,13 +99,24 @@ test('a row with data only in unmapped columns gets a key, and nothing is sent',
   assert.deepEqual(await backend.requests(), []);
 });
 
-test('an edit of the header row is ignored', async () => {
+test('an edit of the header row sends no row but asks for a reconcile: the backend checks the headers against the mapping', async () => {
   const { gas } = await connected();
   gas.userEdit('Leads', 1, 1, [['Full name']]);
   const ex = lastExecution(gas);
   assert.equal(callsOf(gas, 'Range.getValues', ex).length, 0);
   assert.equal(callsOf(gas, 'Range.setValues', ex).length, 0);
-  assert.deepEqual(await backend.requests(), []);
+  const requests = await backend.requests();
+  assert.deepEqual(requests.map((r) => [r.method, r.url.split('/').pop(), r.signature.ok]), [['POST', 'reconcile', true]]);
+});
+
+test('a paste over the header row and data rows sends the rows and asks for a reconcile', async () => {
+  const { gas } = await connected();
+  gas.userEdit('Leads', 1, 2, [['Mobile'], ['+79120000009']]);
+  const requests = await backend.requests();
+  assert.deepEqual(requests.map((r) => r.url.split('/').pop()), ['edits', 'reconcile']);
+  const [rows] = editsOf(requests);
+  assert.deepEqual(rows.map((r) => [r.key, r.values.col_phone]), [[K2, '+79120000009']]);
+  assert.equal(JSON.parse(requests[0].body).headers.col_phone, 'Mobile');
 });
 
 test('an edit in another tab is ignored', async () => {
