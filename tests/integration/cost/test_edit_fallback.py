@@ -83,9 +83,9 @@ def test_late_answers_of_many_edits_go_into_the_sheet_in_one_write_after_the_edi
     assert all(small.row_of(k)["amo_sync_status"].startswith("✓ ") for k in keys)
 
 
-def _email_edit(small, email_header: str) -> tuple[str, dict]:
+def _email_edit(small, email_header: str) -> tuple[str, dict, str]:
     """Olga's e-mail typed in the sheet, the Email column headed `email_header` now; the request the
-    add-on sends for it, headers included (what addon/Edits.js headersNow_ reads)."""
+    add-on sends for it, headers included (what addon/Edits.js headersNow_ reads); the column's letter."""
     mapping = small.backend.tenants.get(small.connection_id).mapping
     column = {c["header"]: c["column"] for c in mapping["columns"]}
     key = keys_by_name(small)["Olga Smirnova"]
@@ -100,7 +100,7 @@ def _email_edit(small, email_header: str) -> tuple[str, dict]:
     headers = {column[h]: (email_header if h == "Email" else h) for h in column}
     headers |= {role: header for role, header in SPECIAL_COLUMNS.items()}
     sent = {"key": key, "row": at, "edited_at": int(time.time() * 1000), "values": values}
-    return key, {"rows": [sent | {"edited": [column["Email"]]}], "headers": headers}
+    return key, {"rows": [sent | {"edited": [column["Email"]]}], "headers": headers}, letter
 
 
 def olga_email(small) -> str:
@@ -115,7 +115,7 @@ def test_edits_sent_under_a_header_renamed_into_another_field_stop_as_every_run_
     """Email renamed "Телефон" (the Phone column's name): which field the column holds is no longer
     certain. Planned from the values, the edit would go to amoCRM as an e-mail; the run that reads the
     sheet stops instead and says which column and what to do (issue 13: every kind of run)."""
-    key, body = _email_edit(small, "Телефон")
+    key, body, letter = _email_edit(small, "Телефон")
     small.sheets.admin.reset_counters()
     r = small.call("POST", "/edits", body)
     assert r.status_code == 202, r.text
@@ -125,12 +125,19 @@ def test_edits_sent_under_a_header_renamed_into_another_field_stop_as_every_run_
     assert status.startswith("⚠") and "Column C is mapped as “Email”" in status, status
     assert "now headed “Телефон”" in status, status
     assert small.sheets.admin.counters().get("spreadsheets.values.batchGetByDataFilter"), "the sheet was read"
+    # the header put back: the add-on asks for a reconcile (an edit of the header row), and the e-mail
+    # typed while the header was wrong goes to amoCRM then
+    small.edit(f"Leads!{letter}1", [["Email"]])
+    assert small.call("POST", "/reconcile").status_code == 202
+    small.work()
+    assert olga_email(small) == "olga.new@x.ru"
+    assert small.row_of(key)["amo_sync_status"].startswith("✓ ")
 
 
 def test_edits_sent_with_the_headers_the_mapping_names_are_planned_from_the_values(small):
     """The same edit with the header as it was: the headers check does not get in the way of an edit
     (every system column's header counts too), and no Sheets read happens."""
-    key, body = _email_edit(small, "Email")
+    key, body, _ = _email_edit(small, "Email")
     small.sheets.admin.reset_counters()
     r = small.call("POST", "/edits", body)
     assert r.status_code == 202, r.text
