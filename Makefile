@@ -60,13 +60,15 @@ sandbox: venv
 bench: venv
 	$(PY) -m bench
 
-# make faults ends with the randomized sync checker at full size (tests/model: 300 end-to-end sequences),
-# which writes bench/results/integrity.json.
+# make faults ends with the randomized sync checker at full size (tests/model: 300 end-to-end sequences in
+# three shards, each with its own product on its own pytest-xdist worker, the planner level beside them),
+# which writes bench/results/integrity.json with the sum.
 faults: venv
 	$(PY) -m pytest -q tests/security tests/unit/sync/test_normalize_fuzz.py tests/unit/sheets/test_a1_fuzz.py \
 		tests/unit/amocrm/test_webhook_payload.py tests/integration/security/test_signing_fuzz.py
 	$(PY) -m bench.faults
-	INTEGRITY_E2E_SEQUENCES=300 INTEGRITY_E2E_STEPS=8 $(PY) -m pytest -q -s tests/model/test_planner_check.py tests/model/test_end_to_end_check.py
+	INTEGRITY_E2E_SEQUENCES=300 INTEGRITY_E2E_STEPS=8 INTEGRITY_E2E_SHARDS=3 $(PY) -m pytest -q -n 3 \
+		tests/model/test_planner_check.py tests/model/test_end_to_end_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

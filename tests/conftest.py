@@ -132,8 +132,11 @@ LONGEST_FIRST = (
 
 def work_unit(nodeid: str) -> str:
     """What one worker runs whole: a module (its module-scoped product starts once), or the security suite,
-    whose tests share one session product that the log scan, run last, must have seen all of."""
+    whose tests share one session product that the log scan, run last, must have seen all of. Each shard
+    of the end-to-end checker is a unit of its own: a worker per shard, each with its own product."""
     path = nodeid.split("::", 1)[0]
+    if path == "tests/model/test_end_to_end_check.py":
+        return nodeid
     return "tests/security" if path.startswith("tests/security/") else path
 
 
@@ -157,7 +160,8 @@ def pytest_collection_modifyitems(config, items) -> None:
         if not item.nodeid.endswith(item.name):  # schemathesis (4.32, on pytest 9) leaves the operation out
             item._id = item.parent.id.child(item.name)
         last = bool(item.get_closest_marker("after_everything"))
-        order[item.nodeid] = (rank.get(work_unit(item.nodeid), len(rank)), last, index)
+        path = item.nodeid.split("::", 1)[0]  # the end-to-end checker's shards rank as their module
+        order[item.nodeid] = (rank.get(work_unit(item.nodeid), rank.get(path, len(rank))), last, index)
     if len(order) < len(items):  # pytest-xdist runs one test per id: the others would be lost silently
         raise pytest.UsageError("two tests have one id; give each its own")
     items.sort(key=lambda item: order[item.nodeid])
