@@ -28,7 +28,10 @@ OPEN: dict[str, str] = {
     "shared_contact": _SORTED + " (the row then carries another row's contact values); or two rows on "
     "one contact whose names differ (the second row's name held as a conflict, its agreed value the "
     "contact's) swapped by a range sort: the held name lands in the owner's row and looks typed there",
-    "sheet_untouched": _SORTED + " (the sheet side of the same rows)",
+    "sheet_untouched": _SORTED + " (the sheet side of the same rows); or, found 2026-12-08 and not fixed "
+    "yet, a value an edit's answer wrote into a row (an undo's stage change in amoCRM) typed back to "
+    "the agreed value before the add-on delivered that edit, with a reconcile in between: the ledger "
+    "never took the answered value as agreed, so the reconcile pulls amoCRM's over the person's",
     "quiet_agreement": "the same rows, judged at rest: they show another row's lead, or none",
 }
 
