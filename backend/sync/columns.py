@@ -45,8 +45,8 @@ def problems(table: Table, mapping: ColumnMapping) -> list[str]:
         if rule.column not in table.positions:
             continue
         now = str(table.headers.get(rule.column, "")).strip()
-        where = f"column {letter(table.positions[rule.column])}"
-        at = f"Column {letter(table.positions[rule.column])}"  # str.capitalize() would lowercase the letter
+        col = letter(table.positions[rule.column])
+        where, at = f"column {col}", f"Column {col}"  # str.capitalize() would lowercase the letter
         if not now:
             if rule.header.strip():
                 out.append(

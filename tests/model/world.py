@@ -85,6 +85,7 @@ HEADERS = {
     "c_price": "Budget",
     "c_stage": "Stage",
 }
+MODEL_IDS = {c: c for c in TARGETS}  # the model's column tags are the mapping's column ids
 MAPPING = ColumnMapping(tuple(ColumnRule(c, HEADERS[c], t) for c, t in TARGETS.items()), pipeline_id=100)
 CTX = fx.Context(CATALOG, 100, "RU")
 LEAD_TARGETS = [t for t in TARGETS.values() if entity_of(t) == "lead"]
@@ -211,8 +212,7 @@ class World:
         every mapped column it finds, by column id, and which of them the edits since the last delivery
         touched (`Outbox.merge`); none when its key is gone or stands in more than one row (only a read of
         the whole sheet tells a copy from its original)."""
-        ids = {c: c for c in TARGETS}  # the model's column tags are the mapping's column ids
-        return sent_row(self.tab, key, ids, self.edited_cols.get(key, ()), self.pending_edits[key])
+        return sent_row(self.tab, key, MODEL_IDS, self.edited_cols.get(key, ()), self.pending_edits[key])
 
     def dealt(self, homes: Mapping[int, int | None] | None = None) -> None:
         """A sort of the data columns alone dealt the rows' data to other rows' key cells. Between two
@@ -389,7 +389,7 @@ class World:
         sent = {k: self._as_sent(k) for k in keys}
         rows = {k: r for k, r in sent.items() if r is not None}
         later = {k for k, r in sent.items() if r is None}
-        if rows and columns.header_problems(sent_headers(self.tab, {c: c for c in TARGETS}), MAPPING):
+        if rows and columns.header_problems(sent_headers(self.tab, MODEL_IDS), MAPPING):
             later |= set(rows)  # the edits endpoint takes no values under a header changed since the mapping
             rows = {}
         status = "finished"
