@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 from backend.errors import BadRequest
+from backend.sync.core.mapping import SPECIAL_COLUMNS
 
 ANSWER_WAIT_S = 5.0  # how long an edit request waits for its rows' answers (the trigger waits meanwhile)
 MAX_COLUMNS = 200
+MAX_HEADERS = MAX_COLUMNS + len(SPECIAL_COLUMNS)  # every mapped column's header and the sync's own four
 MAX_CELL_CHARS = 50000  # a Sheets cell holds at most 50,000 characters
 _COLUMN_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -57,8 +59,8 @@ def parse_headers(body: dict) -> dict[str, str] | None:
     headers = body.get("headers")
     if headers is None:
         return None
-    if not isinstance(headers, dict) or len(headers) > MAX_COLUMNS:
-        raise BadRequest(f"headers must be an object of at most {MAX_COLUMNS} columns.")
+    if not isinstance(headers, dict) or len(headers) > MAX_HEADERS:
+        raise BadRequest(f"headers must be an object of at most {MAX_HEADERS} columns.")
     for column, text in headers.items():
         if not _COLUMN_ID.match(column) or not isinstance(text, str) or len(text) > MAX_CELL_CHARS:
             raise BadRequest(f"headers: column {column[:40]!r} holds no header text.")

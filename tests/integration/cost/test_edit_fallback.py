@@ -152,7 +152,16 @@ def test_edits_sent_with_the_headers_the_mapping_names_are_planned_from_the_valu
 def test_headers_that_are_not_header_texts_are_refused(small):
     key = keys_by_name(small)["Olga Smirnova"]
     row = {"key": key, "row": 3, "edited_at": int(time.time() * 1000), "values": {"c1": "x"}}
-    for headers in ("Email", {"c1": 5}, {"not an id!": "Email"}, {f"c{i}": "x" for i in range(201)}):
+    for headers in ("Email", {"c1": 5}, {"not an id!": "Email"}, {f"c{i}": "x" for i in range(205)}):
         r = small.call("POST", "/edits", {"rows": [row], "headers": headers})
         assert r.status_code == 400, (headers, r.text)
         assert "headers" in r.json()["detail"]
+
+
+def test_the_headers_of_200_mapped_columns_and_the_sync_s_own_four_are_taken(small):
+    """As many mapped columns as an edit's values may carry, plus the four system columns' headers."""
+    key = keys_by_name(small)["Olga Smirnova"]
+    row = {"key": key, "row": 3, "edited_at": int(time.time() * 1000)}  # no values: a key-only edit
+    headers = {f"c{i}": "x" for i in range(200)} | {role: h for role, h in SPECIAL_COLUMNS.items()}
+    r = small.call("POST", "/edits", {"rows": [row], "headers": headers})
+    assert r.status_code == 202, r.text
